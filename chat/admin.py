@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from chat import services
+from chat.models import Message, OutboxEntry, Thread, Visitor
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows are written by chat.services only; the admin shows them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("seq", "author", "author_name", "body", "source", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("seq",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Thread)
+class ThreadAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "visitor",
+        "status",
+        "assigned_to",
+        "operator_unread_count",
+        "last_message_at",
+    )
+    list_filter = ("status", "assigned_to")
+    search_fields = ("visitor__name", "messages__body")
+    list_select_related = ("visitor", "assigned_to")
+    readonly_fields = (
+        "visitor",
+        "status",
+        "assigned_to",
+        "last_seq",
+        "last_message_at",
+        "operator_unread_count",
+        "visitor_unread_count",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    )
+    exclude = ("last_message",)
+    inlines = [MessageInline]
+    actions = ["close_selected", "reopen_selected"]
+    date_hierarchy = "updated_at"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Viewing the change page is allowed; every field is read-only and the
+        # actions go through chat.services.
+        return bool(request.user.is_staff)
+
+    @admin.action(description=_("Close selected conversations"))
+    def close_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
+        for thread_id in queryset.values_list("pk", flat=True):
+            services.close_thread(thread_id=thread_id)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(count)d conversation closed.", "%(count)d conversations closed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reopen selected conversations"))
+    def reopen_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
+        for thread_id in queryset.values_list("pk", flat=True):
+            services.reopen_thread(thread_id=thread_id)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(count)d conversation reopened.", "%(count)d conversations reopened.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "thread", "seq", "author", "author_name", "short_body", "source", "created_at")
+    list_filter = ("author", "source")
+    search_fields = ("body", "author_name")
+    list_select_related = ("thread",)
+    readonly_fields = (
+        "thread",
+        "seq",
+        "client_id",
+        "author",
+        "operator",
+        "author_name",
+        "body",
+        "source",
+        "created_at",
+        "edited_at",
+    )
+
+    @admin.display(description=_("body"))
+    def short_body(self, obj: Message) -> str:
+        return obj.body if len(obj.body) <= 80 else obj.body[:79] + "…"
+
+
+@admin.register(Visitor)
+class VisitorAdmin(ReadOnlyAdmin):
+    list_display = ("id", "name", "locale", "first_seen_at", "last_seen_at")
+    search_fields = ("name",)
+    readonly_fields = ("name", "locale", "user_agent", "last_page", "first_seen_at", "last_seen_at")
+    exclude = ("session_key",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)  # erasure: removes threads and messages
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "channel", "kind", "thread", "message", "status", "attempts", "created_at")
+    list_filter = ("channel", "status", "kind")
+    list_select_related = ("thread", "message")
+    readonly_fields = (
+        "channel",
+        "kind",
+        "thread",
+        "message",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "done_at",
+    )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from chat import selectors
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The operators' live inbox, inside the admin (wrapped by admin_view)."""
+    user = request.user
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Inbox"),
+        "inbox_config": {
+            "wsPath": "/ws/operator/",
+            "me": {"id": user.pk, "name": getattr(user, "display_name", str(user))},
+            "operators": selectors.list_operators(),
+            "threadAdminUrl": reverse("admin:chat_thread_change", args=[0]),
+        },
+    }
+    return TemplateResponse(request, "admin/chat/inbox.html", context)

@@ -1,0 +1,506 @@
+"""WebSocket consumers: thin adapters between frames and services.
+
+Each frame is parsed by ``chat.frames``, checked against the connection's rate limit,
+and handed to one service (or selector); the answer goes back on the socket. Refusals
+accept first and then close with the protocol's code, so the browser sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from chat import events, frames, presence, selectors, services
+from chat.exceptions import ChatError, ErrorCode
+from chat.models import Message, Thread
+from chat.ratelimit import Rule, TokenBucket
+from chat.services import NewMessage, Posted
+from chat.writer import get_writer
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NO_IDENTITY = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_LARGE = 4400
+CLOSE_FLOOD = 4429
+
+VISITOR_SESSION_KEY = "sohbet_visitor_id"
+
+# Presence lives in the cache; keep its calls off the single database thread.
+cache_call = sync_to_async(thread_sensitive=False)
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """What visitor and operator sockets share: framing, limits, errors, presence."""
+
+    is_operator = False
+    connection_id: str
+    presence_key: str = ""
+    _typing_thread: int | None = None
+
+    async def connect(self) -> None:
+        self.connection_id = uuid.uuid4().hex
+        self.soft_limit = TokenBucket(Rule.parse(settings.SOHBET_WS_RATE))
+        self.hard_limit = TokenBucket(Rule.parse(settings.SOHBET_WS_FLOOD))
+        self.language = _language_from_scope(self.scope)
+        await self.accept()
+        with translation.override(self.language):
+            await self.start()
+
+    async def start(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def refuse(self, code: int) -> None:
+        await self.close(code=code)
+
+    # --- Receiving ------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not getattr(self, "ready", False):
+            return
+        if not self.hard_limit.take():
+            await self.close(code=CLOSE_FLOOD)
+            return
+        with translation.override(self.language):
+            if text_data is None:
+                await self.send_error(ChatError(ErrorCode.INVALID, _("Binary frames are not accepted.")))
+                return
+            if len(text_data) > settings.SOHBET_MAX_FRAME_BYTES:
+                await self.send_error(ChatError(ErrorCode.TOO_LONG, _("This frame is too large.")))
+                return
+            if not self.soft_limit.take():
+                await self.send_error(
+                    ChatError(ErrorCode.RATE_LIMITED, _("Too many messages at once. Please slow down.")),
+                    client_id=_client_id_of(text_data),
+                )
+                return
+            try:
+                data = json.loads(text_data)
+            except ValueError:
+                await self.send_error(ChatError(ErrorCode.INVALID, _("A frame must be JSON.")))
+                return
+            try:
+                frame = frames.parse_frame(data, operator=self.is_operator)
+                await self.dispatch_frame(frame)
+            except ChatError as error:
+                await self.send_error(error)
+            except DatabaseError:
+                logger.warning("database unavailable while handling a frame", exc_info=True)
+                await self.send_error(
+                    ChatError(ErrorCode.UNAVAILABLE, _("The server cannot store messages right now. It will be retried.")),
+                    client_id=_client_id_of(text_data),
+                )
+
+    async def dispatch_frame(self, frame: frames.Frame) -> None:
+        if isinstance(frame, frames.Ping):
+            await self.send_json({"type": "pong"})
+            await self.on_ping()
+            return
+        handler = getattr(self, "_on_" + type(frame).__name__.lower())
+        await handler(frame)
+
+    async def on_ping(self) -> None:
+        if self.presence_key:
+            await cache_call(presence.touch)(self.presence_key, self.connection_id)
+
+    async def send_error(self, error: ChatError, client_id: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": str(error.code), "detail": error.detail}
+        if error.client_id or client_id:
+            frame["client_id"] = error.client_id or client_id
+        await self.send_json(frame)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")), close=close)
+
+    async def post(self, post: NewMessage) -> None:
+        try:
+            outcome = await get_writer().post(post)
+        except DatabaseError:
+            raise
+        if isinstance(outcome, ChatError):
+            await self.send_error(outcome)
+            return
+        await self.send_ack(outcome)
+
+    async def send_ack(self, posted: Posted) -> None:
+        message = posted.message
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": str(message.client_id),
+                "id": message.pk,
+                "seq": message.seq,
+                "created": events.iso(message.created_at),
+                "thread": message.thread_id,
+            }
+        )
+
+    async def send_messages(self, frame_type: str, thread_id: int, messages: list[Message], has_more: bool) -> None:
+        await self.send_json(
+            {
+                "type": frame_type,
+                "thread": thread_id,
+                "messages": [events.message_payload(m) for m in messages],
+                "has_more": has_more,
+            }
+        )
+
+    # --- Channel-layer events -----------------------------------------------------
+
+    async def chat_messages(self, event: dict[str, Any]) -> None:
+        for payload in event["messages"]:
+            await self.send_json({"type": "message", "message": payload})
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "read", "thread": event["thread"], "by": event["by"], "up_to": event["up_to"]})
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event.get("origin") == self.channel_name:
+            return
+        await self.send_json(
+            {
+                "type": "typing",
+                "thread": event["thread"],
+                "author": event["author"],
+                "active": event["active"],
+                "name": event.get("name", ""),
+            }
+        )
+
+
+class VisitorConsumer(ChatConsumer):
+    """``/ws/chat/``: a visitor, identified by the session cookie of the chat page."""
+
+    visitor_id: int
+    thread_id: int
+
+    async def start(self) -> None:
+        session = self.scope.get("session")
+        if session is None or not session.session_key:
+            await self.refuse(CLOSE_NO_IDENTITY)
+            return
+        hello = await database_sync_to_async(self._load_or_start)(session)
+        self.ready = True
+        await self.channel_layer.group_add(events.thread_group(self.thread_id), self.channel_name)
+        await self.channel_layer.group_add(events.VISITORS_GROUP, self.channel_name)
+        self.presence_key = presence.visitor_key(self.thread_id)
+        was_online, _now = await cache_call(presence.touch)(self.presence_key, self.connection_id)
+        hello["operators_online"] = await cache_call(presence.is_online)(presence.OPERATORS)
+        await self.send_json(hello)
+        if not was_online:
+            await events.broadcast_now(
+                events.OPERATORS_GROUP,
+                {"type": events.PRESENCE, "thread": self.thread_id, "visitor_online": True},
+            )
+
+    def _load_or_start(self, session: Any) -> dict[str, Any]:
+        headers = dict(self.scope.get("headers", []))
+        page = headers.get(b"referer", b"").decode("latin1")
+        visitor = selectors.get_visitor_for_session(
+            visitor_id=session.get(VISITOR_SESSION_KEY), session_key=session.session_key
+        )
+        thread = selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
+        if visitor is None or thread is None:
+            visitor, thread = services.start_visitor(
+                session_key=session.session_key,
+                locale=self.language,
+                user_agent=headers.get(b"user-agent", b"").decode("latin1"),
+                page=page,
+            )
+            session[VISITOR_SESSION_KEY] = visitor.pk
+            session.save()
+        else:
+            services.touch_visitor(visitor_id=visitor.pk, page=page)
+        self.visitor_id = visitor.pk
+        self.thread_id = thread.pk
+        self.visitor_name = visitor.name
+        return {
+            "type": "hello",
+            "role": "visitor",
+            "visitor": {"id": visitor.pk, "name": visitor.name},
+            "thread": {
+                "id": thread.pk,
+                "status": thread.status,
+                "last_seq": thread.last_seq,
+                "operator_read_up_to": thread.operator_read_up_to,
+                "operator_delivered_up_to": thread.operator_delivered_up_to,
+            },
+            "limits": {"max_body": settings.SOHBET_MAX_BODY},
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if not getattr(self, "ready", False):
+            return
+        await self.channel_layer.group_discard(events.thread_group(self.thread_id), self.channel_name)
+        await self.channel_layer.group_discard(events.VISITORS_GROUP, self.channel_name)
+        if self._typing_thread is not None:
+            await self._broadcast_typing(False)
+        _was, now_online = await cache_call(presence.leave)(self.presence_key, self.connection_id)
+        if not now_online:
+            await events.broadcast_now(
+                events.OPERATORS_GROUP,
+                {"type": events.PRESENCE, "thread": self.thread_id, "visitor_online": False},
+            )
+
+    # --- Frames -------------------------------------------------------------------
+
+    async def _on_sendmessage(self, frame: frames.SendMessage) -> None:
+        await self.post(
+            NewMessage(
+                thread_id=self.thread_id,
+                client_id=frame.client_id,
+                body=frame.body,
+                author=Message.Author.VISITOR,
+                author_name=self.visitor_name,
+            )
+        )
+        if self._typing_thread is not None:
+            self._typing_thread = None  # the message itself ends the typing indicator
+
+    async def _on_typing(self, frame: frames.Typing) -> None:
+        await self._broadcast_typing(frame.active)
+
+    async def _broadcast_typing(self, active: bool) -> None:
+        self._typing_thread = self.thread_id if active else None
+        await events.broadcast_now(
+            events.OPERATORS_GROUP,
+            {
+                "type": events.TYPING,
+                "thread": self.thread_id,
+                "author": "visitor",
+                "active": active,
+                "name": self.visitor_name,
+            },
+        )
+
+    async def _on_read(self, frame: frames.Read) -> None:
+        await run_service(services.mark_read, thread_id=self.thread_id, by="visitor", up_to=frame.up_to
+        )
+
+    async def _on_sync(self, frame: frames.Sync) -> None:
+        messages, has_more = await database_sync_to_async(selectors.list_messages_after)(
+            thread_id=self.thread_id, after_seq=frame.after
+        )
+        await self.send_messages("sync", self.thread_id, messages, has_more)
+
+    async def _on_history(self, frame: frames.History) -> None:
+        messages, has_more = await database_sync_to_async(selectors.list_messages_before)(
+            thread_id=self.thread_id, before_id=frame.before, limit=frame.limit
+        )
+        await self.send_messages("history", self.thread_id, messages, has_more)
+
+    async def _on_visitorupdate(self, frame: frames.VisitorUpdate) -> None:
+        await run_service(services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
+        )
+        self.visitor_name = frame.name
+
+    # --- Events -------------------------------------------------------------------
+
+    async def chat_messages(self, event: dict[str, Any]) -> None:
+        for payload in event["messages"]:
+            if payload["thread"] == self.thread_id:
+                await self.send_json({"type": "message", "message": payload})
+
+    async def chat_delivered(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "delivered", "thread": event["thread"], "up_to": event["up_to"]})
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        if "operators_online" in event:
+            await self.send_json({"type": "presence", "operators_online": event["operators_online"]})
+
+    async def chat_thread(self, event: dict[str, Any]) -> None:
+        pass  # operators only
+
+
+class OperatorConsumer(ChatConsumer):
+    """``/ws/operator/``: a logged-in, active staff user."""
+
+    is_operator = True
+
+    async def start(self) -> None:
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+            await self.refuse(CLOSE_NO_IDENTITY)
+            return
+        self.user = user
+        self.ready = True
+        await self.channel_layer.group_add(events.OPERATORS_GROUP, self.channel_name)
+        if session is not None and session.session_key:
+            self.session_group = events.session_group(session.session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
+        self.presence_key = presence.OPERATORS
+        was_online, _now = await cache_call(presence.touch)(self.presence_key, self.connection_id)
+        await self.send_json(
+            {
+                "type": "hello",
+                "role": "operator",
+                "operator": {"id": user.pk, "name": user.display_name},
+                "limits": {"max_body": settings.SOHBET_MAX_BODY},
+            }
+        )
+        if not was_online:
+            await events.broadcast_now(events.VISITORS_GROUP, {"type": events.PRESENCE, "operators_online": True})
+
+    async def disconnect(self, code: int) -> None:
+        if not getattr(self, "ready", False):
+            return
+        await self.channel_layer.group_discard(events.OPERATORS_GROUP, self.channel_name)
+        if getattr(self, "session_group", None):
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+        if self._typing_thread is not None:
+            await self._broadcast_typing(self._typing_thread, False)
+        _was, now_online = await cache_call(presence.leave)(self.presence_key, self.connection_id)
+        if not now_online:
+            await events.broadcast_now(events.VISITORS_GROUP, {"type": events.PRESENCE, "operators_online": False})
+
+    async def _thread(self, thread_id: int | None) -> Thread:
+        assert thread_id is not None  # frames require it for operators
+        return await database_sync_to_async(selectors.get_thread_for_operator)(thread_id=thread_id)
+
+    # --- Frames -------------------------------------------------------------------
+
+    async def _on_sendmessage(self, frame: frames.SendMessage) -> None:
+        assert frame.thread is not None
+        await self.post(
+            NewMessage(
+                thread_id=frame.thread,
+                client_id=frame.client_id,
+                body=frame.body,
+                author=Message.Author.OPERATOR,
+                operator_id=self.user.pk,
+                author_name=self.user.display_name,
+            )
+        )
+        self._typing_thread = None
+
+    async def _on_typing(self, frame: frames.Typing) -> None:
+        thread = await self._thread(frame.thread)
+        await self._broadcast_typing(thread.pk, frame.active)
+
+    async def _broadcast_typing(self, thread_id: int, active: bool) -> None:
+        self._typing_thread = thread_id if active else None
+        event = {
+            "type": events.TYPING,
+            "thread": thread_id,
+            "author": "operator",
+            "active": active,
+            "name": self.user.display_name,
+            "origin": self.channel_name,
+        }
+        await events.broadcast_now(events.thread_group(thread_id), event)
+        await events.broadcast_now(events.OPERATORS_GROUP, event)
+
+    async def _on_read(self, frame: frames.Read) -> None:
+        thread = await self._thread(frame.thread)
+        await run_service(services.mark_read, thread_id=thread.pk, by="operator", up_to=frame.up_to
+        )
+
+    async def _on_delivered(self, frame: frames.Delivered) -> None:
+        thread = await self._thread(frame.thread)
+        await run_service(services.mark_delivered, thread_id=thread.pk, up_to=frame.up_to
+        )
+
+    async def _on_sync(self, frame: frames.Sync) -> None:
+        thread = await self._thread(frame.thread)
+        messages, has_more = await database_sync_to_async(selectors.list_messages_after)(
+            thread_id=thread.pk, after_seq=frame.after
+        )
+        await self.send_messages("sync", thread.pk, messages, has_more)
+
+    async def _on_history(self, frame: frames.History) -> None:
+        thread = await self._thread(frame.thread)
+        messages, has_more = await database_sync_to_async(selectors.list_messages_before)(
+            thread_id=thread.pk, before_id=frame.before, limit=frame.limit
+        )
+        await self.send_messages("history", thread.pk, messages, has_more)
+
+    async def _on_threadaction(self, frame: frames.ThreadAction) -> None:
+        service = services.close_thread if frame.action == "close" else services.reopen_thread
+        await run_service(service, thread_id=frame.thread, by=self.user)
+
+    async def _on_threadassign(self, frame: frames.ThreadAssign) -> None:
+        await run_service(services.assign_thread, thread_id=frame.thread, operator_id=frame.operator
+        )
+
+    async def _on_threadlist(self, frame: frames.ThreadList) -> None:
+        threads, has_more = await database_sync_to_async(selectors.list_threads_for_operator)(
+            status=frame.status, q=frame.q, before=frame.before, limit=frame.limit
+        )
+        online = await cache_call(presence.online_threads)([t.pk for t in threads])
+        await self.send_json(
+            {
+                "type": "threads",
+                "threads": [events.thread_payload(t, visitor_online=t.pk in online) for t in threads],
+                "has_more": has_more,
+            }
+        )
+
+    # --- Events -------------------------------------------------------------------
+
+    async def chat_thread(self, event: dict[str, Any]) -> None:
+        payload = dict(event["thread"])
+        payload["visitor_online"] = await cache_call(presence.is_online)(presence.visitor_key(payload["id"]))
+        await self.send_json({"type": "thread", "thread": payload})
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        if "thread" in event:
+            await self.send_json(
+                {"type": "presence", "thread": event["thread"], "visitor_online": event["visitor_online"]}
+            )
+
+    async def chat_delivered(self, event: dict[str, Any]) -> None:
+        pass  # visitors only
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_FORBIDDEN)
+
+
+async def run_service(service: Any, **kwargs: Any) -> Any:
+    """Run a service in the database thread, then send the events it committed.
+
+    Used for the less frequent writes (read marks, thread actions); the hot path
+    (posting) goes through ``chat.writer`` instead.
+    """
+    result, sent = await database_sync_to_async(events.call_collecting)(service, **kwargs)
+    await events.send_events(sent)
+    return result
+
+
+def _client_id_of(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("client_id"), str):
+        return data["client_id"][:64]
+    return None
+
+
+def _language_from_scope(scope: dict[str, Any]) -> str:
+    from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
+
+    headers = dict(scope.get("headers", []))
+    cookie_lang = None
+    cookies = scope.get("cookies") or {}
+    if isinstance(cookies, dict):
+        cookie_lang = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    candidates = [cookie_lang] if cookie_lang else []
+    accept = headers.get(b"accept-language", b"").decode("latin1")
+    candidates += [lang for lang, _q in parse_accept_lang_header(accept)]
+    for lang in candidates:
+        try:
+            return get_supported_language_variant(lang)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE

@@ -1,0 +1,172 @@
+"""Group names, channel-layer event types and the wire payloads.
+
+``broadcast_on_commit`` is the only way a change leaves the process, and this module
+is the only caller of ``group_send``. Events queued in one transaction are sent after
+it commits; consecutive message events to the same group are sent as one
+``chat.messages`` event, so a batch of N messages costs one publish per group rather
+than one per message and member.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from chat.models import Message, Thread
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OPERATORS_GROUP = "operators"
+VISITORS_GROUP = "visitors"
+
+# Channel-layer event types (consumer handler names with "." -> "_").
+MESSAGES = "chat.messages"  # {"messages": [payload, ...]}
+THREAD = "chat.thread"  # {"thread": payload}
+TYPING = "chat.typing"  # {"thread", "author", "active", "name", "origin"}
+READ = "chat.read"  # {"thread", "by", "up_to"}
+DELIVERED = "chat.delivered"  # {"thread", "up_to"}
+PRESENCE = "chat.presence"  # {"thread"?, "visitor_online"? | "operators_online"?}
+SESSION_ENDED = "session.ended"
+
+Event = tuple[str, dict[str, Any]]  # (group, event)
+
+
+def thread_group(thread_id: int) -> str:
+    """The group of a thread's visitor sockets (all their tabs)."""
+    return f"thread.{thread_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The group of the operator sockets opened with one login session."""
+    import hashlib
+
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    """The wire form of a message (docs/protocol.md)."""
+    return {
+        "id": message.pk,
+        "thread": message.thread_id,
+        "seq": message.seq,
+        "client_id": str(message.client_id),
+        "author": message.author,
+        "author_name": message.author_name,
+        "body": message.body,
+        "created": iso(message.created_at),
+        "source": message.source,
+        "attachment": None,
+    }
+
+
+def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str, Any]:
+    """The wire form of a thread for operators. Expects visitor, assigned_to and
+    last_message loaded (see selectors.THREAD_RELATED)."""
+    assigned = thread.assigned_to
+    return {
+        "id": thread.pk,
+        "status": thread.status,
+        "visitor_id": thread.visitor_id,
+        "visitor_name": thread.visitor.name,
+        "assigned_to": (
+            {"id": assigned.pk, "name": assigned.display_name} if assigned else None
+        ),
+        "unread": thread.operator_unread_count,
+        "last_message": (
+            message_payload(thread.last_message) if thread.last_message else None
+        ),
+        "updated": iso(thread.updated_at),
+        "created": iso(thread.created_at),
+        "visitor_online": visitor_online,
+        "visitor_read_up_to": thread.visitor_read_up_to,
+    }
+
+
+# --- Sending ----------------------------------------------------------------------------
+
+_collector = threading.local()
+
+
+@contextmanager
+def collecting() -> Iterator[list[Event]]:
+    """Collect the events committed inside the block instead of sending them.
+
+    An async caller that ran a service in a worker thread sends them itself with
+    ``send_events`` (no blocking hop back into the event loop from the DB thread).
+    """
+    events: list[Event] = []
+    previous = getattr(_collector, "events", None)
+    _collector.events = events
+    try:
+        yield events
+    finally:
+        _collector.events = previous
+
+
+def call_collecting(function: Callable[..., T], /, **kwargs: Any) -> tuple[T, list[Event]]:
+    """Call ``function`` and return its result with the events it committed."""
+    with collecting() as sent:
+        result = function(**kwargs)
+    return result, sent
+
+
+def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` to ``group`` once the current transaction commits."""
+    transaction.on_commit(lambda: _emit(group, event))
+
+
+def _emit(group: str, event: dict[str, Any]) -> None:
+    sink = getattr(_collector, "events", None)
+    if sink is not None:
+        sink.append((group, event))
+        return
+    async_to_sync(send_events)([(group, event)])
+
+
+def coalesce(events: list[Event]) -> list[Event]:
+    """Merge runs of message events to the same group into one event (order kept)."""
+    merged: list[Event] = []
+    for group, event in events:
+        if (
+            merged
+            and event["type"] == MESSAGES
+            and merged[-1][0] == group
+            and merged[-1][1]["type"] == MESSAGES
+        ):
+            merged[-1][1]["messages"].extend(event["messages"])
+            continue
+        if event["type"] == MESSAGES:
+            event = {**event, "messages": list(event["messages"])}
+        merged.append((group, event))
+    return merged
+
+
+async def send_events(events: list[Event]) -> None:
+    """Send events now. Live delivery is an optimisation: a layer failure is logged,
+    never raised (the database is the record; clients recover with ``sync``)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, event in coalesce(events):
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            logger.warning("channel layer send to %s failed", group, exc_info=True)
+
+
+async def broadcast_now(group: str, event: dict[str, Any]) -> None:
+    """Send an ephemeral event (typing, presence) that changes no row."""
+    await send_events([(group, event)])

@@ -1,0 +1,194 @@
+"""Visitors, threads, messages and the outbox of external deliveries.
+
+Only ``chat.services`` writes these rows (one write path per change); the admin and the
+consumers read them through ``chat.selectors``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Visitor(models.Model):
+    """An anonymous website visitor, bound to a browser session."""
+
+    session_key = models.CharField(_("session key"), max_length=64, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    locale = models.CharField(_("locale"), max_length=16, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    last_page = models.CharField(_("last page"), max_length=500, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or str(_("Visitor #%(id)s") % {"id": self.pk})
+
+
+class Thread(models.Model):
+    """One conversation between a visitor and the operators."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="threads", verbose_name=_("visitor")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_threads",
+        verbose_name=_("assigned to"),
+    )
+    last_seq = models.PositiveIntegerField(_("last seq"), default=0)
+    last_message = models.ForeignKey(
+        "Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last message"),
+    )
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    operator_unread_count = models.PositiveIntegerField(_("unread by operators"), default=0)
+    visitor_unread_count = models.PositiveIntegerField(_("unread by visitor"), default=0)
+    operator_read_up_to = models.BigIntegerField(_("operators read up to"), default=0)
+    operator_delivered_up_to = models.BigIntegerField(
+        _("delivered to operators up to"), default=0
+    )
+    visitor_read_up_to = models.BigIntegerField(_("visitor read up to"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [models.Index(fields=["status", "-updated_at"], name="thread_status_updated")]
+
+    def __str__(self) -> str:
+        return str(_("Conversation #%(id)s") % {"id": self.pk})
+
+
+class Message(models.Model):
+    """A plain-text message in a thread, numbered by ``seq`` without gaps."""
+
+    class Author(models.TextChoices):
+        VISITOR = "visitor", _("Visitor")
+        OPERATOR = "operator", _("Operator")
+        SYSTEM = "system", _("System")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        TELEGRAM = "telegram", _("Telegram")
+
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+    )
+    seq = models.PositiveIntegerField(_("seq"))
+    client_id = models.UUIDField(_("client id"), default=uuid.uuid4)
+    author = models.CharField(_("author"), max_length=10, choices=Author.choices)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("operator"),
+    )
+    author_name = models.CharField(_("author name"), max_length=150, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "client_id"], name="message_unique_client_id"),
+            models.UniqueConstraint(fields=["thread", "seq"], name="message_unique_seq"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+            models.CheckConstraint(
+                condition=Q(author="operator") | Q(operator__isnull=True),
+                name="message_operator_only_on_operator_messages",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.thread_id}.{self.seq}"
+
+
+class OutboxEntry(models.Model):
+    """An external delivery (for example to Telegram) queued with the change it carries.
+
+    Written by ``chat.services`` in the same transaction as the message; consumed by
+    the integration named in ``channel`` (``chat`` knows none of them).
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Message")
+        THREAD_CLOSED = "thread_closed", _("Conversation closed")
+        THREAD_REOPENED = "thread_reopened", _("Conversation reopened")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="outbox", verbose_name=_("conversation")
+    )
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox",
+        verbose_name=_("message"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["channel", "status", "next_attempt_at"], name="outbox_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.kind}:{self.pk}"

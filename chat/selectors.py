@@ -1,0 +1,88 @@
+"""Reads on visitors, threads and messages, and the access rules for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from chat.exceptions import ChatError, ErrorCode
+from chat.models import Message, Thread, Visitor
+from django.utils.translation import gettext as _
+
+THREAD_RELATED = ("visitor", "assigned_to", "last_message")
+SYNC_PAGE = 200
+
+
+def get_visitor_thread(*, visitor_id: int) -> Thread | None:
+    """The visitor's current thread (their newest), or None."""
+    return Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
+
+
+def get_visitor_for_session(*, visitor_id: int | None, session_key: str) -> Visitor | None:
+    """The visitor stored in this session, if it still exists and belongs to it."""
+    if visitor_id is None:
+        return None
+    return Visitor.objects.filter(pk=visitor_id).first()
+
+
+def get_thread_for_operator(*, thread_id: int) -> Thread:
+    """Any thread, for an operator (operators share all conversations).
+
+    Raises ChatError(not_found)."""
+    thread = Thread.objects.select_related(*THREAD_RELATED).filter(pk=thread_id).first()
+    if thread is None:
+        raise ChatError(ErrorCode.NOT_FOUND, _("This conversation does not exist."))
+    return thread
+
+
+def list_messages_after(*, thread_id: int, after_seq: int, limit: int = SYNC_PAGE) -> tuple[list[Message], bool]:
+    """Messages of a thread with seq > after_seq, oldest first; and whether more exist."""
+    rows = list(
+        Message.objects.filter(thread_id=thread_id, seq__gt=after_seq).order_by("seq")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def list_messages_before(
+    *, thread_id: int, before_id: int | None, limit: int
+) -> tuple[list[Message], bool]:
+    """The ``limit`` messages before message id ``before_id`` (or the newest), oldest
+    first; and whether older ones exist."""
+    qs = Message.objects.filter(thread_id=thread_id)
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return rows, has_more
+
+
+def list_threads_for_operator(
+    *, status: str, q: str, before: dt.datetime | None, limit: int
+) -> tuple[list[Thread], bool]:
+    """Threads with at least one message, newest activity first, filtered by status
+    and by a search in the visitor's name and the messages' text."""
+    qs: QuerySet[Thread] = Thread.objects.select_related(*THREAD_RELATED).filter(
+        last_message__isnull=False
+    )
+    if status in (Thread.Status.OPEN, Thread.Status.CLOSED):
+        qs = qs.filter(status=status)
+    if q:
+        matching = Message.objects.filter(body__icontains=q).values("thread_id")
+        qs = qs.filter(Q(visitor__name__icontains=q) | Q(pk__in=matching))
+    if before is not None:
+        qs = qs.filter(updated_at__lt=before)
+    rows = list(qs.order_by("-updated_at", "-pk")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def list_operators() -> list[dict[str, object]]:
+    """Active staff users, for the inbox's assign menu."""
+    from accounts.models import User
+
+    return [
+        {"id": user.pk, "name": user.display_name}
+        for user in User.objects.filter(is_staff=True, is_active=True).order_by("username")
+    ]

@@ -1,0 +1,371 @@
+"""Writes on visitors, threads and messages: the one write path for each change.
+
+Every function here is synchronous and atomic; async callers use
+``database_sync_to_async``. Broadcasts leave after commit through
+``chat.events.broadcast_on_commit``; external deliveries are queued as outbox rows in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from chat import events
+from chat.exceptions import ChatError, ErrorCode
+from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.selectors import THREAD_RELATED
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One message to post. ``operator`` is set for operator messages only."""
+
+    thread_id: int
+    client_id: uuid.UUID
+    body: str
+    author: str = Message.Author.VISITOR
+    operator_id: int | None = None
+    author_name: str = ""
+    source: str = Message.Source.WEB
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: Message
+    created: bool
+
+
+PostOutcome = Posted | ChatError
+
+
+# --- Visitors -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_visitor(
+    *, session_key: str, locale: str = "", user_agent: str = "", page: str = ""
+) -> tuple[Visitor, Thread]:
+    """Create a visitor for a browser session, with their (empty) thread.
+
+    Broadcasts nothing: operators see a thread once it has a message.
+    """
+    visitor = Visitor.objects.create(
+        session_key=session_key,
+        locale=locale[:16],
+        user_agent=user_agent[:300],
+        last_page=page[:500],
+    )
+    thread = Thread.objects.create(visitor=visitor)
+    return visitor, thread
+
+
+def touch_visitor(*, visitor_id: int, page: str | None = None) -> None:
+    """Record that the visitor is here now (and on which page)."""
+    fields: dict[str, object] = {"last_seen_at": timezone.now()}
+    if page:
+        fields["last_page"] = page[:500]
+    Visitor.objects.filter(pk=visitor_id).update(**fields)
+
+
+@transaction.atomic
+def rename_visitor(*, visitor_id: int, name: str) -> Visitor:
+    """Set the visitor's display name; operators get the updated threads."""
+    visitor = Visitor.objects.select_for_update().get(pk=visitor_id)
+    visitor.name = name[:80]
+    visitor.save(update_fields=["name"])
+    for thread in Thread.objects.select_related(*THREAD_RELATED).filter(visitor=visitor):
+        _broadcast_thread(thread)
+    return visitor
+
+
+# --- Messages -----------------------------------------------------------------------
+
+
+def post_message(**kwargs: object) -> Posted:
+    """Post one message (see ``post_messages``); raises ChatError on refusal."""
+    outcome = post_messages(posts=[NewMessage(**kwargs)])[0]  # type: ignore[arg-type]
+    if isinstance(outcome, ChatError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
+    """Store a batch of messages in one transaction, in order; one outcome per post.
+
+    For each new message: gives it the thread's next ``seq``, updates the thread
+    (unread count, last message; a visitor message reopens a closed thread; the
+    first operator to reply to an unassigned thread takes it), and queues an outbox
+    row per external channel (``settings.SOHBET_OUTBOX_CHANNELS``). A ``client_id``
+    already stored on the thread returns the stored message and changes nothing.
+    After commit broadcasts the messages to the thread's visitor sockets and to the
+    operators, plus a thread event when the thread's status or assignee changed.
+    A post on a missing thread gets ChatError(not_found); the others still go in.
+    """
+    thread_ids = sorted({post.thread_id for post in posts})
+    threads = {
+        thread.pk: thread
+        for thread in Thread.objects.select_for_update().filter(pk__in=thread_ids).order_by("pk")
+    }
+    stored: dict[tuple[int, uuid.UUID], Message] = {
+        (message.thread_id, message.client_id): message
+        for message in Message.objects.filter(
+            thread_id__in=list(threads), client_id__in=[post.client_id for post in posts]
+        )
+    }
+
+    now = timezone.now()
+    outcomes: list[PostOutcome | None] = []
+    new_messages: list[Message] = []
+    changed_threads: dict[int, Thread] = {}
+    state_changed: set[int] = set()
+    for post in posts:
+        thread = threads.get(post.thread_id)
+        if thread is None:
+            outcomes.append(
+                ChatError(
+                    ErrorCode.NOT_FOUND,
+                    _("This conversation does not exist."),
+                    client_id=str(post.client_id),
+                )
+            )
+            continue
+        key = (post.thread_id, post.client_id)
+        if key in stored:
+            outcomes.append(Posted(message=stored[key], created=False))
+            continue
+        thread.last_seq += 1
+        message = Message(
+            thread_id=thread.pk,
+            seq=thread.last_seq,
+            client_id=post.client_id,
+            author=post.author,
+            operator_id=post.operator_id,
+            author_name=post.author_name,
+            body=post.body,
+            source=post.source,
+            created_at=now,
+        )
+        stored[key] = message
+        new_messages.append(message)
+        outcomes.append(None)  # filled in once the rows have ids
+        _apply_to_thread(thread, post, now=now, state_changed=state_changed)
+        changed_threads[thread.pk] = thread
+
+    if new_messages:
+        Message.objects.bulk_create(new_messages)
+        if any(message.pk is None for message in new_messages):  # pragma: no cover
+            raise IntegrityError("the database did not return message ids")
+        for message in new_messages:
+            thread = threads[message.thread_id]
+            thread.last_message = message
+            thread.last_message_at = message.created_at
+        Thread.objects.bulk_update(
+            list(changed_threads.values()),
+            [
+                "last_seq",
+                "last_message",
+                "last_message_at",
+                "operator_unread_count",
+                "visitor_unread_count",
+                "status",
+                "closed_at",
+                "assigned_to",
+                "updated_at",
+            ],
+        )
+        _queue_outbox(new_messages)
+        _broadcast_messages(new_messages, changed_threads, state_changed)
+
+    return [
+        outcome if outcome is not None else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
+        for outcome, p in zip(outcomes, posts, strict=True)
+    ]
+
+
+def _apply_to_thread(
+    thread: Thread, post: NewMessage, *, now: object, state_changed: set[int]
+) -> None:
+    thread.updated_at = now  # type: ignore[assignment]
+    if post.author == Message.Author.VISITOR:
+        thread.operator_unread_count += 1
+        if thread.status == Thread.Status.CLOSED:
+            thread.status = Thread.Status.OPEN
+            thread.closed_at = None
+            state_changed.add(thread.pk)
+        if thread.last_seq == 1:
+            state_changed.add(thread.pk)  # a new conversation for the inbox
+    elif post.author == Message.Author.OPERATOR:
+        thread.visitor_unread_count += 1
+        if thread.assigned_to_id is None and post.operator_id is not None:
+            thread.assigned_to_id = post.operator_id
+            state_changed.add(thread.pk)
+
+
+def _queue_outbox(messages: list[Message]) -> None:
+    channels = settings.SOHBET_OUTBOX_CHANNELS
+    if not channels:
+        return
+    OutboxEntry.objects.bulk_create(
+        OutboxEntry(
+            channel=channel,
+            kind=OutboxEntry.Kind.MESSAGE,
+            thread_id=message.thread_id,
+            message=message,
+        )
+        for message in messages
+        for channel in channels
+    )
+
+
+def _broadcast_messages(
+    messages: list[Message], threads: dict[int, Thread], state_changed: set[int]
+) -> None:
+    for message in messages:
+        payload = events.message_payload(message)
+        for group in (events.thread_group(message.thread_id), events.OPERATORS_GROUP):
+            events.broadcast_on_commit(group, {"type": events.MESSAGES, "messages": [payload]})
+    if state_changed:
+        for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
+            pk__in=state_changed
+        ):
+            _broadcast_thread(thread)
+
+
+def _broadcast_thread(thread: Thread) -> None:
+    events.broadcast_on_commit(
+        events.OPERATORS_GROUP,
+        {"type": events.THREAD, "thread": events.thread_payload(thread)},
+    )
+
+
+# --- Threads ------------------------------------------------------------------------
+
+
+def _locked_thread(thread_id: int) -> Thread:
+    try:
+        return Thread.objects.select_for_update().get(pk=thread_id)
+    except Thread.DoesNotExist:
+        raise ChatError(ErrorCode.NOT_FOUND, _("This conversation does not exist.")) from None
+
+
+def _reload_and_broadcast(thread_id: int) -> Thread:
+    thread = Thread.objects.select_related(*THREAD_RELATED).get(pk=thread_id)
+    _broadcast_thread(thread)
+    return thread
+
+
+@transaction.atomic
+def close_thread(*, thread_id: int, by: User | None = None) -> Thread:
+    """Close a thread. Broadcasts the thread to operators; queues an outbox row.
+
+    Raises ChatError(not_found). Closing a closed thread changes nothing.
+    """
+    thread = _locked_thread(thread_id)
+    if thread.status == Thread.Status.CLOSED:
+        return _reload_and_broadcast(thread_id)
+    thread.status = Thread.Status.CLOSED
+    thread.closed_at = thread.updated_at = timezone.now()
+    thread.save(update_fields=["status", "closed_at", "updated_at"])
+    _queue_thread_outbox(thread, OutboxEntry.Kind.THREAD_CLOSED)
+    return _reload_and_broadcast(thread_id)
+
+
+@transaction.atomic
+def reopen_thread(*, thread_id: int, by: User | None = None) -> Thread:
+    """Reopen a closed thread. Broadcasts the thread; queues an outbox row.
+
+    Raises ChatError(not_found). Reopening an open thread changes nothing.
+    """
+    thread = _locked_thread(thread_id)
+    if thread.status == Thread.Status.OPEN:
+        return _reload_and_broadcast(thread_id)
+    thread.status = Thread.Status.OPEN
+    thread.closed_at = None
+    thread.updated_at = timezone.now()
+    thread.save(update_fields=["status", "closed_at", "updated_at"])
+    _queue_thread_outbox(thread, OutboxEntry.Kind.THREAD_REOPENED)
+    return _reload_and_broadcast(thread_id)
+
+
+def _queue_thread_outbox(thread: Thread, kind: str) -> None:
+    OutboxEntry.objects.bulk_create(
+        OutboxEntry(channel=channel, kind=kind, thread=thread)
+        for channel in settings.SOHBET_OUTBOX_CHANNELS
+    )
+
+
+@transaction.atomic
+def assign_thread(*, thread_id: int, operator_id: int | None) -> Thread:
+    """Assign a thread to an active staff user, or unassign it (``None``).
+
+    Broadcasts the thread to operators. Raises ChatError(not_found) for an unknown
+    thread or operator.
+    """
+    thread = _locked_thread(thread_id)
+    if operator_id is not None and not User.objects.filter(
+        pk=operator_id, is_staff=True, is_active=True
+    ).exists():
+        raise ChatError(ErrorCode.NOT_FOUND, _("This operator does not exist."))
+    if thread.assigned_to_id != operator_id:
+        thread.assigned_to_id = operator_id
+        thread.save(update_fields=["assigned_to"])
+    return _reload_and_broadcast(thread_id)
+
+
+@transaction.atomic
+def mark_read(*, thread_id: int, by: str, up_to: int) -> int | None:
+    """Record that the visitor (``by="visitor"``) or the operators read the thread's
+    messages up to message id ``up_to``.
+
+    Only moves forward, and only to an id of the thread written by the other side.
+    Recomputes the unread count; broadcasts a read event to the other side (and the
+    thread to operators when operators read). Returns the new mark, or None when
+    nothing changed.
+    """
+    thread = _locked_thread(thread_id)
+    other = Message.Author.OPERATOR if by == "visitor" else Message.Author.VISITOR
+    mark_field = "visitor_read_up_to" if by == "visitor" else "operator_read_up_to"
+    count_field = "visitor_unread_count" if by == "visitor" else "operator_unread_count"
+    current = getattr(thread, mark_field)
+    up_to = min(up_to, thread.last_message_id or 0)
+    if up_to <= current:
+        return None
+    setattr(thread, mark_field, up_to)
+    setattr(
+        thread,
+        count_field,
+        Message.objects.filter(thread=thread, author=other, pk__gt=up_to).count(),
+    )
+    thread.save(update_fields=[mark_field, count_field])
+    read_event = {"type": events.READ, "thread": thread.pk, "by": by, "up_to": up_to}
+    events.broadcast_on_commit(events.thread_group(thread.pk), read_event)
+    events.broadcast_on_commit(events.OPERATORS_GROUP, read_event)
+    if by == "operator":
+        _reload_and_broadcast(thread.pk)
+    return up_to
+
+
+@transaction.atomic
+def mark_delivered(*, thread_id: int, up_to: int) -> int | None:
+    """Record that the operators' inbox received the visitor's messages up to
+    ``up_to``; tells the visitor. Only moves forward. Returns the new mark or None."""
+    thread = _locked_thread(thread_id)
+    up_to = min(up_to, thread.last_message_id or 0)
+    if up_to <= thread.operator_delivered_up_to:
+        return None
+    thread.operator_delivered_up_to = up_to
+    thread.save(update_fields=["operator_delivered_up_to"])
+    events.broadcast_on_commit(
+        events.thread_group(thread.pk),
+        {"type": events.DELIVERED, "thread": thread.pk, "up_to": up_to},
+    )
+    return up_to

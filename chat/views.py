@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_ratelimit.decorators import ratelimit
+
+
+@require_GET
+@never_cache
+@ratelimit(key="ip", rate="120/m", block=True)
+def visitor_page(request: HttpRequest) -> HttpResponse:
+    """The chat page. Makes sure the browser has a session: the chat socket's identity."""
+    request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
+    page_config = {
+        "wsPath": "/ws/chat/",
+        "siteName": settings.SOHBET_SITE_NAME,
+        "lang": get_language(),
+    }
+    return render(request, "chat/visitor.html", {"page_config": page_config})
+
+
+@require_GET
+@never_cache
+def liveness(request: HttpRequest) -> JsonResponse:
+    """Touches nothing external: the process answers HTTP."""
+    return JsonResponse({"status": "ok"})
