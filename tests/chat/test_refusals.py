@@ -1,0 +1,123 @@
+"""Bad input gets a clear error and changes nothing; refusals use the protocol codes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from chat.models import Message, Visitor
+from tests.conftest import open_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def message_count() -> int:
+    return Message.objects.count()
+
+
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        ("not json", "invalid"),
+        ("[1, 2]", "invalid"),
+        (json.dumps({"type": "launch.missiles"}), "invalid"),
+        (json.dumps({"type": "message.send", "client_id": "nope", "body": "x"}), "invalid"),
+        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "   "}), "invalid"),
+        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": 5}), "invalid"),
+        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "x" * 4001}), "too_long"),
+        (json.dumps({"type": "sync", "after": "0"}), "invalid"),
+        (json.dumps({"type": "sync", "after": True}), "invalid"),
+        (json.dumps({"type": "history", "before": None, "limit": 1000}), "invalid"),
+        (json.dumps({"type": "thread.close", "thread": 1}), "invalid"),
+    ],
+)
+async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(connect_visitor, frame, code):
+    visitor = await connect_visitor()
+    await visitor.send_raw(frame)
+    error = await visitor.receive_type("error")
+    assert error["code"] == code
+    assert error["detail"]
+    assert await message_count() == 0
+    await visitor.send(type="ping")
+    assert (await visitor.receive_type("pong"))["type"] == "pong"
+
+
+async def test_oversized_frame_is_refused(connect_visitor):
+    visitor = await connect_visitor()
+    await visitor.send_raw(json.dumps({"type": "ping", "pad": "x" * 20000}))
+    assert (await visitor.receive_type("error"))["code"] == "too_long"
+
+
+async def test_error_about_a_message_names_its_client_id(connect_visitor):
+    visitor = await connect_visitor()
+    client_id = str(uuid.uuid4())
+    await visitor.send(type="message.send", client_id=client_id, body="x" * 5000)
+    error = await visitor.receive_type("error")
+    assert error["client_id"] == client_id
+
+
+async def test_a_flood_is_rate_limited_then_closed_with_4429(connect_visitor, settings):
+    settings.SOHBET_WS_RATE = "5/60"
+    settings.SOHBET_WS_FLOOD = "10/60"
+    visitor = await connect_visitor()
+    for _ in range(12):
+        await visitor.send(type="ping")
+    kinds = []
+    while True:
+        output = await visitor.communicator.receive_output(5)
+        if output["type"] == "websocket.close":
+            code = output["code"]
+            break
+        kinds.append(json.loads(output["text"]).get("code") or json.loads(output["text"])["type"])
+    assert kinds.count("pong") == 5
+    assert "rate_limited" in kinds
+    assert code == 4429
+
+
+async def test_foreign_origin_is_closed_with_4403_and_creates_nothing():
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    socket, connected = await open_socket(
+        "/ws/chat/", cookie=cookie, origin=(b"origin", b"https://evil.example")
+    )
+    assert connected
+    assert await socket.receive_close() == 4403
+    assert await database_sync_to_async(Visitor.objects.count)() == 0
+
+
+async def test_visitor_socket_without_session_is_closed_with_4401():
+    socket, connected = await open_socket("/ws/chat/", cookie=None)
+    assert connected
+    assert await socket.receive_close() == 4401
+    assert await database_sync_to_async(Visitor.objects.count)() == 0
+
+
+async def test_operator_socket_needs_a_staff_session(make_operator, connect_visitor):
+    visitor = await connect_visitor()
+    socket, _ = await open_socket("/ws/operator/", cookie=visitor.cookie)
+    assert await socket.receive_close() == 4401
+    user = await make_operator("notstaff", is_staff=False)
+
+    @sync_to_async
+    def login_cookie() -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    socket, _ = await open_socket("/ws/operator/", cookie=await login_cookie())
+    assert await socket.receive_close() == 4401
+
+
+async def test_operator_socket_is_closed_when_the_session_logs_out(make_operator):
+    user = await make_operator()
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    socket, _ = await open_socket("/ws/operator/", cookie=client.cookies["sessionid"].value)
+    await socket.receive_type("hello")
+    await sync_to_async(client.post)("/admin/logout/")
+    assert await socket.receive_close() == 4403

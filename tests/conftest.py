@@ -1,0 +1,177 @@
+"""Shared fixtures: sockets on the real ASGI application, users, service checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ORIGIN = (b"origin", b"http://localhost")
+
+
+def _require(available: bool, what: str) -> None:
+    """A test whose service is missing fails under CI=true; elsewhere it skips."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not configured")
+    pytest.skip(f"{what} not configured")
+
+
+@pytest.fixture(autouse=True)
+def _services_for_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres_redis"):
+        _require(bool(os.environ.get("DATABASE_URL")), "PostgreSQL (DATABASE_URL)")
+        _require(bool(os.environ.get("REDIS_URL")), "Redis (REDIS_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Presence and rate counters live in the cache; each test starts from none.
+    cache.clear()
+
+
+class Socket:
+    """A WebSocket client on the real ASGI application, speaking JSON frames."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.hello: dict[str, Any] = {}
+
+    async def send(self, **frame: Any) -> None:
+        await self.communicator.send_to(text_data=json.dumps(frame))
+
+    async def send_raw(self, text: str) -> None:
+        await self.communicator.send_to(text_data=text)
+
+    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+        output = await self.communicator.receive_output(timeout)
+        if output["type"] == "websocket.close":
+            raise AssertionError(f"socket closed with {output.get('code')}")
+        return json.loads(output["text"])
+
+    async def receive_type(self, *types: str, timeout: float = 5) -> dict[str, Any]:
+        """The next frame of one of these types, skipping others."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no {types} frame within {timeout} s")
+            frame = await self.receive(remaining)
+            if frame["type"] in types:
+                return frame
+
+    async def receive_close(self, timeout: float = 5) -> int | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            output = await self.communicator.receive_output(max(deadline - loop.time(), 0.01))
+            if output["type"] == "websocket.close":
+                return output.get("code")
+
+    async def nothing_more(self) -> bool:
+        return await self.communicator.receive_nothing(timeout=0.2)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+def _application() -> Any:
+    from chatsite.asgi import application
+
+    return application
+
+
+@sync_to_async
+def _visitor_cookie() -> str:
+    client = Client()
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@sync_to_async
+def _operator_cookie(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def open_socket(
+    path: str, *, cookie: str | None, origin: tuple[bytes, bytes] | None = ORIGIN
+) -> tuple[Socket, bool]:
+    headers = [(b"host", b"localhost")]
+    if origin:
+        headers.append(origin)
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    communicator = WebsocketCommunicator(_application(), path, headers=headers)
+    connected, _ = await communicator.connect(timeout=10)
+    return Socket(communicator), connected
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[list[Socket]]:
+    opened: list[Socket] = []
+    yield opened
+    for socket in opened:
+        try:
+            await socket.close()
+        except Exception:  # noqa: S110 - already closed by the test or the server
+            pass
+
+
+@pytest.fixture
+def connect_visitor(sockets: list[Socket]) -> Callable[..., Awaitable[Socket]]:
+    """Open a visitor socket (a new browser session unless ``cookie`` is given)."""
+
+    async def connect(cookie: str | None = None) -> Socket:
+        cookie = cookie or await _visitor_cookie()
+        socket, connected = await open_socket("/ws/chat/", cookie=cookie)
+        assert connected
+        sockets.append(socket)
+        socket.hello = await socket.receive_type("hello")
+        socket.cookie = cookie  # type: ignore[attr-defined]
+        return socket
+
+    return connect
+
+
+@pytest.fixture
+def make_operator(db: None) -> Callable[..., Any]:
+    @sync_to_async
+    def make(username: str = "ayse", **fields: Any) -> Any:
+        fields.setdefault("is_staff", True)
+        return get_user_model().objects.create_user(
+            username=username, password="correct horse battery staple", **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def connect_operator(sockets: list[Socket], make_operator: Any) -> Callable[..., Awaitable[Socket]]:
+    async def connect(user: Any = None) -> Socket:
+        user = user or await make_operator()
+        cookie = await _operator_cookie(user)
+        socket, connected = await open_socket("/ws/operator/", cookie=cookie)
+        assert connected
+        sockets.append(socket)
+        socket.hello = await socket.receive_type("hello")
+        socket.user = user  # type: ignore[attr-defined]
+        socket.cookie = cookie  # type: ignore[attr-defined]
+        return socket
+
+    return connect

@@ -1,0 +1,23 @@
+"""Test settings: the production settings module, with what tests need changed.
+
+``DATABASE_URL`` and ``REDIS_URL`` pick the backends exactly as in production; without
+them the embedded defaults apply (SQLite, in-memory layer, local-memory cache).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from chatsite.settings import *  # noqa: E402, F403
+from chatsite.settings import BASE_DIR, DATABASES  # noqa: E402
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the browser tests' server process opens the same database.
+    (BASE_DIR / ".tmp").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".tmp" / "test-db.sqlite3")}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
