@@ -21,3 +21,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The browser tests' Daphne process runs on the database pytest-django created.
+if os.environ.get("SOHBET_TEST_SERVER_DB"):
+    DATABASES["default"]["NAME"] = os.environ["SOHBET_TEST_SERVER_DB"]

@@ -1,0 +1,193 @@
+"""A real server (Daphne in its own process) and a real Chromium for page tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+
+def _wait_until_up(server: LiveServer, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"daphne exited: {server.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "/healthz/", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)  # polling for readiness with a deadline, not synchronisation
+    raise RuntimeError("daphne did not answer in time")
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """Daphne serving chatsite on 127.0.0.1, on the test database."""
+    with django_db_blocker.unblock():
+        db_name = connection.settings_dict["NAME"]
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "SOHBET_TEST_SERVER_DB": str(db_name),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = ROOT / ".tmp" / f"daphne-{port}.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+             "--websocket-max-message-size", "65536", "chatsite.asgi:application"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(daphne_server: LiveServer) -> Iterator[Any]:
+    """Chromium for one test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is
+    started, so Django's async-safety check must be told that the ORM calls made by
+    these (synchronous) tests are fine; other modules run without it.
+    """
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is required under CI=true")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def new_context(browser: Any, daphne_server: LiveServer) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(base_url=daphne_server.url, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def collect_page_errors(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+    )
+    return errors
+
+
+@pytest.fixture
+def visitor_page(new_context: Any) -> Any:
+    """A visitor's chat page, connected."""
+
+    def open_page(context: Any = None) -> Any:
+        context = context or new_context()
+        page = context.new_page()
+        page.errors = collect_page_errors(page)
+        page.goto("/")
+        page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+        return page
+
+    return open_page
+
+
+@pytest.fixture
+def operator_page(new_context: Any, daphne_server: LiveServer, transactional_db: None) -> Any:
+    """The admin inbox of a logged-in operator, connected."""
+
+    def open_page(username: str = "ayse") -> Any:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user(
+            username=username, password="correct horse battery staple", is_staff=True
+        )
+        client = Client()
+        client.force_login(user)
+        context = new_context()
+        context.add_cookies(
+            [{
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": daphne_server.url,
+            }]
+        )
+        page = context.new_page()
+        page.errors = collect_page_errors(page)
+        page.goto("/admin/inbox/")
+        page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+        return page
+
+    return open_page
