@@ -77,7 +77,11 @@ class ThreadAdmin(ReadOnlyAdmin):
         count = queryset.count()
         self.message_user(
             request,
-            ngettext("%(count)d conversation closed.", "%(count)d conversations closed.", count)
+            ngettext(
+                "%(count)d conversation closed.",
+                "%(count)d conversations closed.",
+                count,
+            )
             % {"count": count},
             messages.SUCCESS,
         )
@@ -89,7 +93,11 @@ class ThreadAdmin(ReadOnlyAdmin):
         count = queryset.count()
         self.message_user(
             request,
-            ngettext("%(count)d conversation reopened.", "%(count)d conversations reopened.", count)
+            ngettext(
+                "%(count)d conversation reopened.",
+                "%(count)d conversations reopened.",
+                count,
+            )
             % {"count": count},
             messages.SUCCESS,
         )
@@ -97,7 +105,16 @@ class ThreadAdmin(ReadOnlyAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "thread", "seq", "author", "author_name", "short_body", "source", "created_at")
+    list_display = (
+        "id",
+        "thread",
+        "seq",
+        "author",
+        "author_name",
+        "short_body",
+        "source",
+        "created_at",
+    )
     list_filter = ("author", "source")
     search_fields = ("body", "author_name")
     list_select_related = ("thread",)
@@ -123,7 +140,14 @@ class MessageAdmin(ReadOnlyAdmin):
 class VisitorAdmin(ReadOnlyAdmin):
     list_display = ("id", "name", "locale", "first_seen_at", "last_seen_at")
     search_fields = ("name",)
-    readonly_fields = ("name", "locale", "user_agent", "last_page", "first_seen_at", "last_seen_at")
+    readonly_fields = (
+        "name",
+        "locale",
+        "user_agent",
+        "last_page",
+        "first_seen_at",
+        "last_seen_at",
+    )
     exclude = ("session_key",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -132,7 +156,16 @@ class VisitorAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "channel", "kind", "thread", "message", "status", "attempts", "created_at")
+    list_display = (
+        "id",
+        "channel",
+        "kind",
+        "thread",
+        "message",
+        "status",
+        "attempts",
+        "created_at",
+    )
     list_filter = ("channel", "status", "kind")
     list_select_related = ("thread", "message")
     readonly_fields = (

@@ -65,7 +65,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- Receiving ------------------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
         if not getattr(self, "ready", False):
             return
         if not self.hard_limit.take():
@@ -73,21 +75,30 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         with translation.override(self.language):
             if text_data is None:
-                await self.send_error(ChatError(ErrorCode.INVALID, _("Binary frames are not accepted.")))
+                await self.send_error(
+                    ChatError(ErrorCode.INVALID, _("Binary frames are not accepted."))
+                )
                 return
             if len(text_data) > settings.SOHBET_MAX_FRAME_BYTES:
-                await self.send_error(ChatError(ErrorCode.TOO_LONG, _("This frame is too large.")))
+                await self.send_error(
+                    ChatError(ErrorCode.TOO_LONG, _("This frame is too large."))
+                )
                 return
             if not self.soft_limit.take():
                 await self.send_error(
-                    ChatError(ErrorCode.RATE_LIMITED, _("Too many messages at once. Please slow down.")),
+                    ChatError(
+                        ErrorCode.RATE_LIMITED,
+                        _("Too many messages at once. Please slow down."),
+                    ),
                     client_id=_client_id_of(text_data),
                 )
                 return
             try:
                 data = json.loads(text_data)
             except ValueError:
-                await self.send_error(ChatError(ErrorCode.INVALID, _("A frame must be JSON.")))
+                await self.send_error(
+                    ChatError(ErrorCode.INVALID, _("A frame must be JSON."))
+                )
                 return
             try:
                 frame = frames.parse_frame(data, operator=self.is_operator)
@@ -95,9 +106,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except ChatError as error:
                 await self.send_error(error)
             except DatabaseError:
-                logger.warning("database unavailable while handling a frame", exc_info=True)
+                logger.warning(
+                    "database unavailable while handling a frame", exc_info=True
+                )
                 await self.send_error(
-                    ChatError(ErrorCode.UNAVAILABLE, _("The server cannot store messages right now. It will be retried.")),
+                    ChatError(
+                        ErrorCode.UNAVAILABLE,
+                        _(
+                            "The server cannot store messages right now. "
+                            "It will be retried."
+                        ),
+                    ),
                     client_id=_client_id_of(text_data),
                 )
 
@@ -114,13 +133,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await cache_call(presence.touch)(self.presence_key, self.connection_id)
 
     async def send_error(self, error: ChatError, client_id: str | None = None) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": str(error.code), "detail": error.detail}
+        frame: dict[str, Any] = {
+            "type": "error",
+            "code": str(error.code),
+            "detail": error.detail,
+        }
         if error.client_id or client_id:
             frame["client_id"] = error.client_id or client_id
         await self.send_json(frame)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")), close=close)
+        await self.send(
+            text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")),
+            close=close,
+        )
 
     async def post(self, post: NewMessage) -> None:
         try:
@@ -145,7 +171,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def send_messages(self, frame_type: str, thread_id: int, messages: list[Message], has_more: bool) -> None:
+    async def send_messages(
+        self, frame_type: str, thread_id: int, messages: list[Message], has_more: bool
+    ) -> None:
         await self.send_json(
             {
                 "type": frame_type,
@@ -162,7 +190,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "message", "message": payload})
 
     async def chat_read(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "read", "thread": event["thread"], "by": event["by"], "up_to": event["up_to"]})
+        await self.send_json(
+            {
+                "type": "read",
+                "thread": event["thread"],
+                "by": event["by"],
+                "up_to": event["up_to"],
+            }
+        )
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("origin") == self.channel_name:
@@ -191,16 +226,26 @@ class VisitorConsumer(ChatConsumer):
             return
         hello = await database_sync_to_async(self._load_or_start)(session)
         self.ready = True
-        await self.channel_layer.group_add(events.thread_group(self.thread_id), self.channel_name)
+        await self.channel_layer.group_add(
+            events.thread_group(self.thread_id), self.channel_name
+        )
         await self.channel_layer.group_add(events.VISITORS_GROUP, self.channel_name)
         self.presence_key = presence.visitor_key(self.thread_id)
-        was_online, _now = await cache_call(presence.touch)(self.presence_key, self.connection_id)
-        hello["operators_online"] = await cache_call(presence.is_online)(presence.OPERATORS)
+        was_online, _now = await cache_call(presence.touch)(
+            self.presence_key, self.connection_id
+        )
+        hello["operators_online"] = await cache_call(presence.is_online)(
+            presence.OPERATORS
+        )
         await self.send_json(hello)
         if not was_online:
             await events.broadcast_now(
                 events.OPERATORS_GROUP,
-                {"type": events.PRESENCE, "thread": self.thread_id, "visitor_online": True},
+                {
+                    "type": events.PRESENCE,
+                    "thread": self.thread_id,
+                    "visitor_online": True,
+                },
             )
 
     def _load_or_start(self, session: Any) -> dict[str, Any]:
@@ -209,7 +254,9 @@ class VisitorConsumer(ChatConsumer):
         visitor = selectors.get_visitor_for_session(
             visitor_id=session.get(VISITOR_SESSION_KEY), session_key=session.session_key
         )
-        thread = selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
+        thread = (
+            selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
+        )
         if visitor is None or thread is None:
             visitor, thread = services.start_visitor(
                 session_key=session.session_key,
@@ -241,15 +288,23 @@ class VisitorConsumer(ChatConsumer):
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.channel_layer.group_discard(events.thread_group(self.thread_id), self.channel_name)
+        await self.channel_layer.group_discard(
+            events.thread_group(self.thread_id), self.channel_name
+        )
         await self.channel_layer.group_discard(events.VISITORS_GROUP, self.channel_name)
         if self._typing_thread is not None:
             await self._broadcast_typing(False)
-        _was, now_online = await cache_call(presence.leave)(self.presence_key, self.connection_id)
+        _was, now_online = await cache_call(presence.leave)(
+            self.presence_key, self.connection_id
+        )
         if not now_online:
             await events.broadcast_now(
                 events.OPERATORS_GROUP,
-                {"type": events.PRESENCE, "thread": self.thread_id, "visitor_online": False},
+                {
+                    "type": events.PRESENCE,
+                    "thread": self.thread_id,
+                    "visitor_online": False,
+                },
             )
 
     # --- Frames -------------------------------------------------------------------
@@ -284,23 +339,28 @@ class VisitorConsumer(ChatConsumer):
         )
 
     async def _on_read(self, frame: frames.Read) -> None:
-        await run_service(services.mark_read, thread_id=self.thread_id, by="visitor", up_to=frame.up_to
+        await run_service(
+            services.mark_read,
+            thread_id=self.thread_id,
+            by="visitor",
+            up_to=frame.up_to,
         )
 
     async def _on_sync(self, frame: frames.Sync) -> None:
-        messages, has_more = await database_sync_to_async(selectors.list_messages_after)(
-            thread_id=self.thread_id, after_seq=frame.after
-        )
+        messages, has_more = await database_sync_to_async(
+            selectors.list_messages_after
+        )(thread_id=self.thread_id, after_seq=frame.after)
         await self.send_messages("sync", self.thread_id, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
-        messages, has_more = await database_sync_to_async(selectors.list_messages_before)(
-            thread_id=self.thread_id, before_id=frame.before, limit=frame.limit
-        )
+        messages, has_more = await database_sync_to_async(
+            selectors.list_messages_before
+        )(thread_id=self.thread_id, before_id=frame.before, limit=frame.limit)
         await self.send_messages("history", self.thread_id, messages, has_more)
 
     async def _on_visitorupdate(self, frame: frames.VisitorUpdate) -> None:
-        await run_service(services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
+        await run_service(
+            services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
         )
         self.visitor_name = frame.name
 
@@ -312,11 +372,15 @@ class VisitorConsumer(ChatConsumer):
                 await self.send_json({"type": "message", "message": payload})
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "delivered", "thread": event["thread"], "up_to": event["up_to"]})
+        await self.send_json(
+            {"type": "delivered", "thread": event["thread"], "up_to": event["up_to"]}
+        )
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         if "operators_online" in event:
-            await self.send_json({"type": "presence", "operators_online": event["operators_online"]})
+            await self.send_json(
+                {"type": "presence", "operators_online": event["operators_online"]}
+            )
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
         pass  # operators only
@@ -330,7 +394,12 @@ class OperatorConsumer(ChatConsumer):
     async def start(self) -> None:
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        if (
+            user is None
+            or not user.is_authenticated
+            or not user.is_active
+            or not user.is_staff
+        ):
             await self.refuse(CLOSE_NO_IDENTITY)
             return
         self.user = user
@@ -340,7 +409,9 @@ class OperatorConsumer(ChatConsumer):
             self.session_group = events.session_group(session.session_key)
             await self.channel_layer.group_add(self.session_group, self.channel_name)
         self.presence_key = presence.OPERATORS
-        was_online, _now = await cache_call(presence.touch)(self.presence_key, self.connection_id)
+        was_online, _now = await cache_call(presence.touch)(
+            self.presence_key, self.connection_id
+        )
         await self.send_json(
             {
                 "type": "hello",
@@ -350,31 +421,46 @@ class OperatorConsumer(ChatConsumer):
             }
         )
         if not was_online:
-            await events.broadcast_now(events.VISITORS_GROUP, {"type": events.PRESENCE, "operators_online": True})
+            await events.broadcast_now(
+                events.VISITORS_GROUP,
+                {"type": events.PRESENCE, "operators_online": True},
+            )
 
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.channel_layer.group_discard(events.OPERATORS_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(
+            events.OPERATORS_GROUP, self.channel_name
+        )
         if getattr(self, "session_group", None):
-            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            await self.channel_layer.group_discard(
+                self.session_group, self.channel_name
+            )
         if self._typing_thread is not None:
             await self._broadcast_typing(self._typing_thread, False)
-        _was, now_online = await cache_call(presence.leave)(self.presence_key, self.connection_id)
+        _was, now_online = await cache_call(presence.leave)(
+            self.presence_key, self.connection_id
+        )
         if not now_online:
-            await events.broadcast_now(events.VISITORS_GROUP, {"type": events.PRESENCE, "operators_online": False})
+            await events.broadcast_now(
+                events.VISITORS_GROUP,
+                {"type": events.PRESENCE, "operators_online": False},
+            )
 
     async def _thread(self, thread_id: int | None) -> Thread:
-        assert thread_id is not None  # frames require it for operators
-        return await database_sync_to_async(selectors.get_thread_for_operator)(thread_id=thread_id)
+        if thread_id is None:  # frames.parse_frame requires it for operators
+            raise ChatError(ErrorCode.INVALID, _("“thread” is required."))
+        return await database_sync_to_async(selectors.get_thread_for_operator)(
+            thread_id=thread_id
+        )
 
     # --- Frames -------------------------------------------------------------------
 
     async def _on_sendmessage(self, frame: frames.SendMessage) -> None:
-        assert frame.thread is not None
+        thread = await self._thread(frame.thread)
         await self.post(
             NewMessage(
-                thread_id=frame.thread,
+                thread_id=thread.pk,
                 client_id=frame.client_id,
                 body=frame.body,
                 author=Message.Author.OPERATOR,
@@ -403,45 +489,53 @@ class OperatorConsumer(ChatConsumer):
 
     async def _on_read(self, frame: frames.Read) -> None:
         thread = await self._thread(frame.thread)
-        await run_service(services.mark_read, thread_id=thread.pk, by="operator", up_to=frame.up_to
+        await run_service(
+            services.mark_read, thread_id=thread.pk, by="operator", up_to=frame.up_to
         )
 
     async def _on_delivered(self, frame: frames.Delivered) -> None:
         thread = await self._thread(frame.thread)
-        await run_service(services.mark_delivered, thread_id=thread.pk, up_to=frame.up_to
+        await run_service(
+            services.mark_delivered, thread_id=thread.pk, up_to=frame.up_to
         )
 
     async def _on_sync(self, frame: frames.Sync) -> None:
         thread = await self._thread(frame.thread)
-        messages, has_more = await database_sync_to_async(selectors.list_messages_after)(
-            thread_id=thread.pk, after_seq=frame.after
-        )
+        messages, has_more = await database_sync_to_async(
+            selectors.list_messages_after
+        )(thread_id=thread.pk, after_seq=frame.after)
         await self.send_messages("sync", thread.pk, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
         thread = await self._thread(frame.thread)
-        messages, has_more = await database_sync_to_async(selectors.list_messages_before)(
-            thread_id=thread.pk, before_id=frame.before, limit=frame.limit
-        )
+        messages, has_more = await database_sync_to_async(
+            selectors.list_messages_before
+        )(thread_id=thread.pk, before_id=frame.before, limit=frame.limit)
         await self.send_messages("history", thread.pk, messages, has_more)
 
     async def _on_threadaction(self, frame: frames.ThreadAction) -> None:
-        service = services.close_thread if frame.action == "close" else services.reopen_thread
+        service = (
+            services.close_thread if frame.action == "close" else services.reopen_thread
+        )
         await run_service(service, thread_id=frame.thread, by=self.user)
 
     async def _on_threadassign(self, frame: frames.ThreadAssign) -> None:
-        await run_service(services.assign_thread, thread_id=frame.thread, operator_id=frame.operator
+        await run_service(
+            services.assign_thread, thread_id=frame.thread, operator_id=frame.operator
         )
 
     async def _on_threadlist(self, frame: frames.ThreadList) -> None:
-        threads, has_more = await database_sync_to_async(selectors.list_threads_for_operator)(
-            status=frame.status, q=frame.q, before=frame.before, limit=frame.limit
-        )
+        threads, has_more = await database_sync_to_async(
+            selectors.list_threads_for_operator
+        )(status=frame.status, q=frame.q, before=frame.before, limit=frame.limit)
         online = await cache_call(presence.online_threads)([t.pk for t in threads])
         await self.send_json(
             {
                 "type": "threads",
-                "threads": [events.thread_payload(t, visitor_online=t.pk in online) for t in threads],
+                "threads": [
+                    events.thread_payload(t, visitor_online=t.pk in online)
+                    for t in threads
+                ],
                 "has_more": has_more,
             }
         )
@@ -450,13 +544,19 @@ class OperatorConsumer(ChatConsumer):
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
         payload = dict(event["thread"])
-        payload["visitor_online"] = await cache_call(presence.is_online)(presence.visitor_key(payload["id"]))
+        payload["visitor_online"] = await cache_call(presence.is_online)(
+            presence.visitor_key(payload["id"])
+        )
         await self.send_json({"type": "thread", "thread": payload})
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         if "thread" in event:
             await self.send_json(
-                {"type": "presence", "thread": event["thread"], "visitor_online": event["visitor_online"]}
+                {
+                    "type": "presence",
+                    "thread": event["thread"],
+                    "visitor_online": event["visitor_online"],
+                }
             )
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
@@ -472,7 +572,9 @@ async def run_service(service: Any, **kwargs: Any) -> Any:
     Used for the less frequent writes (read marks, thread actions); the hot path
     (posting) goes through ``chat.writer`` instead.
     """
-    result, sent = await database_sync_to_async(events.call_collecting)(service, **kwargs)
+    result, sent = await database_sync_to_async(events.call_collecting)(
+        service, **kwargs
+    )
     await events.send_events(sent)
     return result
 
@@ -488,7 +590,10 @@ def _client_id_of(text: str) -> str | None:
 
 
 def _language_from_scope(scope: dict[str, Any]) -> str:
-    from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
+    from django.utils.translation.trans_real import (
+        get_supported_language_variant,
+        parse_accept_lang_header,
+    )
 
     headers = dict(scope.get("headers", []))
     cookie_lang = None

@@ -95,7 +95,7 @@ def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str,
     }
 
 
-# --- Sending ----------------------------------------------------------------------------
+# --- Sending ------------------------------------------------------------------
 
 _collector = threading.local()
 
@@ -116,7 +116,9 @@ def collecting() -> Iterator[list[Event]]:
         _collector.events = previous
 
 
-def call_collecting(function: Callable[..., T], /, **kwargs: Any) -> tuple[T, list[Event]]:
+def call_collecting(
+    function: Callable[..., T], /, **kwargs: Any
+) -> tuple[T, list[Event]]:
     """Call ``function`` and return its result with the events it committed."""
     with collecting() as sent:
         result = function(**kwargs)

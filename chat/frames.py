@@ -129,7 +129,9 @@ def _invalid(detail: str, client_id: str | None = None) -> ChatError:
     return ChatError(ErrorCode.INVALID, detail, client_id=client_id)
 
 
-def _int(data: dict[str, Any], key: str, *, minimum: int = 0, required: bool = True) -> int:
+def _int(
+    data: dict[str, Any], key: str, *, minimum: int = 0, required: bool = True
+) -> int:
     value = data.get(key)
     if value is None and not required:
         return minimum
@@ -172,12 +174,18 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
     if kind == "read":
         return Read(up_to=_int(data, "up_to"), thread=_thread(data, operator=operator))
     if kind == "delivered":
-        return Delivered(up_to=_int(data, "up_to"), thread=_thread(data, operator=operator))
+        return Delivered(
+            up_to=_int(data, "up_to"), thread=_thread(data, operator=operator)
+        )
     if kind == "sync":
         return Sync(after=_int(data, "after"), thread=_thread(data, operator=operator))
     if kind == "history":
         limit = data.get("limit", 50)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+        if (
+            not isinstance(limit, int)
+            or isinstance(limit, bool)
+            or not 1 <= limit <= 100
+        ):
             raise _invalid(_("“limit” must be between 1 and 100."))
         return History(
             before=_optional_int(data, "before"),
@@ -198,10 +206,13 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
             )
         return VisitorUpdate(name=name)
     if kind in ("thread.close", "thread.reopen"):
-        return ThreadAction(action=kind.split(".")[1], thread=_int(data, "thread", minimum=1))
+        return ThreadAction(
+            action=kind.split(".")[1], thread=_int(data, "thread", minimum=1)
+        )
     if kind == "thread.assign":
         return ThreadAssign(
-            thread=_int(data, "thread", minimum=1), operator=_optional_int(data, "operator")
+            thread=_int(data, "thread", minimum=1),
+            operator=_optional_int(data, "operator"),
         )
     # kind == "threads"
     return _parse_thread_list(data)

@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 class Visitor(models.Model):
     """An anonymous website visitor, bound to a browser session."""
 
-    session_key = models.CharField(_("session key"), max_length=64, blank=True, db_index=True)
+    session_key = models.CharField(
+        _("session key"), max_length=64, blank=True, db_index=True
+    )
     name = models.CharField(_("name"), max_length=80, blank=True)
     locale = models.CharField(_("locale"), max_length=16, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
@@ -46,7 +48,10 @@ class Thread(models.Model):
         CLOSED = "closed", _("Closed")
 
     visitor = models.ForeignKey(
-        Visitor, on_delete=models.CASCADE, related_name="threads", verbose_name=_("visitor")
+        Visitor,
+        on_delete=models.CASCADE,
+        related_name="threads",
+        verbose_name=_("visitor"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
@@ -69,8 +74,12 @@ class Thread(models.Model):
         verbose_name=_("last message"),
     )
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
-    operator_unread_count = models.PositiveIntegerField(_("unread by operators"), default=0)
-    visitor_unread_count = models.PositiveIntegerField(_("unread by visitor"), default=0)
+    operator_unread_count = models.PositiveIntegerField(
+        _("unread by operators"), default=0
+    )
+    visitor_unread_count = models.PositiveIntegerField(
+        _("unread by visitor"), default=0
+    )
     operator_read_up_to = models.BigIntegerField(_("operators read up to"), default=0)
     operator_delivered_up_to = models.BigIntegerField(
         _("delivered to operators up to"), default=0
@@ -83,7 +92,9 @@ class Thread(models.Model):
     class Meta:
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
-        indexes = [models.Index(fields=["status", "-updated_at"], name="thread_status_updated")]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="thread_status_updated")
+        ]
 
     def __str__(self) -> str:
         return str(_("Conversation #%(id)s") % {"id": self.pk})
@@ -102,7 +113,10 @@ class Message(models.Model):
         TELEGRAM = "telegram", _("Telegram")
 
     thread = models.ForeignKey(
-        Thread, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+        Thread,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
     )
     seq = models.PositiveIntegerField(_("seq"))
     client_id = models.UUIDField(_("client id"), default=uuid.uuid4)
@@ -128,9 +142,15 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["thread", "client_id"], name="message_unique_client_id"),
-            models.UniqueConstraint(fields=["thread", "seq"], name="message_unique_seq"),
-            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+            models.UniqueConstraint(
+                fields=["thread", "client_id"], name="message_unique_client_id"
+            ),
+            models.UniqueConstraint(
+                fields=["thread", "seq"], name="message_unique_seq"
+            ),
+            models.CheckConstraint(
+                condition=Q(seq__gte=1), name="message_seq_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(author="operator") | Q(operator__isnull=True),
                 name="message_operator_only_on_operator_messages",
@@ -161,7 +181,10 @@ class OutboxEntry(models.Model):
     channel = models.CharField(_("channel"), max_length=32)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     thread = models.ForeignKey(
-        Thread, on_delete=models.CASCADE, related_name="outbox", verbose_name=_("conversation")
+        Thread,
+        on_delete=models.CASCADE,
+        related_name="outbox",
+        verbose_name=_("conversation"),
     )
     message = models.ForeignKey(
         Message,

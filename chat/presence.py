@@ -78,5 +78,7 @@ def online_threads(thread_ids: list[int]) -> set[int]:
         return set()
     now = time.time()
     return {
-        int(key.rsplit(":", 1)[1]) for key, entries in found.items() if _live(entries, now)
+        int(key.rsplit(":", 1)[1])
+        for key, entries in found.items()
+        if _live(entries, now)
     }

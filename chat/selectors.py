@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread, Visitor
-from django.utils.translation import gettext as _
 
 THREAD_RELATED = ("visitor", "assigned_to", "last_message")
 SYNC_PAGE = 200
@@ -19,7 +19,9 @@ def get_visitor_thread(*, visitor_id: int) -> Thread | None:
     return Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
 
 
-def get_visitor_for_session(*, visitor_id: int | None, session_key: str) -> Visitor | None:
+def get_visitor_for_session(
+    *, visitor_id: int | None, session_key: str
+) -> Visitor | None:
     """The visitor stored in this session, if it still exists and belongs to it."""
     if visitor_id is None:
         return None
@@ -36,10 +38,15 @@ def get_thread_for_operator(*, thread_id: int) -> Thread:
     return thread
 
 
-def list_messages_after(*, thread_id: int, after_seq: int, limit: int = SYNC_PAGE) -> tuple[list[Message], bool]:
-    """Messages of a thread with seq > after_seq, oldest first; and whether more exist."""
+def list_messages_after(
+    *, thread_id: int, after_seq: int, limit: int = SYNC_PAGE
+) -> tuple[list[Message], bool]:
+    """Messages of a thread with seq > after_seq, oldest first, and whether more
+    exist."""
     rows = list(
-        Message.objects.filter(thread_id=thread_id, seq__gt=after_seq).order_by("seq")[: limit + 1]
+        Message.objects.filter(thread_id=thread_id, seq__gt=after_seq).order_by("seq")[
+            : limit + 1
+        ]
     )
     return rows[:limit], len(rows) > limit
 
@@ -84,5 +91,7 @@ def list_operators() -> list[dict[str, object]]:
 
     return [
         {"id": user.pk, "name": user.display_name}
-        for user in User.objects.filter(is_staff=True, is_active=True).order_by("username")
+        for user in User.objects.filter(is_staff=True, is_active=True).order_by(
+            "username"
+        )
     ]

@@ -81,7 +81,9 @@ def rename_visitor(*, visitor_id: int, name: str) -> Visitor:
     visitor = Visitor.objects.select_for_update().get(pk=visitor_id)
     visitor.name = name[:80]
     visitor.save(update_fields=["name"])
-    for thread in Thread.objects.select_related(*THREAD_RELATED).filter(visitor=visitor):
+    for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
+        visitor=visitor
+    ):
         _broadcast_thread(thread)
     return visitor
 
@@ -113,12 +115,15 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     thread_ids = sorted({post.thread_id for post in posts})
     threads = {
         thread.pk: thread
-        for thread in Thread.objects.select_for_update().filter(pk__in=thread_ids).order_by("pk")
+        for thread in Thread.objects.select_for_update()
+        .filter(pk__in=thread_ids)
+        .order_by("pk")
     }
     stored: dict[tuple[int, uuid.UUID], Message] = {
         (message.thread_id, message.client_id): message
         for message in Message.objects.filter(
-            thread_id__in=list(threads), client_id__in=[post.client_id for post in posts]
+            thread_id__in=list(threads),
+            client_id__in=[post.client_id for post in posts],
         )
     }
 
@@ -186,7 +191,9 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         _broadcast_messages(new_messages, changed_threads, state_changed)
 
     return [
-        outcome if outcome is not None else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
+        outcome
+        if outcome is not None
+        else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
         for outcome, p in zip(outcomes, posts, strict=True)
     ]
 
@@ -232,7 +239,9 @@ def _broadcast_messages(
     for message in messages:
         payload = events.message_payload(message)
         for group in (events.thread_group(message.thread_id), events.OPERATORS_GROUP):
-            events.broadcast_on_commit(group, {"type": events.MESSAGES, "messages": [payload]})
+            events.broadcast_on_commit(
+                group, {"type": events.MESSAGES, "messages": [payload]}
+            )
     if state_changed:
         for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
             pk__in=state_changed
@@ -254,7 +263,9 @@ def _locked_thread(thread_id: int) -> Thread:
     try:
         return Thread.objects.select_for_update().get(pk=thread_id)
     except Thread.DoesNotExist:
-        raise ChatError(ErrorCode.NOT_FOUND, _("This conversation does not exist.")) from None
+        raise ChatError(
+            ErrorCode.NOT_FOUND, _("This conversation does not exist.")
+        ) from None
 
 
 def _reload_and_broadcast(thread_id: int) -> Thread:
@@ -311,9 +322,12 @@ def assign_thread(*, thread_id: int, operator_id: int | None) -> Thread:
     thread or operator.
     """
     thread = _locked_thread(thread_id)
-    if operator_id is not None and not User.objects.filter(
-        pk=operator_id, is_staff=True, is_active=True
-    ).exists():
+    if (
+        operator_id is not None
+        and not User.objects.filter(
+            pk=operator_id, is_staff=True, is_active=True
+        ).exists()
+    ):
         raise ChatError(ErrorCode.NOT_FOUND, _("This operator does not exist."))
     if thread.assigned_to_id != operator_id:
         thread.assigned_to_id = operator_id

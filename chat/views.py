@@ -14,7 +14,7 @@ from django_ratelimit.decorators import ratelimit
 @never_cache
 @ratelimit(key="ip", rate="120/m", block=True)
 def visitor_page(request: HttpRequest) -> HttpResponse:
-    """The chat page. Makes sure the browser has a session: the chat socket's identity."""
+    """The chat page. Makes sure the browser has a session: the socket's identity."""
     request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
     page_config = {
         "wsPath": "/ws/chat/",

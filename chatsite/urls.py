@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.templatetags.static import static
-from django.views.generic import RedirectView
 from django.urls import path
-from django.views.i18n import JavaScriptCatalog, set_language
 from django.views.decorators.cache import cache_page
+from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from chat import admin_views, views
 
@@ -11,9 +11,16 @@ urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     path("admin/", admin.site.urls),
-    path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view(packages=["chat"])), name="javascript-catalog"),
+    path(
+        "jsi18n/",
+        cache_page(3600)(JavaScriptCatalog.as_view(packages=["chat"])),
+        name="javascript-catalog",
+    ),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("favicon.ico", RedirectView.as_view(url=static("icons/icon.svg"), permanent=True)),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("icons/icon.svg"), permanent=True),
+    ),
     path("healthz/", views.liveness, name="liveness"),
     path("health/", views.liveness, name="health"),
     path("health", views.liveness),

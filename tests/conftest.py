@@ -77,7 +77,9 @@ class Socket:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            output = await self.communicator.receive_output(max(deadline - loop.time(), 0.01))
+            output = await self.communicator.receive_output(
+                max(deadline - loop.time(), 0.01)
+            )
             if output["type"] == "websocket.close":
                 return output.get("code")
 
@@ -162,7 +164,9 @@ def make_operator(db: None) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def connect_operator(sockets: list[Socket], make_operator: Any) -> Callable[..., Awaitable[Socket]]:
+def connect_operator(
+    sockets: list[Socket], make_operator: Any
+) -> Callable[..., Awaitable[Socket]]:
     async def connect(user: Any = None) -> Socket:
         user = user or await make_operator()
         cookie = await _operator_cookie(user)

@@ -56,16 +56,21 @@ def _wait_until_up(server: LiveServer, timeout: float = 30) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"daphne exited: {server.log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(server.url + "/healthz/", timeout=1) as response:  # noqa: S310
+            health = server.url + "/healthz/"  # http://127.0.0.1:<port>, ours
+            with urllib.request.urlopen(health, timeout=1) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.05)  # polling for readiness with a deadline, not synchronisation
+            time.sleep(
+                0.05
+            )  # polling for readiness with a deadline, not synchronisation
     raise RuntimeError("daphne did not answer in time")
 
 
 @pytest.fixture(scope="session")
-def daphne_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+def daphne_server(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[LiveServer]:
     """Daphne serving chatsite on 127.0.0.1, on the test database."""
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
@@ -80,9 +85,22 @@ def daphne_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Liv
     log.parent.mkdir(exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "--websocket-max-message-size", "65536", "chatsite.asgi:application"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "--websocket-max-message-size",
+                "65536",
+                "chatsite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:
@@ -114,7 +132,9 @@ def browser(daphne_server: LiveServer) -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
             yield browser
             browser.close()
     finally:
@@ -165,7 +185,9 @@ def visitor_page(new_context: Any) -> Any:
 
 
 @pytest.fixture
-def operator_page(new_context: Any, daphne_server: LiveServer, transactional_db: None) -> Any:
+def operator_page(
+    new_context: Any, daphne_server: LiveServer, transactional_db: None
+) -> Any:
     """The admin inbox of a logged-in operator, connected."""
 
     def open_page(username: str = "ayse") -> Any:
@@ -178,11 +200,13 @@ def operator_page(new_context: Any, daphne_server: LiveServer, transactional_db:
         client.force_login(user)
         context = new_context()
         context.add_cookies(
-            [{
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": daphne_server.url,
-            }]
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": daphne_server.url,
+                }
+            ]
         )
         page = context.new_page()
         page.errors = collect_page_errors(page)

@@ -28,7 +28,9 @@ def stored(thread_id: int) -> list[tuple[int, str, str]]:
 async def test_visitor_message_is_acked_after_it_is_stored(connect_visitor):
     visitor = await connect_visitor()
     client_id = new_id()
-    await visitor.send(type="message.send", client_id=client_id, body="Merhaba", attachment=None)
+    await visitor.send(
+        type="message.send", client_id=client_id, body="Merhaba", attachment=None
+    )
     ack = await visitor.receive_type("ack")
     assert ack["client_id"] == client_id
     assert ack["seq"] == 1
@@ -46,7 +48,9 @@ async def test_resent_client_id_returns_the_stored_message(connect_visitor):
     assert len(await stored(visitor.hello["thread"]["id"])) == 1
 
 
-async def test_operator_receives_visitor_messages_in_order(connect_visitor, connect_operator):
+async def test_operator_receives_visitor_messages_in_order(
+    connect_visitor, connect_operator
+):
     operator = await connect_operator()
     visitor = await connect_visitor()
     for n in range(5):
@@ -57,13 +61,17 @@ async def test_operator_receives_visitor_messages_in_order(connect_visitor, conn
     assert received == sorted(received, key=lambda m: m["id"])
 
 
-async def test_operator_reply_reaches_every_tab_of_the_visitor(connect_visitor, connect_operator):
+async def test_operator_reply_reaches_every_tab_of_the_visitor(
+    connect_visitor, connect_operator
+):
     operator = await connect_operator()
     tab1 = await connect_visitor()
     tab2 = await connect_visitor(cookie=tab1.cookie)
     thread = tab1.hello["thread"]["id"]
     assert tab2.hello["thread"]["id"] == thread
-    await operator.send(type="message.send", thread=thread, client_id=new_id(), body="Hello!")
+    await operator.send(
+        type="message.send", thread=thread, client_id=new_id(), body="Hello!"
+    )
     await operator.receive_type("ack")
     for tab in (tab1, tab2):
         message = (await tab.receive_type("message"))["message"]
@@ -109,14 +117,18 @@ async def test_history_pages_backwards(connect_visitor):
         ids.append((await visitor.receive_type("ack"))["id"])
     await visitor.send(type="history", before=None, limit=2)
     newest = await visitor.receive_type("history")
-    assert [m["body"] for m in newest["messages"]] == ["m3", "m4"] and newest["has_more"]
+    assert [m["body"] for m in newest["messages"]] == ["m3", "m4"] and newest[
+        "has_more"
+    ]
     await visitor.send(type="history", before=ids[3], limit=10)
     older = await visitor.receive_type("history")
     assert [m["body"] for m in older["messages"]] == ["m0", "m1", "m2"]
     assert older["has_more"] is False
 
 
-async def test_visitor_message_reopens_a_closed_thread(connect_visitor, connect_operator):
+async def test_visitor_message_reopens_a_closed_thread(
+    connect_visitor, connect_operator
+):
     operator = await connect_operator()
     visitor = await connect_visitor()
     thread = visitor.hello["thread"]["id"]
@@ -134,16 +146,22 @@ async def test_visitor_message_reopens_a_closed_thread(connect_visitor, connect_
     assert reopened["thread"]["id"] == thread
 
 
-async def test_first_operator_to_reply_takes_the_thread(connect_visitor, connect_operator, make_operator):
+async def test_first_operator_to_reply_takes_the_thread(
+    connect_visitor, connect_operator, make_operator
+):
     first = await connect_operator()
     second = await connect_operator(await make_operator("mehmet"))
     visitor = await connect_visitor()
     thread = visitor.hello["thread"]["id"]
     await visitor.send(type="message.send", client_id=new_id(), body="help")
     await visitor.receive_type("ack")
-    await first.send(type="message.send", thread=thread, client_id=new_id(), body="on it")
+    await first.send(
+        type="message.send", thread=thread, client_id=new_id(), body="on it"
+    )
     await first.receive_type("ack")
-    await second.send(type="message.send", thread=thread, client_id=new_id(), body="me too")
+    await second.send(
+        type="message.send", thread=thread, client_id=new_id(), body="me too"
+    )
     await second.receive_type("ack")
     assigned = await database_sync_to_async(
         lambda: Thread.objects.get(pk=thread).assigned_to_id
@@ -151,7 +169,9 @@ async def test_first_operator_to_reply_takes_the_thread(connect_visitor, connect
     assert assigned == first.user.pk
 
 
-async def test_operator_can_reassign_a_thread(connect_visitor, connect_operator, make_operator):
+async def test_operator_can_reassign_a_thread(
+    connect_visitor, connect_operator, make_operator
+):
     operator = await connect_operator()
     other = await make_operator("mehmet")
     visitor = await connect_visitor()
@@ -175,7 +195,9 @@ async def test_a_thread_id_sent_by_a_visitor_is_ignored(connect_visitor):
     answer = await intruder.receive_type("sync")
     assert answer["thread"] == intruder.hello["thread"]["id"] != foreign
     assert answer["messages"] == []
-    await intruder.send(type="message.send", client_id=new_id(), body="x", thread=foreign)
+    await intruder.send(
+        type="message.send", client_id=new_id(), body="x", thread=foreign
+    )
     ack = await intruder.receive_type("ack")
     assert ack["thread"] == intruder.hello["thread"]["id"]
     assert await stored(foreign) == [(1, "visitor", "private")]
@@ -184,7 +206,9 @@ async def test_a_thread_id_sent_by_a_visitor_is_ignored(connect_visitor):
 async def test_operator_frame_on_unknown_thread_is_not_found(connect_operator):
     operator = await connect_operator()
     client_id = new_id()
-    await operator.send(type="message.send", thread=999999, client_id=client_id, body="?")
+    await operator.send(
+        type="message.send", thread=999999, client_id=client_id, body="?"
+    )
     error = await operator.receive_type("error")
     assert (error["code"], error["client_id"]) == ("not_found", client_id)
 
@@ -195,7 +219,9 @@ async def test_outbox_row_is_written_with_the_message(connect_visitor, settings)
     await visitor.send(type="message.send", client_id=new_id(), body="to telegram")
     ack = await visitor.receive_type("ack")
     rows = await database_sync_to_async(
-        lambda: list(OutboxEntry.objects.values_list("channel", "kind", "message_id", "status"))
+        lambda: list(
+            OutboxEntry.objects.values_list("channel", "kind", "message_id", "status")
+        )
     )()
     assert rows == [("telegram", "message", ack["id"], "pending")]
 
@@ -204,11 +230,18 @@ async def test_read_receipt_reaches_the_operator(connect_visitor, connect_operat
     operator = await connect_operator()
     visitor = await connect_visitor()
     thread = visitor.hello["thread"]["id"]
-    await operator.send(type="message.send", thread=thread, client_id=new_id(), body="hi")
+    await operator.send(
+        type="message.send", thread=thread, client_id=new_id(), body="hi"
+    )
     ack = await operator.receive_type("ack")
     await visitor.send(type="read", up_to=ack["id"])
     read = await operator.receive_type("read")
-    assert read == {"type": "read", "thread": thread, "by": "visitor", "up_to": ack["id"]}
+    assert read == {
+        "type": "read",
+        "thread": thread,
+        "by": "visitor",
+        "up_to": ack["id"],
+    }
 
 
 async def test_operator_read_clears_unread_count(connect_visitor, connect_operator):
@@ -225,7 +258,9 @@ async def test_operator_read_clears_unread_count(connect_visitor, connect_operat
     assert receipt["by"] == "operator" and receipt["up_to"] == ack["id"]
 
 
-async def test_typing_reaches_the_other_side_and_stops_when_typist_leaves(connect_visitor, connect_operator):
+async def test_typing_reaches_the_other_side_and_stops_when_typist_leaves(
+    connect_visitor, connect_operator
+):
     operator = await connect_operator()
     visitor = await connect_visitor()
     await visitor.send(type="typing", active=True)
@@ -243,7 +278,11 @@ async def test_presence_of_visitor_and_operators(connect_visitor, connect_operat
     assert (await visitor.receive_type("presence"))["operators_online"] is True
     other_tab = await connect_visitor()
     online = await operator.receive_type("presence")
-    assert online == {"type": "presence", "thread": other_tab.hello["thread"]["id"], "visitor_online": True}
+    assert online == {
+        "type": "presence",
+        "thread": other_tab.hello["thread"]["id"],
+        "visitor_online": True,
+    }
     await other_tab.close()
     offline = await operator.receive_type("presence")
     assert offline["visitor_online"] is False
@@ -265,4 +304,7 @@ async def test_thread_list_search_by_text_and_name(connect_visitor, connect_oper
     assert [t["visitor_name"] for t in by_text["threads"]] == ["Anna"]
     await operator.send(type="threads", status="open", q="")
     every = await operator.receive_type("threads")
-    assert [t["id"] for t in every["threads"]] == [bora.hello["thread"]["id"], anna.hello["thread"]["id"]]
+    assert [t["id"] for t in every["threads"]] == [
+        bora.hello["thread"]["id"],
+        anna.hello["thread"]["id"],
+    ]

@@ -27,17 +27,41 @@ def message_count() -> int:
         ("not json", "invalid"),
         ("[1, 2]", "invalid"),
         (json.dumps({"type": "launch.missiles"}), "invalid"),
-        (json.dumps({"type": "message.send", "client_id": "nope", "body": "x"}), "invalid"),
-        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "   "}), "invalid"),
-        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": 5}), "invalid"),
-        (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "x" * 4001}), "too_long"),
+        (
+            json.dumps({"type": "message.send", "client_id": "nope", "body": "x"}),
+            "invalid",
+        ),
+        (
+            json.dumps(
+                {"type": "message.send", "client_id": str(uuid.uuid4()), "body": "   "}
+            ),
+            "invalid",
+        ),
+        (
+            json.dumps(
+                {"type": "message.send", "client_id": str(uuid.uuid4()), "body": 5}
+            ),
+            "invalid",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "message.send",
+                    "client_id": str(uuid.uuid4()),
+                    "body": "x" * 4001,
+                }
+            ),
+            "too_long",
+        ),
         (json.dumps({"type": "sync", "after": "0"}), "invalid"),
         (json.dumps({"type": "sync", "after": True}), "invalid"),
         (json.dumps({"type": "history", "before": None, "limit": 1000}), "invalid"),
         (json.dumps({"type": "thread.close", "thread": 1}), "invalid"),
     ],
 )
-async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(connect_visitor, frame, code):
+async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(
+    connect_visitor, frame, code
+):
     visitor = await connect_visitor()
     await visitor.send_raw(frame)
     error = await visitor.receive_type("error")
@@ -74,7 +98,9 @@ async def test_a_flood_is_rate_limited_then_closed_with_4429(connect_visitor, se
         if output["type"] == "websocket.close":
             code = output["code"]
             break
-        kinds.append(json.loads(output["text"]).get("code") or json.loads(output["text"])["type"])
+        kinds.append(
+            json.loads(output["text"]).get("code") or json.loads(output["text"])["type"]
+        )
     assert kinds.count("pong") == 5
     assert "rate_limited" in kinds
     assert code == 4429
@@ -117,7 +143,9 @@ async def test_operator_socket_is_closed_when_the_session_logs_out(make_operator
     user = await make_operator()
     client = Client()
     await sync_to_async(client.force_login)(user)
-    socket, _ = await open_socket("/ws/operator/", cookie=client.cookies["sessionid"].value)
+    socket, _ = await open_socket(
+        "/ws/operator/", cookie=client.cookies["sessionid"].value
+    )
     await socket.receive_type("hello")
     await sync_to_async(client.post)("/admin/logout/")
     assert await socket.receive_close() == 4403

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         username = os.environ.get("ADMIN_USERNAME", "").strip()
         password = os.environ.get("ADMIN_PASSWORD", "")
         if bool(username) != bool(password):
-            raise CommandError("Set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither.")
+            raise CommandError(
+                "Set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither."
+            )
         if username:
             _, created = ensure_operator(username=username, password=password)
             verb = "Created" if created else "Updated"
