@@ -457,10 +457,13 @@ class OperatorConsumer(ChatConsumer):
     # --- Frames -------------------------------------------------------------------
 
     async def _on_sendmessage(self, frame: frames.SendMessage) -> None:
-        thread = await self._thread(frame.thread)
+        if frame.thread is None:  # frames.parse_frame requires it for operators
+            raise ChatError(ErrorCode.INVALID, _("“thread” is required."))
+        # Operators may write to any thread; post_messages answers not_found (with
+        # the client_id) for one that does not exist, without an extra query here.
         await self.post(
             NewMessage(
-                thread_id=thread.pk,
+                thread_id=frame.thread,
                 client_id=frame.client_id,
                 body=frame.body,
                 author=Message.Author.OPERATOR,
