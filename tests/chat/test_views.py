@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_chat_page_sets_a_session_and_a_strict_csp(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "sessionid" in response.cookies
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert b'id="sohbet-config"' in response.content
+
+
+def test_chat_page_is_rate_limited_per_client(client: Client, settings) -> None:
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    for _ in range(120):
+        assert client.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.1").status_code == 200
+    # The left-most entry is the client's claim; the right-most is the proxy's word.
+    blocked = client.get("/", HTTP_X_FORWARDED_FOR="9.9.9.9, 10.0.0.1")
+    assert blocked.status_code == 429
+    assert client.get("/", HTTP_X_FORWARDED_FOR="10.0.0.2").status_code == 200
+
+
+def test_inbox_requires_a_staff_login(client: Client, django_user_model) -> None:
+    response = client.get("/admin/inbox/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    user = django_user_model.objects.create_user("op", password="x", is_staff=True)
+    client.force_login(user)
+    page = client.get("/admin/inbox/")
+    assert page.status_code == 200
+    assert b'id="sohbet-inbox-config"' in page.content
+
+
+def test_liveness_answers_without_touching_services(client: Client) -> None:
+    assert client.get("/healthz/").json() == {"status": "ok"}
