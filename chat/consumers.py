@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NO_IDENTITY = 4401
 CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_LARGE = 4400
 CLOSE_FLOOD = 4429
+CLOSE_TRY_AGAIN = 1013  # RFC 6455: try again later
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
@@ -105,10 +105,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.dispatch_frame(frame)
             except ChatError as error:
                 await self.send_error(error)
-            except DatabaseError:
-                logger.warning(
-                    "database unavailable while handling a frame", exc_info=True
-                )
+            except Exception as exc:
+                # Nothing a client sends may crash the consumer. A database outage is
+                # expected (retry later); anything else is a bug, logged in full.
+                if isinstance(exc, DatabaseError):
+                    logger.warning(
+                        "database unavailable while handling a frame: %s", exc
+                    )
+                else:
+                    logger.exception("unexpected error while handling a frame")
                 await self.send_error(
                     ChatError(
                         ErrorCode.UNAVAILABLE,
@@ -149,10 +154,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def post(self, post: NewMessage) -> None:
-        try:
-            outcome = await get_writer().post(post)
-        except DatabaseError:
-            raise
+        outcome = await get_writer().post(post)
         if isinstance(outcome, ChatError):
             await self.send_error(outcome)
             return
@@ -224,7 +226,12 @@ class VisitorConsumer(ChatConsumer):
         if session is None or not session.session_key:
             await self.refuse(CLOSE_NO_IDENTITY)
             return
-        hello = await database_sync_to_async(self._load_or_start)(session)
+        try:
+            hello = await database_sync_to_async(self._load_or_start)(session)
+        except DatabaseError as exc:
+            logger.warning("visitor refused, database unavailable: %s", exc)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.ready = True
         await self.channel_layer.group_add(
             events.thread_group(self.thread_id), self.channel_name

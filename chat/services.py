@@ -82,7 +82,7 @@ def rename_visitor(*, visitor_id: int, name: str) -> Visitor:
     visitor.name = name[:80]
     visitor.save(update_fields=["name"])
     for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
-        visitor=visitor
+        visitor=visitor, last_message__isnull=False
     ):
         _broadcast_thread(thread)
     return visitor
