@@ -49,6 +49,7 @@
   var MAX_AUTO_RETRIES = 5;
   var NOTICE_MS = 8000;
   var NEW_THREAD_WAIT_MS = 400;
+  var READ_COALESCE_MS = 250;
   // Errors after which a message is worth sending again as it is.
   var RETRYABLE = { unavailable: true, rate_limited: true };
 
@@ -132,6 +133,7 @@
   var stickToBottom = true;
   var noticeTimer = null;
   var searchTimer = null;
+  var readTimer = null;
 
   function readConfig() {
     var node = $("sohbet-inbox-config");
@@ -538,7 +540,15 @@
     return 0;
   }
 
+  // Coalesces a burst of visitor messages into one read frame.
   function maybeSendRead() {
+    if (readTimer === null) {
+      readTimer = window.setTimeout(sendRead, READ_COALESCE_MS);
+    }
+  }
+
+  function sendRead() {
+    readTimer = null;
     if (openId == null || !isVisible() || !document.hasFocus()) {
       return;
     }
@@ -1370,11 +1380,13 @@
 
   function buildAttachment(a) {
     var url = safeHttpUrl(a && a.url);
-    if (!url) {
-      return null;
-    }
-    var name = a.name || t("Attachment");
+    var name = (a && a.name) || t("Attachment");
     var node;
+    if (!url) {
+      node = make("span", "attachment attachment-file");
+      node.appendChild(make("span", "attachment-name", "📎 " + name));
+      return node;
+    }
     if (a.kind === "image") {
       node = make("a", "attachment attachment-image");
       node.href = url;
@@ -1412,9 +1424,9 @@
     node.appendChild(make("div", "msg-author"));
     var bubble = make("div", "bubble");
     if (msg.attachment) {
-      var att = buildAttachment(msg.attachment);
-      if (att) {
-        bubble.appendChild(att);
+      bubble.appendChild(buildAttachment(msg.attachment));
+      if (!msg.body && msg.attachment.kind === "image") {
+        bubble.classList.add("media-only");
       }
     }
     var body = make("div", "body");
