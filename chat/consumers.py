@@ -511,6 +511,7 @@ class OperatorConsumer(ChatConsumer):
 
     async def _on_sync(self, frame: frames.Sync) -> None:
         thread = await self._thread(frame.thread)
+        await self._send_thread(thread)
         messages, has_more = await database_sync_to_async(
             selectors.list_messages_after
         )(thread_id=thread.pk, after_seq=frame.after)
@@ -518,6 +519,7 @@ class OperatorConsumer(ChatConsumer):
 
     async def _on_history(self, frame: frames.History) -> None:
         thread = await self._thread(frame.thread)
+        await self._send_thread(thread)
         messages, has_more = await database_sync_to_async(
             selectors.list_messages_before
         )(thread_id=thread.pk, before_id=frame.before, limit=frame.limit)
@@ -549,6 +551,11 @@ class OperatorConsumer(ChatConsumer):
                 "has_more": has_more,
             }
         )
+
+    async def _send_thread(self, thread: Thread) -> None:
+        """The thread's current state, so an inbox opening any thread (even one not
+        in its list) can show its header."""
+        await self.chat_thread({"thread": events.thread_payload(thread)})
 
     # --- Events -------------------------------------------------------------------
 

@@ -308,3 +308,23 @@ async def test_thread_list_search_by_text_and_name(connect_visitor, connect_oper
         bora.hello["thread"]["id"],
         anna.hello["thread"]["id"],
     ]
+
+
+async def test_operator_opening_a_thread_gets_its_state_first(
+    connect_visitor, connect_operator
+):
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.update", name="Zeynep")
+    await visitor.send(type="message.send", client_id=new_id(), body="hi")
+    await visitor.receive_type("ack")
+    operator = await connect_operator()
+    thread = visitor.hello["thread"]["id"]
+    await operator.send(type="history", thread=thread, before=None, limit=50)
+    state = await operator.receive()
+    assert state["type"] == "thread"
+    assert (state["thread"]["visitor_name"], state["thread"]["visitor_online"]) == (
+        "Zeynep",
+        True,
+    )
+    page = await operator.receive_type("history")
+    assert [m["body"] for m in page["messages"]] == ["hi"]

@@ -18,7 +18,9 @@ def test_chat_page_sets_a_session_and_a_strict_csp(client: Client) -> None:
 def test_chat_page_is_rate_limited_per_client(client: Client, settings) -> None:
     settings.CLIENT_IP_HEADER = "X-Forwarded-For"
     for _ in range(120):
-        assert client.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.1").status_code == 200
+        assert (
+            client.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.1").status_code == 200
+        )
     # The left-most entry is the client's claim; the right-most is the proxy's word.
     blocked = client.get("/", HTTP_X_FORWARDED_FOR="9.9.9.9, 10.0.0.1")
     assert blocked.status_code == 429
