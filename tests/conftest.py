@@ -112,9 +112,13 @@ def _operator_cookie(user: Any) -> str:
 
 
 async def open_socket(
-    path: str, *, cookie: str | None, origin: tuple[bytes, bytes] | None = ORIGIN
+    path: str,
+    *,
+    cookie: str | None,
+    origin: tuple[bytes, bytes] | None = ORIGIN,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[Socket, bool]:
-    headers = [(b"host", b"localhost")]
+    headers = [(b"host", b"localhost"), *(extra_headers or [])]
     if origin:
         headers.append(origin)
     if cookie:

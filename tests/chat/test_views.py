@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
+
+from tests.conftest import open_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +42,25 @@ def test_inbox_requires_a_staff_login(client: Client, django_user_model) -> None
 
 def test_liveness_answers_without_touching_services(client: Client) -> None:
     assert client.get("/healthz/").json() == {"status": "ok"}
+
+
+def test_pages_and_js_strings_follow_the_browsers_language(client: Client) -> None:
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="tr")
+    assert page["Content-Language"] == "tr"
+    assert "Mesajı gönder" in page.content.decode()
+    catalog = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+    assert "Okundu" in catalog
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Send message" in english
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_socket_errors_are_translated() -> None:
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    visitor, _ = await open_socket(
+        "/ws/chat/", cookie=cookie, extra_headers=[(b"accept-language", b"tr-TR,tr")]
+    )
+    await visitor.receive_type("hello")
+    await visitor.send(type="message.send", client_id="x", body="hi")
+    error = await visitor.receive_type("error")
+    assert "UUID" in error["detail"] and "olmalı" in error["detail"]
