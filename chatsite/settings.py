@@ -239,6 +239,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a one-way decision for the domain's owner (browsers ship the
+        # list; leaving it takes months), so it is opt-in: DJANGO_HSTS_PRELOAD=1.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # A header set by your proxy with the client's address (for example X-Forwarded-For,
 # whose right-most entry is used, or X-Real-IP). Unset: the socket peer's address.

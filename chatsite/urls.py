@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import path
 from django.views.decorators.cache import cache_page
-from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from chat import admin_views, views
@@ -17,10 +15,7 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("i18n/setlang/", set_language, name="set_language"),
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("icons/icon.svg"), permanent=True),
-    ),
+    path("favicon.ico", views.favicon),
     path("healthz/", views.liveness, name="liveness"),
     path("health/", views.liveness, name="health"),
     path("health", views.liveness),

@@ -157,6 +157,26 @@ def new_context(browser: Any, daphne_server: LiveServer) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+    _wait_until_sockets_are_gone()
+
+
+def _wait_until_sockets_are_gone(timeout: float = 10) -> None:
+    """Wait until the server has handled every closed page's last frames.
+
+    A socket's presence entry is removed at the very end of its disconnect, after the
+    frames it sent before closing (read marks...) were handled. Flushing the database
+    while the server still writes could deadlock on PostgreSQL.
+    """
+    from django.core.cache import cache
+
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        return  # the server process has its own local-memory cache: nothing to see
+    client = cache._cache.get_client()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while any(client.scan_iter(match="*presence:*", count=1000)):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server still holds sockets of closed pages")
+        time.sleep(0.02)  # polling a condition with a deadline
 
 
 def collect_page_errors(page: Any) -> list[str]:

@@ -63,4 +63,5 @@ async def test_socket_errors_are_translated() -> None:
     await visitor.receive_type("hello")
     await visitor.send(type="message.send", client_id="x", body="hi")
     error = await visitor.receive_type("error")
+    await visitor.close()
     assert "UUID" in error["detail"] and "olmalı" in error["detail"]

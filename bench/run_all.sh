@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Run the load scenarios of docs/performance.md against ONE Daphne process on private
+# PostgreSQL + Redis, from scratch, and stop everything it started (by PID).
+#
+#   bench/run_all.sh OUTDIR [a] [b] [c]        (default: a b c)
+#
+# Environment (all optional):
+#   APP=chatsite.asgi:application    the ASGI application Daphne serves
+#   BENCH_PATCHES=...                with APP=bench.patched_asgi:application
+#   RATES="1 2 4 6 8 10"             scenario b's per-visitor rates
+#   DURATION=30                      seconds of each window (a: 60)
+#   PROCESSES=2                      client processes
+#   PORT=8001
+#
+# Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
+# Daphne log. Needs: .venv with requirements-dev.txt, PostgreSQL 15 binaries and
+# redis-server (scripts/services.sh), and root or a user who may run them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${1:?usage: bench/run_all.sh OUTDIR [a] [b] [c]}
+shift
+SCENARIOS=${*:-a b c}
+APP=${APP:-chatsite.asgi:application}
+RATES=${RATES:-1 2 4 6 8 10}
+DURATION=${DURATION:-30}
+PROCESSES=${PROCESSES:-2}
+PORT=${PORT:-8001}
+PY=$ROOT/.venv/bin/python
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+cd "$ROOT"
+
+SVC_PID=""
+DAPHNE_PID=""
+log() { printf '[run_all %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+stop_daphne() {
+    if [[ -n "$DAPHNE_PID" ]] && kill -0 "$DAPHNE_PID" 2>/dev/null; then
+        kill -TERM "$DAPHNE_PID" 2>/dev/null || true
+        for _ in $(seq 1 40); do
+            kill -0 "$DAPHNE_PID" 2>/dev/null || break
+            sleep 0.25
+        done
+        kill -0 "$DAPHNE_PID" 2>/dev/null && kill -KILL "$DAPHNE_PID" 2>/dev/null || true
+        wait "$DAPHNE_PID" 2>/dev/null || true
+    fi
+    DAPHNE_PID=""
+}
+
+cleanup() {
+    stop_daphne
+    if [[ -n "$SVC_PID" ]] && kill -0 "$SVC_PID" 2>/dev/null; then
+        kill -TERM "$SVC_PID" 2>/dev/null || true # services.sh stops both servers
+        wait "$SVC_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One socket = one descriptor, on both sides.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log "open files limit: $(ulimit -n)"
+
+log "starting PostgreSQL + Redis (scripts/services.sh up)"
+scripts/services.sh up >"$OUT/services.out" 2>"$OUT/services.err" &
+SVC_PID=$!
+for _ in $(seq 1 240); do
+    grep -q REDIS_URL "$OUT/services.out" 2>/dev/null && break
+    kill -0 "$SVC_PID" 2>/dev/null || { cat "$OUT/services.err" >&2; exit 1; }
+    sleep 0.5
+done
+# shellcheck disable=SC1090
+source <(grep '^export ' "$OUT/services.out")
+PG_PID=$(awk '/PostgreSQL up: pid/ {sub(",", "", $5); print $5}' "$OUT/services.err")
+REDIS_PID=$(awk '/Redis up: pid/ {sub(",", "", $5); print $5}' "$OUT/services.err")
+
+export DJANGO_DEBUG=0
+DJANGO_SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DJANGO_SECRET_KEY
+export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
+export DJANGO_SECURE_SSL_REDIRECT=0
+# Lift the per-connection frame limits: one visitor sends up to 10 msg/s here.
+export SOHBET_WS_RATE=100000/1
+export SOHBET_WS_FLOOD=200000/1
+BENCH_PASSWORD=bench-$("$PY" -c 'import secrets; print(secrets.token_hex(12))')
+export DJANGO_SUPERUSER_PASSWORD=$BENCH_PASSWORD
+
+log "collectstatic, migrate, operator account"
+# collectstatic first: with DEBUG off, URL loading needs the static manifest.
+"$PY" manage.py collectstatic --noinput >"$OUT/setup.log" 2>&1
+"$PY" manage.py migrate --noinput >>"$OUT/setup.log" 2>&1
+"$PY" manage.py createsuperuser --noinput --username bench --email b@example.com \
+    >>"$OUT/setup.log" 2>&1
+
+start_daphne() {
+    stop_daphne
+    "$ROOT/.venv/bin/daphne" -b 127.0.0.1 -p "$PORT" "$APP" >>"$OUT/daphne.log" 2>&1 &
+    DAPHNE_PID=$!
+    for _ in $(seq 1 120); do
+        if "$PY" - "$PORT" <<'PY' 2>/dev/null; then
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz/", timeout=2)
+PY
+            log "daphne up: pid $DAPHNE_PID ($APP${BENCH_PATCHES:+, BENCH_PATCHES=$BENCH_PATCHES})"
+            return 0
+        fi
+        kill -0 "$DAPHNE_PID" 2>/dev/null || { tail -20 "$OUT/daphne.log" >&2; exit 1; }
+        sleep 0.25
+    done
+    log "daphne did not answer"
+    exit 1
+}
+
+load() { # NAME ARGS... : one bench run, bounded by load.py itself (+ a timeout)
+    local name=$1
+    shift
+    log "run $name: $*"
+    timeout 1200 "$PY" bench/load.py --url "http://127.0.0.1:$PORT" \
+        --server-pid "$DAPHNE_PID" --cpu-pid "$PG_PID" --cpu-pid "$REDIS_PID" \
+        --operator-user bench --operator-password "$BENCH_PASSWORD" \
+        --processes "$PROCESSES" --json "$OUT/$name.json" "$@" \
+        >"$OUT/$name.txt" 2>"$OUT/$name.err" || true
+    cat "$OUT/$name.txt"
+}
+
+{
+    echo "date: $(date -Is)"
+    echo "git: $(git rev-parse HEAD) (+ working tree: $(git status --short | wc -l) changed files)"
+    echo "chat/ md5: $(cat chat/*.py | md5sum | cut -d' ' -f1)"
+    echo "APP=$APP BENCH_PATCHES=${BENCH_PATCHES:-}"
+    echo "nproc: $(nproc)"
+    grep -m1 'model name' /proc/cpuinfo
+    free -h
+} >"$OUT/machine.txt"
+
+for s in $SCENARIOS; do
+    case $s in
+        a)
+            start_daphne
+            load a_1000v_0.5 --visitors 1000 --operators 2 --rate 0.5 \
+                --duration "${DURATION_A:-60}" --connect-phase 600
+            ;;
+        b)
+            for r in $RATES; do
+                start_daphne
+                load "b_200v_r$r" --visitors 200 --operators 2 --rate "$r" \
+                    --duration "$DURATION"
+            done
+            ;;
+        c)
+            start_daphne
+            load c_warmup --visitors 20 --operators 1 --rate 0.5 --duration 3
+            load c_5000_idle --visitors 5000 --operators 1 --rate 0 \
+                --duration "$DURATION" --connect-phase 900
+            ;;
+        *) log "unknown scenario $s" ;;
+    esac
+done
+stop_daphne
+log "done: $OUT"

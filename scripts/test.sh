@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The whole test suite, set up from scratch (called by `make test`).
+#
+#   scripts/test.sh [PYTEST ARGS...]
+#
+# 1. system packages: redis-server, chromium, PostgreSQL server binaries
+#    (installed with apt-get when missing and we are root, else a clear error);
+# 2. private PostgreSQL + Redis on 127.0.0.1 (unless DATABASE_URL / REDIS_URL are
+#    already set), DATABASE_URL and REDIS_URL exported;
+# 3. run 1: the whole suite against PostgreSQL + Redis;
+# 4. run 2: the non-browser tests not marked postgres_redis against the embedded
+#    defaults (SQLite, in-memory channel layer, local-memory cache);
+# 5. the services are stopped (trap on EXIT) and their directories removed.
+#
+# Exits non-zero when either run fails; "no tests collected" (pytest exit 5)
+# fails run 1. Extra arguments go to both pytest runs.
+#
+# Environment: SOHBET_PYTEST_TIMEOUT (seconds, CI only, default 1800) bounds each
+# pytest run as a whole; the per-test timeout is in pyproject.toml.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT=$(pwd)
+PY="$REPO_ROOT/.venv/bin/python"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# --- 1. system packages ------------------------------------------------------
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null; then
+    missing+=(redis-server)
+fi
+if [[ -z "${DATABASE_URL:-}" ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    missing+=(postgresql-15)
+fi
+if ((${#missing[@]})); then
+    if [[ "$(id -u)" == 0 ]]; then
+        log "installing missing system packages: ${missing[*]}"
+        bash scripts/system-deps.sh "${missing[@]}"
+    else
+        cat >&2 <<EOF
+
+ERROR: missing system packages: ${missing[*]}
+The test suite needs them (Chromium for the browser tests, PostgreSQL and Redis
+for the production-like run). Install them as root, then run make test again:
+
+    sudo apt-get update
+    sudo apt-get install -y --no-install-recommends ${missing[*]}
+
+EOF
+        exit 1
+    fi
+fi
+
+# --- 1b. virtualenv (make test already did it; this covers direct calls) ------
+if [[ ! -x "$PY" ]]; then
+    log "no .venv: make deps"
+    make --no-print-directory deps
+fi
+
+# --- 2. services -------------------------------------------------------------
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
+cleanup() {
+    local rc=$?
+    svc_stop_all
+    return "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ -n "${DATABASE_URL:-}" ]]; then
+    log "using DATABASE_URL from the environment"
+else
+    log "starting a private PostgreSQL"
+    svc_start_postgres
+fi
+if [[ -n "${REDIS_URL:-}" ]]; then
+    log "using REDIS_URL from the environment"
+else
+    log "starting a private Redis"
+    svc_start_redis
+fi
+
+# --- 3./4. pytest runs ---------------------------------------------------------
+pytest_guarded() {
+    # In CI a hung run must not eat the whole job: bound it, and interrupt with
+    # SIGINT so pytest still prints what it was doing.
+    if [[ "${CI:-}" == true ]] && command -v timeout >/dev/null; then
+        timeout --foreground --signal=INT --kill-after=60 "${SOHBET_PYTEST_TIMEOUT:-1800}" "$PY" -m pytest "$@"
+    else
+        "$PY" -m pytest "$@"
+    fi
+}
+
+# Never print a password that came in through the environment.
+mask() { sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<<"$1"; }
+log "run 1/2: whole suite against PostgreSQL + Redis ($(mask "$DATABASE_URL"), $(mask "$REDIS_URL"))"
+start=$SECONDS
+rc1=0
+pytest_guarded --durations=10 "$@" || rc1=$?
+time1=$((SECONDS - start))
+if ((rc1 == 5)); then
+    echo "run 1: no tests were collected: that is a failure" >&2
+elif ((rc1 == 124)); then
+    echo "run 1: stopped after ${SOHBET_PYTEST_TIMEOUT:-1800} s (SOHBET_PYTEST_TIMEOUT)" >&2
+fi
+if ((rc1 != 0)); then
+    svc_save_logs test-results/services
+fi
+
+# Run 2 needs neither service: free them now.
+svc_stop_all
+
+log "run 2/2: non-browser, non-postgres_redis tests against the embedded defaults (SQLite, in-memory layer)"
+start=$SECONDS
+rc2=0
+(
+    unset DATABASE_URL REDIS_URL
+    pytest_guarded -m "not browser and not postgres_redis" "$@"
+) || rc2=$?
+time2=$((SECONDS - start))
+if ((rc2 == 5)) && (($# > 0)); then
+    echo "run 2: no tests matched the extra arguments ($*): not a failure" >&2
+    rc2=0
+elif ((rc2 == 124)); then
+    echo "run 2: stopped after ${SOHBET_PYTEST_TIMEOUT:-1800} s (SOHBET_PYTEST_TIMEOUT)" >&2
+fi
+
+log "summary"
+printf '  run 1 (PostgreSQL + Redis, whole suite): %s (%d s)\n' \
+    "$([[ $rc1 == 0 ]] && echo passed || echo "FAILED, pytest exit $rc1")" "$time1" >&2
+printf '  run 2 (embedded defaults, not browser/postgres_redis): %s (%d s)\n' \
+    "$([[ $rc2 == 0 ]] && echo passed || echo "FAILED, pytest exit $rc2")" "$time2" >&2
+
+((rc1 == 0 && rc2 == 0))
