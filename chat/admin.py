@@ -12,6 +12,11 @@ from chat import services
 from chat.models import Message, OutboxEntry, Thread, Visitor
 
 
+admin.site.site_header = _("Sohbet")
+admin.site.site_title = _("Sohbet")
+admin.site.index_title = _("Administration")
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows are written by chat.services only; the admin shows them."""
 
