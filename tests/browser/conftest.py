@@ -61,57 +61,61 @@ def _wait_until_up(server: LiveServer, timeout: float = 30) -> None:
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(
-                0.05
-            )  # polling for readiness with a deadline, not synchronisation
+            time.sleep(0.05)  # polling for readiness with a deadline
     raise RuntimeError("daphne did not answer in time")
 
 
-@pytest.fixture(scope="session")
-def daphne_server(
-    django_db_setup: None, django_db_blocker: Any
-) -> Iterator[LiveServer]:
-    """Daphne serving chatsite on 127.0.0.1, on the test database."""
-    with django_db_blocker.unblock():
-        db_name = connection.settings_dict["NAME"]
-    port = _free_port()
+def start_daphne(db_name: str, port: int | None = None) -> LiveServer:
+    """Start Daphne serving chatsite on 127.0.0.1 on the given test database."""
+    port = port or _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SOHBET_TEST_SERVER_DB": str(db_name),
+        "SOHBET_TEST_SERVER_DB": db_name,
         "PYTHONUNBUFFERED": "1",
     }
     log = ROOT / ".tmp" / f"daphne-{port}.log"
     log.parent.mkdir(exist_ok=True)
-    with log.open("wb") as out:
+    command = [
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *("--websocket-max-message-size", "65536", "chatsite.asgi:application"),
+    ]
+    with log.open("ab") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "--websocket-max-message-size",
-                "65536",
-                "chatsite.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:
         _wait_until_up(server)
+    except BaseException:
+        stop_daphne(server)
+        raise
+    return server
+
+
+def stop_daphne(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def test_db_name(django_db_setup: None, django_db_blocker: Any) -> str:
+    with django_db_blocker.unblock():
+        return str(connection.settings_dict["NAME"])
+
+
+@pytest.fixture(scope="session")
+def daphne_server(test_db_name: str) -> Iterator[LiveServer]:
+    """Daphne serving chatsite on 127.0.0.1, on the test database."""
+    server = start_daphne(test_db_name)
+    try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_daphne(server)
 
 
 @pytest.fixture(scope="module")
