@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 from chat import services
 from chat.models import Message, OutboxEntry, Thread, Visitor
 
-
 admin.site.site_header = _("Sohbet")
 admin.site.site_title = _("Sohbet")
 admin.site.index_title = _("Administration")

@@ -13,7 +13,9 @@ import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
@@ -59,6 +61,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def start(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first hops to the shared sync thread to close stale
+        # database connections, for every frame and every channel-layer event: that
+        # serialised the whole process behind one thread. The ORM is only used
+        # through database_sync_to_async here, which already does that cleanup
+        # around each call.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # As Channels' own, without the same extra hop (see dispatch).
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def refuse(self, code: int) -> None:
         await self.close(code=code)

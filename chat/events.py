@@ -139,20 +139,27 @@ def _emit(group: str, event: dict[str, Any]) -> None:
 
 
 def coalesce(events: list[Event]) -> list[Event]:
-    """Merge runs of message events to the same group into one event (order kept)."""
+    """Merge the message events for each group into as few events as possible.
+
+    A message event joins the group's previous event when that is a message event
+    too, so each group still receives everything in the order it was committed
+    (events of different groups have no order to keep).
+    """
     merged: list[Event] = []
+    last_for_group: dict[str, dict[str, Any]] = {}
     for group, event in events:
+        previous = last_for_group.get(group)
         if (
-            merged
-            and event["type"] == MESSAGES
-            and merged[-1][0] == group
-            and merged[-1][1]["type"] == MESSAGES
+            event["type"] == MESSAGES
+            and previous is not None
+            and previous["type"] == MESSAGES
         ):
-            merged[-1][1]["messages"].extend(event["messages"])
+            previous["messages"].extend(event["messages"])
             continue
         if event["type"] == MESSAGES:
             event = {**event, "messages": list(event["messages"])}
         merged.append((group, event))
+        last_for_group[group] = event
     return merged
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -34,6 +35,20 @@ def _services_for_marker(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres_redis"):
         _require(bool(os.environ.get("DATABASE_URL")), "PostgreSQL (DATABASE_URL)")
         _require(bool(os.environ.get("REDIS_URL")), "Redis (REDIS_URL)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_thread_connections(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Close the database connection held by asgiref's shared sync thread.
+
+    Async tests reach the ORM through that thread, and Django's test client keeps
+    connections open, so without this the test database cannot be dropped at the end.
+    """
+    yield
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(autouse=True)

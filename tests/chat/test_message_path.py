@@ -328,3 +328,29 @@ async def test_operator_opening_a_thread_gets_its_state_first(
     )
     page = await operator.receive_type("history")
     assert [m["body"] for m in page["messages"]] == ["hi"]
+
+
+def test_message_events_are_merged_per_group_in_commit_order():
+    from chat.events import MESSAGES, THREAD, coalesce
+
+    def msg(n):
+        return {"type": MESSAGES, "messages": [n]}
+
+    merged = coalesce(
+        [
+            ("t1", msg(1)),
+            ("ops", msg(1)),
+            ("t2", msg(2)),
+            ("ops", msg(2)),
+            ("ops", {"type": THREAD, "thread": 2}),
+            ("ops", msg(3)),
+            ("t1", msg(3)),
+        ]
+    )
+    assert merged == [
+        ("t1", {"type": MESSAGES, "messages": [1, 3]}),
+        ("ops", {"type": MESSAGES, "messages": [1, 2]}),
+        ("t2", {"type": MESSAGES, "messages": [2]}),
+        ("ops", {"type": THREAD, "thread": 2}),
+        ("ops", {"type": MESSAGES, "messages": [3]}),
+    ]
