@@ -68,6 +68,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "body": message.body,
         "created": iso(message.created_at),
         "source": message.source,
+        "edited": iso(message.edited_at),
         "attachment": None,
     }
 

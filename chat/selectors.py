@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Message, Thread, Visitor
+from chat.models import Message, OutboxEntry, Thread, Visitor
 
 THREAD_RELATED = ("visitor", "assigned_to", "last_message")
 SYNC_PAGE = 200
@@ -95,3 +95,20 @@ def list_operators() -> list[dict[str, object]]:
             "username"
         )
     ]
+
+
+def list_due_outbox(*, channel: str, limit: int = 200) -> list[OutboxEntry]:
+    """Pending deliveries of one channel, oldest first, with their message and thread
+    (and visitor) loaded. Includes entries not yet due, so that a delivery waiting
+    for a retry holds back the later ones of its thread (order per thread)."""
+    return list(
+        OutboxEntry.objects.select_related("message", "thread", "thread__visitor")
+        .filter(channel=channel, status=OutboxEntry.Status.PENDING)
+        .order_by("pk")[:limit]
+    )
+
+
+def count_pending_outbox(*, channel: str) -> int:
+    return OutboxEntry.objects.filter(
+        channel=channel, status=OutboxEntry.Status.PENDING
+    ).count()

@@ -8,12 +8,14 @@ the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -230,6 +232,7 @@ def _queue_outbox(messages: list[Message]) -> None:
         )
         for message in messages
         for channel in channels
+        if channel != message.source  # a message never goes back where it came from
     )
 
 
@@ -383,3 +386,55 @@ def mark_delivered(*, thread_id: int, up_to: int) -> int | None:
         {"type": events.DELIVERED, "thread": thread.pk, "up_to": up_to},
     )
     return up_to
+
+
+@transaction.atomic
+def edit_message(*, message_id: int, body: str) -> Message:
+    """Replace a message's text (an operator edited it in Telegram).
+
+    Broadcasts the updated message (with ``edited`` set) to the thread's visitor
+    sockets and to the operators. Raises ChatError(not_found).
+    """
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise ChatError(ErrorCode.NOT_FOUND, _("This message does not exist."))
+    if message.body == body:
+        return message
+    message.body = body
+    message.edited_at = timezone.now()
+    message.save(update_fields=["body", "edited_at"])
+    payload = events.message_payload(message)
+    for group in (events.thread_group(message.thread_id), events.OPERATORS_GROUP):
+        events.broadcast_on_commit(
+            group, {"type": events.MESSAGES, "messages": [payload]}
+        )
+    return message
+
+
+# --- Outbox -------------------------------------------------------------------------
+
+
+def complete_outbox(*, entry_ids: Sequence[int]) -> None:
+    """Mark deliveries done (the integration delivered them)."""
+    OutboxEntry.objects.filter(pk__in=entry_ids).update(
+        status=OutboxEntry.Status.DONE, done_at=timezone.now(), last_error=""
+    )
+
+
+def retry_outbox(*, entry_id: int, error: str, delay_seconds: float) -> None:
+    """Count a failed attempt and schedule the next one ``delay_seconds`` from now."""
+    OutboxEntry.objects.filter(pk=entry_id).update(
+        attempts=F("attempts") + 1,
+        last_error=error[:1000],
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay_seconds),
+    )
+
+
+def fail_outbox(*, entry_id: int, error: str) -> None:
+    """Give up on a delivery after its retries; the admin lists failed ones."""
+    OutboxEntry.objects.filter(pk=entry_id).update(
+        status=OutboxEntry.Status.FAILED,
+        attempts=F("attempts") + 1,
+        last_error=error[:1000],
+        done_at=timezone.now(),
+    )
