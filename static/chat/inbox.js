@@ -41,10 +41,7 @@
   var REQUEST_TIMEOUT_MS = 10000;
   var SEARCH_DEBOUNCE_MS = 300;
   var DELIVERED_DEBOUNCE_MS = 1000;
-  var TYPING_REPEAT_MS = 3000;
-  var TYPING_IDLE_MS = 5000;
-  var TYPING_EXPIRE_MS = 6000;
-  var GROUP_WINDOW_MS = 5 * 60 * 1000;
+  var TYPING_EXPIRE_MS = S.TYPING_EXPIRE_MS;
   var RETRY_DELAY_MS = 5000;
   var MAX_AUTO_RETRIES = 5;
   var NOTICE_MS = 8000;
@@ -55,6 +52,8 @@
 
   var t = S.t;
   var tf = S.tf;
+  var make = S.make;
+  var session = S.makeStore("sessionStorage");
 
   // ------------------------------------------------------------------ elements
   function $(id) {
@@ -100,7 +99,7 @@
   }
 
   // ------------------------------------------------------------------ state
-  var config = readConfig();
+  var config = S.readConfig("sohbet-inbox-config");
   var me = config.me || { id: null, name: "" };
   var operators = Array.isArray(config.operators) ? config.operators : [];
   var maxBody = 4000;
@@ -125,52 +124,21 @@
   var notifiedIds = new Set();
   var visitorTyping = new Map(); // thread id -> expiry timestamp
   var operatorTyping = new Map(); // thread id -> {name, until}
-  var typingSent = { thread: null, at: 0 };
-  var typingIdleTimer = null;
+  var typing = S.typingSender(function (active, thread) {
+    return send({ type: "typing", thread: thread, active: active });
+  });
   var deliveredMax = new Map();
   var deliveredSent = new Map();
   var deliveredTimers = new Map();
   var stickToBottom = true;
-  var noticeTimer = null;
-  var searchTimer = null;
-  var readTimer = null;
-
-  function readConfig() {
-    var node = $("sohbet-inbox-config");
-    if (!node) {
-      return {};
-    }
-    try {
-      return JSON.parse(node.textContent) || {};
-    } catch (err) {
-      return {};
-    }
-  }
+  var hideNoticeLater = S.debounce(hideNotice, NOTICE_MS);
+  // Coalesces a burst of visitor messages into one read frame.
+  var maybeSendRead = S.coalesce(sendRead, READ_COALESCE_MS);
 
   // ------------------------------------------------------------------ small helpers
-  function make(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text != null) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
   function ms(iso) {
     var n = iso ? Date.parse(iso) : NaN;
     return isNaN(n) ? 0 : n;
-  }
-
-  function localDayKey(iso) {
-    var d = new Date(ms(iso));
-    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
-  }
-
-  function lang() {
-    return document.documentElement.lang || undefined;
   }
 
   function shortTime(iso) {
@@ -187,22 +155,22 @@
     }
     var d = new Date(when);
     var now = new Date();
-    if (localDayKey(iso) === localDayKey(now.toISOString())) {
+    if (S.isSameDay(iso, now)) {
       return S.formatTime(iso);
     }
     var yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
-    if (localDayKey(iso) === localDayKey(yesterday.toISOString())) {
+    if (S.isSameDay(iso, yesterday)) {
       return t("Yesterday");
     }
     try {
       if (diff < 6 * 86400000) {
-        return d.toLocaleDateString(lang(), { weekday: "short" });
+        return d.toLocaleDateString(S.locale(), { weekday: "short" });
       }
       var opts = { day: "numeric", month: "short" };
       if (d.getFullYear() !== now.getFullYear()) {
         opts.year = "numeric";
       }
-      return d.toLocaleDateString(lang(), opts);
+      return d.toLocaleDateString(S.locale(), opts);
     } catch (err) {
       return d.toLocaleDateString();
     }
@@ -210,7 +178,7 @@
 
   function fullDate(iso) {
     var when = ms(iso);
-    return when ? new Date(when).toLocaleString(lang()) : "";
+    return when ? new Date(when).toLocaleString(S.locale()) : "";
   }
 
   function threadName(th, id) {
@@ -234,32 +202,6 @@
     return body;
   }
 
-  function safeHttpUrl(url) {
-    if (typeof url !== "string" || !url) {
-      return null;
-    }
-    try {
-      var parsed = new URL(url, window.location.href);
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (err) {
-      return null;
-    }
-  }
-
-  function formatSize(bytes) {
-    var n = Number(bytes);
-    if (!isFinite(n) || n <= 0) {
-      return "";
-    }
-    if (n < 1024) {
-      return tf("%(size)s B", { size: n });
-    }
-    if (n < 1024 * 1024) {
-      return tf("%(size)s KB", { size: Math.round(n / 1024) });
-    }
-    return tf("%(size)s MB", { size: (n / 1048576).toFixed(1) });
-  }
-
   function detailsUrl(id) {
     var tpl = String(config.threadAdminUrl || "");
     var at = tpl.lastIndexOf("/0/");
@@ -280,55 +222,47 @@
 
   // ------------------------------------------------------------------ outbox
   function loadOutbox() {
-    try {
-      var raw = window.sessionStorage.getItem(OUTBOX_KEY);
-      var items = raw ? JSON.parse(raw) : [];
-      if (!Array.isArray(items)) {
-        return [];
-      }
-      return items
-        .filter(function (e) {
-          return e && typeof e.client_id === "string" && typeof e.body === "string" &&
-            typeof e.thread === "number";
-        })
-        .map(function (e) {
-          // After a reload everything unacknowledged is sent again.
-          return {
-            client_id: e.client_id,
-            thread: e.thread,
-            body: e.body,
-            created: e.created || new Date().toISOString(),
-            status: e.status === "failed" && !RETRYABLE[e.code] ? "failed" : "pending",
-            error: e.status === "failed" ? e.error || "" : "",
-            code: e.code || "",
-            attempts: 0,
-          };
-        });
-    } catch (err) {
+    var items = session.get(OUTBOX_KEY, []);
+    if (!Array.isArray(items)) {
       return [];
     }
-  }
-
-  function saveOutbox() {
-    try {
-      var items = outbox.map(function (e) {
+    return items
+      .filter(function (e) {
+        return e && typeof e.client_id === "string" && typeof e.body === "string" &&
+          typeof e.thread === "number";
+      })
+      .map(function (e) {
+        // After a reload everything unacknowledged is sent again.
         return {
           client_id: e.client_id,
           thread: e.thread,
           body: e.body,
-          created: e.created,
-          status: e.status,
-          error: e.error,
-          code: e.code,
+          created: e.created || new Date().toISOString(),
+          status: e.status === "failed" && !RETRYABLE[e.code] ? "failed" : "pending",
+          error: e.status === "failed" ? e.error || "" : "",
+          code: e.code || "",
+          attempts: 0,
         };
       });
-      if (items.length) {
-        window.sessionStorage.setItem(OUTBOX_KEY, JSON.stringify(items));
-      } else {
-        window.sessionStorage.removeItem(OUTBOX_KEY);
-      }
-    } catch (err) {
-      /* storage full or disabled: the in-memory outbox still works */
+  }
+
+  // Storage full or disabled: the in-memory outbox still works.
+  function saveOutbox() {
+    var items = outbox.map(function (e) {
+      return {
+        client_id: e.client_id,
+        thread: e.thread,
+        body: e.body,
+        created: e.created,
+        status: e.status,
+        error: e.error,
+        code: e.code,
+      };
+    });
+    if (items.length) {
+      session.set(OUTBOX_KEY, items);
+    } else {
+      session.remove(OUTBOX_KEY);
     }
   }
 
@@ -540,15 +474,7 @@
     return 0;
   }
 
-  // Coalesces a burst of visitor messages into one read frame.
-  function maybeSendRead() {
-    if (readTimer === null) {
-      readTimer = window.setTimeout(sendRead, READ_COALESCE_MS);
-    }
-  }
-
   function sendRead() {
-    readTimer = null;
     if (openId == null || !isVisible() || !document.hasFocus()) {
       return;
     }
@@ -1081,7 +1007,7 @@
 
   function onClose() {
     resetInFlight();
-    typingSent = { thread: null, at: 0 };
+    typing.reset();
     renderListChrome();
     renderLoadEarlier();
   }
@@ -1151,8 +1077,7 @@
   function showNotice(text) {
     el.notice.querySelector(".inbox-notice-text").textContent = text;
     el.notice.hidden = false;
-    window.clearTimeout(noticeTimer);
-    noticeTimer = window.setTimeout(hideNotice, NOTICE_MS);
+    hideNoticeLater();
   }
 
   function hideNotice() {
@@ -1258,20 +1183,6 @@
     }
   }
 
-  // Puts `nodes` into `parent` in order, moving only what is out of place, so focus and
-  // text selection survive live updates.
-  function reconcile(parent, nodes) {
-    for (var i = 0; i < nodes.length; i++) {
-      var current = parent.childNodes[i];
-      if (current !== nodes[i]) {
-        parent.insertBefore(nodes[i], current || null);
-      }
-    }
-    while (parent.childNodes.length > nodes.length) {
-      parent.removeChild(parent.lastChild);
-    }
-  }
-
   function renderList() {
     var items = sortedListThreads();
     var nodes = items.map(function (th) {
@@ -1283,7 +1194,7 @@
       updateRow(row, th);
       return row;
     });
-    reconcile(el.list, nodes);
+    S.reconcile(el.list, nodes);
     renderListChrome();
   }
 
@@ -1379,8 +1290,8 @@
   }
 
   function buildAttachment(a) {
-    var url = safeHttpUrl(a && a.url);
-    var name = (a && a.name) || t("Attachment");
+    var url = S.safeHttpUrl(a && a.url);
+    var name = S.attachmentName(a);
     var node;
     if (!url) {
       node = make("span", "attachment attachment-file");
@@ -1388,30 +1299,15 @@
       return node;
     }
     if (a.kind === "image") {
-      node = make("a", "attachment attachment-image");
-      node.href = url;
-      node.target = "_blank";
-      node.rel = "noopener noreferrer";
-      var img = make("img");
-      img.src = url;
-      img.alt = name;
-      img.loading = "lazy";
-      node.appendChild(img);
+      node = S.externalLink(url, "attachment attachment-image");
+      node.appendChild(S.attachmentImage(url, name));
     } else if (a.kind === "audio") {
       node = make("div", "attachment attachment-audio");
-      var audio = make("audio");
-      audio.controls = true;
-      audio.preload = "metadata";
-      audio.src = url;
-      audio.setAttribute("aria-label", name);
-      node.appendChild(audio);
+      node.appendChild(S.attachmentAudio(url, name));
     } else {
-      node = make("a", "attachment attachment-file");
-      node.href = url;
-      node.target = "_blank";
-      node.rel = "noopener noreferrer";
+      node = S.externalLink(url, "attachment attachment-file");
       node.appendChild(make("span", "attachment-name", "📎 " + name));
-      var size = formatSize(a.size);
+      var size = S.formatSize(a.size);
       if (size) {
         node.appendChild(make("span", "attachment-size", size));
       }
@@ -1437,14 +1333,12 @@
     meta.appendChild(make("time", "msg-time"));
     meta.appendChild(make("span", "msg-source"));
     meta.appendChild(make("span", "msg-state"));
-    var retryButton = make("button", "msg-retry", t("Retry"));
-    retryButton.type = "button";
+    var retryButton = S.button("msg-retry", t("Retry"));
     retryButton.addEventListener("click", function () {
       retry(msg);
     });
     meta.appendChild(retryButton);
-    var discardButton = make("button", "msg-discard", t("Discard"));
-    discardButton.type = "button";
+    var discardButton = S.button("msg-discard", t("Discard"));
     discardButton.addEventListener("click", function () {
       discard(msg);
     });
@@ -1480,8 +1374,7 @@
     authorEl.hidden = !authorText;
 
     var time = node.querySelector(".msg-time");
-    time.textContent = S.formatTime(msg.created);
-    time.dateTime = msg.created || "";
+    S.setTime(time, msg.created);
     time.title = fullDate(msg.created);
     node.querySelector(".bubble").title = fullDate(msg.created);
 
@@ -1507,8 +1400,7 @@
   function daySeparator(conv, key, iso) {
     var sep = conv.daySeps.get(key);
     if (!sep) {
-      sep = make("div", "day-separator");
-      sep.setAttribute("role", "separator");
+      sep = S.daySeparator();
       conv.daySeps.set(key, sep);
     }
     var label = S.formatDay(iso);
@@ -1551,14 +1443,11 @@
     var nodes = [];
     var prev = null;
     items.forEach(function (msg) {
-      var key = localDayKey(msg.created);
-      var newDay = !prev || localDayKey(prev.created) !== key;
-      if (newDay) {
+      var key = S.dayKey(msg.created);
+      if (!prev || S.dayKey(prev.created) !== key) {
         nodes.push(daySeparator(conv, key, msg.created));
       }
-      var grouped = !newDay && prev.author === msg.author && msg.author !== "system" &&
-        prev.author_name === msg.author_name &&
-        ms(msg.created) - ms(prev.created) < GROUP_WINDOW_MS;
+      var grouped = S.groupsWith(prev, msg);
       updateMessageEl(msg, grouped, msg === seenTarget, th);
       if (prev) {
         prev._el.classList.toggle("has-next", grouped); // its time shows under the next one
@@ -1569,7 +1458,7 @@
     if (prev) {
       prev._el.classList.remove("has-next");
     }
-    reconcile(el.messages, nodes);
+    S.reconcile(el.messages, nodes);
     renderLoadEarlier();
     if (wasAtBottom) {
       scrollToBottom();
@@ -1579,8 +1468,7 @@
   }
 
   function isNearBottom() {
-    var s = el.scroll;
-    return s.scrollHeight - s.scrollTop - s.clientHeight < 60;
+    return S.isNearBottom(el.scroll, 60);
   }
 
   function scrollToBottom() {
@@ -1596,7 +1484,7 @@
       return;
     }
     if (openId !== id) {
-      stopTyping();
+      typing.stop();
       saveDraft();
       openId = id;
       var conv = getConv(id);
@@ -1621,7 +1509,7 @@
   }
 
   function closeConversation() {
-    stopTyping();
+    typing.stop();
     saveDraft();
     var previous = openId;
     openId = null;
@@ -1662,7 +1550,7 @@
   }
 
   function updateCount() {
-    var length = el.input.value.trim().length;
+    var length = S.bodyLength(el.input.value);
     var near = length > maxBody * 0.8;
     el.count.hidden = !near;
     el.count.textContent = near ? tf("%(count)s / %(max)s", { count: length, max: maxBody }) : "";
@@ -1674,11 +1562,11 @@
       return;
     }
     var body = el.input.value.trim();
-    if (!body || body.length > maxBody) {
+    if (!body || S.bodyLength(body) > maxBody) {
       el.input.focus();
       return;
     }
-    stopTyping();
+    typing.stop();
     var entry = {
       client_id: S.uuid4(),
       thread: openId,
@@ -1701,28 +1589,8 @@
   }
 
   function sendTyping() {
-    if (openId == null) {
-      return;
-    }
-    if (!el.input.value.trim()) {
-      stopTyping();
-      return;
-    }
-    var now = Date.now();
-    if (typingSent.thread !== openId || now - typingSent.at >= TYPING_REPEAT_MS) {
-      if (send({ type: "typing", thread: openId, active: true })) {
-        typingSent = { thread: openId, at: now };
-      }
-    }
-    window.clearTimeout(typingIdleTimer);
-    typingIdleTimer = window.setTimeout(stopTyping, TYPING_IDLE_MS);
-  }
-
-  function stopTyping() {
-    window.clearTimeout(typingIdleTimer);
-    if (typingSent.thread != null) {
-      send({ type: "typing", thread: typingSent.thread, active: false });
-      typingSent = { thread: null, at: 0 };
+    if (openId != null) {
+      typing.input(!!el.input.value.trim(), openId);
     }
   }
 
@@ -1800,16 +1668,13 @@
     }
   });
 
-  el.search.addEventListener("input", function () {
-    window.clearTimeout(searchTimer);
-    searchTimer = window.setTimeout(function () {
-      var q = el.search.value.trim();
-      if (q !== list.q) {
-        list.q = q;
-        resetList();
-      }
-    }, SEARCH_DEBOUNCE_MS);
-  });
+  el.search.addEventListener("input", S.debounce(function () {
+    var q = el.search.value.trim();
+    if (q !== list.q) {
+      list.q = q;
+      resetList();
+    }
+  }, SEARCH_DEBOUNCE_MS));
 
   el.search.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && el.search.value) {
@@ -1904,7 +1769,7 @@
   });
 
   el.input.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    if (S.isSendKey(event)) {
       event.preventDefault();
       sendReply();
     }
@@ -1915,7 +1780,7 @@
     sendTyping();
   });
 
-  el.input.addEventListener("blur", stopTyping);
+  el.input.addEventListener("blur", typing.stop);
 
   el.close.addEventListener("click", function () {
     threadAction("thread.close", el.close);

@@ -9,9 +9,46 @@
  *   Sohbet.linkify(text) -> DocumentFragment   (text nodes, <a> and <br> only)
  *   Sohbet.uuid4() -> string
  *   Sohbet.formatTime(iso), Sohbet.formatDay(iso), Sohbet.isSameDay(isoA, isoB)
+ *   Sohbet.dayKey(iso) -> "YYYY-M-D" (local day, month from 1; a missing or bad date is today)
+ *   Sohbet.locale() -> the page's <html lang> (undefined when unset)
  *   Sohbet.playChime()
  *   Sohbet.TitleBadge.set(n)
  *   Sohbet.t(msgid), Sohbet.tf(fmt, obj), Sohbet.nt(singular, plural, n)
+ *
+ * Page plumbing:
+ *   Sohbet.readConfig(id) -> object      JSON of <script type="application/json" id=id>, {} if absent/bad
+ *   Sohbet.makeStore(area) -> {get(key, fallback), set(key, value), remove(key)}
+ *       JSON values in window[area] ("localStorage" | "sessionStorage"); never throws, and
+ *       keeps an in-memory copy when the storage is full or disabled.
+ *   Sohbet.isInt(n) -> bool              a finite whole number (not a numeric string)
+ *   Sohbet.debounce(fn, ms) -> run       run() calls fn() ms after the last call; run.cancel()
+ *   Sohbet.coalesce(fn, ms) -> run       the first run() calls fn() ms later; calls in between
+ *                                        are folded into that one
+ *   Sohbet.isSendKey(keydownEvent)       Enter without Shift, outside an IME composition
+ *   Sohbet.bodyLength(text) -> n         message length as the server counts it (code points,
+ *                                        surrounding white space ignored)
+ *   Sohbet.typingSender(send) -> {input(hasText, key), stop(), reset()}
+ *       Typing notices: send(active, key) -> bool sends one typing frame (key: e.g. the thread,
+ *       or nothing). input() repeats "active" every 3 s while there is text, stop() (also after
+ *       5 s without input) sends "inactive" once; reset() forgets the state (socket closed).
+ *   Sohbet.TYPING_EXPIRE_MS              hide someone else's typing notice after this long
+ *
+ * DOM building (user data as text nodes and validated properties only):
+ *   Sohbet.make(tag, className?, text?) -> Element
+ *   Sohbet.button(className, text) -> <button type="button">
+ *   Sohbet.reconcile(parent, nodes)      make parent's children exactly `nodes`, moving only what
+ *                                        is out of place (focus, selection, live regions survive)
+ *   Sohbet.isNearBottom(box, px) -> bool box is scrolled to within px of its end
+ *   Sohbet.setTime(timeEl, iso)          a <time>'s datetime and clock text
+ *   Sohbet.daySeparator() -> <div class="day-separator" role="separator">
+ *   Sohbet.groupsWith(prev, msg) -> bool msg continues prev's bubble group: same author (not
+ *                                        system) and name, same day, within 5 minutes
+ *   Sohbet.safeHttpUrl(raw) -> string|null   absolute http(s) URL (relative to the page) or null
+ *   Sohbet.formatSize(bytes, units?) -> string   "" unless a whole number > 0; units = {B, KB, MB},
+ *       functions (n) -> translated text, default "%(size)s B" / "%(size)s KB" / "%(size)s MB"
+ *   Sohbet.attachmentName(att) -> att.name, or "Attachment" (translated)
+ *   Sohbet.externalLink(url, className?) -> <a target="_blank" rel="noopener noreferrer">
+ *   Sohbet.attachmentImage(url, alt) -> lazy <img>;  Sohbet.attachmentAudio(url, label) -> <audio>
  *
  * User data only ever reaches the DOM as text nodes or validated DOM properties.
  */
@@ -461,14 +498,19 @@
     }
   }
 
-  function dayKey(d) {
-    return d.getFullYear() + "-" + d.getMonth() + "-" + d.getDate();
+  function keyOfDate(d) {
+    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
+  }
+
+  // A message without a usable date belongs to today.
+  function dayKey(iso) {
+    return keyOfDate((iso ? toDate(iso) : null) || new Date());
   }
 
   function isSameDay(a, b) {
     var da = toDate(a);
     var db = toDate(b);
-    return !!(da && db && dayKey(da) === dayKey(db));
+    return !!(da && db && keyOfDate(da) === keyOfDate(db));
   }
 
   function formatDay(iso) {
@@ -477,11 +519,11 @@
       return "";
     }
     var now = new Date();
-    if (dayKey(d) === dayKey(now)) {
+    if (keyOfDate(d) === keyOfDate(now)) {
       return t("Today");
     }
     var yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
-    if (dayKey(d) === dayKey(yesterday)) {
+    if (keyOfDate(d) === keyOfDate(yesterday)) {
       return t("Yesterday");
     }
     var opts = { weekday: "long", day: "numeric", month: "long" };
@@ -493,6 +535,294 @@
     } catch (err) {
       return d.toLocaleDateString([], opts);
     }
+  }
+
+  // ---------------------------------------------------------------- page plumbing
+  function readConfig(id) {
+    var node = document.getElementById(id);
+    if (!node) {
+      return {};
+    }
+    try {
+      return JSON.parse(node.textContent) || {};
+    } catch (err) {
+      return {};
+    }
+  }
+
+  function makeStore(area) {
+    var memory = {};
+    var ls = null;
+    try {
+      ls = window[area];
+      ls.setItem("sohbet.probe", "1");
+      ls.removeItem("sohbet.probe");
+    } catch (err) {
+      ls = null;
+    }
+    return {
+      get: function (key, fallback) {
+        var raw;
+        try {
+          raw = ls ? ls.getItem(key) : memory[key];
+        } catch (err) {
+          raw = memory[key];
+        }
+        if (raw == null) {
+          return fallback;
+        }
+        try {
+          return JSON.parse(raw);
+        } catch (err) {
+          return fallback;
+        }
+      },
+      set: function (key, value) {
+        var raw = JSON.stringify(value);
+        memory[key] = raw;
+        if (ls) {
+          try {
+            ls.setItem(key, raw);
+          } catch (err) {
+            /* quota: the in-memory copy still works for this page */
+          }
+        }
+      },
+      remove: function (key) {
+        delete memory[key];
+        if (ls) {
+          try {
+            ls.removeItem(key);
+          } catch (err) {
+            /* ignore */
+          }
+        }
+      },
+    };
+  }
+
+  function isInt(n) {
+    return typeof n === "number" && isFinite(n) && Math.floor(n) === n;
+  }
+
+  function debounce(fn, wait) {
+    var timer = null;
+    var run = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        timer = null;
+        fn();
+      }, wait);
+    };
+    run.cancel = function () {
+      window.clearTimeout(timer);
+      timer = null;
+    };
+    return run;
+  }
+
+  function coalesce(fn, wait) {
+    var timer = null;
+    return function () {
+      if (timer === null) {
+        timer = window.setTimeout(function () {
+          timer = null;
+          fn();
+        }, wait);
+      }
+    };
+  }
+
+  function isSendKey(event) {
+    return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229;
+  }
+
+  function bodyLength(text) {
+    var str = String(text == null ? "" : text).replace(/^\s+|\s+$/g, "");
+    var n = 0;
+    for (var i = 0; i < str.length; i++) {
+      var c = str.charCodeAt(i);
+      if (c < 0xd800 || c > 0xdbff) {
+        n++; // a high surrogate and its low one count once
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- typing notices
+  var TYPING_REPEAT_MS = 3000;
+  var TYPING_IDLE_MS = 5000;
+  // Longer than TYPING_REPEAT_MS, so that a live notice never flickers off.
+  var TYPING_EXPIRE_MS = 6000;
+
+  function typingSender(send) {
+    var active = false;
+    var key = null;
+    var sentAt = 0;
+    var idleTimer = null;
+
+    function reset() {
+      window.clearTimeout(idleTimer);
+      active = false;
+      key = null;
+      sentAt = 0;
+    }
+
+    function stop() {
+      var was = active;
+      var wasKey = key;
+      reset();
+      if (was) {
+        send(false, wasKey);
+      }
+    }
+
+    function input(hasText, forKey) {
+      window.clearTimeout(idleTimer);
+      if (!hasText) {
+        stop();
+        return;
+      }
+      var now = Date.now();
+      if (!active || key !== forKey || now - sentAt >= TYPING_REPEAT_MS) {
+        if (send(true, forKey)) {
+          active = true;
+          key = forKey;
+          sentAt = now;
+        }
+      }
+      idleTimer = window.setTimeout(stop, TYPING_IDLE_MS);
+    }
+
+    return { input: input, stop: stop, reset: reset };
+  }
+
+  // ---------------------------------------------------------------- DOM building
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text != null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function button(className, text) {
+    var node = make("button", className, text);
+    node.type = "button";
+    return node;
+  }
+
+  function reconcile(parent, nodes) {
+    for (var i = 0; i < nodes.length; i++) {
+      var current = parent.childNodes[i];
+      if (current !== nodes[i]) {
+        parent.insertBefore(nodes[i], current || null);
+      }
+    }
+    while (parent.childNodes.length > nodes.length) {
+      parent.removeChild(parent.lastChild);
+    }
+  }
+
+  function isNearBottom(box, px) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight < px;
+  }
+
+  function setTime(node, iso) {
+    node.dateTime = iso || "";
+    node.textContent = formatTime(iso);
+  }
+
+  function daySeparator() {
+    var sep = make("div", "day-separator");
+    sep.setAttribute("role", "separator");
+    return sep;
+  }
+
+  var GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+  function groupsWith(prev, msg) {
+    return !!(
+      prev &&
+      msg &&
+      prev.author === msg.author &&
+      msg.author !== "system" &&
+      (prev.author_name || "") === (msg.author_name || "") &&
+      dayKey(prev.created) === dayKey(msg.created) &&
+      Math.abs(Date.parse(msg.created) - Date.parse(prev.created)) < GROUP_WINDOW_MS
+    );
+  }
+
+  // ---------------------------------------------------------------- attachments
+  function safeHttpUrl(raw) {
+    if (typeof raw !== "string" || !raw) {
+      return null;
+    }
+    try {
+      var url = new URL(raw, window.location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  var SIZE_UNITS = {
+    B: function (n) {
+      return tf("%(size)s B", { size: n });
+    },
+    KB: function (n) {
+      return tf("%(size)s KB", { size: n });
+    },
+    MB: function (n) {
+      return tf("%(size)s MB", { size: n });
+    },
+  };
+
+  function formatSize(bytes, units) {
+    units = units || SIZE_UNITS;
+    if (!isInt(bytes) || bytes <= 0) {
+      return "";
+    }
+    if (bytes < 1024) {
+      return units.B(bytes);
+    }
+    if (bytes < 1024 * 1024) {
+      return units.KB(Math.round(bytes / 1024));
+    }
+    return units.MB((bytes / (1024 * 1024)).toFixed(1));
+  }
+
+  function attachmentName(att) {
+    return att && typeof att.name === "string" && att.name ? att.name : t("Attachment");
+  }
+
+  function externalLink(url, className) {
+    var a = make("a", className);
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+
+  function attachmentImage(url, alt) {
+    var img = make("img");
+    img.src = url;
+    img.alt = alt;
+    img.loading = "lazy";
+    img.decoding = "async";
+    return img;
+  }
+
+  function attachmentAudio(url, label) {
+    var audio = make("audio");
+    audio.controls = true;
+    audio.preload = "metadata";
+    audio.src = url;
+    audio.setAttribute("aria-label", label);
+    return audio;
   }
 
   // ---------------------------------------------------------------- chime
@@ -590,10 +920,34 @@
     formatTime: formatTime,
     formatDay: formatDay,
     isSameDay: isSameDay,
+    dayKey: dayKey,
+    locale: locale,
     playChime: playChime,
     TitleBadge: TitleBadge,
     t: t,
     tf: tf,
     nt: nt,
+    readConfig: readConfig,
+    makeStore: makeStore,
+    isInt: isInt,
+    debounce: debounce,
+    coalesce: coalesce,
+    isSendKey: isSendKey,
+    bodyLength: bodyLength,
+    typingSender: typingSender,
+    TYPING_EXPIRE_MS: TYPING_EXPIRE_MS,
+    make: make,
+    button: button,
+    reconcile: reconcile,
+    isNearBottom: isNearBottom,
+    setTime: setTime,
+    daySeparator: daySeparator,
+    groupsWith: groupsWith,
+    safeHttpUrl: safeHttpUrl,
+    formatSize: formatSize,
+    attachmentName: attachmentName,
+    externalLink: externalLink,
+    attachmentImage: attachmentImage,
+    attachmentAudio: attachmentAudio,
   };
 })(window, document);

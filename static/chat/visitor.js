@@ -31,8 +31,10 @@
   var t = S.t;
   var tf = S.tf;
   var nt = S.nt;
+  var make = S.make;
+  var isInt = S.isInt;
 
-  var config = readConfig();
+  var config = S.readConfig("sohbet-config");
   var WS_PATH = config.wsPath || "/ws/chat/";
 
   var KEY_OUTBOX = "sohbet.outbox";
@@ -44,11 +46,7 @@
   var MAX_IN_FLIGHT = 10; // stay well under the server's frame rate limit
   var ACK_TIMEOUT_MS = 15000;
   var RETRY_MIN_MS = 3000;
-  var TYPING_REPEAT_MS = 3000;
-  var TYPING_IDLE_MS = 5000;
-  var TYPING_EXPIRE_MS = 6000;
   var READ_DEBOUNCE_MS = 500;
-  var GROUP_WINDOW_MS = 5 * 60 * 1000;
   var NEAR_BOTTOM_PX = 120;
   var COUNTER_FROM = 500; // show the counter this many characters before the limit
   var FAIL_CODES = { invalid: true, too_long: true, forbidden: true, not_found: true };
@@ -99,100 +97,36 @@
     inFlight: {}, // client_id -> time sent on this connection
     retryTimer: null,
     lastReadSent: 0,
-    readTimer: null,
-    typingSentAt: 0,
-    typingActive: false,
-    typingIdleTimer: null,
-    typingExpireTimer: null,
     unseen: 0,
     pendingName: null,
     toastTimer: null,
   };
 
-  var store = makeStore();
+  var store = S.makeStore("localStorage");
   var socket = null;
+  var typing = S.typingSender(function (active) {
+    return !!socket && socket.send({ type: "typing", active: active });
+  });
+  var scheduleRead = S.debounce(sendRead, READ_DEBOUNCE_MS);
+  var saveCacheSoon = S.coalesce(saveCache, 300);
+  var expireTyping = S.debounce(hideTyping, S.TYPING_EXPIRE_MS);
+
+  // The visitor page's wording for Sohbet.formatSize (its own msgids in djangojs.po).
+  var SIZE_UNITS = {
+    B: function (n) {
+      return tf("%(n)s B", { n: n });
+    },
+    KB: function (n) {
+      return tf("%(n)s KB", { n: n });
+    },
+    MB: function (n) {
+      return tf("%(n)s MB", { n: n });
+    },
+  };
 
   // ------------------------------------------------------------------ helpers
   function byId(id) {
     return document.getElementById(id);
-  }
-
-  function readConfig() {
-    var node = document.getElementById("sohbet-config");
-    if (!node) {
-      return {};
-    }
-    try {
-      return JSON.parse(node.textContent) || {};
-    } catch (err) {
-      return {};
-    }
-  }
-
-  function makeStore() {
-    var memory = {};
-    var ls = null;
-    try {
-      ls = window.localStorage;
-      ls.setItem("sohbet.probe", "1");
-      ls.removeItem("sohbet.probe");
-    } catch (err) {
-      ls = null;
-    }
-    return {
-      get: function (key, fallback) {
-        var raw;
-        try {
-          raw = ls ? ls.getItem(key) : memory[key];
-        } catch (err) {
-          raw = memory[key];
-        }
-        if (raw == null) {
-          return fallback;
-        }
-        try {
-          return JSON.parse(raw);
-        } catch (err) {
-          return fallback;
-        }
-      },
-      set: function (key, value) {
-        var raw = JSON.stringify(value);
-        memory[key] = raw;
-        if (ls) {
-          try {
-            ls.setItem(key, raw);
-          } catch (err) {
-            /* quota: the in-memory copy still works for this page */
-          }
-        }
-      },
-      remove: function (key) {
-        delete memory[key];
-        if (ls) {
-          try {
-            ls.removeItem(key);
-          } catch (err) {
-            /* ignore */
-          }
-        }
-      },
-    };
-  }
-
-  function codePointLength(str) {
-    var n = 0;
-    for (var i = 0; i < str.length; i++) {
-      var c = str.charCodeAt(i);
-      if (c < 0xd800 || c > 0xdbff) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  function isInt(n) {
-    return typeof n === "number" && isFinite(n) && Math.floor(n) === n;
   }
 
   function svgIcon(paths, size) {
@@ -495,22 +429,10 @@
   }
 
   // ------------------------------------------------------------------ cache
-  var cacheTimer = null;
-
   function saveLastSeq() {
     if (state.threadId != null) {
       store.set(KEY_LAST_SEQ, { thread: state.threadId, seq: state.lastSeq });
     }
-  }
-
-  function saveCacheSoon() {
-    if (cacheTimer !== null) {
-      return;
-    }
-    cacheTimer = window.setTimeout(function () {
-      cacheTimer = null;
-      saveCache();
-    }, 300);
   }
 
   function saveCache() {
@@ -592,8 +514,7 @@
       icon = ICON_ALERT;
       label = t("Not sent");
     }
-    var span = document.createElement("span");
-    span.className = "tick tick-" + status;
+    var span = make("span", "tick tick-" + status);
     span.setAttribute("role", "img");
     span.setAttribute("aria-label", label);
     span.title = label;
@@ -601,75 +522,26 @@
     return span;
   }
 
-  function safeMediaUrl(raw) {
-    if (typeof raw !== "string" || !raw) {
-      return null;
-    }
-    try {
-      var url = new URL(raw, window.location.href);
-      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
-    } catch (err) {
-      return null;
-    }
-  }
-
-  function formatSize(bytes) {
-    if (!isInt(bytes) || bytes < 0) {
-      return "";
-    }
-    if (bytes < 1024) {
-      return tf("%(n)s B", { n: bytes });
-    }
-    if (bytes < 1024 * 1024) {
-      return tf("%(n)s KB", { n: Math.round(bytes / 1024) });
-    }
-    return tf("%(n)s MB", { n: (bytes / (1024 * 1024)).toFixed(1) });
-  }
-
   function renderAttachment(att) {
-    var url = safeMediaUrl(att && att.url);
+    var url = S.safeHttpUrl(att && att.url);
     if (!url) {
       return null;
     }
-    var box = document.createElement("div");
-    box.className = "attachment attachment-" + (att.kind || "file");
-    var name = typeof att.name === "string" && att.name ? att.name : t("Attachment");
+    var box = make("div", "attachment attachment-" + (att.kind || "file"));
+    var name = S.attachmentName(att);
     if (att.kind === "image") {
-      var link = document.createElement("a");
-      link.href = url;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      var img = document.createElement("img");
-      img.src = url;
-      img.alt = name;
-      img.loading = "lazy";
-      img.decoding = "async";
-      link.appendChild(img);
+      var link = S.externalLink(url);
+      link.appendChild(S.attachmentImage(url, name));
       box.appendChild(link);
     } else if (att.kind === "audio") {
-      var audio = document.createElement("audio");
-      audio.controls = true;
-      audio.preload = "metadata";
-      audio.src = url;
-      audio.setAttribute("aria-label", name);
-      box.appendChild(audio);
+      box.appendChild(S.attachmentAudio(url, name));
     } else {
-      var file = document.createElement("a");
-      file.href = url;
-      file.target = "_blank";
-      file.rel = "noopener noreferrer";
-      file.className = "attachment-file";
+      var file = S.externalLink(url, "attachment-file");
       file.appendChild(svgIcon(["M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8Zm0 2.5L17.5 8H14ZM6 20V4h6v6h6v10Z"], 20));
-      var label = document.createElement("span");
-      label.className = "attachment-name";
-      label.textContent = name;
-      file.appendChild(label);
-      var size = formatSize(att.size);
+      file.appendChild(make("span", "attachment-name", name));
+      var size = S.formatSize(att.size, SIZE_UNITS);
       if (size) {
-        var s = document.createElement("span");
-        s.className = "attachment-size";
-        s.textContent = size;
-        file.appendChild(s);
+        file.appendChild(make("span", "attachment-size", size));
       }
       box.appendChild(file);
     }
@@ -677,28 +549,21 @@
   }
 
   function buildMessage(rec) {
-    var node = document.createElement("div");
-    var bubble = document.createElement("div");
-    bubble.className = "bubble";
+    var node = make("div");
+    var bubble = make("div", "bubble");
     node.appendChild(bubble);
-
-    var who = document.createElement("span");
-    who.className = "author";
-    bubble.appendChild(who);
+    bubble.appendChild(make("span", "author"));
 
     var att = rec.attachment ? renderAttachment(rec.attachment) : null;
     if (att) {
       bubble.appendChild(att);
     }
-    var body = document.createElement("div");
-    body.className = "body";
+    var body = make("div", "body");
     body.appendChild(S.linkify(rec.body));
     bubble.appendChild(body);
 
-    var meta = document.createElement("div");
-    meta.className = "meta";
-    var time = document.createElement("time");
-    meta.appendChild(time);
+    var meta = make("div", "meta");
+    meta.appendChild(make("time"));
     bubble.appendChild(meta);
 
     rec.el = node;
@@ -740,9 +605,7 @@
     }
 
     if (r.created !== rec.created) {
-      var time = bubble.querySelector("time");
-      time.dateTime = rec.created || "";
-      time.textContent = S.formatTime(rec.created);
+      S.setTime(bubble.querySelector("time"), rec.created);
       r.created = rec.created;
     }
 
@@ -772,49 +635,28 @@
   }
 
   function buildFailure(rec, text) {
-    var box = document.createElement("div");
-    box.className = "message-error";
+    var box = make("div", "message-error");
     box.setAttribute("role", "alert");
-    var msg = document.createElement("span");
-    msg.className = "message-error-text";
-    msg.textContent = text;
-    box.appendChild(msg);
-    var edit = document.createElement("button");
-    edit.type = "button";
-    edit.className = "link-button";
+    box.appendChild(make("span", "message-error-text", text));
+    var edit = S.button("link-button", t("Edit"));
     edit.setAttribute("data-action", "edit");
-    edit.textContent = t("Edit");
     box.appendChild(edit);
-    var remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "link-button";
+    var remove = S.button("link-button", t("Remove"));
     remove.setAttribute("data-action", "remove");
-    remove.textContent = t("Remove");
     box.appendChild(remove);
     return box;
   }
 
   function daySeparator(iso, key) {
-    var sep = document.createElement("div");
-    sep.className = "day-separator";
-    sep.setAttribute("role", "separator");
+    var sep = S.daySeparator();
     sep.setAttribute("data-day", key);
-    var label = document.createElement("span");
-    label.textContent = S.formatDay(iso);
+    var label = make("span", null, S.formatDay(iso));
     sep.appendChild(label);
     sep.setAttribute("aria-label", label.textContent);
     return sep;
   }
 
   var separators = {}; // day key -> element, reused across renders
-
-  function dayKeyOf(iso) {
-    var d = new Date(iso || Date.now());
-    if (isNaN(d.getTime())) {
-      d = new Date();
-    }
-    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
-  }
 
   // Bring #messages in line with the records, touching only what changed so that
   // the live region announces only new messages.
@@ -825,8 +667,8 @@
     var prev = null;
     for (var i = 0; i < list.length; i++) {
       var rec = list[i];
-      var key = dayKeyOf(rec.created);
-      if (!usedDays[key] && (!prev || dayKeyOf(prev.created) !== key)) {
+      var key = S.dayKey(rec.created);
+      if (!usedDays[key] && (!prev || S.dayKey(prev.created) !== key)) {
         usedDays[key] = true;
         if (!separators[key]) {
           separators[key] = daySeparator(rec.created, key);
@@ -838,27 +680,11 @@
       } else {
         updateMessage(rec);
       }
-      var grouped =
-        prev &&
-        prev.author === rec.author &&
-        prev.author !== "system" &&
-        (prev.author_name || "") === (rec.author_name || "") &&
-        dayKeyOf(prev.created) === key &&
-        Math.abs(Date.parse(rec.created) - Date.parse(prev.created)) < GROUP_WINDOW_MS;
-      rec.el.classList.toggle("grouped", !!grouped);
+      rec.el.classList.toggle("grouped", S.groupsWith(prev, rec));
       wanted.push(rec.el);
       prev = rec;
     }
-    var container = el.messages;
-    for (var j = 0; j < wanted.length; j++) {
-      var current = container.children[j];
-      if (current !== wanted[j]) {
-        container.insertBefore(wanted[j], current || null);
-      }
-    }
-    while (container.children.length > wanted.length) {
-      container.removeChild(container.lastElementChild);
-    }
+    S.reconcile(el.messages, wanted);
     for (var k in separators) {
       if (!usedDays[k]) {
         delete separators[k];
@@ -882,8 +708,7 @@
 
   // ------------------------------------------------------------------ scrolling
   function isNearBottom() {
-    var c = el.conversation;
-    return c.scrollHeight - c.scrollTop - c.clientHeight < NEAR_BOTTOM_PX;
+    return S.isNearBottom(el.conversation, NEAR_BOTTOM_PX);
   }
 
   function scrollToBottom(smooth) {
@@ -1215,15 +1040,14 @@
       if (near) {
         scrollToBottom(false);
       }
-      window.clearTimeout(state.typingExpireTimer);
-      state.typingExpireTimer = window.setTimeout(hideTyping, TYPING_EXPIRE_MS);
+      expireTyping();
     } else {
       hideTyping();
     }
   }
 
   function hideTyping() {
-    window.clearTimeout(state.typingExpireTimer);
+    expireTyping.cancel();
     el.typing.hidden = true;
   }
 
@@ -1284,7 +1108,7 @@
     state.inFlight = {};
     state.syncing = false;
     state.historyLoading = false;
-    state.typingActive = false;
+    typing.reset();
     hideTyping();
     updateHistoryControl();
   }
@@ -1300,12 +1124,8 @@
     return el.input.value;
   }
 
-  function trimmedLength(text) {
-    return codePointLength(text.replace(/^\s+|\s+$/g, ""));
-  }
-
   function updateCounter() {
-    var len = trimmedLength(currentBody());
+    var len = S.bodyLength(currentBody());
     var left = state.maxBody - len;
     var tooLong = left < 0;
     if (left <= COUNTER_FROM) {
@@ -1336,7 +1156,7 @@
 
   function sendMessage() {
     var text = currentBody();
-    var len = trimmedLength(text);
+    var len = S.bodyLength(text);
     if (len === 0 || len > state.maxBody) {
       return;
     }
@@ -1353,40 +1173,14 @@
     el.input.value = "";
     autoGrow();
     updateCounter();
-    stopTyping();
+    typing.stop();
     flushOutbox();
-  }
-
-  function sendTyping(active) {
-    if (socket && socket.send({ type: "typing", active: active })) {
-      state.typingActive = active;
-      if (active) {
-        state.typingSentAt = Date.now();
-      }
-    }
   }
 
   function onComposerInput() {
     autoGrow();
     updateCounter();
-    var hasText = currentBody().replace(/\s+/g, "") !== "";
-    window.clearTimeout(state.typingIdleTimer);
-    if (!hasText) {
-      stopTyping();
-      return;
-    }
-    if (!state.typingActive || Date.now() - state.typingSentAt >= TYPING_REPEAT_MS) {
-      sendTyping(true);
-    }
-    state.typingIdleTimer = window.setTimeout(stopTyping, TYPING_IDLE_MS);
-  }
-
-  function stopTyping() {
-    window.clearTimeout(state.typingIdleTimer);
-    if (state.typingActive) {
-      sendTyping(false);
-      state.typingActive = false;
-    }
+    typing.input(currentBody().replace(/\s+/g, "") !== "");
   }
 
   // ------------------------------------------------------------------ read receipts
@@ -1403,11 +1197,6 @@
 
   function pageIsActive() {
     return document.visibilityState === "visible" && document.hasFocus();
-  }
-
-  function scheduleRead() {
-    window.clearTimeout(state.readTimer);
-    state.readTimer = window.setTimeout(sendRead, READ_DEBOUNCE_MS);
   }
 
   function sendRead() {
@@ -1435,7 +1224,7 @@
       refreshDayLabels();
       scheduleRead();
     } else {
-      stopTyping();
+      typing.stop();
     }
   }
 
@@ -1482,13 +1271,13 @@
       el.input.focus();
     });
     el.input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      if (S.isSendKey(event)) {
         event.preventDefault();
         sendMessage();
       }
     });
     el.input.addEventListener("input", onComposerInput);
-    el.input.addEventListener("blur", stopTyping);
+    el.input.addEventListener("blur", typing.stop);
 
     el.messages.addEventListener("click", function (event) {
       var button = event.target.closest ? event.target.closest("[data-action]") : null;
