@@ -1,10 +1,36 @@
-"""Writes on operator accounts."""
+"""Writes on operator accounts: creation, Telegram linking and the second factor.
+
+Only these functions write ``TelegramLink``, ``LinkToken``, ``LoginCode`` and
+``RecoveryCode`` rows. Refusals raise ``accounts.exceptions.AccountError`` subclasses,
+whose ``str()`` is a translated message for the person concerned.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+from datetime import timedelta
+from typing import Any
 
-from accounts.models import User
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import codes, selectors, telegram
+from accounts.exceptions import (
+    LinkTokenExpired,
+    LinkTokenInvalid,
+    LinkTokenUsed,
+    LoginCodeCooldown,
+    SecondFactorNotAvailable,
+    TelegramAccountTaken,
+    TelegramUnavailable,
+)
+from accounts.models import LinkToken, LoginCode, RecoveryCode, TelegramLink, User
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODE_COUNT = 10
 
 
 @transaction.atomic
@@ -23,3 +49,226 @@ def ensure_operator(*, username: str, password: str) -> tuple[User, bool]:
     user.set_password(password)
     user.save()
     return user, created
+
+
+# --- Linking a Telegram account -------------------------------------------------------
+
+
+@transaction.atomic
+def issue_link_token(*, user: Any) -> str:
+    """A new one-time token for ``t.me/<bot>?start=<token>``, valid
+    SOHBET_LINK_TOKEN_TTL seconds. Deletes the user's older unused tokens; stores only
+    the token's SHA-256."""
+    now = timezone.now()
+    LinkToken.objects.filter(user_id=user.pk, used_at__isnull=True).delete()
+    token = codes.new_link_token()
+    LinkToken.objects.create(
+        user_id=user.pk,
+        token_hash=codes.hash_link_token(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SOHBET_LINK_TOKEN_TTL),
+    )
+    return token
+
+
+@transaction.atomic
+def link_telegram(*, token: str, telegram_user_id: int, telegram_username: str) -> User:
+    """Link the Telegram user who pressed Start with ``token`` to the token's operator.
+
+    Replaces the operator's previous link (recovery codes are shown again), marks the
+    token used. Raises LinkTokenInvalid (unknown, or its user is no longer an active
+    operator), LinkTokenUsed, LinkTokenExpired, or TelegramAccountTaken when this
+    Telegram user is linked to another account.
+    """
+    now = timezone.now()
+    row = (
+        LinkToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=codes.hash_link_token(token.strip()))
+        .first()
+    )
+    if row is None:
+        raise LinkTokenInvalid()
+    if row.used_at is not None:
+        raise LinkTokenUsed()
+    if row.expires_at <= now:
+        raise LinkTokenExpired()
+    user = row.user
+    if not (user.is_active and user.is_staff):
+        raise LinkTokenInvalid()
+    taken = (
+        TelegramLink.objects.select_for_update()
+        .filter(telegram_user_id=telegram_user_id)
+        .exclude(user_id=user.pk)
+        .exists()
+    )
+    if taken:
+        raise TelegramAccountTaken()
+    TelegramLink.objects.update_or_create(
+        user=user,
+        defaults={
+            "telegram_user_id": telegram_user_id,
+            "telegram_username": (telegram_username or "")[:64],
+            # The session that was shown this token keeps its access because the
+            # two instants are equal: see selectors.is_second_factor_satisfied.
+            "linked_at": now,
+            "recovery_codes_shown": False,
+        },
+    )
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+    logger.info("operator %s linked Telegram user %s", user.pk, telegram_user_id)
+    return user
+
+
+@transaction.atomic
+def unlink_telegram(*, user: Any) -> bool:
+    """Remove the user's Telegram link with its recovery codes, login codes and unused
+    link tokens: the password alone signs them in again. Returns whether a link
+    existed."""
+    deleted, _details = TelegramLink.objects.filter(user_id=user.pk).delete()
+    RecoveryCode.objects.filter(user_id=user.pk).delete()
+    LoginCode.objects.filter(user_id=user.pk).delete()
+    LinkToken.objects.filter(user_id=user.pk, used_at__isnull=True).delete()
+    if deleted:
+        logger.info("operator %s unlinked their Telegram account", user.pk)
+    return bool(deleted)
+
+
+# --- Recovery codes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_recovery_codes(*, user: Any) -> list[str]:
+    """Replace the user's recovery codes with 10 new ones (stored hashed) and return
+    them: they can never be read again. Marks the link's codes as shown."""
+    RecoveryCode.objects.filter(user_id=user.pk).delete()
+    fresh = _distinct_recovery_codes(RECOVERY_CODE_COUNT)
+    now = timezone.now()
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user_id=user.pk, code_hash=codes.hash_code(code), created_at=now)
+        for code in fresh
+    )
+    TelegramLink.objects.filter(user_id=user.pk).update(recovery_codes_shown=True)
+    return fresh
+
+
+@transaction.atomic
+def reveal_recovery_codes(*, user: Any) -> list[str] | None:
+    """The first recovery codes of a new link, once: new codes if the link's codes were
+    never shown (and marks them shown), else None."""
+    link = TelegramLink.objects.select_for_update().filter(user_id=user.pk).first()
+    if link is None or link.recovery_codes_shown:
+        return None
+    return issue_recovery_codes(user=user)
+
+
+@transaction.atomic
+def use_recovery_code(*, user: Any, code: str) -> bool:
+    """Spend one of the user's recovery codes. True if ``code`` was an unused one
+    (it is used now); False otherwise."""
+    candidate = codes.normalize_recovery_code(code)
+    now = timezone.now()
+    rows = RecoveryCode.objects.select_for_update().filter(
+        user_id=user.pk, used_at__isnull=True
+    )
+    matched = None
+    for row in rows:
+        # Every row is compared, so the time taken does not say which one matched.
+        if codes.check_code(candidate, row.code_hash) and matched is None:
+            matched = row
+    if matched is None:
+        return False
+    matched.used_at = now
+    matched.save(update_fields=["used_at"])
+    logger.info("operator %s signed in with a recovery code", user.pk)
+    return True
+
+
+def _distinct_recovery_codes(count: int) -> list[str]:
+    fresh: list[str] = []
+    while len(fresh) < count:
+        code = codes.new_recovery_code()
+        if code not in fresh:
+            fresh.append(code)
+    return fresh
+
+
+# --- Login codes ----------------------------------------------------------------------
+
+
+def issue_login_code(*, user: Any) -> None:
+    """Send the user a new six-digit sign-in code through Telegram (private chat with
+    the bot), valid SOHBET_LOGIN_CODE_TTL seconds; older codes die once it is sent.
+
+    Raises SecondFactorNotAvailable (no linked Telegram account), LoginCodeCooldown
+    (a code not yet used was made less than SOHBET_LOGIN_CODE_RESEND_SECONDS ago) or
+    TelegramUnavailable (the new code is then deleted; older codes stay as they were).
+    The Bot API call happens outside any transaction of ours.
+    """
+    code = codes.new_login_code()
+    row, telegram_user_id = _store_login_code(user=user, code=code)
+    minutes = max(1, settings.SOHBET_LOGIN_CODE_TTL // 60)
+    text = _(
+        "%(code)s is your sign-in code for %(site)s. It is valid for %(minutes)s "
+        "minutes. Never share it. If you did not just sign in, change your password."
+    ) % {"code": code, "site": settings.SOHBET_SITE_NAME, "minutes": minutes}
+    try:
+        telegram.send_message(chat_id=telegram_user_id, text=text)
+    except TelegramUnavailable:
+        LoginCode.objects.filter(pk=row.pk).delete()
+        raise
+    with transaction.atomic():
+        LoginCode.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+        LoginCode.objects.filter(user_id=user.pk).exclude(pk=row.pk).delete()
+
+
+@transaction.atomic
+def _store_login_code(*, user: Any, code: str) -> tuple[LoginCode, int]:
+    # Locking the user row serialises concurrent requests for the same user, so two
+    # cannot both pass the cool-down check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    link = TelegramLink.objects.filter(user_id=user.pk).first()
+    if link is None:
+        raise SecondFactorNotAvailable()
+    wait = selectors.get_login_code_cooldown_seconds(user=user)
+    if wait > 0:
+        raise LoginCodeCooldown(wait)
+    now = timezone.now()
+    row = LoginCode.objects.create(
+        user_id=user.pk,
+        code_hash=codes.hash_code(code),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SOHBET_LOGIN_CODE_TTL),
+    )
+    return row, link.telegram_user_id
+
+
+@transaction.atomic
+def verify_login_code(*, user: Any, code: str) -> bool:
+    """Check ``code`` against the user's latest sent code. True marks it used.
+
+    A wrong code adds an attempt; after SOHBET_LOGIN_CODE_ATTEMPTS wrong attempts the
+    code is dead and a new one is needed. Expired, used or dead codes fail.
+    """
+    row = (
+        LoginCode.objects.select_for_update()
+        .filter(user_id=user.pk, sent_at__isnull=False)
+        .order_by("-created_at")
+        .first()
+    )
+    now = timezone.now()
+    if (
+        row is None
+        or row.used_at is not None
+        or row.expires_at <= now
+        or row.attempts >= settings.SOHBET_LOGIN_CODE_ATTEMPTS
+    ):
+        return False
+    if not codes.check_code(code.strip(), row.code_hash):
+        row.attempts += 1
+        row.save(update_fields=["attempts"])
+        return False
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+    return True

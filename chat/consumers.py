@@ -22,6 +22,7 @@ from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.selectors import is_second_factor_satisfied
 from chat import events, frames, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
@@ -427,6 +428,12 @@ class OperatorConsumer(ChatConsumer):
             or not user.is_active
             or not user.is_staff
         ):
+            await self.refuse(CLOSE_NO_IDENTITY)
+            return
+        satisfied = session is not None and await database_sync_to_async(
+            is_second_factor_satisfied
+        )(user=user, session=session)
+        if not satisfied:  # password given, Telegram code not yet
             await self.refuse(CLOSE_NO_IDENTITY)
             return
         self.user = user

@@ -19,6 +19,8 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 
 OPERATORS = "presence:operators"
+# An operator who said /online in Telegram counts as present this long (or /away).
+TELEGRAM_TTL = 8 * 60 * 60
 
 
 def visitor_key(thread_id: int) -> str:
@@ -29,9 +31,10 @@ def _live(entries: dict[str, float], now: float) -> dict[str, float]:
     return {conn: expires for conn, expires in entries.items() if expires > now}
 
 
-def touch(key: str, connection_id: str) -> tuple[bool, bool]:
-    """Mark a connection present under ``key``. Returns (was_online, is_online)."""
-    return _update(key, connection_id, present=True)
+def touch(key: str, connection_id: str, ttl: float | None = None) -> tuple[bool, bool]:
+    """Mark a connection present under ``key`` for ``ttl`` seconds (default
+    SOHBET_PRESENCE_TTL). Returns (was_online, is_online)."""
+    return _update(key, connection_id, present=True, ttl=ttl)
 
 
 def leave(key: str, connection_id: str) -> tuple[bool, bool]:
@@ -39,9 +42,11 @@ def leave(key: str, connection_id: str) -> tuple[bool, bool]:
     return _update(key, connection_id, present=False)
 
 
-def _update(key: str, connection_id: str, *, present: bool) -> tuple[bool, bool]:
+def _update(
+    key: str, connection_id: str, *, present: bool, ttl: float | None = None
+) -> tuple[bool, bool]:
     now = time.time()
-    ttl = settings.SOHBET_PRESENCE_TTL
+    ttl = ttl or settings.SOHBET_PRESENCE_TTL
     try:
         entries = _live(cache.get(key) or {}, now)
         was_online = bool(entries)
@@ -50,7 +55,7 @@ def _update(key: str, connection_id: str, *, present: bool) -> tuple[bool, bool]
         else:
             entries.pop(connection_id, None)
         if entries:
-            cache.set(key, entries, ttl)
+            cache.set(key, entries, max(entries.values()) - now + 1)
         else:
             cache.delete(key)
         return was_online, bool(entries)

@@ -63,7 +63,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or env_list("CORS_ORIGIN
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "chatsite.apps.SohbetAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -274,6 +274,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -281,5 +283,19 @@ LOGGING = {
 
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_CHAT_ID = os.environ.get("TELEGRAM_CHAT_ID", "")
+# Another Bot API server (a self-hosted telegram-bot-api lifts the 20 MB download
+# limit; the tests use a fake one on 127.0.0.1). Default: Telegram's own.
+TELEGRAM_API_URL = os.environ.get(
+    "TELEGRAM_API_URL", "https://api.telegram.org"
+).rstrip("/")
+TELEGRAM_ENABLED = bool(TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID)
+# How long a bridge's lease lasts without renewal: a second bridge takes over this
+# long after the first one died.
+TELEGRAM_LEASE_SECONDS = env_int("TELEGRAM_LEASE_SECONDS", 30)
+# Operator second factor (a code sent by the bot) and account linking, in seconds.
+SOHBET_LOGIN_CODE_TTL = env_int("SOHBET_LOGIN_CODE_TTL", 300)
+SOHBET_LOGIN_CODE_ATTEMPTS = env_int("SOHBET_LOGIN_CODE_ATTEMPTS", 5)
+SOHBET_LOGIN_CODE_RESEND_SECONDS = env_int("SOHBET_LOGIN_CODE_RESEND_SECONDS", 60)
+SOHBET_LINK_TOKEN_TTL = env_int("SOHBET_LINK_TOKEN_TTL", 600)
 # External deliveries queued with every message (chat.OutboxEntry.channel values).
 SOHBET_OUTBOX_CHANNELS = ["telegram"] if TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID else []

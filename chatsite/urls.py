@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
@@ -8,6 +8,8 @@ from chat import admin_views, views
 urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
+    # Sign-in steps and the Telegram page, before the admin's catch-all.
+    path("admin/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path(
         "jsi18n/",

@@ -22,8 +22,14 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -34,20 +40,38 @@ def free_port() -> int:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sohbet-shots-"))
-    env = {**os.environ, "DJANGO_DEBUG": "1", "SQLITE_PATH": str(tmp / "db.sqlite3"),
-           "SOHBET_SITE_NAME": "Kahve Dükkanı"}
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "1",
+        "SQLITE_PATH": str(tmp / "db.sqlite3"),
+        "SOHBET_SITE_NAME": "Kahve Dükkanı",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
-        [py, "manage.py", "ensure_operator"], cwd=ROOT, check=True,
+        [py, "manage.py", "ensure_operator"],
+        cwd=ROOT,
+        check=True,
         env={**env, "ADMIN_USERNAME": "deniz", "ADMIN_PASSWORD": "shots-only-password"},
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "chatsite.asgi:application"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            py,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -73,19 +97,31 @@ def shoot(url: str) -> None:
         inbox.fill("#id_username", "deniz")
         inbox.fill("#id_password", "shots-only-password")
         inbox.click("input[type=submit]")
-        inbox.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+        inbox.wait_for_selector(
+            '#connection-state[data-state="open"]', state="attached"
+        )
 
         visitors = []
         for name, lines in [
-            ("Elif", ["Hi! Do you ship to Izmir?", "And is the Ethiopia roast in stock?"]),
+            (
+                "Elif",
+                ["Hi! Do you ship to Izmir?", "And is the Ethiopia roast in stock?"],
+            ),
             ("Murat", ["My order #1042 has not arrived yet"]),
             ("", ["Do you have gift cards?"]),
         ]:
-            ctx = browser.new_context(base_url=url, viewport={"width": 390, "height": 760},
-                                      device_scale_factor=2, is_mobile=True, has_touch=True)
+            ctx = browser.new_context(
+                base_url=url,
+                viewport={"width": 390, "height": 760},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+            )
             page = ctx.new_page()
             page.goto("/")
-            page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+            page.wait_for_selector(
+                '#connection-state[data-state="open"]', state="attached"
+            )
             if name:
                 page.click("#menu-button")
                 page.fill("#name-input", name)
@@ -99,8 +135,11 @@ def shoot(url: str) -> None:
         inbox.wait_for_selector("#thread-list [data-thread-id] >> text=Elif")
         inbox.locator("#thread-list [data-thread-id]").filter(has_text="Elif").click()
         inbox.wait_for_selector("#messages .author-visitor")
-        inbox.fill("#reply-input", "Hello Elif! Yes, we ship all over Türkiye in 1–2 days. "
-                                   "The Ethiopia roast is in stock: https://example.com/ethiopia")
+        inbox.fill(
+            "#reply-input",
+            "Hello Elif! Yes, we ship all over Türkiye in 1–2 days. "
+            "The Ethiopia roast is in stock: https://example.com/ethiopia",
+        )
         inbox.click("#reply-send")
         elif_page = visitors[0]
         elif_page.wait_for_selector("#messages .author-operator")

@@ -73,7 +73,10 @@ class MessageLink(models.Model):
     chat_id = models.BigIntegerField(_("chat id"))
     telegram_message_id = models.BigIntegerField(_("Telegram message id"))
     thread = models.ForeignKey(
-        Thread, on_delete=models.CASCADE, related_name="+", verbose_name=_("conversation")
+        Thread,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("conversation"),
     )
     message = models.ForeignKey(
         Message,
@@ -83,7 +86,9 @@ class MessageLink(models.Model):
         related_name="+",
         verbose_name=_("message"),
     )
-    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices
+    )
     reacted_at = models.DateTimeField(_("read reaction sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

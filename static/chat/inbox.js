@@ -1373,6 +1373,13 @@
     authorEl.textContent = authorText;
     authorEl.hidden = !authorText;
 
+    // An operator may edit a message in Telegram: the same id comes again.
+    var bodyEl = node.querySelector(".body");
+    if (bodyEl && node.sohbetBody !== (msg.body || "")) {
+      bodyEl.replaceChildren(S.linkify(msg.body || ""));
+      node.sohbetBody = msg.body || "";
+    }
+
     var time = node.querySelector(".msg-time");
     S.setTime(time, msg.created);
     time.title = fullDate(msg.created);

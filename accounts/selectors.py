@@ -1,0 +1,117 @@
+"""Reads on operator accounts and their second factor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import LinkToken, LoginCode, RecoveryCode, TelegramLink, User
+
+# Session keys. SECOND_FACTOR holds the pk of the user whose code (or recovery code)
+# this session entered; LINK_TOKEN the hash of the link token this session was given,
+# so the session that linked an account keeps its access once the link exists.
+SECOND_FACTOR_SESSION_KEY = "sohbet_2fa_user"
+LINK_TOKEN_SESSION_KEY = "sohbet_link_token"  # noqa: S105 - a key name, no secret
+
+
+def is_second_factor_required(*, user: Any) -> bool:
+    """Whether signing in as ``user`` needs a Telegram code: Telegram is configured
+    and the user has linked a Telegram account."""
+    if not settings.TELEGRAM_ENABLED or not getattr(user, "pk", None):
+        return False
+    return TelegramLink.objects.filter(user_id=user.pk).exists()
+
+
+def is_second_factor_satisfied(*, user: Any, session: SessionBase) -> bool:
+    """Whether this session may act as ``user``: no second factor is required, or this
+    session entered a code for this very user, or it made the user's current link.
+
+    Every way into the admin (and the operator socket) checks this beside
+    ``is_authenticated``.
+    """
+    if not is_second_factor_required(user=user):
+        return True
+    if session.get(SECOND_FACTOR_SESSION_KEY) == user.pk:
+        return True
+    token_hash = session.get(LINK_TOKEN_SESSION_KEY)
+    if not token_hash:
+        return False
+    # The account was linked (by pressing Start in Telegram) with the token shown to
+    # this session: it proved the Telegram account as a code would.
+    return LinkToken.objects.filter(
+        token_hash=token_hash,
+        user_id=user.pk,
+        used_at=F("user__telegram_link__linked_at"),
+    ).exists()
+
+
+def get_operator_by_telegram_id(*, telegram_user_id: int) -> User | None:
+    """The active staff user linked to this Telegram user, or None."""
+    return (
+        User.objects.filter(
+            telegram_link__telegram_user_id=telegram_user_id,
+            is_active=True,
+            is_staff=True,
+        )
+        .select_related("telegram_link")
+        .first()
+    )
+
+
+def get_telegram_link(*, user: Any) -> TelegramLink | None:
+    """The user's Telegram link, or None."""
+    return TelegramLink.objects.filter(user_id=user.pk).first()
+
+
+def get_pending_link_token(*, user: Any, token_hash: str) -> LinkToken | None:
+    """The user's link token with this hash if it is still unused and unexpired."""
+    return LinkToken.objects.filter(
+        user_id=user.pk,
+        token_hash=token_hash,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).first()
+
+
+def has_usable_login_code(*, user: Any) -> bool:
+    """Whether the user's latest sent code can still be entered (unused, unexpired,
+    attempts left)."""
+    code = (
+        LoginCode.objects.filter(user_id=user.pk, sent_at__isnull=False)
+        .order_by("-created_at")
+        .first()
+    )
+    return (
+        code is not None
+        and code.used_at is None
+        and code.expires_at > timezone.now()
+        and code.attempts < settings.SOHBET_LOGIN_CODE_ATTEMPTS
+    )
+
+
+def get_login_code_cooldown_seconds(*, user: Any) -> int:
+    """Seconds before ``issue_login_code`` will send the user a new code (0: now).
+
+    Counted from the latest code not yet used (sent, or being sent).
+    """
+    latest = (
+        LoginCode.objects.filter(user_id=user.pk, used_at__isnull=True)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if latest is None:
+        return 0
+    ready_at = latest + timedelta(seconds=settings.SOHBET_LOGIN_CODE_RESEND_SECONDS)
+    remaining = (ready_at - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def get_unused_recovery_code_count(*, user: Any) -> int:
+    """How many of the user's recovery codes are left."""
+    return RecoveryCode.objects.filter(user_id=user.pk, used_at__isnull=True).count()

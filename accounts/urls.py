@@ -1,0 +1,18 @@
+"""Second-factor sign-in steps and the Telegram page, mounted under /admin/ (before
+the admin's own URLs) by chatsite/urls.py."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/code/", views.login_code, name="login-code"),
+    path("login/code/resend/", views.login_code_resend, name="login-code-resend"),
+    path("login/recovery/", views.login_recovery, name="login-recovery"),
+    path("telegram/", admin.site.admin_view(views.telegram_page), name="telegram"),
+]

@@ -1,0 +1,437 @@
+"""Admin sign-in in two steps (password, then a code from the bot) and the page where
+an operator links their Telegram account.
+
+Step 1 is ``SohbetAdminSite.login`` (chatsite/admin.py) running ``PasswordLoginView``.
+When the second factor is required, a correct password does not sign in: the session
+only remembers the pending user for a while, the bot sends a code, and step 2
+(``login_code``) or a recovery code (``login_recovery``) completes the login.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from accounts import selectors, services, telegram
+from accounts.codes import hash_link_token
+from accounts.exceptions import (
+    LoginCodeCooldown,
+    SecondFactorNotAvailable,
+    TelegramUnavailable,
+)
+from accounts.forms import LoginCodeForm, RecoveryCodeForm
+from accounts.selectors import LINK_TOKEN_SESSION_KEY, SECOND_FACTOR_SESSION_KEY
+from chatsite.clientip import client_ip
+
+logger = logging.getLogger(__name__)
+
+# Session keys of a sign-in between the password and the code. The code itself is
+# never in the session.
+PENDING_USER_SESSION_KEY = "sohbet_2fa_pending_user"
+PENDING_BACKEND_SESSION_KEY = "sohbet_2fa_pending_backend"
+PENDING_AT_SESSION_KEY = "sohbet_2fa_pending_at"
+# How long a correct password waits for its code (a few resends fit in it).
+PENDING_LOGIN_SECONDS = 15 * 60
+
+# django-ratelimit rules: "count/period" per key.
+LOGIN_RATE_PER_IP = "10/m"
+CODE_RATE_PER_IP = "10/m"
+CODE_RATE_PER_USER = "10/m"
+RESEND_RATE_PER_USER = "3/10m"
+RESEND_RATE_PER_IP = "10/10m"
+TELEGRAM_PAGE_RATE_PER_USER = "20/h"
+
+
+def pending_user_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key: the user whose password was just accepted."""
+    return str(request.session.get(PENDING_USER_SESSION_KEY, "-"))
+
+
+password_step_ratelimit = ratelimit(
+    group="accounts.login.password",
+    key=client_ip,
+    rate=LOGIN_RATE_PER_IP,
+    method="POST",
+)
+
+
+# --- Step 1: password -----------------------------------------------------------------
+
+
+class PasswordLoginView(LoginView):
+    """Django's login view, except that a user who needs a second factor is not
+    signed in yet: a code is sent and the browser goes on to step 2."""
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("admin:index")
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not selectors.is_second_factor_required(user=user):
+            return super().form_valid(form)
+        request = self.request
+        _begin_pending_login(request, user=user)
+        try:
+            services.issue_login_code(user=user)
+        except SecondFactorNotAvailable:
+            # Unlinked between the two reads: the password is all there is.
+            _clear_pending_login(request)
+            return super().form_valid(form)
+        except LoginCodeCooldown as exc:
+            if selectors.has_usable_login_code(user=user):
+                messages.info(
+                    request,
+                    _("A code was sent to your Telegram moments ago: enter it here."),
+                )
+            else:
+                messages.warning(request, str(exc))
+        except TelegramUnavailable as exc:
+            logger.warning(
+                "could not send a login code to operator %s: %s", user.pk, exc.detail
+            )
+            messages.error(request, str(exc))
+        return _redirect_with_next("accounts:login-code", self.get_redirect_url() or "")
+
+
+def _begin_pending_login(request: HttpRequest, *, user: Any) -> None:
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        auth_logout(request)  # another account's session ends here
+    request.session.cycle_key()
+    request.session[PENDING_USER_SESSION_KEY] = user.pk
+    request.session[PENDING_BACKEND_SESSION_KEY] = getattr(
+        user, "backend", settings.AUTHENTICATION_BACKENDS[0]
+    )
+    request.session[PENDING_AT_SESSION_KEY] = time.time()
+
+
+def _clear_pending_login(request: HttpRequest) -> None:
+    for key in (
+        PENDING_USER_SESSION_KEY,
+        PENDING_BACKEND_SESSION_KEY,
+        PENDING_AT_SESSION_KEY,
+    ):
+        request.session.pop(key, None)
+
+
+def _pending_user(request: HttpRequest) -> Any:
+    """The user whose password this session entered, if still recent and allowed."""
+    user_id = request.session.get(PENDING_USER_SESSION_KEY)
+    started_at = request.session.get(PENDING_AT_SESSION_KEY)
+    if user_id is None or not isinstance(started_at, int | float):
+        return None
+    if time.time() - started_at > PENDING_LOGIN_SECONDS:
+        _clear_pending_login(request)
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active or not user.is_staff:
+        _clear_pending_login(request)
+        return None
+    return user
+
+
+def _finish_login(request: HttpRequest, *, user: Any) -> HttpResponse:
+    next_url = _safe_next(request)
+    backend = request.session.get(
+        PENDING_BACKEND_SESSION_KEY, settings.AUTHENTICATION_BACKENDS[0]
+    )
+    _clear_pending_login(request)
+    auth_login(request, user, backend=backend)  # cycles the session key
+    request.session[SECOND_FACTOR_SESSION_KEY] = user.pk
+    return HttpResponseRedirect(next_url)
+
+
+# --- Step 2: the code, a new code, or a recovery code ---------------------------------
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@ratelimit(
+    group="accounts.login.code.ip", key=client_ip, rate=CODE_RATE_PER_IP, method="POST"
+)
+@ratelimit(
+    group="accounts.login.code.user",
+    key=pending_user_key,
+    rate=CODE_RATE_PER_USER,
+    method="POST",
+)
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the six-digit code the bot sent."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart_login(request)
+    form = LoginCodeForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if services.verify_login_code(user=user, code=form.cleaned_data["code"]):
+            return _finish_login(request, user=user)
+        # A fresh form: the wrong code is not echoed back into the page.
+        form = LoginCodeForm()
+        if selectors.has_usable_login_code(user=user):
+            error = _(
+                "That code is not right. Check the latest message from the bot "
+                "and try again."
+            )
+        else:
+            error = _(
+                "This code can no longer be used: it has expired, was already "
+                "used or was tried too many times. Ask for a new code."
+            )
+    link = selectors.get_telegram_link(user=user)
+    return _second_step_page(
+        request,
+        "accounts/login_code.html",
+        form=form,
+        title=_("Enter your code"),
+        extra={
+            "error": error,
+            "telegram_username": link.telegram_username if link else "",
+            "resend_wait": selectors.get_login_code_cooldown_seconds(user=user),
+        },
+    )
+
+
+@require_POST
+@never_cache
+@ratelimit(
+    group="accounts.login.resend.ip",
+    key=client_ip,
+    rate=RESEND_RATE_PER_IP,
+    method="POST",
+    block=False,
+)
+@ratelimit(
+    group="accounts.login.resend.user",
+    key=pending_user_key,
+    rate=RESEND_RATE_PER_USER,
+    method="POST",
+    block=False,
+)
+def login_code_resend(request: HttpRequest) -> HttpResponse:
+    """ "Send a new code" on step 2."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart_login(request)
+    if getattr(request, "limited", False):
+        messages.error(
+            request,
+            _(
+                "Too many new codes were asked for. Wait a few minutes, or use a "
+                "recovery code."
+            ),
+        )
+    else:
+        try:
+            services.issue_login_code(user=user)
+        except (LoginCodeCooldown, SecondFactorNotAvailable) as exc:
+            messages.warning(request, str(exc))
+        except TelegramUnavailable as exc:
+            logger.warning(
+                "could not send a login code to operator %s: %s", user.pk, exc.detail
+            )
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("A new code is on its way to your Telegram."))
+    return _redirect_with_next("accounts:login-code", _safe_next(request))
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@ratelimit(
+    group="accounts.login.recovery.ip",
+    key=client_ip,
+    rate=CODE_RATE_PER_IP,
+    method="POST",
+)
+@ratelimit(
+    group="accounts.login.recovery.user",
+    key=pending_user_key,
+    rate=CODE_RATE_PER_USER,
+    method="POST",
+)
+def login_recovery(request: HttpRequest) -> HttpResponse:
+    """Step 2 without Telegram: one of the recovery codes shown at linking."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart_login(request)
+    form = RecoveryCodeForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if services.use_recovery_code(user=user, code=form.cleaned_data["code"]):
+            response = _finish_login(request, user=user)
+            left = selectors.get_unused_recovery_code_count(user=user)
+            messages.warning(
+                request,
+                _(
+                    "You signed in with a recovery code; %(count)s are left. Make "
+                    "new ones on the Telegram page if you are running short."
+                )
+                % {"count": left},
+            )
+            return response
+        form = RecoveryCodeForm()
+        error = _("That recovery code is not valid or was already used.")
+    return _second_step_page(
+        request,
+        "accounts/login_recovery.html",
+        form=form,
+        title=_("Use a recovery code"),
+        extra={"error": error},
+    )
+
+
+def _second_step_page(
+    request: HttpRequest,
+    template: str,
+    *,
+    form: Any,
+    title: str,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    next_url = _safe_next(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "form": form,
+        "next": next_url,
+        "next_query": urlencode({"next": next_url}),
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
+
+
+def _restart_login(request: HttpRequest) -> HttpResponse:
+    messages.info(request, _("Please sign in again."))
+    return _redirect_with_next("admin:login", _safe_next(request))
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate,
+        allowed_hosts={request.get_host()},
+        require_https=request.is_secure(),
+    ):
+        return candidate
+    return reverse("admin:index")
+
+
+def _redirect_with_next(view_name: str, next_url: str) -> HttpResponse:
+    url = reverse(view_name)
+    if next_url:
+        url = f"{url}?{urlencode({'next': next_url})}"
+    return HttpResponseRedirect(url)
+
+
+# --- Linking Telegram -----------------------------------------------------------------
+
+
+@never_cache
+@ratelimit(
+    group="accounts.telegram.page",
+    key="user",
+    rate=TELEGRAM_PAGE_RATE_PER_USER,
+    method="POST",
+)
+def telegram_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in operator's Telegram link: link, unlink, recovery codes.
+
+    Wrapped by ``admin.site.admin_view`` in accounts/urls.py.
+    """
+    user = request.user
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Telegram"),
+        "subtitle": None,
+        "enabled": settings.TELEGRAM_ENABLED,
+        "code_ttl_minutes": max(1, settings.SOHBET_LOGIN_CODE_TTL // 60),
+    }
+    if request.method == "POST" and settings.TELEGRAM_ENABLED:
+        action = request.POST.get("action", "")
+        if action == "link":
+            context.update(_start_linking(request))
+        elif action == "unlink":
+            services.unlink_telegram(user=user)
+            request.session.pop(LINK_TOKEN_SESSION_KEY, None)
+            messages.success(
+                request,
+                _(
+                    "Your Telegram account is unlinked. You sign in with your "
+                    "password alone now."
+                ),
+            )
+            return redirect("accounts:telegram")
+        elif action == "recovery-codes" and selectors.get_telegram_link(user=user):
+            context["recovery_codes"] = services.issue_recovery_codes(user=user)
+        else:
+            return redirect("accounts:telegram")
+    link = selectors.get_telegram_link(user=user)
+    context["link"] = link
+    if link is not None and settings.TELEGRAM_ENABLED:
+        # The session that made this link (see is_second_factor_satisfied) now holds
+        # the same proof as one that entered a code.
+        request.session[SECOND_FACTOR_SESSION_KEY] = user.pk
+        request.session.pop(LINK_TOKEN_SESSION_KEY, None)
+        if "recovery_codes" not in context:
+            codes = services.reveal_recovery_codes(user=user)
+            if codes is not None:
+                context["recovery_codes"] = codes
+                context["first_codes"] = True
+        context["recovery_code_count"] = selectors.get_unused_recovery_code_count(
+            user=user
+        )
+    elif link is None and "deep_link" not in context:
+        token_hash = request.session.get(LINK_TOKEN_SESSION_KEY)
+        if token_hash:
+            context["waiting_token"] = selectors.get_pending_link_token(
+                user=user, token_hash=token_hash
+            )
+    return TemplateResponse(request, "accounts/telegram.html", context)
+
+
+def _start_linking(request: HttpRequest) -> dict[str, Any]:
+    if selectors.get_telegram_link(user=request.user) is not None:
+        return {}
+    try:
+        bot_username = telegram.get_bot_username()
+    except TelegramUnavailable as exc:
+        logger.warning("could not reach Telegram for a link: %s", exc.detail)
+        messages.error(
+            request,
+            _(
+                "We could not reach Telegram to create your link. Try again in a "
+                "minute."
+            ),
+        )
+        return {}
+    token = services.issue_link_token(user=request.user)
+    request.session[LINK_TOKEN_SESSION_KEY] = hash_link_token(token)
+    ttl = settings.SOHBET_LINK_TOKEN_TTL
+    return {
+        "deep_link": f"https://t.me/{bot_username}?start={token}",
+        "bot_username": bot_username,
+        "link_expires_at": timezone.now() + timedelta(seconds=ttl),
+        "link_ttl_minutes": max(1, ttl // 60),
+    }

@@ -1,0 +1,355 @@
+"""Inbound: one Telegram update in, its effects in the database, replies out.
+
+``handle_update`` runs in the database thread, inside the transaction that also
+advances the stored update offset, so an update is applied exactly once even if the
+bridge dies half-way. What must be said back in Telegram is returned as ``Reply``
+objects and sent after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from telegram import Message as TgMessage
+from telegram import MessageEntity, Update
+
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.exceptions import AccountError
+from chat import presence
+from chat import services as chat_services
+from chat.exceptions import ChatError
+from chat.models import Message, Thread
+from chat.services import NewMessage
+from telegram_bridge import selectors, services
+from telegram_bridge.models import MessageLink
+
+logger = logging.getLogger(__name__)
+
+# client_id of a message that came from Telegram: the same Telegram message always
+# maps to the same chat message, whatever happens to the bridge.
+TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
+
+COMMANDS = ("close", "reopen", "info", "online", "away", "help")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    chat_id: int
+    text: str
+    message_thread_id: int | None = None
+    reply_to: int | None = None
+    silent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    owner: str
+    chat_id: int
+    is_forum: bool
+    bot_id: int
+    bot_username: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    availability_changed: bool = False
+
+
+def client_id_for(chat_id: int, message_id: int) -> uuid.UUID:
+    return uuid.uuid5(TELEGRAM_NAMESPACE, f"{chat_id}:{message_id}")
+
+
+@transaction.atomic
+def handle_update(update: Update, *, context: Context) -> Outcome:
+    """Apply one update and advance the stored offset past it, atomically."""
+    outcome = Outcome()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            _dispatch(update, context=context, outcome=outcome)
+    finally:
+        services.advance_offset(owner=context.owner, update_id=update.update_id)
+    return outcome
+
+
+def _dispatch(update: Update, *, context: Context, outcome: Outcome) -> None:
+    message = update.message
+    edited = update.edited_message
+    if message is not None:
+        if message.chat.type == "private":
+            _on_private(message, context=context, outcome=outcome)
+        elif message.chat.id == context.chat_id:
+            _on_operator_chat(message, context=context, outcome=outcome)
+    elif edited is not None and edited.chat.id == context.chat_id:
+        _on_edit(edited, context=context)
+
+
+# --- Private chat with the bot: account linking ---------------------------------------
+
+
+def _on_private(message: TgMessage, *, context: Context, outcome: Outcome) -> None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return
+    text = (message.text or "").strip()
+    command, argument = _command(message, context)
+    if command == "start" and argument:
+        try:
+            operator = account_services.link_telegram(
+                token=argument,
+                telegram_user_id=user.id,
+                telegram_username=user.username or "",
+            )
+        except AccountError as exc:  # the refusal carries a translated message
+            logger.info("telegram link refused: %s", type(exc).__name__)
+            outcome.replies.append(Reply(message.chat.id, str(exc)))
+            return
+        outcome.replies.append(
+            Reply(
+                message.chat.id,
+                _(
+                    "Linked: you answer visitors as %(name)s. Messages you write in "
+                    "the operator group now reach them."
+                )
+                % {"name": operator.display_name},
+            )
+        )
+        return
+    if text:
+        outcome.replies.append(
+            Reply(
+                message.chat.id,
+                _(
+                    "Hello! I bridge the website chat with the operators' group. To "
+                    "link your operator account, open the link from your Telegram page "
+                    "in the Sohbet admin."
+                ),
+            )
+        )
+
+
+# --- The operator chat ----------------------------------------------------------------
+
+
+def _on_operator_chat(
+    message: TgMessage, *, context: Context, outcome: Outcome
+) -> None:
+    user = message.from_user
+    if user is None or user.is_bot or message.sender_chat is not None:
+        return  # the bot's own messages, channel posts, anonymous admins
+    if not _has_content(message):
+        return  # service messages: topic created/closed/renamed, pins, joins…
+    topic = message.message_thread_id if message.is_topic_message else None
+    operator = account_selectors.get_operator_by_telegram_id(telegram_user_id=user.id)
+    if operator is None:
+        outcome.replies.append(
+            Reply(
+                context.chat_id,
+                _(
+                    "Only linked operators can answer visitors. Link your account "
+                    "from your Telegram page in the Sohbet admin; this message was "
+                    "not sent."
+                ),
+                message_thread_id=topic,
+                reply_to=message.message_id,
+            )
+        )
+        return
+
+    command, _argument = _command(message, context)
+    thread = _thread_of(message, context=context)
+    if command is not None:
+        _on_command(
+            command, message, thread, operator, context=context, outcome=outcome
+        )
+        return
+    if thread is None:
+        outcome.replies.append(
+            Reply(
+                context.chat_id,
+                _(
+                    "Write in a conversation's topic to answer its visitor."
+                    if context.is_forum
+                    else "Reply to a visitor's message to answer them."
+                ),
+                message_thread_id=topic,
+                reply_to=message.message_id,
+            )
+        )
+        return
+    body = message.text or message.caption or ""
+    if not body.strip() or message.effective_attachment is not None:
+        outcome.replies.append(
+            Reply(
+                context.chat_id,
+                _("Files from Telegram are not relayed yet; please send text."),
+                message_thread_id=topic,
+                reply_to=message.message_id,
+            )
+        )
+        if not body.strip():
+            return
+    outcome_post = chat_services.post_messages(
+        posts=[
+            NewMessage(
+                thread_id=thread.pk,
+                client_id=client_id_for(message.chat.id, message.message_id),
+                body=body[:4000],
+                author=Message.Author.OPERATOR,
+                operator_id=operator.pk,
+                author_name=operator.display_name,
+                source=Message.Source.TELEGRAM,
+            )
+        ]
+    )[0]
+    if isinstance(outcome_post, ChatError):
+        outcome.replies.append(
+            Reply(context.chat_id, outcome_post.detail, topic, message.message_id)
+        )
+        return
+    services.link_messages(
+        chat_id=message.chat.id,
+        telegram_message_ids=[message.message_id],
+        thread_id=thread.pk,
+        message_ids=[outcome_post.message.pk],
+        direction=MessageLink.Direction.IN,
+    )
+
+
+def _on_edit(message: TgMessage, *, context: Context) -> None:
+    link = selectors.get_link(
+        chat_id=message.chat.id, telegram_message_id=message.message_id
+    )
+    if (
+        link is None
+        or link.message_id is None
+        or link.direction != MessageLink.Direction.IN
+    ):
+        return
+    body = message.text or message.caption or ""
+    if body.strip():
+        chat_services.edit_message(message_id=link.message_id, body=body[:4000])
+
+
+def _thread_of(message: TgMessage, *, context: Context) -> Thread | None:
+    if message.is_topic_message and message.message_thread_id:
+        thread = selectors.get_thread_for_topic(
+            chat_id=message.chat.id, message_thread_id=message.message_thread_id
+        )
+        if thread is not None:
+            return thread
+    replied = message.reply_to_message
+    if replied is not None:
+        link = selectors.get_link(
+            chat_id=message.chat.id, telegram_message_id=replied.message_id
+        )
+        if link is not None:
+            return link.thread
+    return None
+
+
+def _has_content(message: TgMessage) -> bool:
+    return bool(message.text or message.caption or message.effective_attachment)
+
+
+def _command(message: TgMessage, context: Context) -> tuple[str | None, str]:
+    text = message.text or ""
+    entities = message.entities or ()
+    if not text.startswith("/") or not any(
+        e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in entities
+    ):
+        return None, ""
+    head, _sep, argument = text.partition(" ")
+    name, _at, target = head[1:].partition("@")
+    if target and target.lower() != context.bot_username.lower():
+        return None, ""  # a command for another bot
+    return name.lower(), argument.strip()
+
+
+def _on_command(
+    command: str,
+    message: TgMessage,
+    thread: Thread | None,
+    operator: object,
+    *,
+    context: Context,
+    outcome: Outcome,
+) -> None:
+    topic = message.message_thread_id if message.is_topic_message else None
+
+    def reply(text: str) -> None:
+        outcome.replies.append(Reply(context.chat_id, text, topic, message.message_id))
+
+    if command in ("online", "away"):
+        user_id = getattr(operator, "pk", 0)
+        key = presence.OPERATORS
+        connection = f"telegram:{user_id}"
+        if command == "online":
+            presence.touch(key, connection, ttl=presence.TELEGRAM_TTL)
+            reply(_("You are online: visitors see that an operator is available."))
+        else:
+            presence.leave(key, connection)
+            reply(_("You are away."))
+        outcome.availability_changed = True
+        return
+    if command not in COMMANDS or command == "help":
+        reply(help_text(context))
+        return
+    if thread is None:
+        reply(
+            _("Use this command in a conversation's topic.")
+            if context.is_forum
+            else _("Use this command as a reply to a visitor's message.")
+        )
+        return
+    if command == "close":
+        chat_services.close_thread(thread_id=thread.pk)
+        reply(_("Conversation #%(id)s closed.") % {"id": thread.pk})
+    elif command == "reopen":
+        chat_services.reopen_thread(thread_id=thread.pk)
+        reply(_("Conversation #%(id)s reopened.") % {"id": thread.pk})
+    elif command == "info":
+        reply(info_text(thread))
+
+
+def help_text(context: Context) -> str:
+    where = (
+        _("Write in a visitor's topic to answer them.")
+        if context.is_forum
+        else _("Reply to a visitor's message to answer them.")
+    )
+    return "\n".join(
+        [
+            where,
+            _("/close — close this conversation"),
+            _("/reopen — reopen it"),
+            _("/info — who the visitor is"),
+            _("/online — tell visitors an operator is available"),
+            _("/away — stop saying so"),
+            _("/help — this list"),
+        ]
+    )
+
+
+def info_text(thread: Thread) -> str:
+    visitor = thread.visitor
+    online = presence.is_online(presence.visitor_key(thread.pk))
+    lines = [
+        _("Visitor: %(name)s") % {"name": visitor.display_name},
+        _("Conversation: #%(id)s (%(status)s)")
+        % {"id": thread.pk, "status": thread.get_status_display()},
+        _("Language: %(locale)s") % {"locale": visitor.locale or "?"},
+        _("First seen: %(when)s")
+        % {"when": visitor.first_seen_at.strftime("%Y-%m-%d %H:%M UTC")},
+        _("Online now: %(yes_no)s") % {"yes_no": _("yes") if online else _("no")},
+    ]
+    if visitor.last_page:
+        lines.append(_("Page: %(url)s") % {"url": visitor.last_page})
+    return "\n".join(lines)

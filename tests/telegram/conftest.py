@@ -1,0 +1,115 @@
+"""The Telegram bridge as its own process, against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.telegram.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAT_ID = -1001234567890
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def api_url(api: FakeBotApi) -> str:
+    return api.base_url.removesuffix("/bot")
+
+
+@pytest.fixture
+def telegram_settings(settings: Any, fake_api: FakeBotApi) -> FakeBotApi:
+    """This process (web side) configured for the fake bot."""
+    settings.TELEGRAM_BOT_TOKEN = fake_api.token
+    settings.TELEGRAM_CHAT_ID = str(CHAT_ID)
+    settings.TELEGRAM_API_URL = api_url(fake_api)
+    settings.TELEGRAM_ENABLED = True
+    settings.SOHBET_OUTBOX_CHANNELS = ["telegram"]
+    return fake_api
+
+
+class BridgeProcess:
+    """``manage.py runtelegram`` in a subprocess, stopped by its PID."""
+
+    def __init__(self, api: FakeBotApi, db_name: str, log: Path) -> None:
+        self.api = api
+        self.db_name = db_name
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BridgeProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "SOHBET_TEST_SERVER_DB": self.db_name,
+            "TELEGRAM_BOT_TOKEN": self.api.token,
+            "TELEGRAM_CHAT_ID": str(CHAT_ID),
+            "TELEGRAM_API_URL": api_url(self.api),
+            "TELEGRAM_LEASE_SECONDS": "3",
+            "PYTHONUNBUFFERED": "1",
+        }
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "runtelegram", "--poll-timeout", "1"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def terminate(self) -> int:
+        """SIGTERM: a clean stop."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(20)
+
+    def kill(self) -> None:
+        """SIGKILL: the bridge dies wherever it is."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(20)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_bridge(
+    fake_api: FakeBotApi, transactional_db: None, tmp_path: Path
+) -> Iterator[Any]:
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the bridge needs Redis (REDIS_URL) under CI=true")
+        pytest.skip("the bridge needs Redis (REDIS_URL)")
+    db_name = str(connection.settings_dict["NAME"])
+    started: list[BridgeProcess] = []
+
+    def start() -> BridgeProcess:
+        bridge = BridgeProcess(
+            fake_api, db_name, tmp_path / f"bridge-{len(started)}.log"
+        )
+        started.append(bridge.start())
+        return bridge
+
+    yield start
+    for bridge in started:
+        if bridge.process is not None and bridge.process.poll() is None:
+            bridge.process.kill()
+            bridge.process.wait(20)

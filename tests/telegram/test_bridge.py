@@ -1,0 +1,315 @@
+"""The bridge end to end: web sockets <-> `manage.py runtelegram` <-> fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts import services as account_services
+from chat.models import Message, OutboxEntry, Thread
+from tests.telegram.conftest import CHAT_ID
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_redis]
+
+OPERATOR_TG_ID = 5550001
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def eventually(check: Any, timeout: float = 10) -> None:
+    """Poll a database condition the bridge process makes true, with a deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await database_sync_to_async(check)():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)  # polling another process's writes, bounded
+
+
+async def link_operator(api: Any, make_operator: Any, username: str = "ayse") -> Any:
+    """Link a staff user's Telegram account the real way: deep link + /start."""
+    user = await make_operator(username)
+    token = await database_sync_to_async(account_services.issue_link_token)(user=user)
+    api.push_update(api.private_start(OPERATOR_TG_ID, token, username="ayse_tg"))
+    await api.wait_for_async(
+        lambda f: [
+            m
+            for m in f.sent_messages(chat_id=OPERATOR_TG_ID)
+            if "Linked" in m.get("text", "")
+        ]
+    )
+    return user
+
+
+async def operator_message(visitor: Any) -> dict[str, Any]:
+    """The next message frame written by an operator (the visitor's own are echoed)."""
+    while True:
+        frame = await visitor.receive_type("message", timeout=10)
+        if frame["message"]["author"] == "operator":
+            return frame["message"]
+
+
+async def visitor_says(visitor: Any, *bodies: str) -> list[int]:
+    ids = []
+    for body in bodies:
+        await visitor.send(type="message.send", client_id=new_id(), body=body)
+        ids.append((await visitor.receive_type("ack"))["id"])
+    return ids
+
+
+async def texts_in_chat(
+    api: Any, *wanted: str, timeout: float = 10
+) -> list[dict[str, Any]]:
+    def found(f: Any) -> list[dict[str, Any]] | None:
+        sent = [m for m in f.sent_messages(chat_id=CHAT_ID) if "text" in m]
+        texts = [m["text"] for m in sent]
+        return sent if all(any(w in t for t in texts) for w in wanted) else None
+
+    return await api.wait_for_async(found, timeout=timeout)
+
+
+async def test_visitor_message_appears_in_its_own_topic(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    start_bridge()
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.update", name="Elif")
+    await visitor_says(visitor, "Merhaba, kargo ne zaman gelir?")
+    sent = await texts_in_chat(api, "Merhaba, kargo ne zaman gelir?")
+    message = next(m for m in sent if m["text"] == "Merhaba, kargo ne zaman gelir?")
+    topic = api.topics[message["message_thread_id"]]
+    assert topic.name == f"Elif · #{visitor.hello['thread']['id']}"
+
+
+async def test_operator_reply_in_telegram_reaches_the_visitor(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "Is anyone there?")
+    sent = await texts_in_chat(api, "Is anyone there?")
+    topic_id = sent[-1]["message_thread_id"]
+    api.push_update(
+        api.operator_text(
+            "Yes! How can I help?", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
+        )
+    )
+    reply = await operator_message(visitor)
+    assert (reply["author"], reply["author_name"], reply["source"], reply["body"]) == (
+        "operator",
+        "ayse",
+        "telegram",
+        "Yes! How can I help?",
+    )
+
+
+async def test_the_same_update_delivered_twice_makes_one_message(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    bridge = start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "hello")
+    topic_id = (await texts_in_chat(api, "hello"))[-1]["message_thread_id"]
+    bridge.terminate()
+    update = api.operator_text(
+        "only once", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
+    )
+    update_id = api.push_update(update)
+    api.push_raw_update({**update, "update_id": update_id})
+    api.push_raw_update({**update, "update_id": update_id + 1})  # same message, new id
+    start_bridge()
+    await operator_message(visitor)
+    await api.wait_for_async(lambda f: f.confirmed_offset >= update_id + 2, timeout=10)
+    bodies = await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(author="operator").values_list("body", flat=True)
+        )
+    )()
+    assert bodies == ["only once"]
+
+
+async def test_unlinked_group_member_is_refused_and_nothing_is_sent(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    start_bridge()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "hi")
+    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    api.push_update(
+        api.operator_text(
+            "I am not an operator", user_id=999, message_thread_id=topic_id
+        )
+    )
+    await texts_in_chat(api, "Only linked operators")
+    count = await database_sync_to_async(
+        Message.objects.filter(author="operator").count
+    )()
+    assert count == 0
+
+
+async def test_429_storm_is_waited_out_and_order_is_kept(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    api.fail_next("sendMessage", status=429, retry_after=1, times=2)
+    start_bridge()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "first", "second")
+    sent = await texts_in_chat(api, "first", "second")
+    texts = [m["text"] for m in sent]
+    assert texts.index("first") < texts.index("second")
+    calls = api.calls("sendMessage")
+    limited = [c for c in calls if c.status == 429]
+    accepted = [c for c in calls if c.status == 200 and c.params.get("text") == "first"]
+    assert len(limited) == 2
+    assert accepted[0].at - limited[-1].at >= 1.0  # retry_after honoured
+
+
+async def test_a_backlog_is_sent_as_one_combined_message(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "one", "two", "three", "four")  # the bridge is down
+    start_bridge()
+    sent = await texts_in_chat(api, "• ")
+    combined = [m["text"] for m in sent if "• " in m["text"]]
+    assert len(combined) == 1
+    assert (
+        combined[0].index("one") < combined[0].index("two") < combined[0].index("four")
+    )
+    await eventually(
+        lambda: not OutboxEntry.objects.exclude(status=OutboxEntry.Status.DONE).exists()
+    )
+
+
+async def test_bridge_killed_mid_delivery_loses_nothing(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    api.delay_next("sendMessage", 30)  # Telegram takes the message, the answer hangs
+    bridge = start_bridge()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "while it dies")
+    await api.wait_for_async(lambda f: f.calls("sendMessage"), timeout=10)
+    bridge.kill()
+    await visitor_says(visitor, "after it died")
+    start_bridge()  # takes over once the dead bridge's lease (3 s in tests) expires
+    sent = await texts_in_chat(api, "while it dies", "after it died", timeout=20)
+    texts = [m["text"] for m in sent]
+    assert 1 <= texts.count("while it dies") <= 2  # at most one duplicate, documented
+    assert texts.count("after it died") == 1
+
+
+async def test_a_second_bridge_waits_and_takes_over(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    first = start_bridge()
+    await api.wait_for_async(lambda f: f.calls("getUpdates"))
+    second = start_bridge()
+    await api.wait_for_async(lambda f: "waiting" in second.output() or None, timeout=10)
+    assert first.terminate() == 0
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "handled by the second bridge")
+    await texts_in_chat(api, "handled by the second bridge", timeout=15)
+
+
+async def test_commands_close_and_info(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.update", name="Murat")
+    await visitor_says(visitor, "order 1042?")
+    topic_id = (await texts_in_chat(api, "order 1042?"))[-1]["message_thread_id"]
+    api.push_update(
+        api.command("/info", user_id=OPERATOR_TG_ID, message_thread_id=topic_id)
+    )
+    await texts_in_chat(api, "Visitor: Murat")
+    api.push_update(
+        api.command("/close", user_id=OPERATOR_TG_ID, message_thread_id=topic_id)
+    )
+    await texts_in_chat(api, "closed")
+    thread = visitor.hello["thread"]["id"]
+    status = await database_sync_to_async(
+        lambda: Thread.objects.get(pk=thread).status
+    )()
+    assert status == "closed"
+    api.push_update(
+        api.command("/frobnicate", user_id=OPERATOR_TG_ID, message_thread_id=topic_id)
+    )
+    await texts_in_chat(api, "/help")
+
+
+async def test_an_edit_in_telegram_updates_the_visitors_message(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "hi")
+    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    update = api.operator_text(
+        "Helo", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
+    )
+    api.push_update(update)
+    first = await operator_message(visitor)
+    api.push_update(api.operator_edit(update["message"]["message_id"], "Hello"))
+    edited = await operator_message(visitor)
+    assert (edited["id"], edited["body"]) == (first["id"], "Hello")
+    assert edited["edited"] is not None
+
+
+async def test_visitor_typing_reading_and_leaving_show_in_telegram(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "hi")
+    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    await visitor.send(type="typing", active=True)
+    await api.wait_for_async(lambda f: [a for a in f.chat_actions if a[1] == "typing"])
+    update = api.operator_text(
+        "Hello!", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
+    )
+    api.push_update(update)
+    reply = await operator_message(visitor)
+    await visitor.send(type="read", up_to=reply["id"])
+    await api.wait_for_async(
+        lambda f: [r for r in f.reactions if r[1] == update["message"]["message_id"]]
+    )
+    await visitor.close()
+    await texts_in_chat(api, "left the page")
+
+
+def test_runtelegram_refuses_an_incomplete_configuration(settings) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.TELEGRAM_BOT_TOKEN = ""
+    with pytest.raises(CommandError, match="TELEGRAM_BOT_TOKEN"):
+        call_command("runtelegram")
+    settings.TELEGRAM_BOT_TOKEN = "123:abc"
+    settings.TELEGRAM_CHAT_ID = "-100"
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
+    with pytest.raises(CommandError, match="REDIS_URL"):
+        call_command("runtelegram")
