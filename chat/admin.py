@@ -169,6 +169,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         "status",
         "attempts",
         "created_at",
+        "last_error",
     )
     list_filter = ("channel", "status", "kind")
     list_select_related = ("thread", "message")

@@ -20,8 +20,10 @@ CHAT_ID = -1001234567890
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeBotApi]:
-    api = FakeBotApi()
+def fake_api(request: pytest.FixtureRequest) -> Iterator[FakeBotApi]:
+    """The fake Bot API; the operator chat is a forum unless the test is marked
+    ``plain_group``."""
+    api = FakeBotApi(is_forum=request.node.get_closest_marker("plain_group") is None)
     api.start()
     try:
         yield api

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from accounts import services as account_services
 from chat.models import Message, OutboxEntry, Thread
@@ -313,3 +317,143 @@ def test_runtelegram_refuses_an_incomplete_configuration(settings) -> None:
     }
     with pytest.raises(CommandError, match="REDIS_URL"):
         call_command("runtelegram")
+
+
+def call_api(api: Any, method: str, **params: Any) -> Any:
+    """Act in Telegram as a group admin would (the fake applies it like Telegram)."""
+    request = urllib.request.Request(  # noqa: S310 - the fake, on loopback
+        f"{api.base_url}{api.token}/{method}",
+        data=json.dumps(params).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+async def test_a_deleted_topic_is_recreated(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    start_bridge()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "first")
+    old_topic = (await texts_in_chat(api, "first"))[-1]["message_thread_id"]
+    call_api(api, "deleteForumTopic", chat_id=CHAT_ID, message_thread_id=old_topic)
+    await visitor_says(visitor, "second")
+    sent = await texts_in_chat(api, "second")
+    new_topic = next(m for m in sent if m["text"] == "second")["message_thread_id"]
+    assert new_topic != old_topic
+    assert not api.topics[new_topic].deleted
+
+
+async def test_operator_web_replies_show_in_the_topic_marked_as_such(
+    telegram_settings, start_bridge, connect_visitor, connect_operator
+):
+    api = telegram_settings
+    start_bridge()
+    operator = await connect_operator()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "hello")
+    await texts_in_chat(api, "hello")
+    thread = visitor.hello["thread"]["id"]
+    await operator.send(
+        type="message.send", thread=thread, client_id=new_id(), body="from the inbox"
+    )
+    await operator.receive_type("ack")
+    sent = await texts_in_chat(api, "from the inbox")
+    mine = next(m for m in sent if "from the inbox" in m["text"])
+    assert mine["text"] == "🧑‍💼 ayse (web)\nfrom the inbox"
+
+
+@pytest.mark.plain_group
+async def test_plain_group_uses_headers_and_replies(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.update", name="Deniz")
+    await visitor_says(visitor, "no topics here")
+    thread = visitor.hello["thread"]["id"]
+    sent = await texts_in_chat(api, "no topics here")
+    bridged = next(m for m in sent if "no topics here" in m["text"])
+    assert bridged["text"] == f"💬 Deniz · #{thread}\nno topics here"
+    assert api.topics == {}
+    api.push_update(
+        api.operator_text(
+            "answered by reply",
+            user_id=OPERATOR_TG_ID,
+            reply_to_message_id=bridged["message_id"],
+        )
+    )
+    reply = await operator_message(visitor)
+    assert reply["body"] == "answered by reply"
+
+
+async def test_a_long_backlog_is_split_at_telegrams_limit(
+    telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "a" * 3000, "b" * 3000, "c" * 3000)
+    start_bridge()
+    await texts_in_chat(api, "c" * 100)
+    parts = [m["text"] for m in api.sent_messages(chat_id=CHAT_ID) if "text" in m]
+    assert all(len(part) <= 4096 for part in parts)
+    joined = "".join(parts)
+    assert joined.count("a") >= 3000 and joined.count("c") >= 3000
+
+
+async def test_server_errors_are_retried_and_refusals_are_marked_failed(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    api.fail_next("sendMessage", status=500, times=1)
+    start_bridge()
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "after a 500")
+    await texts_in_chat(api, "after a 500")
+    api.fail_next(
+        "sendMessage", status=400, description="Bad Request: not enough rights"
+    )
+    await visitor_says(visitor, "refused")
+    await eventually(
+        lambda: OutboxEntry.objects.filter(status=OutboxEntry.Status.FAILED).exists()
+    )
+    admin = await make_operator("boss", is_superuser=True)
+
+    def failed_listing() -> str:
+        client = Client()
+        client.force_login(admin)
+        return client.get(
+            "/admin/chat/outboxentry/?status__exact=failed"
+        ).content.decode()
+
+    assert "Not enough rights" in await sync_to_async(failed_listing)()
+    rows = await database_sync_to_async(
+        lambda: list(
+            OutboxEntry.objects.filter(status=OutboxEntry.Status.FAILED).values_list(
+                "message__body", "last_error"
+            )
+        )
+    )()
+    assert rows == [("refused", "Not enough rights")]
+
+
+async def test_online_in_telegram_tells_visitors_an_operator_is_there(
+    telegram_settings, start_bridge, connect_visitor, make_operator
+):
+    api = telegram_settings
+    start_bridge()
+    await link_operator(api, make_operator)
+    visitor = await connect_visitor()
+    assert visitor.hello["operators_online"] is False
+    api.push_update(api.command("/online", user_id=OPERATOR_TG_ID))
+    assert (await visitor.receive_type("presence", timeout=10))[
+        "operators_online"
+    ] is True
+    api.push_update(api.command("/away", user_id=OPERATOR_TG_ID))
+    assert (await visitor.receive_type("presence", timeout=10))[
+        "operators_online"
+    ] is False
