@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -283,9 +284,12 @@ def login_recovery(request: HttpRequest) -> HttpResponse:
             left = selectors.get_unused_recovery_code_count(user=user)
             messages.warning(
                 request,
-                _(
+                ngettext(
+                    "You signed in with a recovery code; %(count)s is left. Make "
+                    "new ones on the Telegram page if you are running short.",
                     "You signed in with a recovery code; %(count)s are left. Make "
-                    "new ones on the Telegram page if you are running short."
+                    "new ones on the Telegram page if you are running short.",
+                    left,
                 )
                 % {"count": left},
             )

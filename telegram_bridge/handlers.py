@@ -174,10 +174,10 @@ def _on_operator_chat(
         outcome.replies.append(
             Reply(
                 context.chat_id,
-                _(
-                    "Write in a conversation's topic to answer its visitor."
+                (
+                    _("Write in a conversation's topic to answer its visitor.")
                     if context.is_forum
-                    else "Reply to a visitor's message to answer them."
+                    else _("Reply to a visitor's message to answer them.")
                 ),
                 message_thread_id=topic,
                 reply_to=message.message_id,
