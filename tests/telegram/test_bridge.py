@@ -67,6 +67,23 @@ async def visitor_says(visitor: Any, *bodies: str) -> list[int]:
     return ids
 
 
+async def open_topic(api: Any, visitor: Any, text: str) -> int:
+    """The visitor writes; returns the topic their message was bridged to."""
+    await visitor_says(visitor, text)
+    sent = await texts_in_chat(api, text)
+    return next(m for m in sent if m["text"] == text)["message_thread_id"]
+
+
+@pytest.fixture
+async def operator_bridge(
+    telegram_settings: Any, start_bridge: Any, make_operator: Any
+) -> Any:
+    """A running bridge and an operator linked to Telegram user OPERATOR_TG_ID."""
+    start_bridge()
+    await link_operator(telegram_settings, make_operator)
+    return telegram_settings
+
+
 async def texts_in_chat(
     api: Any, *wanted: str, timeout: float = 10
 ) -> list[dict[str, Any]]:
@@ -93,11 +110,9 @@ async def test_visitor_message_appears_in_its_own_topic(
 
 
 async def test_operator_reply_in_telegram_reaches_the_visitor(
-    telegram_settings, start_bridge, connect_visitor, make_operator
+    operator_bridge, connect_visitor
 ):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+    api = operator_bridge
     visitor = await connect_visitor()
     await visitor_says(visitor, "Is anyone there?")
     sent = await texts_in_chat(api, "Is anyone there?")
@@ -123,8 +138,7 @@ async def test_the_same_update_delivered_twice_makes_one_message(
     bridge = start_bridge()
     await link_operator(api, make_operator)
     visitor = await connect_visitor()
-    await visitor_says(visitor, "hello")
-    topic_id = (await texts_in_chat(api, "hello"))[-1]["message_thread_id"]
+    topic_id = await open_topic(api, visitor, "hello")
     bridge.terminate()
     update = api.operator_text(
         "only once", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
@@ -149,8 +163,7 @@ async def test_unlinked_group_member_is_refused_and_nothing_is_sent(
     api = telegram_settings
     start_bridge()
     visitor = await connect_visitor()
-    await visitor_says(visitor, "hi")
-    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    topic_id = await open_topic(api, visitor, "hi")
     api.push_update(
         api.operator_text(
             "I am not an operator", user_id=999, message_thread_id=topic_id
@@ -231,16 +244,11 @@ async def test_a_second_bridge_waits_and_takes_over(
     await texts_in_chat(api, "handled by the second bridge", timeout=15)
 
 
-async def test_commands_close_and_info(
-    telegram_settings, start_bridge, connect_visitor, make_operator
-):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+async def test_commands_close_and_info(operator_bridge, connect_visitor):
+    api = operator_bridge
     visitor = await connect_visitor()
     await visitor.send(type="visitor.update", name="Murat")
-    await visitor_says(visitor, "order 1042?")
-    topic_id = (await texts_in_chat(api, "order 1042?"))[-1]["message_thread_id"]
+    topic_id = await open_topic(api, visitor, "order 1042?")
     api.push_update(
         api.command("/info", user_id=OPERATOR_TG_ID, message_thread_id=topic_id)
     )
@@ -261,14 +269,11 @@ async def test_commands_close_and_info(
 
 
 async def test_an_edit_in_telegram_updates_the_visitors_message(
-    telegram_settings, start_bridge, connect_visitor, make_operator
+    operator_bridge, connect_visitor
 ):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+    api = operator_bridge
     visitor = await connect_visitor()
-    await visitor_says(visitor, "hi")
-    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    topic_id = await open_topic(api, visitor, "hi")
     update = api.operator_text(
         "Helo", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
     )
@@ -281,14 +286,11 @@ async def test_an_edit_in_telegram_updates_the_visitors_message(
 
 
 async def test_visitor_typing_reading_and_leaving_show_in_telegram(
-    telegram_settings, start_bridge, connect_visitor, make_operator
+    operator_bridge, connect_visitor
 ):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+    api = operator_bridge
     visitor = await connect_visitor()
-    await visitor_says(visitor, "hi")
-    topic_id = (await texts_in_chat(api, "hi"))[-1]["message_thread_id"]
+    topic_id = await open_topic(api, visitor, "hi")
     await visitor.send(type="typing", active=True)
     await api.wait_for_async(lambda f: [a for a in f.chat_actions if a[1] == "typing"])
     update = api.operator_text(
@@ -366,12 +368,8 @@ async def test_operator_web_replies_show_in_the_topic_marked_as_such(
 
 
 @pytest.mark.plain_group
-async def test_plain_group_uses_headers_and_replies(
-    telegram_settings, start_bridge, connect_visitor, make_operator
-):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+async def test_plain_group_uses_headers_and_replies(operator_bridge, connect_visitor):
+    api = operator_bridge
     visitor = await connect_visitor()
     await visitor.send(type="visitor.update", name="Deniz")
     await visitor_says(visitor, "no topics here")
@@ -442,11 +440,9 @@ async def test_server_errors_are_retried_and_refusals_are_marked_failed(
 
 
 async def test_online_in_telegram_tells_visitors_an_operator_is_there(
-    telegram_settings, start_bridge, connect_visitor, make_operator
+    operator_bridge, connect_visitor
 ):
-    api = telegram_settings
-    start_bridge()
-    await link_operator(api, make_operator)
+    api = operator_bridge
     visitor = await connect_visitor()
     assert visitor.hello["operators_online"] is False
     api.push_update(api.command("/online", user_id=OPERATOR_TG_ID))
