@@ -157,6 +157,15 @@ class VisitorAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)  # erasure: removes threads and messages
 
+    def delete_model(self, request: HttpRequest, obj: Visitor) -> None:
+        services.erase_visitor(visitor_id=obj.pk)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[Visitor]
+    ) -> None:
+        for visitor_id in list(queryset.values_list("pk", flat=True)):
+            services.erase_visitor(visitor_id=visitor_id)
+
 
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(ReadOnlyAdmin):

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chat import selectors
+from chat import selectors, uploads
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
     """The operators' live inbox, inside the admin (wrapped by admin_view)."""
     user = request.user
+    get_token(request)  # the CSRF cookie that uploads send back
     context = {
         **admin.site.each_context(request),
         "title": _("Inbox"),
@@ -20,6 +22,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "me": {"id": user.pk, "name": getattr(user, "display_name", str(user))},
             "operators": selectors.list_operators(),
             "threadAdminUrl": reverse("admin:chat_thread_change", args=[0]),
+            **uploads.client_config(),
         },
     }
     return TemplateResponse(request, "admin/chat/inbox.html", context)

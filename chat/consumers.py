@@ -23,11 +23,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, presence, selectors, services
+from chat import events, frames, presence, ratelimit, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
 from chat.services import NewMessage, Posted
+from chat.uploads import ACCEPTED_CONTENT_TYPES
 from chat.writer import get_writer
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,12 @@ logger = logging.getLogger(__name__)
 CLOSE_NO_IDENTITY = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
-CLOSE_TRY_AGAIN = 1013  # RFC 6455: try again later
+# Reconnect with back-off: a service this socket needs was unreachable. (Not RFC 6455's
+# 1013: Daphne's WebSocket library only lets an application send 1000 or 3000-4999.)
+CLOSE_TRY_AGAIN = 4503
+
+# A channel-layer alias with no configuration: Channels runs a consumer without a layer.
+WITHOUT_LAYER = "sohbet.without-layer"
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
@@ -49,12 +55,32 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     is_operator = False
     connection_id: str
     presence_key: str = ""
+    sender_key: str = ""  # whose messages count together (chat.ratelimit.hit)
+    without_layer = False
     _typing_thread: int | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if hasattr(self, "channel_name") or self.without_layer:
+                raise
+            # The layer (Redis) could not give this socket its channel. Serve it
+            # without live delivery rather than fail the handshake: it still stores,
+            # acks and syncs through the database, and is closed (4503) on a ping
+            # once the layer is back, so that the client reconnects to live delivery.
+            logger.warning("socket opened without live delivery: %s", exc)
+            self.without_layer = True
+            self.channel_layer_alias = WITHOUT_LAYER
+            await super().__call__(scope, receive, send)
 
     async def connect(self) -> None:
         self.connection_id = uuid.uuid4().hex
         self.soft_limit = TokenBucket(Rule.parse(settings.SOHBET_WS_RATE))
         self.hard_limit = TokenBucket(Rule.parse(settings.SOHBET_WS_FLOOD))
+        self.send_limit = Rule.parse(
+            settings.SOHBET_SEND_RATE or settings.SOHBET_WS_RATE
+        )
         self.language = _language_from_scope(self.scope)
         await self.accept()
         with translation.override(self.language):
@@ -76,13 +102,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # As Channels' own, without the same extra hop (see dispatch).
-        for group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.leave(*self.groups)
         await self.disconnect(message["code"])
         raise StopConsumer()
 
     async def refuse(self, code: int) -> None:
         await self.close(code=code)
+
+    async def join(self, *groups: str) -> None:
+        if self.channel_layer is None:  # without live delivery
+            return
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, *groups: str) -> None:
+        """Best effort: the socket is going away, a layer outage must not stop the
+        rest of its clean-up (presence, typing)."""
+        if self.channel_layer is None:
+            return
+        for group in groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:
+                logger.warning("leaving group %s failed: %s", group, exc)
 
     # --- Receiving ------------------------------------------------------------------
 
@@ -157,6 +199,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def on_ping(self) -> None:
         if self.presence_key:
             await cache_call(presence.touch)(self.presence_key, self.connection_id)
+        if self.without_layer and await events.is_layer_available():
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def send_error(self, error: ChatError, client_id: str | None = None) -> None:
         frame: dict[str, Any] = {
@@ -175,6 +219,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def post(self, post: NewMessage) -> None:
+        # Per sender, across their sockets and the web processes: the frame limits
+        # above count one connection only.
+        if not await cache_call(ratelimit.hit)(self.sender_key, self.send_limit):
+            await self.send_error(
+                ChatError(
+                    ErrorCode.RATE_LIMITED,
+                    _("Too many messages at once. Please slow down."),
+                ),
+                client_id=str(post.client_id),
+            )
+            return
         outcome = await get_writer().post(post)
         if isinstance(outcome, ChatError):
             await self.send_error(outcome)
@@ -254,10 +309,8 @@ class VisitorConsumer(ChatConsumer):
             await self.close(code=CLOSE_TRY_AGAIN)
             return
         self.ready = True
-        await self.channel_layer.group_add(
-            events.thread_group(self.thread_id), self.channel_name
-        )
-        await self.channel_layer.group_add(events.VISITORS_GROUP, self.channel_name)
+        self.sender_key = f"send:visitor:{self.visitor_id}"
+        await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
         self.presence_key = presence.visitor_key(self.thread_id)
         was_online, _now = await cache_call(presence.touch)(
             self.presence_key, self.connection_id
@@ -310,16 +363,13 @@ class VisitorConsumer(ChatConsumer):
                 "operator_read_up_to": thread.operator_read_up_to,
                 "operator_delivered_up_to": thread.operator_delivered_up_to,
             },
-            "limits": {"max_body": settings.SOHBET_MAX_BODY},
+            "limits": _limits(),
         }
 
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.channel_layer.group_discard(
-            events.thread_group(self.thread_id), self.channel_name
-        )
-        await self.channel_layer.group_discard(events.VISITORS_GROUP, self.channel_name)
+        await self.leave(events.thread_group(self.thread_id), events.VISITORS_GROUP)
         if self._typing_thread is not None:
             await self._broadcast_typing(False)
         _was, now_online = await cache_call(presence.leave)(
@@ -343,6 +393,7 @@ class VisitorConsumer(ChatConsumer):
                 thread_id=self.thread_id,
                 client_id=frame.client_id,
                 body=frame.body,
+                attachment_id=frame.attachment,
                 author=Message.Author.VISITOR,
                 author_name=self.visitor_name,
             )
@@ -438,10 +489,11 @@ class OperatorConsumer(ChatConsumer):
             return
         self.user = user
         self.ready = True
-        await self.channel_layer.group_add(events.OPERATORS_GROUP, self.channel_name)
+        self.sender_key = f"send:operator:{user.pk}"
+        await self.join(events.OPERATORS_GROUP)
         if session is not None and session.session_key:
             self.session_group = events.session_group(session.session_key)
-            await self.channel_layer.group_add(self.session_group, self.channel_name)
+            await self.join(self.session_group)
         self.presence_key = presence.OPERATORS
         was_online, _now = await cache_call(presence.touch)(
             self.presence_key, self.connection_id
@@ -451,7 +503,7 @@ class OperatorConsumer(ChatConsumer):
                 "type": "hello",
                 "role": "operator",
                 "operator": {"id": user.pk, "name": user.display_name},
-                "limits": {"max_body": settings.SOHBET_MAX_BODY},
+                "limits": _limits(),
             }
         )
         if not was_online:
@@ -463,13 +515,9 @@ class OperatorConsumer(ChatConsumer):
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.channel_layer.group_discard(
-            events.OPERATORS_GROUP, self.channel_name
-        )
+        await self.leave(events.OPERATORS_GROUP)
         if getattr(self, "session_group", None):
-            await self.channel_layer.group_discard(
-                self.session_group, self.channel_name
-            )
+            await self.leave(self.session_group)
         if self._typing_thread is not None:
             await self._broadcast_typing(self._typing_thread, False)
         _was, now_online = await cache_call(presence.leave)(
@@ -500,6 +548,7 @@ class OperatorConsumer(ChatConsumer):
                 thread_id=frame.thread,
                 client_id=frame.client_id,
                 body=frame.body,
+                attachment_id=frame.attachment,
                 author=Message.Author.OPERATOR,
                 operator_id=self.user.pk,
                 author_name=self.user.display_name,
@@ -653,3 +702,11 @@ def _language_from_scope(scope: dict[str, Any]) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
+
+
+def _limits() -> dict[str, Any]:
+    return {
+        "max_body": settings.SOHBET_MAX_BODY,
+        "max_upload": settings.SOHBET_MAX_UPLOAD_BYTES,
+        "upload_types": ACCEPTED_CONTENT_TYPES,
+    }

@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.urls import reverse
 
 if TYPE_CHECKING:
-    from chat.models import Message, Thread
+    from chat.models import Attachment, Message, Thread
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 OPERATORS_GROUP = "operators"
 VISITORS_GROUP = "visitors"
+PROBE_GROUP = "probe"  # nobody joins it (is_layer_available)
 
 # Channel-layer event types (consumer handler names with "." -> "_").
 MESSAGES = "chat.messages"  # {"messages": [payload, ...]}
@@ -69,8 +71,25 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created": iso(message.created_at),
         "source": message.source,
         "edited": iso(message.edited_at),
-        "attachment": None,
+        "attachment": (
+            attachment_payload(message.attachment) if message.attachment else None
+        ),
     }
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    """The wire form of an attachment; its URL is permission-checked by the server."""
+    payload: dict[str, Any] = {
+        "id": attachment.pk,
+        "kind": attachment.kind,
+        "url": reverse("attachment", args=[attachment.pk, attachment.name]),
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+    }
+    if attachment.width and attachment.height:
+        payload["width"], payload["height"] = attachment.width, attachment.height
+    return payload
 
 
 def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str, Any]:
@@ -180,3 +199,16 @@ async def send_events(events: list[Event]) -> None:
 async def broadcast_now(group: str, event: dict[str, Any]) -> None:
     """Send an ephemeral event (typing, presence) that changes no row."""
     await send_events([(group, event)])
+
+
+async def is_layer_available() -> bool:
+    """Whether the channel layer takes a send right now (an event to a group that
+    nobody joins)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(PROBE_GROUP, {"type": "probe"})
+    except Exception:
+        return False
+    return True

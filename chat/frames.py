@@ -231,10 +231,13 @@ def _parse_send(data: dict[str, Any], *, operator: bool) -> SendMessage:
     if not isinstance(body, str):
         raise _invalid(_("“body” must be text."), raw_id)
     attachment = data.get("attachment")
-    if attachment is not None:
-        # Attachments arrive with the uploads issue; refuse rather than drop silently.
-        raise _invalid(_("Attachments are not supported yet."), raw_id)
-    if not body.strip():
+    if attachment is not None and (
+        not isinstance(attachment, int)
+        or isinstance(attachment, bool)
+        or attachment < 1
+    ):
+        raise _invalid(_("“attachment” must be the id of an upload."), raw_id)
+    if not body.strip() and attachment is None:
         raise _invalid(_("A message cannot be empty."), raw_id)
     if len(body) > settings.SOHBET_MAX_BODY:
         raise ChatError(
@@ -248,7 +251,7 @@ def _parse_send(data: dict[str, Any], *, operator: bool) -> SendMessage:
     return SendMessage(
         client_id=client_id,
         body=body,
-        attachment=None,
+        attachment=attachment,
         thread=_thread(data, operator=operator),
     )
 

@@ -100,6 +100,57 @@ class Thread(models.Model):
         return str(_("Conversation #%(id)s") % {"id": self.pk})
 
 
+def attachment_path(instance: Attachment | None, filename: str) -> str:
+    """A random name: nothing of the original name reaches the file system."""
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class Attachment(models.Model):
+    """An uploaded file, checked by content (chat.uploads); sent with one message."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        AUDIO = "audio", _("Audio")
+        FILE = "file", _("File")
+
+    thread = models.ForeignKey(
+        Thread,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("conversation"),
+    )
+    uploaded_by = models.CharField(
+        _("uploaded by"),
+        max_length=10,
+        choices=[("visitor", _("Visitor")), ("operator", _("Operator"))],
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operator"),
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    name = models.CharField(_("original name"), max_length=160)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Message(models.Model):
     """A plain-text message in a thread, numbered by ``seq`` without gaps."""
 
@@ -131,6 +182,14 @@ class Message(models.Model):
     )
     author_name = models.CharField(_("author name"), max_length=150, blank=True)
     body = models.TextField(_("body"), blank=True)
+    attachment = models.OneToOneField(
+        Attachment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="message",
+        verbose_name=_("attachment"),
+    )
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.WEB
     )

@@ -1,11 +1,21 @@
-"""A per-connection frame limiter with rules from settings ("count/seconds")."""
+"""Rate limits with rules from settings ("count/seconds").
+
+``TokenBucket`` counts one connection's frames in memory. ``hit`` counts in the shared
+cache, so a limit holds across every socket of a sender and every web process.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +58,29 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
+
+
+def hit(key: str, rule: Rule) -> bool:
+    """Count one event for ``key`` in the shared cache; False once ``rule.count``
+    events fell in the current window of ``rule.seconds`` (fixed windows, the same in
+    every process).
+
+    Fails open: when the cache cannot be reached the event is allowed and a warning
+    logged, so a Redis outage never stops messages (the per-connection limits still
+    hold).
+    """
+    counters = caches[settings.RATELIMIT_USE_CACHE]  # with django-ratelimit's
+    cache_key = f"ratelimit:{key}:{int(time.time() // rule.seconds)}"
+    timeout = math.ceil(rule.seconds) + 1
+    try:
+        if counters.add(cache_key, 1, timeout):
+            return True
+        try:
+            count = counters.incr(cache_key)
+        except ValueError:  # the window expired between add() and incr()
+            counters.add(cache_key, 1, timeout)
+            return True
+    except Exception as exc:
+        logger.warning("rate limit %s not counted, cache unavailable: %s", key, exc)
+        return True
+    return count <= rule.count

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 
-THREAD_RELATED = ("visitor", "assigned_to", "last_message")
+THREAD_RELATED = ("visitor", "assigned_to", "last_message", "last_message__attachment")
 SYNC_PAGE = 200
 
 
@@ -44,9 +45,9 @@ def list_messages_after(
     """Messages of a thread with seq > after_seq, oldest first, and whether more
     exist."""
     rows = list(
-        Message.objects.filter(thread_id=thread_id, seq__gt=after_seq).order_by("seq")[
-            : limit + 1
-        ]
+        Message.objects.select_related("attachment")
+        .filter(thread_id=thread_id, seq__gt=after_seq)
+        .order_by("seq")[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
 
@@ -56,7 +57,7 @@ def list_messages_before(
 ) -> tuple[list[Message], bool]:
     """The ``limit`` messages before message id ``before_id`` (or the newest), oldest
     first; and whether older ones exist."""
-    qs = Message.objects.filter(thread_id=thread_id)
+    qs = Message.objects.select_related("attachment").filter(thread_id=thread_id)
     if before_id is not None:
         qs = qs.filter(pk__lt=before_id)
     rows = list(qs.order_by("-pk")[: limit + 1])
@@ -102,7 +103,9 @@ def list_due_outbox(*, channel: str, limit: int = 200) -> list[OutboxEntry]:
     (and visitor) loaded. Includes entries not yet due, so that a delivery waiting
     for a retry holds back the later ones of its thread (order per thread)."""
     return list(
-        OutboxEntry.objects.select_related("message", "thread", "thread__visitor")
+        OutboxEntry.objects.select_related(
+            "message", "message__attachment", "thread", "thread__visitor"
+        )
         .filter(channel=channel, status=OutboxEntry.Status.PENDING)
         .order_by("pk")[:limit]
     )
@@ -112,3 +115,27 @@ def count_pending_outbox(*, channel: str) -> int:
     return OutboxEntry.objects.filter(
         channel=channel, status=OutboxEntry.Status.PENDING
     ).count()
+
+
+def get_pending_outbox_summary(*, channel: str) -> tuple[int, dt.datetime | None]:
+    """How many deliveries of one channel are pending, and when the oldest of them was
+    queued (None when there is none). One query."""
+    summary = OutboxEntry.objects.filter(
+        channel=channel, status=OutboxEntry.Status.PENDING
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
+    return summary["count"], summary["oldest"]
+
+
+def get_upload_usage(*, thread_id: int) -> tuple[int, int]:
+    """Uploads to a thread in the last hour, and their bytes in the last day."""
+    now = timezone.now()
+    recent = Attachment.objects.filter(thread_id=thread_id)
+    hour = recent.filter(created_at__gte=now - dt.timedelta(hours=1)).count()
+    day = recent.filter(created_at__gte=now - dt.timedelta(days=1)).aggregate(
+        total=Sum("size")
+    )["total"]
+    return hour, int(day or 0)
+
+
+def get_attachment(*, attachment_id: int) -> Attachment | None:
+    return Attachment.objects.select_related("thread").filter(pk=attachment_id).first()

@@ -12,18 +12,29 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import events
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.models import (
+    Attachment,
+    Message,
+    OutboxEntry,
+    Thread,
+    Visitor,
+    attachment_path,
+)
 from chat.selectors import THREAD_RELATED
+from chat.uploads import CleanFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,7 @@ class NewMessage:
     operator_id: int | None = None
     author_name: str = ""
     source: str = Message.Source.WEB
+    attachment_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +135,12 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     }
     stored: dict[tuple[int, uuid.UUID], Message] = {
         (message.thread_id, message.client_id): message
-        for message in Message.objects.filter(
+        for message in Message.objects.select_related("attachment").filter(
             thread_id__in=list(threads),
             client_id__in=[post.client_id for post in posts],
         )
     }
+    attachments = _free_attachments(posts)
 
     now = timezone.now()
     outcomes: list[PostOutcome | None] = []
@@ -149,6 +162,18 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         if key in stored:
             outcomes.append(Posted(message=stored[key], created=False))
             continue
+        attachment = None
+        if post.attachment_id is not None:
+            attachment = attachments.pop(post.attachment_id, None)
+            if attachment is None or not _may_attach(attachment, post):
+                outcomes.append(
+                    ChatError(
+                        ErrorCode.NOT_FOUND,
+                        _("This file does not exist or was already sent."),
+                        client_id=str(post.client_id),
+                    )
+                )
+                continue
         thread.last_seq += 1
         message = Message(
             thread_id=thread.pk,
@@ -159,6 +184,7 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
             author_name=post.author_name,
             body=post.body,
             source=post.source,
+            attachment=attachment,
             created_at=now,
         )
         stored[key] = message
@@ -198,6 +224,27 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
         for outcome, p in zip(outcomes, posts, strict=True)
     ]
+
+
+def _free_attachments(posts: Sequence[NewMessage]) -> dict[int, Attachment]:
+    """The batch's attachments that no message carries yet."""
+    ids = [post.attachment_id for post in posts if post.attachment_id is not None]
+    if not ids:
+        return {}
+    return {
+        attachment.pk: attachment
+        for attachment in Attachment.objects.filter(pk__in=ids, message__isnull=True)
+    }
+
+
+def _may_attach(attachment: Attachment, post: NewMessage) -> bool:
+    """An upload goes with a message of its own thread, by whoever uploaded it."""
+    if attachment.thread_id != post.thread_id or attachment.uploaded_by != post.author:
+        return False
+    return post.author != Message.Author.OPERATOR or attachment.operator_id in (
+        None,
+        post.operator_id,
+    )
 
 
 def _apply_to_thread(
@@ -438,3 +485,114 @@ def fail_outbox(*, entry_id: int, error: str) -> None:
         last_error=error[:1000],
         done_at=timezone.now(),
     )
+
+
+# --- Housekeeping (manage.py cleanup, the admin's erasure) ----------------------------
+
+PURGE_BATCH = 500
+
+
+@transaction.atomic
+def erase_visitor(*, visitor_id: int) -> int:
+    """Delete a visitor and everything about them (the right to erasure): their
+    threads with every message and outbox row, and the bridge's topic and message
+    links, all by cascade. Returns how many messages went (0 for an unknown visitor).
+
+    Broadcasts nothing: a page of theirs still open starts over as a new visitor when
+    it reconnects. Files: attachments are not stored yet; when uploads land, this is
+    where the visitor's stored files are collected (before the delete) and removed
+    from storage after commit (``transaction.on_commit``), so that a rolled-back
+    erasure keeps them.
+    """
+    message_count = Message.objects.filter(thread__visitor_id=visitor_id).count()
+    Visitor.objects.filter(pk=visitor_id).delete()
+    return message_count
+
+
+def purge_stale_visitors(*, seen_before: dt.datetime, dry_run: bool = False) -> int:
+    """Delete visitors last seen before ``seen_before`` whose threads hold no message
+    (they opened the page and never wrote), with their empty threads. Returns how many
+    visitors were deleted, or with ``dry_run`` how many would be; deletes nothing then.
+    """
+    written = Message.objects.filter(thread__visitor_id=OuterRef("pk"))
+    stale = Visitor.objects.filter(last_seen_at__lt=seen_before).filter(
+        ~Exists(written)
+    )
+    return stale.count() if dry_run else _delete_in_batches(stale)
+
+
+def purge_closed_threads(
+    *, last_message_before: dt.datetime, dry_run: bool = False
+) -> int:
+    """Delete closed threads whose last message is older than
+    ``last_message_before`` (threads without messages: last updated before it), with
+    their messages and outbox rows (cascade). Open threads are never touched. Returns
+    how many threads were deleted, or with ``dry_run`` how many would be.
+    """
+    old = Thread.objects.filter(status=Thread.Status.CLOSED).filter(
+        Q(last_message_at__lt=last_message_before)
+        | Q(last_message_at__isnull=True, updated_at__lt=last_message_before)
+    )
+    return old.count() if dry_run else _delete_in_batches(old)
+
+
+def _delete_in_batches(queryset: QuerySet[Any]) -> int:
+    # Short transactions; rows are locked as they are chosen (where the database can),
+    # so a thread a visitor is posting to right now is either deleted first (the post
+    # then finds no thread) or skipped. Each round deletes what it chose: it ends.
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                queryset.select_for_update(skip_locked=True).values_list(
+                    "pk", flat=True
+                )[:PURGE_BATCH]
+            )
+            if not ids:
+                return deleted
+            queryset.model._default_manager.filter(pk__in=ids).delete()
+        deleted += len(ids)
+
+
+# --- Attachments --------------------------------------------------------------------
+
+
+def store_attachment(
+    *, thread_id: int, uploaded_by: str, operator_id: int | None, cleaned: CleanFile
+) -> Attachment:
+    """Store a checked upload under a random name and record it (not sent yet).
+
+    The file is written first; if recording it fails the file is removed, and if
+    writing fails no row exists: a failed upload leaves nothing behind.
+    """
+    path = default_storage.save(
+        attachment_path(None, f"upload.{cleaned.extension}"),
+        ContentFile(cleaned.content),
+    )
+    try:
+        with transaction.atomic():
+            return Attachment.objects.create(
+                thread_id=thread_id,
+                uploaded_by=uploaded_by,
+                operator_id=operator_id,
+                file=path,
+                kind=cleaned.kind,
+                content_type=cleaned.content_type,
+                size=len(cleaned.content),
+                name=cleaned.name,
+                width=cleaned.width,
+                height=cleaned.height,
+            )
+    except BaseException:
+        default_storage.delete(path)
+        raise
+
+
+def delete_unsent_attachments(*, older_than: dt.timedelta) -> int:
+    """Remove uploads never sent with a message (and their files); returns how many."""
+    cutoff = timezone.now() - older_than
+    stale = list(Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff))
+    for attachment in stale:
+        attachment.file.delete(save=False)
+    Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
+    return len(stale)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
-    JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -14,22 +16,48 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
 
+from chat import uploads
+from chatsite.cache import CountersUnavailable
 from chatsite.clientip import client_ip
+
+logger = logging.getLogger(__name__)
+
+VISITOR_PAGE_RATE = "120/m"  # per client IP (django-ratelimit rate)
 
 
 @require_GET
 @never_cache
-@ratelimit(key=client_ip, rate="120/m", block=True)
 def visitor_page(request: HttpRequest) -> HttpResponse:
-    """The chat page. Makes sure the browser has a session: the socket's identity."""
+    """The chat page. Makes sure the browser has a session: the socket's identity.
+
+    Rate-limited per client IP, failing open: while the counters (Redis) cannot be
+    reached the page is served, since it is the way to the conversation and costs a
+    session row at most.
+    """
+    try:
+        limited = is_ratelimited(
+            request,
+            group="chat.views.visitor_page",
+            key=client_ip,
+            rate=VISITOR_PAGE_RATE,
+            increment=True,
+        )
+    except CountersUnavailable:
+        logger.warning("chat page served without its rate limit: Redis unavailable")
+        limited = False
+    if limited:
+        raise Ratelimited()
     request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
     page_config = {
         "wsPath": "/ws/chat/",
         "siteName": settings.SOHBET_SITE_NAME,
         "lang": get_language(),
+        **uploads.client_config(),
     }
+    get_token(request)  # the CSRF cookie that uploads send back
     return render(request, "chat/visitor.html", {"page_config": page_config})
 
 
@@ -37,13 +65,6 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says."""
     return HttpResponsePermanentRedirect(static("icons/icon.svg"))
-
-
-@require_GET
-@never_cache
-def liveness(request: HttpRequest) -> JsonResponse:
-    """Touches nothing external: the process answers HTTP."""
-    return JsonResponse({"status": "ok"})
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -8,6 +8,8 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from chatsite import views
+
 CLOSE_FORBIDDEN = 4403
 
 
@@ -79,3 +81,25 @@ def _websocket_sources(request: HttpRequest) -> str:
     host = request.get_host()
     scheme = "wss" if request.is_secure() or not settings.DEBUG else "ws"
     return f" {scheme}://{host}"
+
+
+class LivenessProbeMiddleware:
+    """Answers GET/HEAD of the liveness path (``/healthz/``) before anything reads the
+    Host header or redirects to HTTPS.
+
+    Platform probes use their own host name over plain HTTP (Railway's is
+    ``healthcheck.railway.app``), which ALLOWED_HOSTS and SECURE_SSL_REDIRECT would
+    refuse; the answer says only that the process is up, so any host may have it.
+    Every other path, ``/health/`` included, goes through the full stack.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == views.LIVENESS_PATH and request.method in (
+            "GET",
+            "HEAD",
+        ):
+            return views.liveness(request)
+        return self.get_response(request)

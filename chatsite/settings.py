@@ -77,6 +77,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before host validation and the HTTPS redirect: a platform's probe (Railway sends
+    # Host: healthcheck.railway.app over plain HTTP) must reach /healthz/.
+    "chatsite.middleware.LivenessProbeMiddleware",
+    "chatsite.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,10 +135,19 @@ if DATABASE_URL:
         # Django's psycopg pool: one connection per message from a consumer is what
         # made the naive design slow (see docs/performance.md).
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Connections outlive a PostgreSQL restart in the pool, dead: with the pool,
+        # this makes it check each one as it is handed out (one round trip) rather
+        # than fail the request that gets it.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 10),
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            # After an outage the pool retries with a doubling back-off; giving up
+            # after 30 s (the next request starts afresh) keeps the wait between
+            # attempts, and so the recovery after PostgreSQL is back, under ~15 s
+            # (the default, 300 s, lets it grow past a minute).
+            "reconnect_timeout": 30,
         }
 else:
     DATABASES = {
@@ -175,13 +188,20 @@ if REDIS_URL:
             },
         }
     }
+    # While Redis is away the default cache reads as empty (sessions come from the
+    # database) and the rate counters raise, so each rate-limited view decides
+    # whether to fail open or closed (chatsite/cache.py, docs/operations.md).
+    _redis_cache = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sohbet",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "sohbet",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        "default": {"BACKEND": "chatsite.cache.ForgivingRedisCache", **_redis_cache},
+        "ratelimit": {
+            "BACKEND": "chatsite.cache.RateCounterRedisCache",
+            **_redis_cache,
+        },
     }
 else:
     CHANNEL_LAYERS = {
@@ -190,7 +210,11 @@ else:
             "CONFIG": {"capacity": 1000},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Both aliases share one local-memory store (same empty LOCATION).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -248,28 +272,86 @@ if not DEBUG:
 # whose right-most entry is used, or X-Real-IP). Unset: the socket peer's address.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 RATELIMIT_VIEW = "chat.views.rate_limited"
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Sohbet ---------------------------------------------------------------------------
 
 SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
+# Uploads: bytes per file, pixels per image (decompression bombs), files a visitor may
+# upload per hour and bytes per day.
+SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
+SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
+SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
+# One file per upload request; a little room for the form's other fields.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SOHBET_MAX_FRAME_BYTES = env_int("SOHBET_MAX_FRAME_BYTES", 16384)
 # "count/seconds" per connection: beyond SOHBET_WS_RATE frames get `rate_limited`,
 # beyond SOHBET_WS_FLOOD the socket is closed with 4429.
 SOHBET_WS_RATE = os.environ.get("SOHBET_WS_RATE", "30/10")
 SOHBET_WS_FLOOD = os.environ.get("SOHBET_WS_FLOOD", "60/10")
+# "count/seconds" of message.send per sender (a visitor, an operator) over all their
+# sockets in every web process, counted in the cache; empty: the SOHBET_WS_RATE numbers.
+SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
 # Presence entries expire when a socket stops pinging (clients ping every 25 s).
 SOHBET_PRESENCE_TTL = env_int("SOHBET_PRESENCE_TTL", 70)
 
+# --- Health and housekeeping ----------------------------------------------------------
+
+# Shown by /health/: a release name, else the commit Railway deployed, else "dev".
+SOHBET_VERSION = (
+    os.environ.get("SOHBET_VERSION", "").strip()
+    or os.environ.get("RAILWAY_GIT_COMMIT_SHA", "").strip()[:12]
+    or "dev"
+)
+# /health/ computes its checks at most once per this many seconds per process.
+SOHBET_HEALTH_CACHE_SECONDS = env_int("SOHBET_HEALTH_CACHE_SECONDS", 5)
+# Requests per client IP (django-ratelimit rate) to /health/.
+SOHBET_HEALTH_RATE = os.environ.get("SOHBET_HEALTH_RATE", "60/m")
+# Seconds a check that talks to another service (the channel layer) may take.
+SOHBET_HEALTH_TIMEOUT = env_int("SOHBET_HEALTH_TIMEOUT", 2)
+# The bridge's check fails when its last heartbeat is older than this (seconds).
+SOHBET_HEALTH_TELEGRAM_MAX_AGE = env_int("SOHBET_HEALTH_TELEGRAM_MAX_AGE", 120)
+# Free space on the media filesystem and available memory below which those fail.
+SOHBET_HEALTH_MIN_FREE_DISK_MB = env_int("SOHBET_HEALTH_MIN_FREE_DISK_MB", 100)
+SOHBET_HEALTH_MIN_FREE_MEMORY_MB = env_int("SOHBET_HEALTH_MIN_FREE_MEMORY_MB", 50)
+# Checks reported but not failing the status (comma-separated names, e.g. "memory").
+SOHBET_HEALTH_OPTIONAL_CHECKS = env_list("SOHBET_HEALTH_OPTIONAL_CHECKS")
+# `manage.py cleanup`: visitors who never wrote and were last seen this many days ago
+# are removed; with RETENTION_DAYS set, so are closed conversations whose last
+# message is older than that (0: kept forever).
+SOHBET_STALE_VISITOR_DAYS = env_int("SOHBET_STALE_VISITOR_DAYS", 30)
+RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
+
 # --- Logging --------------------------------------------------------------------------
+
+# "json": one JSON object per line (the default when DJANGO_DEBUG is off), "text":
+# readable lines (the default in development). Both carry the request or connection id
+# and redact token-like strings; see chatsite/logging.py.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or (
+    "text" if DEBUG else "json"
+)
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "chatsite.logging.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "chatsite.logging.JsonFormatter"},
+        "text": {"()": "chatsite.logging.TextFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
@@ -292,6 +374,11 @@ TELEGRAM_ENABLED = bool(TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID)
 # How long a bridge's lease lasts without renewal: a second bridge takes over this
 # long after the first one died.
 TELEGRAM_LEASE_SECONDS = env_int("TELEGRAM_LEASE_SECONDS", 30)
+# Bots may download files up to 20 MB from Telegram's own Bot API server; a
+# self-hosted telegram-bot-api server (TELEGRAM_API_URL) lifts that.
+TELEGRAM_DOWNLOAD_LIMIT_BYTES = env_int(
+    "TELEGRAM_DOWNLOAD_LIMIT_BYTES", 20 * 1024 * 1024
+)
 # Operator second factor (a code sent by the bot) and account linking, in seconds.
 SOHBET_LOGIN_CODE_TTL = env_int("SOHBET_LOGIN_CODE_TTL", 300)
 SOHBET_LOGIN_CODE_ATTEMPTS = env_int("SOHBET_LOGIN_CODE_ATTEMPTS", 5)

@@ -3,10 +3,15 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from chat import admin_views, views
+from chat import admin_views, upload_views, views
+from chatsite import views as site_views
 
 urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
+    path("api/uploads/", upload_views.upload, name="upload"),
+    path(
+        "attachments/<int:pk>/<path:name>", upload_views.attachment, name="attachment"
+    ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     # Sign-in steps and the Telegram page, before the admin's catch-all.
     path("admin/", include("accounts.urls")),
@@ -18,7 +23,9 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("favicon.ico", views.favicon),
-    path("healthz/", views.liveness, name="liveness"),
-    path("health/", views.liveness, name="health"),
-    path("health", views.liveness),
+    # Liveness (answered early by chatsite.middleware.LivenessProbeMiddleware) and
+    # health; /health without the slash is the old system's path.
+    path("healthz/", site_views.liveness, name="liveness"),
+    path("health/", site_views.health, name="health"),
+    path("health", site_views.health),
 ]

@@ -21,9 +21,24 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from telegram import Bot, ReactionTypeEmoji, ReplyParameters, Update
+from telegram import (
+    Audio,
+    Bot,
+    Document,
+    PhotoSize,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+    Voice,
+)
 from telegram.constants import ChatAction
-from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import HTTPXRequest
 
 from chat import events, presence
@@ -176,7 +191,15 @@ class Bridge:
             for update in updates:
                 if update.update_id < offset:
                     continue  # already applied (a duplicate delivery)
-                await self._apply(update)
+                try:
+                    await self._apply(update)
+                except (TimedOut, NetworkError) as exc:
+                    # Fetching the update's file failed: not applied, offset kept,
+                    # so the same update comes again on the next poll.
+                    failures += 1
+                    await self._note_error(f"file download: {exc}")
+                    await sleep_until(time.monotonic() + min(30.0, 2.0**failures), stop)
+                    break
 
     async def _apply(self, update: Update) -> None:
         context = handlers.Context(
@@ -186,9 +209,13 @@ class Bridge:
             bot_id=self.bot_id,
             bot_username=self.bot_username,
         )
+        download = await self._prefetch(update)
         try:
             outcome, sent = await database_sync_to_async(events.call_collecting)(
-                handlers.handle_update, update=update, context=context
+                handlers.handle_update,
+                update=update,
+                context=context,
+                download=download,
             )
         except services.LeaseLost:
             raise
@@ -213,6 +240,51 @@ class Bridge:
         for reply in outcome.replies:
             await self._say(reply)
         self._wake_outbox.set()
+
+    async def _prefetch(self, update: Update) -> handlers.Download | None:
+        """Download the file an operator sent, before the update's transaction.
+
+        A network failure raises (the update is fetched again later); a file that
+        cannot be relayed becomes a note for the operator.
+        """
+        message = update.message
+        if message is None or message.chat.id != self.chat_id:
+            return None
+        found = message.effective_attachment
+        if found is None or message.from_user is None:
+            return None
+        if isinstance(found, tuple | list):  # photo sizes: take the largest
+            found = found[-1] if found else None
+        name = _file_name(found)
+        if name is None or not isinstance(found, PhotoSize | Voice | Audio | Document):
+            return handlers.Download(
+                None,
+                "",
+                _("Only photos, voice notes, audio and documents are relayed."),
+            )
+        size = getattr(found, "file_size", None) or 0
+        limit = settings.TELEGRAM_DOWNLOAD_LIMIT_BYTES
+        if size > limit:
+            return handlers.Download(
+                None,
+                name,
+                _(
+                    "This file is too big for the bot to fetch (%(mb)s MB at most); "
+                    "it was not sent to the visitor."
+                )
+                % {"mb": limit // (1024 * 1024)},
+            )
+        try:
+            remote = await self.bot.get_file(found.file_id)
+            content = bytes(await remote.download_as_bytearray())
+        except BadRequest as exc:
+            return handlers.Download(
+                None,
+                name,
+                _("This file could not be fetched from Telegram.")
+                + f" ({exc.message})",
+            )
+        return handlers.Download(content, name)
 
     async def _say(self, reply: handlers.Reply) -> None:
         try:
@@ -353,3 +425,14 @@ def _topic_for_thread(*, chat_id: int, thread_id: int) -> int | None:
 
 def _skip(*, owner: str, update_id: int) -> None:
     services.advance_offset(owner=owner, update_id=update_id)
+
+
+def _file_name(found: object) -> str | None:
+    """A name for a relayed Telegram file (its own when it has one)."""
+    if isinstance(found, PhotoSize):
+        return "photo.jpg"
+    if isinstance(found, Voice):
+        return "voice-note.ogg"
+    if isinstance(found, Audio | Document):
+        return found.file_name or ("audio" if isinstance(found, Audio) else "file")
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +28,7 @@ from chat import services as chat_services
 from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
+from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
 from telegram_bridge.models import MessageLink
 
@@ -67,26 +69,41 @@ def client_id_for(chat_id: int, message_id: int) -> uuid.UUID:
     return uuid.uuid5(TELEGRAM_NAMESPACE, f"{chat_id}:{message_id}")
 
 
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file of the update, fetched from Telegram before the transaction."""
+
+    content: bytes | None
+    name: str
+    problem: str | None = None
+
+
 @transaction.atomic
-def handle_update(update: Update, *, context: Context) -> Outcome:
+def handle_update(
+    update: Update, *, context: Context, download: Download | None = None
+) -> Outcome:
     """Apply one update and advance the stored offset past it, atomically."""
     outcome = Outcome()
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            _dispatch(update, context=context, outcome=outcome)
+            _dispatch(update, context=context, outcome=outcome, download=download)
     finally:
         services.advance_offset(owner=context.owner, update_id=update.update_id)
     return outcome
 
 
-def _dispatch(update: Update, *, context: Context, outcome: Outcome) -> None:
+def _dispatch(
+    update: Update, *, context: Context, outcome: Outcome, download: Download | None
+) -> None:
     message = update.message
     edited = update.edited_message
     if message is not None:
         if message.chat.type == "private":
             _on_private(message, context=context, outcome=outcome)
         elif message.chat.id == context.chat_id:
-            _on_operator_chat(message, context=context, outcome=outcome)
+            _on_operator_chat(
+                message, context=context, outcome=outcome, download=download
+            )
     elif edited is not None and edited.chat.id == context.chat_id:
         _on_edit(edited, context=context)
 
@@ -139,7 +156,7 @@ def _on_private(message: TgMessage, *, context: Context, outcome: Outcome) -> No
 
 
 def _on_operator_chat(
-    message: TgMessage, *, context: Context, outcome: Outcome
+    message: TgMessage, *, context: Context, outcome: Outcome, download: Download | None
 ) -> None:
     user = message.from_user
     if user is None or user.is_bot or message.sender_chat is not None:
@@ -185,17 +202,17 @@ def _on_operator_chat(
         )
         return
     body = message.text or message.caption or ""
-    if not body.strip() or message.effective_attachment is not None:
-        outcome.replies.append(
-            Reply(
-                context.chat_id,
-                _("Files from Telegram are not relayed yet; please send text."),
-                message_thread_id=topic,
-                reply_to=message.message_id,
+    attachment_id = None
+    if message.effective_attachment is not None:
+        problem, attachment_id = _store_download(download, thread, operator)
+        if problem:
+            outcome.replies.append(
+                Reply(context.chat_id, problem, topic, message.message_id)
             )
-        )
-        if not body.strip():
-            return
+            if not body.strip():
+                return
+    if not body.strip() and attachment_id is None:
+        return
     outcome_post = chat_services.post_messages(
         posts=[
             NewMessage(
@@ -206,6 +223,7 @@ def _on_operator_chat(
                 operator_id=operator.pk,
                 author_name=operator.display_name,
                 source=Message.Source.TELEGRAM,
+                attachment_id=attachment_id,
             )
         ]
     )[0]
@@ -221,6 +239,33 @@ def _on_operator_chat(
         message_ids=[outcome_post.message.pk],
         direction=MessageLink.Direction.IN,
     )
+
+
+def _store_download(
+    download: Download | None, thread: Thread, operator: Any
+) -> tuple[str | None, int | None]:
+    """Keep a file an operator sent in Telegram as an attachment of the thread.
+
+    Returns (a note for the operator, None) when it cannot be relayed.
+    """
+    if download is None or download.content is None:
+        return (
+            download.problem
+            if download and download.problem
+            else _("This file could not be relayed."),
+            None,
+        )
+    try:
+        cleaned = clean_upload(download.content, name=download.name)
+    except UploadRefused as refused:
+        return refused.detail, None
+    attachment = chat_services.store_attachment(
+        thread_id=thread.pk,
+        uploaded_by=Message.Author.OPERATOR,
+        operator_id=operator.pk,
+        cleaned=cleaned,
+    )
+    return None, attachment.pk
 
 
 def _on_edit(message: TgMessage, *, context: Context) -> None:

@@ -12,19 +12,21 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
-from chat.models import Message, OutboxEntry, Thread
+from chat.models import Attachment, Message, OutboxEntry, Thread
 from telegram_bridge import selectors, services
 from telegram_bridge.models import MessageLink
 
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
+CAPTION_LIMIT = 1024
 TOPIC_NAME_LIMIT = 128
 # A thread whose pending deliveries reach this many is sent as one combined message
 # (Telegram allows about 20 messages a minute per group).
@@ -91,7 +94,7 @@ def render_message(message: Message, thread: Thread, *, is_forum: bool) -> str:
         return f"ℹ️ {message.body}"
     if is_forum:
         return message.body
-    return f"💬 {name} · #{thread.pk}\n{message.body}"
+    return f"💬 {name} · #{thread.pk}\n{message.body}".strip()
 
 
 def render_combined(
@@ -145,11 +148,15 @@ class OutboxDelivery:
         index = 0
         while index < len(rows):
             entry = rows[index]
-            if entry.kind == OutboxEntry.Kind.MESSAGE:
+            if entry.kind == OutboxEntry.Kind.MESSAGE and _has_file(entry):
+                ok = await self._attempt([entry], self._send_file_message)
+                index += 1 if ok else len(rows)
+            elif entry.kind == OutboxEntry.Kind.MESSAGE:
                 run = [entry]
                 while (
                     index + len(run) < len(rows)
                     and rows[index + len(run)].kind == OutboxEntry.Kind.MESSAGE
+                    and not _has_file(rows[index + len(run)])
                 ):
                     run.append(rows[index + len(run)])
                 batch = run if len(run) >= COMBINE_AT else [entry]
@@ -212,31 +219,81 @@ class OutboxDelivery:
         )
         return Target(self.chat_id, created.message_thread_id)
 
-    async def _send_text(self, thread: Thread, text: str) -> list[int]:
-        """Send (split) text to the thread's place; recreates a deleted topic once."""
+    async def _to_thread_place(
+        self, thread: Thread, send: Callable[[Target], Awaitable[list[int]]]
+    ) -> list[int]:
+        """Run ``send`` for the thread's place; recreates a deleted topic once."""
         for attempt in (1, 2):
             target = await self._target(thread)
-            sent: list[int] = []
             try:
-                for part in split_text(text):
-                    message = await self.bot.send_message(
-                        chat_id=target.chat_id,
-                        text=part,
-                        message_thread_id=target.message_thread_id,
-                        link_preview_options=None,
-                    )
-                    sent.append(message.message_id)
-                return sent
+                return await send(target)
             except BadRequest as exc:
                 gone = "thread not found" in exc.message.lower()
-                if not (
-                    gone and target.message_thread_id and attempt == 1 and not sent
-                ):
+                if not (gone and target.message_thread_id and attempt == 1):
                     raise
                 await database_sync_to_async(services.forget_topic)(
                     chat_id=target.chat_id, message_thread_id=target.message_thread_id
                 )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_text(self, thread: Thread, text: str) -> list[int]:
+        """Send text, split at Telegram's limit, to the thread's place."""
+
+        async def send(target: Target) -> list[int]:
+            sent = []
+            for part in split_text(text):
+                message = await self.bot.send_message(
+                    chat_id=target.chat_id,
+                    text=part,
+                    message_thread_id=target.message_thread_id,
+                    link_preview_options=None,
+                )
+                sent.append(message.message_id)
+            return sent
+
+        return await self._to_thread_place(thread, send)
+
+    async def _send_file_message(self, batch: list[OutboxEntry]) -> None:
+        """A message with an attachment: uploaded to Telegram by us (Telegram never
+        fetches our URLs), as a photo, voice note, audio or document."""
+        entry = batch[0]
+        thread, message = entry.thread, entry.message
+        if message is None or message.attachment is None:  # pragma: no cover
+            raise BadRequest("the attachment of this message is gone")
+        attachment = message.attachment
+        content = await sync_to_async(_read_file)(attachment)
+        caption = render_message(message, thread, is_forum=self.is_forum).strip()
+        extra_text = ""
+        if utf16_len(caption) > CAPTION_LIMIT:
+            caption, extra_text = "", caption
+
+        async def send(target: Target) -> list[int]:
+            file = InputFile(content, filename=attachment.name)
+            common: dict[str, Any] = {
+                "chat_id": target.chat_id,
+                "message_thread_id": target.message_thread_id,
+                "caption": caption or None,
+            }
+            if attachment.kind == Attachment.Kind.IMAGE:
+                sent = await self.bot.send_photo(photo=file, **common)
+            elif attachment.content_type == "audio/ogg":
+                sent = await self.bot.send_voice(voice=file, **common)
+            elif attachment.kind == Attachment.Kind.AUDIO:
+                sent = await self.bot.send_audio(audio=file, **common)
+            else:
+                sent = await self.bot.send_document(document=file, **common)
+            return [sent.message_id]
+
+        sent_ids = await self._to_thread_place(thread, send)
+        if extra_text:
+            sent_ids += await self._send_text(thread, extra_text)
+        await database_sync_to_async(_record_delivery)(
+            chat_id=self.chat_id,
+            thread_id=thread.pk,
+            telegram_message_ids=sent_ids,
+            message_id=message.pk,
+            entry_ids=[entry.pk],
+        )
 
     async def _send_messages(self, batch: list[OutboxEntry]) -> None:
         thread = batch[0].thread
@@ -307,6 +364,15 @@ def _record_delivery(
             direction=MessageLink.Direction.OUT,
         )
         chat_services.complete_outbox(entry_ids=entry_ids)
+
+
+def _has_file(entry: OutboxEntry) -> bool:
+    return entry.message is not None and entry.message.attachment_id is not None
+
+
+def _read_file(attachment: Attachment) -> bytes:
+    with attachment.file.open("rb") as handle:
+        return handle.read()
 
 
 def _seconds(value: object) -> float:

@@ -3,7 +3,8 @@
  *
  * Needs the Django JavaScript catalog and static/chat/sohbet.js (window.Sohbet) loaded
  * before it; reads its configuration from the JSON in #sohbet-inbox-config
- * ({wsPath, me, operators, threadAdminUrl}). Speaks docs/protocol.md on /ws/operator/.
+ * ({wsPath, me, operators, threadAdminUrl, uploadUrl, csrfCookieName, maxUpload, uploadTypes}).
+ * Speaks docs/protocol.md on /ws/operator/.
  * User text only ever reaches the DOM through textContent and Sohbet.linkify.
  *
  * DOM hooks (browser tests rely on them; keep them stable):
@@ -25,6 +26,23 @@
  *   #assign-select                     value "" = unassigned, otherwise an operator id
  *   #thread-details                    link to the thread's admin change page
  *   #typing-indicator                  "Visitor is typing…" (empty otherwise)
+ *
+ * Attachments (shared code in sohbet.js: Sohbet.renderAttachment, .upload, .startRecording):
+ *   .msg[data-attachment-kind=image|audio|file]   a message carrying a file:
+ *       .attachment-image img, .attachment-audio audio, .attachment-file a;
+ *       .attachment-missing when the file cannot be loaded ("File unavailable")
+ *   .msg[data-status="uploading"]      its file is uploading: .upload-progress (<progress>,
+ *       aria-valuenow) and .upload-cancel; a failed upload is data-status="failed" with the
+ *       server's detail, .msg-retry (Retry) and .msg-discard (Remove)
+ *   #attach-button, #file-input        choose files (the input is hidden)
+ *   #attachment-preview                files chosen for the open conversation, not sent yet
+ *                                      (.preview-item with .remove); the reply text is the
+ *                                      caption of the first
+ *   #drop-overlay                      shown while files are dragged over the conversation;
+ *                                      pasting an image into the reply box works too
+ *   #record-button                     voice note (where getUserMedia and MediaRecorder exist)
+ *   #recorder                          #recorder-time (mm:ss), #recorder-cancel, #recorder-send
+ *   #media-viewer                      the full-size image dialog (built on first use)
  */
 (function (window, document) {
   "use strict";
@@ -47,6 +65,8 @@
   var NOTICE_MS = 8000;
   var NEW_THREAD_WAIT_MS = 400;
   var READ_COALESCE_MS = 250;
+  var MAX_STAGED = 10;
+  var RECORD_MAX_SECONDS = 300;
   // Errors after which a message is worth sending again as it is.
   var RETRYABLE = { unavailable: true, rate_limited: true };
 
@@ -93,6 +113,15 @@
     input: $("reply-input"),
     send: $("reply-send"),
     count: $("reply-count"),
+    attach: $("attach-button"),
+    fileInput: $("file-input"),
+    preview: $("attachment-preview"),
+    dropOverlay: $("drop-overlay"),
+    record: $("record-button"),
+    recorder: $("recorder"),
+    recorderTime: $("recorder-time"),
+    recorderCancel: $("recorder-cancel"),
+    recorderSend: $("recorder-send"),
   };
   if (!el.root) {
     return;
@@ -103,6 +132,8 @@
   var me = config.me || { id: null, name: "" };
   var operators = Array.isArray(config.operators) ? config.operators : [];
   var maxBody = 4000;
+  var uploads = S.uploadSettings(config); // url null: this server takes no files
+  var nextOrder = 0; // the order replies were written in (outbox entries and uploads)
 
   var threads = new Map(); // id -> latest known <thread>
   var rowEls = new Map(); // id -> row element
@@ -120,6 +151,12 @@
   var convs = new Map(); // id -> conversation cache, see getConv()
   var openId = null;
   var outbox = loadOutbox(); // unacknowledged replies, oldest first
+  // Replies whose file is still uploading (or failed to): not in the outbox yet.
+  // {client_id, thread, body, created, order, status: "uploading"|"failed", error,
+  //  upload: {file, name, size, kind, percent, handle}, previewUrl, _el}
+  var uploadsInFlight = [];
+  var stagedByThread = new Map(); // thread id -> PreviewStrip items not sent yet
+  var recording = null; // the Sohbet.startRecording controller while recording
   var drafts = new Map();
   var notifiedIds = new Set();
   var visitorTyping = new Map(); // thread id -> expiry timestamp
@@ -197,7 +234,8 @@
     }
     var body = String(m.body || "").replace(/\s+/g, " ").trim();
     if (m.attachment) {
-      return body ? "📎 " + body : "📎 " + t("Attachment");
+      var sign = m.attachment.kind === "image" ? "📷 " : m.attachment.kind === "audio" ? "🎤 " : "📎 ";
+      return sign + (body || S.attachmentSummary(m.attachment));
     }
     return body;
   }
@@ -242,6 +280,9 @@
           error: e.status === "failed" ? e.error || "" : "",
           code: e.code || "",
           attempts: 0,
+          attachment: S.isInt(e.attachment) ? e.attachment : null,
+          att: S.normalizeAttachment(e.att),
+          order: ++nextOrder,
         };
       });
   }
@@ -257,6 +298,8 @@
         status: e.status,
         error: e.error,
         code: e.code,
+        attachment: e.attachment || null,
+        att: e.att || null,
       };
     });
     if (items.length) {
@@ -283,13 +326,27 @@
     }
   }
 
+  // A reply written after a file that is still uploading waits for it (order is kept).
+  function waitsForUpload(entry) {
+    for (var i = 0; i < uploadsInFlight.length; i++) {
+      var u = uploadsInFlight[i];
+      if (u.thread === entry.thread && u.status === "uploading" && u.order < entry.order) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   function transmit(entry) {
+    if (waitsForUpload(entry)) {
+      return false;
+    }
     return send({
       type: "message.send",
       thread: entry.thread,
       client_id: entry.client_id,
       body: entry.body,
-      attachment: null,
+      attachment: entry.attachment || null,
     });
   }
 
@@ -302,6 +359,10 @@
   }
 
   function retry(entry) {
+    if (uploadsInFlight.indexOf(entry) >= 0) {
+      startUpload(entry);
+      return;
+    }
     if (outbox.indexOf(entry) < 0) {
       return;
     }
@@ -316,6 +377,10 @@
   }
 
   function discard(entry) {
+    if (uploadsInFlight.indexOf(entry) >= 0) {
+      dropUpload(entry);
+      return;
+    }
     if (outbox.indexOf(entry) < 0 || entry.status !== "failed") {
       return;
     }
@@ -367,6 +432,7 @@
     var entry = m.client_id ? outboxEntry(m.client_id) : null;
     if (entry && entry.thread === conv.id && m.author === "operator") {
       msg._el = entry._el || null; // the pending bubble becomes the stored message
+      msg.previewUrl = entry.previewUrl || null;
       removeFromOutbox(entry);
     } else if (m.client_id && conv.byClient.has(m.client_id)) {
       var same = conv.byClient.get(m.client_id);
@@ -681,6 +747,10 @@
       maxBody = Number(frame.limits.max_body) || maxBody;
       el.input.maxLength = maxBody;
     }
+    if (frame.limits) {
+      S.applyUploadLimits(uploads, frame.limits);
+      el.fileInput.accept = uploads.types.join(",");
+    }
     resetInFlight();
     requestThreads(true);
     if (openId != null) {
@@ -830,7 +900,7 @@
       body: entry ? entry.body : "",
       created: frame.created,
       source: "web",
-      attachment: null,
+      attachment: entry ? entry.att || null : null,
     };
     if (conv) {
       if (!conv.byId.has(frame.id) && entry) {
@@ -995,6 +1065,8 @@
     el.state.textContent = stateText(state);
     el.input.disabled = state === "denied";
     el.send.disabled = state === "denied";
+    el.attach.disabled = state === "denied";
+    el.record.disabled = state === "denied";
     if (state !== "open") {
       visitorTyping.clear();
       operatorTyping.clear();
@@ -1289,42 +1361,67 @@
     el.loadEarlier.disabled = !!(conv && conv.historyInFlight);
   }
 
-  function buildAttachment(a) {
-    var url = S.safeHttpUrl(a && a.url);
-    var name = S.attachmentName(a);
-    var node;
-    if (!url) {
-      node = make("span", "attachment attachment-file");
-      node.appendChild(make("span", "attachment-name", "📎 " + name));
-      return node;
+  // What a message shows of its file: the server's attachment, or the file itself while
+  // it is still ours (uploading, or refused).
+  function attachmentOf(msg) {
+    if (msg.upload) {
+      return {
+        key: "local:" + msg.client_id,
+        att: { kind: msg.upload.kind, name: msg.upload.name, size: msg.upload.size, url: msg.previewUrl },
+        local: true,
+      };
     }
-    if (a.kind === "image") {
-      node = S.externalLink(url, "attachment attachment-image");
-      node.appendChild(S.attachmentImage(url, name));
-    } else if (a.kind === "audio") {
-      node = make("div", "attachment attachment-audio");
-      node.appendChild(S.attachmentAudio(url, name));
-    } else {
-      node = S.externalLink(url, "attachment attachment-file");
-      node.appendChild(make("span", "attachment-name", "📎 " + name));
-      var size = S.formatSize(a.size);
-      if (size) {
-        node.appendChild(make("span", "attachment-size", size));
+    // An outbox entry has the upload's id in `attachment` and its description in `att`.
+    var a = msg.attachment && typeof msg.attachment === "object" ? msg.attachment : msg.att;
+    if (a) {
+      return { key: "a:" + a.id + ":" + a.url, att: a, local: false };
+    }
+    return null;
+  }
+
+  function updateAttachment(msg, node) {
+    var bubble = node.querySelector(".bubble");
+    var shown = attachmentOf(msg);
+    var key = shown ? shown.key : null;
+    if (node.sohbetAttachment !== key) {
+      var old = bubble.querySelector(".attachment");
+      var fresh = shown
+        ? S.renderAttachment(shown.att, { local: shown.local, previewUrl: msg.previewUrl })
+        : null;
+      if (old && fresh) {
+        bubble.replaceChild(fresh, old);
+      } else if (old) {
+        old.remove();
+      } else if (fresh) {
+        bubble.insertBefore(fresh, bubble.firstChild);
       }
+      node.sohbetAttachment = key;
     }
-    return node;
+    var kind = shown ? (shown.att.kind === "image" || shown.att.kind === "audio" ? shown.att.kind : "file") : null;
+    if (kind) {
+      node.dataset.attachmentKind = kind;
+    } else {
+      delete node.dataset.attachmentKind;
+    }
+    bubble.classList.toggle("media-only", kind === "image" && !msg.body);
+    bubble.classList.toggle("has-attachment", !!kind);
+
+    var progress = bubble.querySelector(".upload-status");
+    if (msg.upload && msg.status === "uploading") {
+      if (!progress) {
+        progress = S.uploadProgress(msg.upload.name);
+        bubble.insertBefore(progress, bubble.querySelector(".body"));
+      }
+      S.setUploadProgress(progress, msg.upload.percent);
+    } else if (progress) {
+      progress.remove();
+    }
   }
 
   function buildMessageEl(msg) {
     var node = make("div", "msg author-" + msg.author);
     node.appendChild(make("div", "msg-author"));
     var bubble = make("div", "bubble");
-    if (msg.attachment) {
-      bubble.appendChild(buildAttachment(msg.attachment));
-      if (!msg.body && msg.attachment.kind === "image") {
-        bubble.classList.add("media-only");
-      }
-    }
     var body = make("div", "body");
     body.appendChild(S.linkify(msg.body || ""));
     bubble.appendChild(body);
@@ -1379,6 +1476,7 @@
       bodyEl.replaceChildren(S.linkify(msg.body || ""));
       node.sohbetBody = msg.body || "";
     }
+    updateAttachment(msg, node);
 
     var time = node.querySelector(".msg-time");
     S.setTime(time, msg.created);
@@ -1390,7 +1488,9 @@
     source.hidden = msg.source !== "telegram";
 
     var state = node.querySelector(".msg-state");
-    if (status === "pending") {
+    if (status === "uploading") {
+      state.textContent = t("Uploading…");
+    } else if (status === "pending") {
       state.textContent = socket && socket.state === "open" ? t("Sending…") : t("Waiting for connection…");
     } else if (status === "failed") {
       state.textContent = tf("Not sent: %(reason)s", { reason: msg.error || t("unknown error") });
@@ -1400,7 +1500,12 @@
     state.hidden = status === "sent";
     state.classList.toggle("msg-state-failed", status === "failed");
     node.querySelector(".msg-retry").hidden = status !== "failed";
-    node.querySelector(".msg-discard").hidden = status !== "failed";
+    var discardButton = node.querySelector(".msg-discard");
+    discardButton.hidden = status !== "failed";
+    var discardText = msg.upload ? t("Remove") : t("Discard");
+    if (discardButton.textContent !== discardText) {
+      discardButton.textContent = discardText;
+    }
     node.querySelector(".msg-seen").hidden = !seen;
   }
 
@@ -1427,6 +1532,11 @@
     var th = threads.get(conv.id);
     var pending = outbox.filter(function (e) {
       return e.thread === conv.id;
+    }).concat(uploadsInFlight.filter(function (u) {
+      return u.thread === conv.id;
+    }));
+    pending.sort(function (a, b) {
+      return (a.order || 0) - (b.order || 0);
     });
     pending.forEach(function (e) {
       e.author = "operator";
@@ -1493,7 +1603,12 @@
     if (openId !== id) {
       typing.stop();
       saveDraft();
+      if (recording) {
+        cancelVoiceNote();
+      }
+      saveStaged(openId);
       openId = id;
+      restoreStaged(id);
       var conv = getConv(id);
       el.messages.replaceChildren();
       el.messages.setAttribute("aria-busy", conv.ready ? "false" : "true");
@@ -1518,6 +1633,10 @@
   function closeConversation() {
     typing.stop();
     saveDraft();
+    if (recording) {
+      cancelVoiceNote();
+    }
+    saveStaged(openId);
     var previous = openId;
     openId = null;
     writeHash(null);
@@ -1569,30 +1688,325 @@
       return;
     }
     var body = el.input.value.trim();
-    if (!body || S.bodyLength(body) > maxBody) {
+    var files = strip.count();
+    if ((!body && !files) || S.bodyLength(body) > maxBody) {
       el.input.focus();
       return;
     }
     typing.stop();
-    var entry = {
-      client_id: S.uuid4(),
-      thread: openId,
-      body: body,
-      created: new Date().toISOString(),
-      status: "pending",
-      error: "",
-      code: "",
-      attempts: 0,
-    };
-    outbox.push(entry);
-    saveOutbox();
+    if (files) {
+      sendFiles(openId, strip.take(), body);
+    } else {
+      var entry = {
+        client_id: S.uuid4(),
+        thread: openId,
+        body: body,
+        created: new Date().toISOString(),
+        status: "pending",
+        error: "",
+        code: "",
+        attempts: 0,
+        attachment: null,
+        att: null,
+        order: ++nextOrder,
+      };
+      outbox.push(entry);
+      saveOutbox();
+      transmit(entry); // when offline it waits in the outbox for the next hello
+    }
     el.input.value = "";
     drafts.delete(openId);
     updateCount();
-    transmit(entry); // when offline it waits in the outbox for the next hello
     stickToBottom = true;
     renderMessages();
     el.input.focus();
+  }
+
+  // ------------------------------------------------------------------ files
+  // A file goes up first (the reply shows at once, "uploading", with a progress bar); once
+  // the server has it the reply joins the outbox with the upload's id and is sent like any
+  // other. A failed upload queues nothing: Retry uploads again, Remove drops it.
+  var strip = new S.PreviewStrip(el.preview, {
+    max: MAX_STAGED,
+    check: function (file) {
+      return S.checkFile(file, uploads);
+    },
+    onRemove: function () {
+      el.input.focus();
+    },
+  });
+
+  function uploadsEnabled() {
+    return !!uploads.url;
+  }
+
+  function addFiles(files) {
+    if (!uploadsEnabled() || openId == null || recording || el.input.disabled || !files.length) {
+      return;
+    }
+    var errors = strip.add(files);
+    if (errors.length) {
+      showNotice(errors.join(" "));
+    }
+  }
+
+  // The files chosen belong to their conversation, like the draft.
+  function saveStaged(id) {
+    var items = strip.swap([]);
+    if (id != null && items.length) {
+      stagedByThread.set(id, items);
+    } else if (id != null) {
+      stagedByThread.delete(id);
+    }
+  }
+
+  function restoreStaged(id) {
+    strip.swap(stagedByThread.get(id) || []);
+    stagedByThread.delete(id);
+  }
+
+  function sendFiles(threadId, items, caption) {
+    var created = new Date().toISOString();
+    items.forEach(function (item, i) {
+      var u = {
+        client_id: S.uuid4(),
+        thread: threadId,
+        body: i === 0 ? caption : "",
+        created: created,
+        order: ++nextOrder,
+        status: "uploading",
+        error: "",
+        code: "",
+        attempts: 0,
+        attachment: null,
+        att: null,
+        previewUrl: item.url,
+        upload: { file: item.file, name: item.name, size: item.size, kind: item.kind, percent: 0, handle: null },
+        _el: null,
+      };
+      uploadsInFlight.push(u);
+      startUpload(u);
+    });
+  }
+
+  function startUpload(u) {
+    u.status = "uploading";
+    u.error = "";
+    u.upload.percent = 0;
+    u.upload.handle = S.upload(u.upload.file, {
+      settings: uploads,
+      fields: { thread: u.thread },
+      onProgress: function (percent) {
+        u.upload.percent = percent;
+        var bar = u._el ? u._el.querySelector(".upload-status") : null;
+        if (bar) {
+          S.setUploadProgress(bar, percent);
+        }
+      },
+      onDone: function (att) {
+        u.upload.handle = null;
+        onUploaded(u, att);
+      },
+      onError: function (detail) {
+        u.upload.handle = null;
+        u.status = "failed";
+        u.error = detail;
+        if (u.thread === openId) {
+          renderMessages();
+        }
+        flushThread(u.thread, u.order); // what waited behind it goes now
+      },
+    });
+    if (u.thread === openId) {
+      renderMessages();
+    }
+  }
+
+  // The same object moves into the outbox (its bubble and buttons stay).
+  function onUploaded(u, att) {
+    var at = uploadsInFlight.indexOf(u);
+    if (at < 0) {
+      return;
+    }
+    uploadsInFlight.splice(at, 1);
+    u.upload = null;
+    u.attachment = att.id;
+    u.att = att;
+    u.status = "pending";
+    var pos = outbox.length;
+    for (var i = 0; i < outbox.length; i++) {
+      if ((outbox[i].order || 0) > u.order) {
+        pos = i;
+        break;
+      }
+    }
+    outbox.splice(pos, 0, u);
+    saveOutbox();
+    flushThread(u.thread, u.order);
+    if (u.thread === openId) {
+      renderMessages();
+    }
+  }
+
+  function flushThread(threadId, fromOrder) {
+    outbox.forEach(function (entry) {
+      if (entry.thread === threadId && entry.status === "pending" && (entry.order || 0) >= fromOrder) {
+        transmit(entry);
+      }
+    });
+  }
+
+  function dropUpload(u) {
+    var at = uploadsInFlight.indexOf(u);
+    if (at < 0) {
+      return;
+    }
+    uploadsInFlight.splice(at, 1);
+    if (u.upload && u.upload.handle) {
+      u.upload.handle.abort();
+    }
+    if (u.previewUrl) {
+      S.releaseStaged({ url: u.previewUrl });
+    }
+    if (u.thread === openId) {
+      renderMessages();
+    }
+    flushThread(u.thread, u.order);
+  }
+
+  function openFilePicker() {
+    if (uploadsEnabled() && openId != null) {
+      el.fileInput.value = "";
+      el.fileInput.click();
+    }
+  }
+
+  // ------------------------------------------------------------------ voice notes
+  function setRecording(on) {
+    el.recorder.hidden = !on;
+    el.form.hidden = on;
+    el.record.setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) {
+      el.recorderTime.textContent = S.formatDuration(0);
+      el.recorderSend.focus();
+    }
+  }
+
+  function recordingDone() {
+    recording = null;
+    el.record.disabled = false;
+    el.record.removeAttribute("aria-busy");
+    setRecording(false);
+  }
+
+  function startVoiceNote() {
+    if (recording || openId == null || !uploadsEnabled()) {
+      return;
+    }
+    var threadId = openId;
+    el.record.disabled = true; // while the browser asks for the microphone
+    el.record.setAttribute("aria-busy", "true");
+    recording = S.startRecording({
+      maxSeconds: RECORD_MAX_SECONDS,
+      onStart: function () {
+        el.record.disabled = false;
+        el.record.removeAttribute("aria-busy");
+        setRecording(true);
+      },
+      onTick: function (seconds) {
+        el.recorderTime.textContent = S.formatDuration(seconds);
+        el.recorderTime.dateTime = "PT" + Math.floor(seconds) + "S";
+      },
+      onStop: function (file) {
+        recordingDone();
+        el.input.focus();
+        var reason = S.checkFile(file, uploads);
+        if (reason) {
+          showNotice(reason);
+          return;
+        }
+        sendFiles(threadId, [S.stageFile(file)], "");
+        stickToBottom = true;
+        renderMessages();
+      },
+      onError: function (message) {
+        recordingDone();
+        showNotice(message);
+      },
+    });
+  }
+
+  function cancelVoiceNote() {
+    var ctl = recording;
+    recordingDone();
+    if (ctl) {
+      ctl.cancel();
+    }
+    if (openId != null) {
+      el.input.focus();
+    }
+  }
+
+  function finishVoiceNote() {
+    if (recording) {
+      recording.stop(); // onStop sends it
+    }
+  }
+
+  function wireFiles() {
+    if (!uploadsEnabled()) {
+      return;
+    }
+    el.fileInput.accept = uploads.types.join(",");
+    el.attach.hidden = false;
+    el.attach.addEventListener("click", openFilePicker);
+    el.fileInput.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(el.fileInput.files || []);
+      el.fileInput.value = "";
+      addFiles(files);
+      el.input.focus();
+    });
+    S.dropZone(el.conversation, {
+      overlay: el.dropOverlay,
+      onFiles: addFiles,
+      enabled: function () {
+        return openId != null && !recording && !el.input.disabled;
+      },
+    });
+    S.pasteFiles(el.input, { onFiles: addFiles });
+    el.messages.addEventListener("click", function (event) {
+      var cancel = event.target.closest("[data-action='cancel-upload']");
+      var node = cancel && cancel.closest(".msg");
+      if (!node) {
+        return;
+      }
+      for (var i = 0; i < uploadsInFlight.length; i++) {
+        if (uploadsInFlight[i]._el === node) {
+          dropUpload(uploadsInFlight[i]);
+          el.input.focus();
+          return;
+        }
+      }
+    });
+    if (S.canRecord()) {
+      el.record.hidden = false;
+      el.record.setAttribute("aria-pressed", "false");
+      el.record.addEventListener("click", startVoiceNote);
+      el.recorderCancel.addEventListener("click", cancelVoiceNote);
+      el.recorderSend.addEventListener("click", finishVoiceNote);
+      el.recorder.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          cancelVoiceNote();
+        }
+      });
+      window.addEventListener("pagehide", function () {
+        if (recording) {
+          recording.cancel();
+          recording = null;
+        }
+      });
+    }
   }
 
   function sendTyping() {
@@ -1666,6 +2080,7 @@
 
   // ------------------------------------------------------------------ wiring
   buildAssignOptions();
+  wireFiles();
   el.input.maxLength = maxBody;
 
   el.filter.addEventListener("click", function (event) {

@@ -21,7 +21,25 @@
  *   #toast                  role="status", transient errors
  *   #welcome                shown while the conversation is empty
  *
- * localStorage: "sohbet.outbox" (unacked messages, shared by the visitor's tabs),
+ * Attachments (Sohbet.renderAttachment, Sohbet.upload, Sohbet.startRecording):
+ *   .message[data-attachment-kind=image|audio|file]   a message that carries a file
+ *       .attachment-image img, .attachment-audio audio, .attachment-file a   the file shown
+ *       .attachment-missing   a file that cannot be loaded ("File unavailable")
+ *   .message[data-status="uploading"]   its file is uploading (not queued yet):
+ *       .upload-progress      <progress> 0-100 with aria-valuenow; .upload-cancel cancels
+ *       failed uploads: data-status="failed", .message-error with the server's detail and
+ *       [data-action="retry"|"remove"]
+ *   #attach-button          opens #file-input (hidden, multiple)
+ *   #attachment-preview     the files chosen but not sent (.preview-item, .remove each);
+ *                           the composer text becomes the caption of the first one
+ *   #drop-overlay           shown while files are dragged over the page; paste works too
+ *   #record-button          voice note (only where getUserMedia and MediaRecorder exist)
+ *   #recorder               the recording panel: #recorder-time (mm:ss), #recorder-cancel,
+ *                           #recorder-send (stops and sends)
+ *   #media-viewer           the full-size image dialog (built on first use)
+ *
+ * localStorage: "sohbet.outbox" (unacked messages, shared by the visitor's tabs; a message
+ * with a file has its upload's id in `attachment` and the server's description in `att`),
  * "sohbet.lastSeq" ({thread, seq}), "sohbet.messages" ({thread, messages, read, delivered}).
  */
 (function (window, document) {
@@ -50,6 +68,8 @@
   var NEAR_BOTTOM_PX = 120;
   var COUNTER_FROM = 500; // show the counter this many characters before the limit
   var FAIL_CODES = { invalid: true, too_long: true, forbidden: true, not_found: true };
+  var MAX_STAGED = 10; // files in the preview strip
+  var RECORD_MAX_SECONDS = 300;
 
   // ------------------------------------------------------------------ elements
   var el = {
@@ -75,6 +95,16 @@
     menuButton: byId("menu-button"),
     namePanel: byId("name-panel"),
     nameInput: byId("name-input"),
+    composerArea: document.querySelector(".composer-area"),
+    attach: byId("attach-button"),
+    fileInput: byId("file-input"),
+    preview: byId("attachment-preview"),
+    dropOverlay: byId("drop-overlay"),
+    record: byId("record-button"),
+    recorder: byId("recorder"),
+    recorderTime: byId("recorder-time"),
+    recorderCancel: byId("recorder-cancel"),
+    recorderSend: byId("recorder-send"),
   };
 
   // ------------------------------------------------------------------ state
@@ -100,7 +130,10 @@
     unseen: 0,
     pendingName: null,
     toastTimer: null,
+    recording: null, // the Sohbet.startRecording controller while recording
   };
+
+  var uploads = S.uploadSettings(config); // url null: this server takes no files
 
   var store = S.makeStore("localStorage");
   var socket = null;
@@ -244,7 +277,7 @@
       author_name: "",
       body: entry.body,
       created: entry.created,
-      attachment: null,
+      attachment: entry.att || null,
       failed: !!entry.failed,
       error: entry.error || null,
       order: ++state.localOrder,
@@ -255,6 +288,14 @@
   }
 
   function removeRecord(rec) {
+    if (rec.upload && rec.upload.handle) {
+      rec.upload.handle.abort();
+    }
+    rec.upload = null;
+    if (rec.previewUrl) {
+      S.releaseStaged({ url: rec.previewUrl });
+      rec.previewUrl = null;
+    }
     state.records = state.records.filter(function (r) {
       return r !== rec;
     });
@@ -286,6 +327,9 @@
   function statusOf(rec) {
     if (rec.author !== "visitor") {
       return "sent";
+    }
+    if (rec.upload && rec.upload.state === "uploading") {
+      return "uploading";
     }
     if (rec.failed) {
       return "failed";
@@ -345,6 +389,33 @@
     writeOutbox(box);
   }
 
+  // A message whose file has just uploaded goes before the ones written after it.
+  function insertIntoOutbox(entry, order) {
+    var box = readOutbox();
+    var at = box.length;
+    for (var i = 0; i < box.length; i++) {
+      var r = state.byClientId[box[i].client_id];
+      if (r && r.order > order) {
+        at = i;
+        break;
+      }
+    }
+    box.splice(at, 0, entry);
+    writeOutbox(box);
+  }
+
+  // The oldest message still uploading: what comes after it waits, to keep the order.
+  function uploadBarrier() {
+    var min = null;
+    for (var i = 0; i < state.records.length; i++) {
+      var r = state.records[i];
+      if (r.upload && r.upload.state === "uploading" && (min === null || r.order < min)) {
+        min = r.order;
+      }
+    }
+    return min;
+  }
+
   function removeFromOutbox(clientId) {
     delete state.inFlight[clientId];
     var box = readOutbox();
@@ -384,16 +455,21 @@
       }
     }
     var changed = false;
+    var barrier = uploadBarrier();
     for (var i = 0; i < box.length && inFlight < MAX_IN_FLIGHT; i++) {
       var entry = box[i];
       if (entry.failed) {
         continue;
       }
+      var own = state.byClientId[entry.client_id];
+      if (barrier !== null && own && own.order > barrier) {
+        break;
+      }
       var sentAt = state.inFlight[entry.client_id];
       if (sentAt && now - sentAt < ACK_TIMEOUT_MS) {
         continue;
       }
-      var queuedAt = Date.parse(entry.created) || 0;
+      var queuedAt = Date.parse(entry.queued || entry.created) || 0;
       if (all !== true && !state.byClientId[entry.client_id] && now - queuedAt < ACK_TIMEOUT_MS) {
         continue;
       }
@@ -501,6 +577,9 @@
     if (status === "pending") {
       icon = ICON_CLOCK;
       label = t("Sending");
+    } else if (status === "uploading") {
+      icon = ICON_CLOCK;
+      label = t("Uploading");
     } else if (status === "sent") {
       icon = ICON_CHECK;
       label = t("Sent");
@@ -522,30 +601,25 @@
     return span;
   }
 
-  function renderAttachment(att) {
-    var url = S.safeHttpUrl(att && att.url);
-    if (!url) {
-      return null;
+  // What a message shows of its file: the server's attachment, or while the file is still
+  // ours (uploading, or refused) the file itself.
+  function attachmentOf(rec) {
+    if (rec.upload) {
+      var up = rec.upload;
+      return {
+        key: "local:" + rec.client_id,
+        att: { kind: up.kind, name: up.name, size: up.size, url: rec.previewUrl },
+        local: true,
+      };
     }
-    var box = make("div", "attachment attachment-" + (att.kind || "file"));
-    var name = S.attachmentName(att);
-    if (att.kind === "image") {
-      var link = S.externalLink(url);
-      link.appendChild(S.attachmentImage(url, name));
-      box.appendChild(link);
-    } else if (att.kind === "audio") {
-      box.appendChild(S.attachmentAudio(url, name));
-    } else {
-      var file = S.externalLink(url, "attachment-file");
-      file.appendChild(svgIcon(["M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8Zm0 2.5L17.5 8H14ZM6 20V4h6v6h6v10Z"], 20));
-      file.appendChild(make("span", "attachment-name", name));
-      var size = S.formatSize(att.size, SIZE_UNITS);
-      if (size) {
-        file.appendChild(make("span", "attachment-size", size));
-      }
-      box.appendChild(file);
+    if (rec.attachment) {
+      return {
+        key: "a:" + rec.attachment.id + ":" + rec.attachment.url,
+        att: rec.attachment,
+        local: false,
+      };
     }
-    return box;
+    return null;
   }
 
   function buildMessage(rec) {
@@ -554,10 +628,6 @@
     node.appendChild(bubble);
     bubble.appendChild(make("span", "author"));
 
-    var att = rec.attachment ? renderAttachment(rec.attachment) : null;
-    if (att) {
-      bubble.appendChild(att);
-    }
     var body = make("div", "body");
     body.appendChild(S.linkify(rec.body));
     bubble.appendChild(body);
@@ -567,9 +637,54 @@
     bubble.appendChild(meta);
 
     rec.el = node;
-    rec.rendered = { body: rec.body, status: null, created: null, name: null, error: null };
+    rec.rendered = {
+      body: rec.body, status: null, created: null, name: null, error: null, att: null,
+    };
     updateMessage(rec);
     return node;
+  }
+
+  function updateAttachment(rec, bubble) {
+    var r = rec.rendered;
+    var shown = attachmentOf(rec);
+    var key = shown ? shown.key : null;
+    if (r.att !== key) {
+      var old = bubble.querySelector(".attachment");
+      var fresh = shown
+        ? S.renderAttachment(shown.att, {
+            local: shown.local,
+            previewUrl: rec.previewUrl,
+            sizeUnits: SIZE_UNITS,
+          })
+        : null;
+      if (old && fresh) {
+        bubble.replaceChild(fresh, old);
+      } else if (old) {
+        bubble.removeChild(old);
+      } else if (fresh) {
+        bubble.insertBefore(fresh, bubble.querySelector(".body"));
+      }
+      r.att = key;
+    }
+    var kind = shown ? shown.att.kind || "file" : null;
+    if (kind) {
+      rec.el.setAttribute("data-attachment-kind", kind === "image" || kind === "audio" ? kind : "file");
+    } else {
+      rec.el.removeAttribute("data-attachment-kind");
+    }
+    bubble.classList.toggle("media-only", kind === "image" && !rec.body);
+    bubble.classList.toggle("has-attachment", !!kind);
+
+    var progress = bubble.querySelector(".upload-status");
+    if (rec.upload && rec.upload.state === "uploading") {
+      if (!progress) {
+        progress = S.uploadProgress(rec.upload.name);
+        bubble.insertBefore(progress, bubble.querySelector(".body"));
+      }
+      S.setUploadProgress(progress, rec.upload.percent);
+    } else if (progress) {
+      bubble.removeChild(progress);
+    }
   }
 
   function updateMessage(rec) {
@@ -604,6 +719,8 @@
       r.body = rec.body;
     }
 
+    updateAttachment(rec, bubble);
+
     if (r.created !== rec.created) {
       S.setTime(bubble.querySelector("time"), rec.created);
       r.created = rec.created;
@@ -622,7 +739,8 @@
     }
 
     var errorText = status === "failed" ? rec.error || t("This message could not be sent.") : null;
-    if (r.error !== errorText) {
+    var errorKey = errorText === null ? null : (rec.upload ? "upload:" : "send:") + errorText;
+    if (r.error !== errorKey) {
       var existing = node.querySelector(".message-error");
       if (existing) {
         node.removeChild(existing);
@@ -630,17 +748,25 @@
       if (errorText) {
         node.appendChild(buildFailure(rec, errorText));
       }
-      r.error = errorText;
+      r.error = errorKey;
     }
   }
 
+  // Under a message that was not sent: what went wrong and what can be done.
+  // A file that did not upload: Retry, Remove. A text: Edit, Remove.
   function buildFailure(rec, text) {
     var box = make("div", "message-error");
     box.setAttribute("role", "alert");
     box.appendChild(make("span", "message-error-text", text));
-    var edit = S.button("link-button", t("Edit"));
-    edit.setAttribute("data-action", "edit");
-    box.appendChild(edit);
+    if (rec.upload) {
+      var again = S.button("link-button", t("Retry"));
+      again.setAttribute("data-action", "retry");
+      box.appendChild(again);
+    } else if (!rec.attachment) {
+      var edit = S.button("link-button", t("Edit"));
+      edit.setAttribute("data-action", "edit");
+      box.appendChild(edit);
+    }
     var remove = S.button("link-button", t("Remove"));
     remove.setAttribute("data-action", "remove");
     box.appendChild(remove);
@@ -916,6 +1042,10 @@
     if (frame.limits && isInt(frame.limits.max_body) && frame.limits.max_body > 0) {
       state.maxBody = frame.limits.max_body;
     }
+    if (frame.limits) {
+      S.applyUploadLimits(uploads, frame.limits);
+      updateFileInput();
+    }
     if (isInt(thread.id)) {
       var lastSeqOnServer = isInt(thread.last_seq) ? thread.last_seq : null;
       var stale =
@@ -923,10 +1053,18 @@
         (lastSeqOnServer !== null && state.lastSeq > lastSeqOnServer);
       if (stale && state.threadId !== null) {
         var pending = readOutbox();
+        var uploading = state.records.filter(function (r) {
+          return !!r.upload;
+        });
         resetConversation();
         for (var i = 0; i < pending.length; i++) {
           addPending(pending[i]);
         }
+        uploading.forEach(function (r) {
+          r.el = null;
+          state.records.push(r);
+          indexRecord(r);
+        });
         store.remove(KEY_MESSAGES);
         store.remove(KEY_LAST_SEQ);
       }
@@ -1142,7 +1280,7 @@
     }
     el.composer.classList.toggle("over-limit", tooLong);
     el.input.setAttribute("aria-invalid", tooLong ? "true" : "false");
-    el.send.disabled = len === 0 || tooLong;
+    el.send.disabled = (len === 0 && strip.count() === 0) || tooLong;
   }
 
   function autoGrow() {
@@ -1157,7 +1295,18 @@
   function sendMessage() {
     var text = currentBody();
     var len = S.bodyLength(text);
-    if (len === 0 || len > state.maxBody) {
+    if (len > state.maxBody) {
+      return;
+    }
+    if (strip.count() > 0) {
+      sendFiles(strip.take(), len === 0 ? "" : text);
+      el.input.value = "";
+      autoGrow();
+      updateCounter();
+      typing.stop();
+      return;
+    }
+    if (len === 0) {
       return;
     }
     var entry = {
@@ -1181,6 +1330,219 @@
     autoGrow();
     updateCounter();
     typing.input(currentBody().replace(/\s+/g, "") !== "");
+  }
+
+  // ------------------------------------------------------------------ files
+  // A file goes up first (its message shows at once, "uploading", with a progress bar);
+  // only once the server has it is the message queued in the outbox, with the upload's
+  // id, and sent like any other. A failed upload queues nothing.
+  var strip = new S.PreviewStrip(el.preview, {
+    max: MAX_STAGED,
+    sizeUnits: SIZE_UNITS,
+    check: function (file) {
+      return S.checkFile(file, uploads);
+    },
+    onChange: function () {
+      updateCounter();
+    },
+    onRemove: function () {
+      el.input.focus();
+    },
+  });
+
+  function uploadsEnabled() {
+    return !!uploads.url;
+  }
+
+  function updateFileInput() {
+    el.fileInput.accept = uploads.types.join(",");
+  }
+
+  function addFiles(files) {
+    if (!uploadsEnabled() || state.recording || !files || !files.length) {
+      return;
+    }
+    var errors = strip.add(files);
+    if (errors.length) {
+      showToast(errors.join(" "));
+    }
+    updateCounter();
+  }
+
+  function sendFiles(items, caption) {
+    withScroll(function () {
+      for (var i = 0; i < items.length; i++) {
+        var rec = {
+          id: null,
+          seq: null,
+          client_id: S.uuid4(),
+          author: "visitor",
+          author_name: "",
+          body: i === 0 ? caption : "",
+          created: new Date().toISOString(),
+          attachment: null,
+          failed: false,
+          error: null,
+          order: ++state.localOrder,
+          previewUrl: items[i].url,
+          upload: {
+            file: items[i].file,
+            name: items[i].name,
+            size: items[i].size,
+            kind: items[i].kind,
+            percent: 0,
+            state: "uploading",
+            handle: null,
+          },
+        };
+        state.records.push(rec);
+        indexRecord(rec);
+        startUpload(rec);
+      }
+      render();
+    }, { force: true, smooth: true });
+  }
+
+  function startUpload(rec) {
+    var up = rec.upload;
+    up.state = "uploading";
+    up.percent = 0;
+    rec.failed = false;
+    rec.error = null;
+    up.handle = S.upload(up.file, {
+      settings: uploads,
+      onProgress: function (percent) {
+        up.percent = percent;
+        if (rec.el) {
+          var bar = rec.el.querySelector(".upload-status");
+          if (bar) {
+            S.setUploadProgress(bar, percent);
+          }
+        }
+      },
+      onDone: function (att) {
+        up.handle = null;
+        onUploaded(rec, att);
+      },
+      onError: function (detail) {
+        up.handle = null;
+        up.state = "failed";
+        rec.failed = true;
+        rec.error = detail;
+        withScroll(render); // the reason and its buttons stay in view
+        flushOutbox(); // what waited behind it goes now
+      },
+    });
+  }
+
+  function onUploaded(rec, att) {
+    if (state.byClientId[rec.client_id] !== rec) {
+      return; // removed meanwhile
+    }
+    rec.upload = null;
+    rec.attachment = att;
+    var now = new Date().toISOString();
+    insertIntoOutbox({
+      client_id: rec.client_id,
+      body: rec.body,
+      created: rec.created,
+      queued: now,
+      attachment: att.id,
+      att: att,
+    }, rec.order);
+    render();
+    flushOutbox();
+  }
+
+  function discardUpload(rec) {
+    removeRecord(rec);
+    render();
+    flushOutbox();
+  }
+
+  function openFilePicker() {
+    if (!uploadsEnabled()) {
+      return;
+    }
+    el.fileInput.value = "";
+    el.fileInput.click();
+  }
+
+  // ------------------------------------------------------------------ voice notes
+  function setRecording(on) {
+    el.recorder.hidden = !on;
+    el.composer.hidden = on;
+    el.composerArea.classList.toggle("recording", on);
+    el.record.setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) {
+      el.recorderTime.textContent = S.formatDuration(0);
+      el.recorderSend.focus();
+    }
+  }
+
+  function focusComposer() {
+    if (window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+      el.input.focus();
+    } else if (!el.record.hidden) {
+      el.record.focus();
+    }
+  }
+
+  function startVoiceNote() {
+    if (state.recording || !uploadsEnabled()) {
+      return;
+    }
+    el.record.disabled = true; // while the browser asks for the microphone
+    el.record.setAttribute("aria-busy", "true");
+    var ctl = S.startRecording({
+      maxSeconds: RECORD_MAX_SECONDS,
+      onStart: function () {
+        el.record.disabled = false;
+        el.record.removeAttribute("aria-busy");
+        setRecording(true);
+      },
+      onTick: function (seconds) {
+        el.recorderTime.textContent = S.formatDuration(seconds);
+        el.recorderTime.dateTime = "PT" + Math.floor(seconds) + "S";
+      },
+      onStop: function (file) {
+        state.recording = null;
+        setRecording(false);
+        focusComposer();
+        var reason = S.checkFile(file, uploads);
+        if (reason) {
+          showToast(reason);
+          return;
+        }
+        sendFiles([S.stageFile(file)], "");
+      },
+      onError: function (message) {
+        state.recording = null;
+        el.record.disabled = false;
+        el.record.removeAttribute("aria-busy");
+        setRecording(false);
+        showToast(message);
+      },
+    });
+    state.recording = ctl;
+  }
+
+  function cancelVoiceNote() {
+    var ctl = state.recording;
+    state.recording = null;
+    if (ctl) {
+      ctl.cancel();
+    }
+    el.record.disabled = false;
+    el.record.removeAttribute("aria-busy");
+    setRecording(false);
+    focusComposer();
+  }
+
+  function finishVoiceNote() {
+    if (state.recording) {
+      state.recording.stop(); // onStop sends it
+    }
   }
 
   // ------------------------------------------------------------------ read receipts
@@ -1291,6 +1653,20 @@
         return;
       }
       var action = button.getAttribute("data-action");
+      if (rec.upload) {
+        if (action === "retry") {
+          startUpload(rec);
+          render();
+          flushOutbox();
+        } else if (action === "cancel-upload" || action === "remove") {
+          discardUpload(rec);
+          el.input.focus();
+        }
+        return;
+      }
+      if (action !== "edit" && action !== "remove") {
+        return;
+      }
       removeFromOutbox(clientId);
       removeRecord(rec);
       render();
@@ -1303,7 +1679,17 @@
     });
 
     el.loadEarlier.addEventListener("click", requestHistory);
+    // Pictures that load (or a player that appears) must not push the latest message away.
+    var atBottom = true;
+    if (window.ResizeObserver) {
+      new window.ResizeObserver(function () {
+        if (atBottom && !isNearBottom()) {
+          scrollToBottom(false);
+        }
+      }).observe(el.messages);
+    }
     el.conversation.addEventListener("scroll", function () {
+      atBottom = isNearBottom();
       if (!el.jump.hidden && isNearBottom()) {
         el.jump.hidden = true;
       }
@@ -1344,6 +1730,8 @@
       window.location.reload();
     });
 
+    wireFiles();
+
     document.addEventListener("visibilitychange", onVisibility);
     window.addEventListener("focus", scheduleRead);
     window.addEventListener("resize", function () {
@@ -1355,6 +1743,55 @@
       // Resends anything whose ack never came, and what a closed tab left behind.
       flushOutbox();
     }, ACK_TIMEOUT_MS / 3);
+  }
+
+  function wireFiles() {
+    if (!uploadsEnabled()) {
+      return;
+    }
+    updateFileInput();
+    el.attach.hidden = false;
+    el.attach.addEventListener("click", openFilePicker);
+    el.fileInput.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(el.fileInput.files || []);
+      el.fileInput.value = "";
+      addFiles(files);
+      el.input.focus();
+    });
+    S.dropZone(el.app, {
+      overlay: el.dropOverlay,
+      onFiles: addFiles,
+      enabled: function () {
+        return !state.recording;
+      },
+    });
+    S.pasteFiles(document, {
+      onFiles: addFiles,
+      enabled: function () {
+        return !state.recording && document.activeElement !== el.nameInput;
+      },
+    });
+
+    if (S.canRecord()) {
+      el.record.hidden = false;
+      el.record.setAttribute("aria-pressed", "false");
+      el.record.addEventListener("click", startVoiceNote);
+      el.recorderCancel.addEventListener("click", cancelVoiceNote);
+      el.recorderSend.addEventListener("click", finishVoiceNote);
+      el.recorder.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          cancelVoiceNote();
+        }
+      });
+      // Leaving the page never leaves the microphone on.
+      window.addEventListener("pagehide", function () {
+        if (state.recording) {
+          state.recording.cancel();
+          state.recording = null;
+        }
+      });
+    }
   }
 
   function start() {

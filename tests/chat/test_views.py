@@ -40,10 +40,6 @@ def test_inbox_requires_a_staff_login(client: Client, django_user_model) -> None
     assert b'id="sohbet-inbox-config"' in page.content
 
 
-def test_liveness_answers_without_touching_services(client: Client) -> None:
-    assert client.get("/healthz/").json() == {"status": "ok"}
-
-
 def test_pages_and_js_strings_follow_the_browsers_language(client: Client) -> None:
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="tr")
     assert page["Content-Language"] == "tr"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
 import urllib.request
 import uuid
 from typing import Any
@@ -11,7 +13,9 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from accounts import services as account_services
 from chat.models import Message, OutboxEntry, Thread
@@ -378,6 +382,10 @@ async def test_plain_group_uses_headers_and_replies(operator_bridge, connect_vis
     bridged = next(m for m in sent if "no topics here" in m["text"])
     assert bridged["text"] == f"💬 Deniz · #{thread}\nno topics here"
     assert api.topics == {}
+    # The bridge records which Telegram message carries it right after sending.
+    await eventually(
+        lambda: not OutboxEntry.objects.exclude(status=OutboxEntry.Status.DONE).exists()
+    )
     api.push_update(
         api.operator_text(
             "answered by reply",
@@ -453,3 +461,106 @@ async def test_online_in_telegram_tells_visitors_an_operator_is_there(
     assert (await visitor.receive_type("presence", timeout=10))[
         "operators_online"
     ] is False
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (5, 4), (10, 200, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def visitor_sends_file(visitor: Any, name: str, content: bytes) -> dict[str, Any]:
+    def upload() -> dict[str, Any]:
+        client = Client()
+        client.cookies["sessionid"] = visitor.cookie
+        client.get("/")
+        response = client.post(
+            "/api/uploads/",
+            {"file": SimpleUploadedFile(name, content)},
+            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        )
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    uploaded = await sync_to_async(upload)()
+    await visitor.send(
+        type="message.send", client_id=new_id(), body="", attachment=uploaded["id"]
+    )
+    await visitor.receive_type("ack")
+    return uploaded
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Any) -> Any:
+    """Uploads land where the bridge process reads them too."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    os.environ["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    yield settings.MEDIA_ROOT
+    os.environ.pop("MEDIA_ROOT", None)
+
+
+async def test_visitor_image_and_voice_note_reach_the_topic_as_photo_and_voice(
+    media_root, telegram_settings, start_bridge, connect_visitor
+):
+    api = telegram_settings
+    start_bridge()
+    visitor = await connect_visitor()
+    topic_id = await open_topic(api, visitor, "sending you a screenshot")
+    await visitor_sends_file(visitor, "screen.png", png_bytes())
+    photo = await api.wait_for_async(lambda f: f.calls("sendPhoto"), timeout=10)
+    assert photo[0].params["message_thread_id"] == topic_id
+    sent_png = next(iter(photo[0].files.values()))
+    assert Image.open(io.BytesIO(sent_png.content)).size == (5, 4)
+    await visitor_sends_file(visitor, "voice-note.ogg", b"OggS\x00\x02" + b"\x01" * 200)
+    voice = await api.wait_for_async(lambda f: f.calls("sendVoice"), timeout=10)
+    assert voice[0].params["message_thread_id"] == topic_id
+
+
+async def test_operator_photo_in_telegram_reaches_the_visitor_as_an_image(
+    media_root, operator_bridge, connect_visitor
+):
+    api = operator_bridge
+    visitor = await connect_visitor()
+    topic_id = await open_topic(api, visitor, "can you show me?")
+    api.push_update(
+        api.operator_photo(
+            png_bytes(),
+            caption="here it is",
+            user_id=OPERATOR_TG_ID,
+            message_thread_id=topic_id,
+        )
+    )
+    message = await operator_message(visitor)
+    assert message["body"] == "here it is"
+    assert message["attachment"]["kind"] == "image"
+
+    def fetch() -> bytes:
+        client = Client()
+        client.cookies["sessionid"] = visitor.cookie
+        response = client.get(message["attachment"]["url"])
+        assert response.status_code == 200
+        return b"".join(response.streaming_content)
+
+    fetched = await sync_to_async(fetch)()
+    assert Image.open(io.BytesIO(fetched)).size == (5, 4)
+
+
+async def test_a_file_too_big_for_the_bot_gets_a_note_in_the_topic(
+    media_root, operator_bridge, connect_visitor
+):
+    api = operator_bridge
+    visitor = await connect_visitor()
+    topic_id = await open_topic(api, visitor, "send the manual")
+    api.push_update(
+        api.operator_document(
+            b"%PDF-1.7 small",
+            file_size=25 * 1024 * 1024,
+            user_id=OPERATOR_TG_ID,
+            message_thread_id=topic_id,
+        )
+    )
+    await texts_in_chat(api, "too big for the bot")
+    count = await database_sync_to_async(
+        Message.objects.filter(author="operator").count
+    )()
+    assert count == 0

@@ -1,0 +1,146 @@
+"""Uploading attachments and fetching them back, for the thread's people only."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from accounts.selectors import is_second_factor_satisfied
+from chat import selectors, services
+from chat.consumers import VISITOR_SESSION_KEY
+from chat.events import attachment_payload
+from chat.models import Attachment
+from chat.uploads import UploadRefused, clean_upload
+from chatsite.clientip import client_ip
+
+logger = logging.getLogger(__name__)
+
+INLINE_TYPES = ("image/", "audio/", "video/webm")
+
+
+def _error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "detail": detail}}, status=status)
+
+
+def _is_operator(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and is_second_factor_satisfied(user=user, session=request.session)
+    )
+
+
+def _visitor_thread_id(session: SessionBase) -> int | None:
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    if visitor_id is None:
+        return None
+    thread = selectors.get_visitor_thread(visitor_id=visitor_id)
+    return thread.pk if thread else None
+
+
+@require_POST
+@never_cache
+@ratelimit(key=client_ip, rate="60/m", block=True)
+def upload(request: HttpRequest) -> HttpResponse:
+    """Store one file for the visitor's thread (or, for an operator, ``thread``).
+
+    The answer is the attachment as messages carry it; send it with ``message.send``.
+    """
+    operator_id = None
+    if _is_operator(request) and request.POST.get("thread"):
+        try:
+            thread_id = int(request.POST["thread"])
+        except ValueError:
+            return _error(400, "invalid", _("“thread” must be a conversation id."))
+        try:
+            selectors.get_thread_for_operator(thread_id=thread_id)
+        except Exception:
+            return _error(404, "not_found", _("This conversation does not exist."))
+        uploaded_by, operator_id = "operator", request.user.pk
+    else:
+        visitor_thread = _visitor_thread_id(request.session)
+        if visitor_thread is None:
+            return _error(403, "forbidden", _("Open the chat before sending a file."))
+        thread_id, uploaded_by = visitor_thread, "visitor"
+        hour, day_bytes = selectors.get_upload_usage(thread_id=thread_id)
+        if hour >= settings.SOHBET_UPLOADS_PER_HOUR:
+            return _error(
+                429, "rate_limited", _("Too many files at once. Please wait a little.")
+            )
+        if day_bytes >= settings.SOHBET_UPLOAD_BYTES_PER_DAY:
+            return _error(
+                429,
+                "quota_exceeded",
+                _("You have sent as many files as allowed today."),
+            )
+    file = request.FILES.get("file")
+    if file is None:
+        return _error(400, "invalid", _("Choose a file to send."))
+    if file.size is not None and file.size > settings.SOHBET_MAX_UPLOAD_BYTES:
+        refused = UploadRefused(
+            "too_large",
+            _("This file is too large (the limit is %(mb)s MB).")
+            % {"mb": settings.SOHBET_MAX_UPLOAD_BYTES // (1024 * 1024)},
+        )
+        return _error(413, refused.code, refused.detail)
+    data = file.read(settings.SOHBET_MAX_UPLOAD_BYTES + 1)
+    try:
+        cleaned = clean_upload(data, name=file.name or "")
+    except UploadRefused as refused:
+        status = {"too_large": 413, "unsupported_type": 415}.get(refused.code, 400)
+        return _error(status, refused.code, refused.detail)
+    try:
+        attachment = services.store_attachment(
+            thread_id=thread_id,
+            uploaded_by=uploaded_by,
+            operator_id=operator_id,
+            cleaned=cleaned,
+        )
+    except Exception:
+        logger.exception("storing an upload failed")
+        return _error(
+            503, "unavailable", _("The file could not be stored. Please try again.")
+        )
+    return JsonResponse(attachment_payload(attachment), status=201)
+
+
+@require_GET
+def attachment(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
+    """The file, to its thread's visitor and to operators; 404 to anyone else."""
+    found = selectors.get_attachment(attachment_id=pk)
+    if found is None or not _may_see(request, found):
+        return HttpResponse(status=404)
+    try:
+        handle = found.file.open("rb")
+    except (OSError, ValueError):
+        logger.warning("attachment %s is missing from storage", pk)
+        return HttpResponse(status=404)
+    inline = found.content_type.startswith(INLINE_TYPES)
+    response = FileResponse(
+        handle,
+        content_type=found.content_type,
+        as_attachment=not inline,
+        filename=found.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _may_see(request: HttpRequest, found: Attachment) -> bool:
+    if _is_operator(request):
+        return True
+    visitor_id = request.session.get(VISITOR_SESSION_KEY)
+    return visitor_id is not None and visitor_id == found.thread.visitor_id

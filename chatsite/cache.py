@@ -1,0 +1,100 @@
+"""Redis cache backends that keep the site up while Redis is away.
+
+Nothing in the cache exists only there: sessions are in the database (``cached_db``),
+presence entries and rate counters expire by themselves, cached pages are rendered
+again. So when Redis cannot be reached:
+
+- ``ForgivingRedisCache`` (the default cache) behaves as an empty cache that keeps
+  nothing: reads miss, writes are dropped, each failure logged as a warning.
+- ``RateCounterRedisCache`` (django-ratelimit's counters, ``RATELIMIT_USE_CACHE``)
+  raises ``CountersUnavailable``, a ``Ratelimited``: a rate-limited view fails closed
+  (django-ratelimit's middleware answers 429) unless the view catches it and serves
+  the request anyway (fails open). django-ratelimit's own ``RATELIMIT_FAIL_OPEN`` does
+  not help here: it only applies when the cache returns no count, while Django's
+  Redis backend raises, and it is one switch for every view.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class ForgivingRedisCache(RedisCache):
+    """Django's Redis cache; while Redis cannot be reached, an empty cache."""
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(False, super().add, *args, **kwargs)
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        return _forgive(default, super().get, key, default, version)
+
+    def set(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(None, super().set, *args, **kwargs)
+
+    def touch(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(False, super().touch, *args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(False, super().delete, *args, **kwargs)
+
+    def get_many(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive({}, super().get_many, *args, **kwargs)
+
+    def has_key(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(False, super().has_key, *args, **kwargs)
+
+    def set_many(self, data: Any, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(list(data), super().set_many, data, *args, **kwargs)
+
+    def delete_many(self, *args: Any, **kwargs: Any) -> Any:
+        return _forgive(None, super().delete_many, *args, **kwargs)
+
+    def incr(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().incr(*args, **kwargs)
+        except RedisError as exc:
+            logger.warning("cache incr skipped, Redis unavailable: %s", exc)
+            raise ValueError("the cache is unavailable") from exc  # as a missing key
+
+
+def _forgive(
+    fallback: Any, method: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    try:
+        return method(*args, **kwargs)
+    except RedisError as exc:
+        logger.warning("cache %s skipped, Redis unavailable: %s", method.__name__, exc)
+        return fallback
+
+
+class CountersUnavailable(Ratelimited):
+    """The rate counters cannot be reached: the request cannot be counted."""
+
+
+class RateCounterRedisCache(RedisCache):
+    """Django's Redis cache for rate counters; see the module docstring."""
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        return _count(super().add, *args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return _count(super().get, *args, **kwargs)
+
+    def incr(self, *args: Any, **kwargs: Any) -> Any:
+        return _count(super().incr, *args, **kwargs)
+
+
+def _count(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return method(*args, **kwargs)
+    except RedisError as exc:
+        logger.warning("rate limit not counted, Redis unavailable: %s", exc)
+        raise CountersUnavailable() from exc

@@ -1,0 +1,214 @@
+"""Uploading, sending and fetching attachments through the real views and sockets."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from chat.models import Attachment, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def png(size: tuple[int, int] = (4, 3)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (0, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def visitor_client(cookie: str) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = cookie
+    page = client.get("/")
+    client.csrf = page.cookies["csrftoken"].value  # type: ignore[attr-defined]
+    return client
+
+
+def upload(client: Client, name: str, data: bytes, **extra: str):
+    return client.post(
+        "/api/uploads/",
+        {"file": SimpleUploadedFile(name, data), **extra},
+        HTTP_X_CSRFTOKEN=client.csrf,  # type: ignore[attr-defined]
+    )
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+async def test_an_uploaded_image_travels_as_a_message(
+    connect_visitor, connect_operator
+):
+    operator = await connect_operator()
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    response = await sync_to_async(upload)(client, "shot.png", png())
+    assert response.status_code == 201
+    uploaded = response.json()
+    assert (uploaded["kind"], uploaded["content_type"], uploaded["name"]) == (
+        "image",
+        "image/png",
+        "shot.png",
+    )
+    await visitor.send(
+        type="message.send",
+        client_id=str(uuid.uuid4()),
+        body="",
+        attachment=uploaded["id"],
+    )
+    await visitor.receive_type("ack")
+    message = (await operator.receive_type("message"))["message"]
+    assert message["attachment"]["id"] == uploaded["id"]
+    assert (message["attachment"]["width"], message["attachment"]["height"]) == (4, 3)
+
+
+async def test_an_attachment_can_be_sent_once_and_only_in_its_thread(connect_visitor):
+    owner = await connect_visitor()
+    client = await sync_to_async(visitor_client)(owner.cookie)
+    uploaded = (await sync_to_async(upload)(client, "a.png", png())).json()
+    other = await connect_visitor()
+    stolen_id = str(uuid.uuid4())
+    await other.send(
+        type="message.send", client_id=stolen_id, body="", attachment=uploaded["id"]
+    )
+    error = await other.receive_type("error")
+    assert (error["code"], error["client_id"]) == ("not_found", stolen_id)
+    await owner.send(
+        type="message.send",
+        client_id=str(uuid.uuid4()),
+        body="x",
+        attachment=uploaded["id"],
+    )
+    await owner.receive_type("ack")
+    await owner.send(
+        type="message.send",
+        client_id=str(uuid.uuid4()),
+        body="y",
+        attachment=uploaded["id"],
+    )
+    assert (await owner.receive_type("error"))["code"] == "not_found"
+
+
+async def test_only_the_threads_visitor_and_operators_can_fetch_a_file(
+    connect_visitor, make_operator
+):
+    owner = await connect_visitor()
+    client = await sync_to_async(visitor_client)(owner.cookie)
+    url = (await sync_to_async(upload)(client, "a.png", png())).json()["url"]
+
+    def fetch(cookie: str | None = None, user=None):
+        other = Client()
+        if cookie:
+            other.cookies["sessionid"] = cookie
+        if user:
+            other.force_login(user)
+        return other.get(url)
+
+    mine = await sync_to_async(fetch)(owner.cookie)
+    assert mine.status_code == 200
+    assert mine["Content-Type"] == "image/png"
+    assert mine["X-Content-Type-Options"] == "nosniff"
+    stranger = await connect_visitor()
+    assert (await sync_to_async(fetch)(stranger.cookie)).status_code == 404
+    assert (await sync_to_async(fetch)()).status_code == 404
+    operator = await make_operator()
+    assert (await sync_to_async(fetch)(user=operator)).status_code == 200
+
+
+async def test_pdf_is_served_as_a_download(connect_visitor):
+    owner = await connect_visitor()
+    client = await sync_to_async(visitor_client)(owner.cookie)
+    body = await sync_to_async(upload)(client, "invoice.pdf", b"%PDF-1.7\n" + b"0" * 50)
+    response = await sync_to_async(client.get)(body.json()["url"])
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "application/pdf"
+
+
+async def test_refused_uploads_store_nothing(connect_visitor, settings):
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    response = await sync_to_async(upload)(client, "x.svg", svg)
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        415,
+        "unsupported_type",
+    )
+    html = await sync_to_async(upload)(client, "cat.png", b"<html><script>x</script>")
+    assert html.status_code == 415
+    settings.SOHBET_MAX_UPLOAD_BYTES = 100
+    big = await sync_to_async(upload)(client, "big.png", png((300, 300)))
+    assert big.status_code == 413
+    assert await database_sync_to_async(Attachment.objects.count)() == 0
+
+
+async def test_two_files_in_one_request_are_refused(connect_visitor):
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+
+    def post_two():
+        return client.post(
+            "/api/uploads/",
+            {
+                "file": SimpleUploadedFile("a.png", png()),
+                "other": SimpleUploadedFile("b.png", png()),
+            },
+            HTTP_X_CSRFTOKEN=client.csrf,
+        )
+
+    assert (await sync_to_async(post_two)()).status_code == 400
+    assert await database_sync_to_async(Attachment.objects.count)() == 0
+
+
+async def test_uploads_need_the_csrf_token(connect_visitor):
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+
+    def post_without_token():
+        return client.post(
+            "/api/uploads/", {"file": SimpleUploadedFile("a.png", png())}
+        )
+
+    assert (await sync_to_async(post_without_token)()).status_code == 403
+
+
+async def test_hourly_upload_limit_per_visitor(connect_visitor, settings):
+    settings.SOHBET_UPLOADS_PER_HOUR = 2
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    codes = [
+        (await sync_to_async(upload)(client, f"{n}.png", png())).status_code
+        for n in range(3)
+    ]
+    assert codes == [201, 201, 429]
+
+
+async def test_unsent_uploads_are_cleaned_up_after_a_day(connect_visitor):
+    import datetime as dt
+
+    from chat.services import delete_unsent_attachments
+
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    uploaded = (await sync_to_async(upload)(client, "a.png", png())).json()
+
+    def age_and_clean() -> tuple[int, bool]:
+        attachment = Attachment.objects.get(pk=uploaded["id"])
+        path = attachment.file.path
+        Attachment.objects.filter(pk=attachment.pk).update(
+            created_at=attachment.created_at - dt.timedelta(days=2)
+        )
+        removed = delete_unsent_attachments(older_than=dt.timedelta(days=1))
+        import os
+
+        return removed, os.path.exists(path)
+
+    assert await database_sync_to_async(age_and_clean)() == (1, False)
+    assert await database_sync_to_async(Message.objects.count)() == 0
