@@ -1048,10 +1048,15 @@
       );
     }
     if (file.size > settings.maxUpload) {
+      var size = formatSize(file.size);
+      var max = formatSize(settings.maxUpload);
+      if (size === max) {
+        return tf("“%(name)s” is too large. The limit is %(max)s.", { name: name, max: max });
+      }
       return tf("“%(name)s” is too large (%(size)s). The limit is %(max)s.", {
         name: name,
-        size: formatSize(file.size),
-        max: formatSize(settings.maxUpload),
+        size: size,
+        max: max,
       });
     }
     if (file.size === 0) {

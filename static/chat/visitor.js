@@ -833,14 +833,18 @@
   }
 
   // ------------------------------------------------------------------ scrolling
+  // While a smooth scroll to the end runs, the reader counts as being at the end.
+  var smoothUntil = 0;
+
   function isNearBottom() {
-    return S.isNearBottom(el.conversation, NEAR_BOTTOM_PX);
+    return Date.now() < smoothUntil || S.isNearBottom(el.conversation, NEAR_BOTTOM_PX);
   }
 
   function scrollToBottom(smooth) {
     var c = el.conversation;
     var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     if (smooth && !reduce && typeof c.scrollTo === "function") {
+      smoothUntil = Date.now() + 800;
       c.scrollTo({ top: c.scrollHeight, behavior: "smooth" });
     } else {
       c.scrollTop = c.scrollHeight;
