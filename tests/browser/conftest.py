@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
+    # A fake microphone (a tone) that needs no permission prompt: voice notes.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 
 
@@ -72,6 +75,7 @@ def start_daphne(db_name: str, port: int | None = None) -> LiveServer:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "SOHBET_TEST_SERVER_DB": db_name,
+        "MEDIA_ROOT": str(ROOT / ".tmp" / "test-media"),
         "PYTHONUNBUFFERED": "1",
     }
     log = ROOT / ".tmp" / f"daphne-{port}.log"
