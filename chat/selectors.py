@@ -139,3 +139,10 @@ def get_upload_usage(*, thread_id: int) -> tuple[int, int]:
 
 def get_attachment(*, attachment_id: int) -> Attachment | None:
     return Attachment.objects.select_related("thread").filter(pk=attachment_id).first()
+
+
+def count_unsent_attachments(*, older_than: dt.timedelta) -> int:
+    """Uploads never sent with a message, older than ``older_than``."""
+    return Attachment.objects.filter(
+        message__isnull=True, created_at__lt=timezone.now() - older_than
+    ).count()

@@ -9,6 +9,7 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from chat.models import (
 )
 from chat.selectors import THREAD_RELATED
 from chat.uploads import CleanFile
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,14 +502,28 @@ def erase_visitor(*, visitor_id: int) -> int:
     links, all by cascade. Returns how many messages went (0 for an unknown visitor).
 
     Broadcasts nothing: a page of theirs still open starts over as a new visitor when
-    it reconnects. Files: attachments are not stored yet; when uploads land, this is
-    where the visitor's stored files are collected (before the delete) and removed
-    from storage after commit (``transaction.on_commit``), so that a rolled-back
-    erasure keeps them.
+    it reconnects. Their stored files are removed from storage after commit, so that
+    a rolled-back erasure keeps them.
     """
     message_count = Message.objects.filter(thread__visitor_id=visitor_id).count()
+    _delete_files_on_commit(Attachment.objects.filter(thread__visitor_id=visitor_id))
     Visitor.objects.filter(pk=visitor_id).delete()
     return message_count
+
+
+def _delete_files_on_commit(attachments: QuerySet[Attachment]) -> None:
+    """Remove these attachments' files once the transaction deleting them commits."""
+    names = [name for name in attachments.values_list("file", flat=True) if name]
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # a file already gone, or storage down: log, carry on
+            logger.warning("stored file %s could not be deleted", name, exc_info=True)
 
 
 def purge_stale_visitors(*, seen_before: dt.datetime, dry_run: bool = False) -> int:
@@ -550,6 +567,12 @@ def _delete_in_batches(queryset: QuerySet[Any]) -> int:
             )
             if not ids:
                 return deleted
+            if queryset.model is Thread:
+                _delete_files_on_commit(Attachment.objects.filter(thread_id__in=ids))
+            elif queryset.model is Visitor:
+                _delete_files_on_commit(
+                    Attachment.objects.filter(thread__visitor_id__in=ids)
+                )
             queryset.model._default_manager.filter(pk__in=ids).delete()
         deleted += len(ids)
 
@@ -591,8 +614,8 @@ def store_attachment(
 def delete_unsent_attachments(*, older_than: dt.timedelta) -> int:
     """Remove uploads never sent with a message (and their files); returns how many."""
     cutoff = timezone.now() - older_than
-    stale = list(Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff))
-    for attachment in stale:
-        attachment.file.delete(save=False)
-    Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
-    return len(stale)
+    with transaction.atomic():
+        stale = Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff)
+        _delete_files_on_commit(stale)
+        count, _ = stale.delete()
+    return count

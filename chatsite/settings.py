@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from chatsite.storage import cloudinary_config_from_env, cloudinary_storage_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -244,6 +246,17 @@ STORAGES = {
         )
     },
 }
+# Cloudinary when CLOUDINARY_URL (or the old CLOUDINARY_CLOUD_NAME + _API_KEY +
+# _API_SECRET) is set: uploads are stored there as raw files, which only our
+# permission-checked view hands out (chatsite/storage.py, docs/operations.md).
+_cloudinary = cloudinary_config_from_env(os.environ)
+if _cloudinary:
+    STORAGES["default"] = {
+        "BACKEND": "cloudinary_storage.storage.RawMediaCloudinaryStorage"
+    }
+    # Read by django-cloudinary-storage, and by the Cloudinary SDK (its own setting).
+    CLOUDINARY_STORAGE = cloudinary_storage_settings(_cloudinary)
+    CLOUDINARY = _cloudinary
 
 # --- Security -------------------------------------------------------------------------
 

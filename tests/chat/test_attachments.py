@@ -212,3 +212,29 @@ async def test_unsent_uploads_are_cleaned_up_after_a_day(connect_visitor):
 
     assert await database_sync_to_async(age_and_clean)() == (1, False)
     assert await database_sync_to_async(Message.objects.count)() == 0
+
+
+async def test_erasing_a_visitor_removes_their_files(connect_visitor):
+    import os
+
+    from chat.services import erase_visitor
+
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    uploaded = (await sync_to_async(upload)(client, "a.png", png())).json()
+    await visitor.send(
+        type="message.send",
+        client_id=str(uuid.uuid4()),
+        body="",
+        attachment=uploaded["id"],
+    )
+    await visitor.receive_type("ack")
+
+    def erase() -> bool:
+        path = Attachment.objects.get(pk=uploaded["id"]).file.path
+        assert os.path.exists(path)
+        erase_visitor(visitor_id=visitor.hello["visitor"]["id"])
+        return os.path.exists(path)
+
+    assert await database_sync_to_async(erase)() is False
+    assert await database_sync_to_async(Attachment.objects.count)() == 0

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import purge_expired_codes
-from chat.services import purge_closed_threads, purge_stale_visitors
+from chat.selectors import count_unsent_attachments
+from chat.services import (
+    delete_unsent_attachments,
+    purge_closed_threads,
+    purge_stale_visitors,
+)
+
+# Uploads a client never sent with a message are removed after this long.
+UNSENT_UPLOAD_AGE = dt.timedelta(days=1)
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +73,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Closed conversations: kept (RETENTION_DAYS is not set)")
             )
+
+        unsent = (
+            count_unsent_attachments(older_than=UNSENT_UPLOAD_AGE)
+            if dry_run
+            else delete_unsent_attachments(older_than=UNSENT_UPLOAD_AGE)
+        )
+        self._report(_("Uploads never sent, older than a day"), unsent)
 
         # After the threads: a visitor whose conversations just went counts as stale.
         visitor_count = purge_stale_visitors(
