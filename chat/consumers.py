@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
 from chat import events, frames, presence, ratelimit, selectors, services
@@ -42,6 +43,8 @@ CLOSE_TRY_AGAIN = 4503
 
 # A channel-layer alias with no configuration: Channels runs a consumer without a layer.
 WITHOUT_LAYER = "sohbet.without-layer"
+# What the layer raises when its server (Redis) cannot be reached.
+LAYER_ERRORS = (RedisError, OSError)
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
@@ -62,7 +65,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except Exception as exc:
+        except LAYER_ERRORS as exc:
             if hasattr(self, "channel_name") or self.without_layer:
                 raise
             # The layer (Redis) could not give this socket its channel. Serve it
@@ -110,10 +113,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def join(self, *groups: str) -> None:
-        if self.channel_layer is None:  # without live delivery
+        """Subscribe to live delivery; a socket that cannot (the layer is down) works
+        without it until a ping finds the layer back (see ``__call__``)."""
+        if self.channel_layer is None:
             return
         for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except LAYER_ERRORS as exc:
+                logger.warning("socket without live delivery: %s", exc)
+                self.without_layer = True
 
     async def leave(self, *groups: str) -> None:
         """Best effort: the socket is going away, a layer outage must not stop the
@@ -123,7 +132,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception as exc:
+            except LAYER_ERRORS as exc:
                 logger.warning("leaving group %s failed: %s", group, exc)
 
     # --- Receiving ------------------------------------------------------------------
