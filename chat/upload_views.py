@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
 
 from accounts.selectors import is_second_factor_satisfied
 from chat import selectors, services
@@ -19,11 +19,13 @@ from chat.consumers import VISITOR_SESSION_KEY
 from chat.events import attachment_payload
 from chat.models import Attachment
 from chat.uploads import UploadRefused, clean_upload
+from chatsite.cache import CountersUnavailable
 from chatsite.clientip import client_ip
 
 logger = logging.getLogger(__name__)
 
 INLINE_TYPES = ("image/", "audio/", "video/webm")
+UPLOAD_RATE = "60/m"  # per client IP (django-ratelimit rate)
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -50,12 +52,28 @@ def _visitor_thread_id(session: SessionBase) -> int | None:
 
 @require_POST
 @never_cache
-@ratelimit(key=client_ip, rate="60/m", block=True)
 def upload(request: HttpRequest) -> HttpResponse:
     """Store one file for the visitor's thread (or, for an operator, ``thread``).
 
     The answer is the attachment as messages carry it; send it with ``message.send``.
+    Rate-limited per client IP, failing open while Redis is down: the hourly and
+    daily limits per visitor (counted in the database) still apply then.
     """
+    try:
+        limited = is_ratelimited(
+            request,
+            group="chat.upload",
+            key=client_ip,
+            rate=UPLOAD_RATE,
+            increment=True,
+        )
+    except CountersUnavailable:
+        logger.warning("upload accepted without its IP rate limit: Redis unavailable")
+        limited = False
+    if limited:
+        return _error(
+            429, "rate_limited", _("Too many files at once. Please wait a little.")
+        )
     operator_id = None
     if _is_operator(request) and request.POST.get("thread"):
         try:
