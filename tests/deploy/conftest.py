@@ -7,16 +7,18 @@ outcome; a failing test prints the last lines of each process's log.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
+from chat.models import Message
 from tests.deploy.client import Peer
 from tests.deploy.servers import (
     Daphne,
@@ -129,3 +131,18 @@ def operator_cookie(transactional_db: None) -> str:
     client.force_login(user)
     name = settings.SESSION_COOKIE_NAME
     return f"{name}={client.cookies[name].value}"
+
+
+def stored_rows(column: str) -> Callable[[int], Awaitable[list[tuple[int, str]]]]:
+    """``await stored(thread_id)``: a thread's messages in the database, in order, as
+    ``(seq, <column>)`` pairs."""
+
+    @sync_to_async
+    def stored(thread_id: int) -> list[tuple[int, str]]:
+        return list(
+            Message.objects.filter(thread_id=thread_id)
+            .order_by("seq")
+            .values_list("seq", column)
+        )
+
+    return stored

@@ -85,6 +85,7 @@ class Process:
     """A child process stopped by its own PID."""
 
     name = "process"
+    port: int  # set by each kind of server
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
@@ -104,6 +105,24 @@ class Process:
             self.process = subprocess.Popen(  # type: ignore[call-overload]
                 command, stdout=out, stderr=subprocess.STDOUT, **kwargs
             )
+
+    def _start(
+        self,
+        command: list[str],
+        *,
+        log: str,
+        ready: Callable[[], bool],
+        timeout: float,
+        **kwargs: object,
+    ) -> None:
+        """Spawn ``command`` (its log named ``log-<port>``) and wait until ``ready``;
+        killed if it does not get there."""
+        self._spawn(command, log=log_path(f"{log}-{self.port}"), **kwargs)
+        try:
+            wait_until(ready, timeout=timeout, what=f"{log} on {self.port}")
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
 
     def send_signal(self, signum: int) -> None:
         if self.running():
@@ -172,12 +191,9 @@ class Daphne(Process):
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
-        self._spawn(command, log=log_path(f"daphne-{self.port}"), cwd=ROOT, env=env)
-        try:
-            wait_until(self._answers, timeout=30, what=f"daphne on {self.port}")
-        except BaseException:
-            self.stop(signal.SIGKILL)
-            raise
+        self._start(
+            command, log="daphne", ready=self._answers, timeout=30, cwd=ROOT, env=env
+        )
         return self
 
     def _answers(self) -> bool:
@@ -215,12 +231,7 @@ class RedisServer(Process):
                 *("--daemonize", "no", "--logfile", "", "--loglevel", "warning"),
             ]
         )
-        self._spawn(command, log=log_path(f"redis-{self.port}"), cwd=self.dir)
-        try:
-            wait_until(self.answers, timeout=20, what=f"redis on {self.port}")
-        except BaseException:
-            self.stop(signal.SIGKILL)
-            raise
+        self._start(command, log="redis", ready=self.answers, timeout=20, cwd=self.dir)
         return self
 
     def answers(self) -> bool:
@@ -288,12 +299,9 @@ class PostgresServer(Process):
                 *("-c", "full_page_writes=off", "-c", "max_connections=50"),
             ]
         )
-        self._spawn(command, log=log_path(f"postgres-{self.port}"), cwd=self.dir)
-        try:
-            wait_until(self.answers, timeout=30, what=f"postgres on {self.port}")
-        except BaseException:
-            self.stop(signal.SIGKILL)
-            raise
+        self._start(
+            command, log="postgres", ready=self.answers, timeout=30, cwd=self.dir
+        )
         return self
 
     def answers(self) -> bool:

@@ -22,9 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from asgiref.sync import sync_to_async
 
-from chat.models import Message
 from tests.deploy.client import (
     Outbox,
     Peer,
@@ -35,19 +33,13 @@ from tests.deploy.client import (
     send_message,
     visit,
 )
-from tests.deploy.conftest import Processes
+from tests.deploy.conftest import Processes, stored_rows
 from tests.deploy.servers import ROOT, Daphne, PostgresServer
 
 pytestmark = [pytest.mark.postgres_redis, pytest.mark.django_db(transaction=True)]
 
 
-@sync_to_async
-def stored(thread_id: int) -> list[tuple[int, str]]:
-    return list(
-        Message.objects.filter(thread_id=thread_id)
-        .order_by("seq")
-        .values_list("seq", "body")
-    )
+stored = stored_rows("body")
 
 
 async def until_live(

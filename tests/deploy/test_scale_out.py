@@ -7,11 +7,9 @@ import signal
 import time
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django_ratelimit.core import _get_window
 
-from chat.models import Message
 from tests.deploy.client import (
     Outbox,
     Peer,
@@ -22,18 +20,12 @@ from tests.deploy.client import (
     send_message,
     visit,
 )
-from tests.deploy.conftest import Processes
+from tests.deploy.conftest import Processes, stored_rows
 
 pytestmark = [pytest.mark.postgres_redis, pytest.mark.django_db(transaction=True)]
 
 
-@sync_to_async
-def stored(thread_id: int) -> list[tuple[int, str]]:
-    return list(
-        Message.objects.filter(thread_id=thread_id)
-        .order_by("seq")
-        .values_list("seq", "client_id")
-    )
+stored = stored_rows("client_id")
 
 
 async def test_visitor_on_one_process_and_operator_on_another_talk_live(
