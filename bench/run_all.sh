@@ -96,6 +96,9 @@ log "collectstatic, migrate, operator account"
 
 start_daphne() {
     stop_daphne
+    # Others may change templates, static files or models between runs.
+    "$PY" manage.py collectstatic --noinput >>"$OUT/setup.log" 2>&1
+    "$PY" manage.py migrate --noinput >>"$OUT/setup.log" 2>&1
     "$ROOT/.venv/bin/daphne" -b 127.0.0.1 -p "$PORT" "$APP" >>"$OUT/daphne.log" 2>&1 &
     DAPHNE_PID=$!
     for _ in $(seq 1 120); do

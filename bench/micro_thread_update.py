@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` (the
+message path's current way) against one ``UPDATE ... FROM unnest(...)``.
+
+    DATABASE_URL=postgres://... DJANGO_SECRET_KEY=x \\
+        .venv/bin/python bench/micro_thread_update.py
+
+Everything happens inside one transaction that is rolled back: it creates its own
+visitors and threads and leaves the database as it found it. PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from chat.models import Thread, Visitor  # noqa: E402
+
+FIELDS = [
+    "last_seq",
+    "last_message",
+    "last_message_at",
+    "operator_unread_count",
+    "visitor_unread_count",
+    "status",
+    "closed_at",
+    "assigned_to",
+    "updated_at",
+]
+
+
+def unnest_update(threads: list[Thread], fields: list[str]) -> None:
+    """The proposed replacement (same statement as bench/patched_asgi.py)."""
+    meta = Thread._meta
+    pk = meta.get_field("id")
+    columns = [meta.get_field(name) for name in fields]
+    names = [pk.column] + [f.column for f in columns]
+    types = [pk.cast_db_type(connection)] + [
+        f.cast_db_type(connection) for f in columns
+    ]
+    quoted = [connection.ops.quote_name(n) for n in names]
+    sets = ", ".join(f"{n} = v.{n}" for n in quoted[1:])
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS t SET {sets} "  # noqa: S608
+        f"FROM unnest({arrays}) AS v({', '.join(quoted)}) "
+        f"WHERE t.{quoted[0]} = v.{quoted[0]}"
+    )
+    params = [[t.pk for t in threads]] + [
+        [f.get_db_prep_save(getattr(t, f.attname), connection) for t in threads]
+        for f in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        raise SystemExit("PostgreSQL only (set DATABASE_URL)")
+    print(f"{'rows':>5} {'bulk_update':>14} {'unnest UPDATE':>14}   (ms per batch)")
+    with transaction.atomic():
+        visitors = Visitor.objects.bulk_create(
+            Visitor(session_key=f"bench-{i}") for i in range(256)
+        )
+        threads = Thread.objects.bulk_create(Thread(visitor=v) for v in visitors)
+        for n in (1, 4, 16, 64, 256):
+            batch = threads[:n]
+            reps = max(3, 64 // n)
+            timings = {}
+            for name, write in (
+                ("bulk_update", lambda b: Thread.objects.bulk_update(b, FIELDS)),
+                ("unnest", lambda b: unnest_update(b, FIELDS)),
+            ):
+                start = time.perf_counter()
+                for _ in range(reps):
+                    for thread in batch:
+                        thread.last_seq += 1
+                        thread.operator_unread_count += 1
+                        thread.updated_at = timezone.now()
+                    write(batch)
+                timings[name] = (time.perf_counter() - start) / reps * 1000
+            print(f"{n:>5} {timings['bulk_update']:>14.2f} {timings['unnest']:>14.2f}")
+        check = Thread.objects.get(pk=threads[0].pk)
+        assert check.last_seq == threads[0].last_seq, "unnest wrote other values"
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()
