@@ -192,8 +192,9 @@ if "thread_update" in PATCHES:
 if "shared_cache" in PATCHES:
     import threading
 
-    from django.core.cache.backends.redis import RedisCache
     from django.utils.functional import cached_property
+
+    from chatsite.cache import ForgivingRedisCache, RateCounterRedisCache
 
     _clients: dict[tuple[str, str], Any] = {}
     _clients_lock = threading.Lock()
@@ -206,9 +207,12 @@ if "shared_cache" in PATCHES:
                 client = _clients[key] = self._class(self._servers, **self._options)
         return client
 
-    shared = cached_property(_shared_client)
-    shared.__set_name__(RedisCache, "_cache")
-    RedisCache._cache = shared  # type: ignore[assignment]
+    # Our own cache classes (chatsite/cache.py) only: Django's RedisCache is left as
+    # it is. Patch 2 proposes building this into those classes.
+    for cache_class in (ForgivingRedisCache, RateCounterRedisCache):
+        shared = cached_property(_shared_client)
+        shared.__set_name__(cache_class, "_cache")
+        cache_class._cache = shared  # type: ignore[assignment]
 
 
 if os.environ.get("BENCH_TRACEMALLOC"):
