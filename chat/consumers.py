@@ -58,7 +58,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     is_operator = False
     connection_id: str
     presence_key: str = ""
-    sender_key: str = ""  # whose messages count together (chat.ratelimit.hit)
+    sender_key: str = ""  # whose messages count together (chat.ratelimit.ahit)
     without_layer = False
     _typing_thread: int | None = None
 
@@ -230,7 +230,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def post(self, post: NewMessage) -> None:
         # Per sender, across their sockets and the web processes: the frame limits
         # above count one connection only.
-        if not await cache_call(ratelimit.hit)(self.sender_key, self.send_limit):
+        if not await ratelimit.ahit(self.sender_key, self.send_limit):
             await self.send_error(
                 ChatError(
                     ErrorCode.RATE_LIMITED,

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -204,20 +204,7 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
             thread = threads[message.thread_id]
             thread.last_message = message
             thread.last_message_at = message.created_at
-        Thread.objects.bulk_update(
-            list(changed_threads.values()),
-            [
-                "last_seq",
-                "last_message",
-                "last_message_at",
-                "operator_unread_count",
-                "visitor_unread_count",
-                "status",
-                "closed_at",
-                "assigned_to",
-                "updated_at",
-            ],
-        )
+        _save_threads(list(changed_threads.values()), THREAD_POST_FIELDS)
         _queue_outbox(new_messages)
         _broadcast_messages(new_messages, changed_threads, state_changed)
 
@@ -248,6 +235,53 @@ def _may_attach(attachment: Attachment, post: NewMessage) -> bool:
         None,
         post.operator_id,
     )
+
+
+THREAD_POST_FIELDS = (
+    "last_seq",
+    "last_message",
+    "last_message_at",
+    "operator_unread_count",
+    "visitor_unread_count",
+    "status",
+    "closed_at",
+    "assigned_to",
+    "updated_at",
+)
+
+
+def _save_threads(threads: list[Thread], fields: Sequence[str]) -> None:
+    """Write ``fields`` of these threads in one statement.
+
+    Django's ``bulk_update`` builds a CASE WHEN per field and row and costs 2-3 ms of
+    Python per row (docs/performance.md): on PostgreSQL the rows go as arrays into
+    one ``UPDATE ... FROM unnest(...)`` instead. Identifiers come from the model's
+    meta; every value is a query parameter.
+    """
+    connection = connections[router.db_for_write(Thread)]
+    if connection.vendor != "postgresql":
+        Thread.objects.bulk_update(threads, list(fields))
+        return
+    concrete = {field.name: field for field in Thread._meta.concrete_fields}
+    pk = concrete["id"]
+    columns = [concrete[name] for name in fields]
+    names = [pk.column] + [field.column for field in columns]
+    types = [str(field.db_type(connection)) for field in [pk, *columns]]
+    table = connection.ops.quote_name(Thread._meta.db_table)
+    quoted = [connection.ops.quote_name(name) for name in names]
+    assignments = ", ".join(f"{name} = v.{name}" for name in quoted[1:])
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    sql = (
+        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
+        f"FROM unnest({arrays}) AS v({', '.join(quoted)}) "
+        f"WHERE t.{quoted[0]} = v.{quoted[0]}"
+    )
+    params = [[thread.pk for thread in threads]] + [
+        [field.get_db_prep_save(getattr(t, field.attname), connection) for t in threads]
+        for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _apply_to_thread(

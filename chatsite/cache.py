@@ -17,17 +17,53 @@ again. So when Redis cannot be reached:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 
-class ForgivingRedisCache(RedisCache):
+class SharedClientRedisCache(RedisCache):
+    """Django's Redis cache with one client, hence one connection pool, per process.
+
+    ``django.core.cache.caches`` hands out one backend instance per async context,
+    and Channels runs every WebSocket consumer in its own: each socket built its own
+    client and kept its own Redis connection for its whole life (2,000 sockets held
+    2,043 Redis connections and twice the file descriptors; docs/performance.md).
+    redis-py's connection pool is thread-safe, and ``close()`` is a no-op for Django's
+    Redis cache, so the instances can share it.
+    """
+
+    _clients: ClassVar[dict[tuple[str, str, str], Any]] = {}
+    _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+    # Set by RedisCache.__init__ (not in django-stubs).
+    _servers: list[str]
+    _options: dict[str, Any]
+    _class: Any
+
+    @cached_property
+    def _cache(self) -> Any:
+        key = (
+            type(self).__qualname__,
+            ",".join(self._servers),
+            repr(sorted(self._options.items())),
+        )
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._class(
+                    self._servers, **self._options
+                )
+        return client
+
+
+class ForgivingRedisCache(SharedClientRedisCache):
     """Django's Redis cache; while Redis cannot be reached, an empty cache."""
 
     def add(self, *args: Any, **kwargs: Any) -> Any:
@@ -79,7 +115,7 @@ class CountersUnavailable(Ratelimited):
     """The rate counters cannot be reached: the request cannot be counted."""
 
 
-class RateCounterRedisCache(RedisCache):
+class RateCounterRedisCache(SharedClientRedisCache):
     """Django's Redis cache for rate counters; see the module docstring."""
 
     def add(self, *args: Any, **kwargs: Any) -> Any:
