@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` (the
-message path's current way) against one ``UPDATE ... FROM unnest(...)``.
+"""Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` against
+the message path's one ``UPDATE ... FROM unnest(...)`` (chat.services._save_threads).
 
     DATABASE_URL=postgres://... DJANGO_SECRET_KEY=x \\
         .venv/bin/python bench/micro_thread_update.py
@@ -27,43 +27,9 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from chat.models import Thread, Visitor  # noqa: E402
+from chat.services import THREAD_POST_FIELDS, _save_threads  # noqa: E402
 
-FIELDS = [
-    "last_seq",
-    "last_message",
-    "last_message_at",
-    "operator_unread_count",
-    "visitor_unread_count",
-    "status",
-    "closed_at",
-    "assigned_to",
-    "updated_at",
-]
-
-
-def unnest_update(threads: list[Thread], fields: list[str]) -> None:
-    """The proposed replacement (same statement as bench/patched_asgi.py)."""
-    meta = Thread._meta
-    pk = meta.get_field("id")
-    columns = [meta.get_field(name) for name in fields]
-    names = [pk.column] + [f.column for f in columns]
-    types = [pk.cast_db_type(connection)] + [
-        f.cast_db_type(connection) for f in columns
-    ]
-    quoted = [connection.ops.quote_name(n) for n in names]
-    sets = ", ".join(f"{n} = v.{n}" for n in quoted[1:])
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    sql = (
-        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS t SET {sets} "  # noqa: S608
-        f"FROM unnest({arrays}) AS v({', '.join(quoted)}) "
-        f"WHERE t.{quoted[0]} = v.{quoted[0]}"
-    )
-    params = [[t.pk for t in threads]] + [
-        [f.get_db_prep_save(getattr(t, f.attname), connection) for t in threads]
-        for f in columns
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+FIELDS = list(THREAD_POST_FIELDS)
 
 
 def main() -> None:
@@ -81,7 +47,7 @@ def main() -> None:
             timings = {}
             for name, write in (
                 ("bulk_update", lambda b: Thread.objects.bulk_update(b, FIELDS)),
-                ("unnest", lambda b: unnest_update(b, FIELDS)),
+                ("unnest", lambda b: _save_threads(b, FIELDS)),
             ):
                 start = time.perf_counter()
                 for _ in range(reps):
