@@ -16,6 +16,18 @@ admin.site.site_title = _("Sohbet")
 admin.site.index_title = _("Administration")
 
 
+def _for_each_thread(queryset: QuerySet[Thread], service: Any) -> int:
+    """Run a thread service on each selected thread; returns how many.
+
+    The ids are taken first: counting the queryset afterwards would re-run the
+    change list's filters (e.g. "open") against the changed rows.
+    """
+    thread_ids = list(queryset.values_list("pk", flat=True))
+    for thread_id in thread_ids:
+        service(thread_id=thread_id)
+    return len(thread_ids)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows are written by chat.services only; the admin shows them."""
 
@@ -76,9 +88,7 @@ class ThreadAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Close selected conversations"))
     def close_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
-        for thread_id in queryset.values_list("pk", flat=True):
-            services.close_thread(thread_id=thread_id)
-        count = queryset.count()
+        count = _for_each_thread(queryset, services.close_thread)
         self.message_user(
             request,
             ngettext(
@@ -92,9 +102,7 @@ class ThreadAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reopen selected conversations"))
     def reopen_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
-        for thread_id in queryset.values_list("pk", flat=True):
-            services.reopen_thread(thread_id=thread_id)
-        count = queryset.count()
+        count = _for_each_thread(queryset, services.reopen_thread)
         self.message_user(
             request,
             ngettext(

@@ -294,3 +294,20 @@ def test_erase_visitor_returns_how_many_messages_went() -> None:
     visitor, _thread = _visitor_with_messages(bodies=("a", "b", "c"))
     assert services.erase_visitor(visitor_id=visitor.pk) == 3
     assert services.erase_visitor(visitor_id=visitor.pk) == 0
+
+
+def test_closing_from_the_filtered_admin_list_reports_the_right_count(
+    admin_client, django_user_model
+):
+    from chat.models import Thread, Visitor
+
+    threads = [
+        Thread.objects.create(visitor=Visitor.objects.create()) for _ in range(2)
+    ]
+    response = admin_client.post(
+        "/admin/chat/thread/?status__exact=open",
+        {"action": "close_selected", "_selected_action": [t.pk for t in threads]},
+        follow=True,
+    )
+    assert "2 conversations closed." in response.content.decode()
+    assert set(Thread.objects.values_list("status", flat=True)) == {"closed"}
