@@ -91,6 +91,10 @@
  *
  * Voice notes:
  *   Sohbet.canRecord() -> bool    getUserMedia and MediaRecorder exist
+ *   Sohbet.bindRecorder(el, {start, cancel, finish, abandon})
+ *                                 shows the microphone button where recording works and
+ *                                 wires it, the recorder panel (Escape cancels) and
+ *                                 pagehide (abandon: the microphone never stays on)
  *   Sohbet.RECORD_TYPES, Sohbet.pickRecordingType() -> the first supported type or ""
  *   Sohbet.startRecording({maxSeconds, onStart(), onTick(seconds), onStop(file, seconds),
  *       onError(message)}) -> {stop(), cancel(), state(), elapsed()}
@@ -1862,6 +1866,24 @@
   var RECORD_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
   var RECORD_EXTENSIONS = { "audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "video/webm": "webm" };
 
+  function bindRecorder(el, actions) {
+    if (!canRecord()) {
+      return;
+    }
+    el.record.hidden = false;
+    el.record.setAttribute("aria-pressed", "false");
+    el.record.addEventListener("click", actions.start);
+    el.recorderCancel.addEventListener("click", actions.cancel);
+    el.recorderSend.addEventListener("click", actions.finish);
+    el.recorder.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        actions.cancel();
+      }
+    });
+    window.addEventListener("pagehide", actions.abandon);
+  }
+
   function canRecord() {
     var md = window.navigator.mediaDevices;
     return !!(md && typeof md.getUserMedia === "function" && typeof window.MediaRecorder === "function");
@@ -2256,6 +2278,7 @@
     closeViewer: closeViewer,
     RECORD_TYPES: RECORD_TYPES.slice(),
     canRecord: canRecord,
+    bindRecorder: bindRecorder,
     pickRecordingType: pickRecordingType,
     startRecording: startRecording,
   };

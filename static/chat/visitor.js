@@ -1776,26 +1776,17 @@
       },
     });
 
-    if (S.canRecord()) {
-      el.record.hidden = false;
-      el.record.setAttribute("aria-pressed", "false");
-      el.record.addEventListener("click", startVoiceNote);
-      el.recorderCancel.addEventListener("click", cancelVoiceNote);
-      el.recorderSend.addEventListener("click", finishVoiceNote);
-      el.recorder.addEventListener("keydown", function (event) {
-        if (event.key === "Escape") {
-          event.preventDefault();
-          cancelVoiceNote();
-        }
-      });
-      // Leaving the page never leaves the microphone on.
-      window.addEventListener("pagehide", function () {
+    S.bindRecorder(el, {
+      start: startVoiceNote,
+      cancel: cancelVoiceNote,
+      finish: finishVoiceNote,
+      abandon: function () {
         if (state.recording) {
           state.recording.cancel();
           state.recording = null;
         }
-      });
-    }
+      },
+    });
   }
 
   function start() {
