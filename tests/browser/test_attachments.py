@@ -52,7 +52,8 @@ def test_pasted_screenshot_and_voice_note_reach_the_operator(
 
     visitor.click("#record-button")
     expect(visitor.locator("#recorder")).to_be_visible()
-    expect(visitor.locator("#recorder-time")).not_to_have_text("00:00")  # a second recorded
+    # A second of sound recorded (the panel shows mm:ss).
+    expect(visitor.locator("#recorder-time")).not_to_have_text("00:00")
     visitor.click("#recorder-send")
     expect(visitor.locator(AUDIO + SENT)).to_have_count(1)
 
