@@ -54,6 +54,7 @@ import random
 import re
 import resource
 import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -97,6 +98,23 @@ def summary_ms(values: list[float]) -> dict[str, Any]:
         "p99_ms": ms(percentile(values, 99)),
         "max_ms": ms(max(values) if values else None),
     }
+
+
+def start_py_spy(
+    args: argparse.Namespace, pid: int | None
+) -> subprocess.Popen[bytes] | None:
+    """py-spy on the server for the window (--py-spy FILE), GIL holder only."""
+    if not args.py_spy or not pid:
+        return None
+    seconds = max(1, int(args.duration) - 1)
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "py-spy"), "record",
+        "--pid", str(pid), "--duration", str(seconds), "--rate", "200",
+        "--threads", "--gil", "--nonblocking", "--format", "raw", "-o", args.py_spy,
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def read_rss_kib(pid: int | None) -> int | None:
@@ -799,6 +817,7 @@ async def parent(
     host0 = read_host_cpu()
     self0 = resource.getrusage(resource.RUSAGE_SELF)
     events["send_go"].set()
+    spy = start_py_spy(args, pid)
     mode = "idle" if args.rate <= 0 else f"{args.rate} msg/s per visitor"
     log(f"window: {args.duration} s, {mode}")
     lag.samples.clear()
@@ -822,6 +841,8 @@ async def parent(
         else None
     )
     window_end = CLOCK()
+    if spy is not None:
+        await asyncio.to_thread(spy.wait, 60)
     drained = await collect(
         q, "drained", len(procs), window_end + args.drain + 30, crashes
     )
@@ -1145,6 +1166,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connect-phase", type=float, default=240, help="max connect time")
     p.add_argument("--settle", type=float, default=2, help="pause before the window")
     p.add_argument("--visitors-per-ip", type=int, default=50)
+    p.add_argument(
+        "--py-spy",
+        default="",
+        help="profile the server during the window with py-spy into this raw file",
+    )
     p.add_argument(
         "--json", default="", help="write the full report here ('-' = stdout)"
     )

@@ -11,6 +11,7 @@
 #   DURATION=30                      seconds of each window (a: 60)
 #   PROCESSES=2                      client processes
 #   PORT=8001
+#   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
 # Daphne log. Needs: .venv with requirements-dev.txt, PostgreSQL 15 binaries and
@@ -123,7 +124,8 @@ load() { # NAME ARGS... : one bench run, bounded by load.py itself (+ a timeout)
     timeout 1200 "$PY" bench/load.py --url "http://127.0.0.1:$PORT" \
         --server-pid "$DAPHNE_PID" --cpu-pid "$PG_PID" --cpu-pid "$REDIS_PID" \
         --operator-user bench --operator-password "$BENCH_PASSWORD" \
-        --processes "$PROCESSES" --json "$OUT/$name.json" "$@" \
+        --processes "$PROCESSES" --json "$OUT/$name.json" \
+        ${PYSPY:+--py-spy "$OUT/$name.spy.txt"} "$@" \
         >"$OUT/$name.txt" 2>"$OUT/$name.err" || true
     cat "$OUT/$name.txt"
 }
