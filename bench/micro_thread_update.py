@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` against
-the message path's one ``UPDATE ... FROM unnest(...)`` (chat.services._save_threads).
+the message path's one ``UPDATE ... FROM unnest(...)`` (chat.batchsql.update_rows).
 
     DATABASE_URL=postgres://... DJANGO_SECRET_KEY=x \\
         .venv/bin/python bench/micro_thread_update.py
@@ -26,8 +26,9 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from chat.batchsql import update_rows  # noqa: E402
 from chat.models import Thread, Visitor  # noqa: E402
-from chat.services import THREAD_POST_FIELDS, _save_threads  # noqa: E402
+from chat.services import THREAD_POST_FIELDS  # noqa: E402
 
 FIELDS = list(THREAD_POST_FIELDS)
 
@@ -47,7 +48,7 @@ def main() -> None:
             timings = {}
             for name, write in (
                 ("bulk_update", lambda b: Thread.objects.bulk_update(b, FIELDS)),
-                ("unnest", lambda b: _save_threads(b, FIELDS)),
+                ("unnest", lambda b: update_rows(b, FIELDS)),
             ):
                 start = time.perf_counter()
                 for _ in range(reps):

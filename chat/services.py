@@ -18,13 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from chat import events
+from chat import batchsql, events
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import (
     Attachment,
@@ -129,20 +129,9 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     operators, plus a thread event when the thread's status or assignee changed.
     A post on a missing thread gets ChatError(not_found); the others still go in.
     """
-    thread_ids = sorted({post.thread_id for post in posts})
-    threads = {
-        thread.pk: thread
-        for thread in Thread.objects.select_for_update()
-        .filter(pk__in=thread_ids)
-        .order_by("pk")
-    }
-    stored: dict[tuple[int, uuid.UUID], Message] = {
-        (message.thread_id, message.client_id): message
-        for message in Message.objects.select_related("attachment").filter(
-            thread_id__in=list(threads),
-            client_id__in=[post.client_id for post in posts],
-        )
-    }
+    fast = batchsql.supported(batchsql.connection_for(Message))
+    threads = {thread.pk: thread for thread in _lock_threads(posts, fast=fast)}
+    stored = _stored_messages(threads, posts, fast=fast)
     attachments = _free_attachments(posts)
 
     now = timezone.now()
@@ -197,15 +186,18 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         changed_threads[thread.pk] = thread
 
     if new_messages:
-        Message.objects.bulk_create(new_messages)
+        if fast:
+            batchsql.insert_rows(new_messages, MESSAGE_INSERT_FIELDS)
+        else:
+            Message.objects.bulk_create(new_messages)
         if any(message.pk is None for message in new_messages):  # pragma: no cover
             raise IntegrityError("the database did not return message ids")
         for message in new_messages:
             thread = threads[message.thread_id]
             thread.last_message = message
             thread.last_message_at = message.created_at
-        _save_threads(list(changed_threads.values()), THREAD_POST_FIELDS)
-        _queue_outbox(new_messages)
+        _save_threads(list(changed_threads.values()), THREAD_POST_FIELDS, fast=fast)
+        _queue_outbox(new_messages, fast=fast)
         _broadcast_messages(new_messages, changed_threads, state_changed)
 
     return [
@@ -214,6 +206,52 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
         for outcome, p in zip(outcomes, posts, strict=True)
     ]
+
+
+MESSAGE_INSERT_FIELDS = (
+    "thread",
+    "seq",
+    "client_id",
+    "author",
+    "operator",
+    "author_name",
+    "body",
+    "attachment",
+    "source",
+    "created_at",
+    "edited_at",
+)
+
+
+def _lock_threads(posts: Sequence[NewMessage], *, fast: bool) -> list[Thread]:
+    """The batch's threads, locked in id order (so batches never deadlock)."""
+    thread_ids = sorted({post.thread_id for post in posts})
+    if fast:
+        return batchsql.lock_rows(Thread, thread_ids)
+    return list(
+        Thread.objects.select_for_update().filter(pk__in=thread_ids).order_by("pk")
+    )
+
+
+def _stored_messages(
+    threads: dict[int, Thread], posts: Sequence[NewMessage], *, fast: bool
+) -> dict[tuple[int, uuid.UUID], Message]:
+    """The messages already stored under the batch's (thread, client_id) pairs."""
+    found = Message.objects.select_related("attachment")
+    if fast:
+        keys = list(
+            {(p.thread_id, p.client_id) for p in posts if p.thread_id in threads}
+        )
+        pks = batchsql.matching_pks(Message, ("thread", "client_id"), keys)
+        if not pks:
+            return {}  # the usual case: no resend, nothing more to load
+        found = found.filter(pk__in=pks)
+    else:
+        found = found.filter(
+            thread_id__in=list(threads),
+            client_id__in=[post.client_id for post in posts],
+        )
+    return {(message.thread_id, message.client_id): message for message in found}
 
 
 def _free_attachments(posts: Sequence[NewMessage]) -> dict[int, Attachment]:
@@ -250,38 +288,11 @@ THREAD_POST_FIELDS = (
 )
 
 
-def _save_threads(threads: list[Thread], fields: Sequence[str]) -> None:
-    """Write ``fields`` of these threads in one statement.
-
-    Django's ``bulk_update`` builds a CASE WHEN per field and row and costs 2-3 ms of
-    Python per row (docs/performance.md): on PostgreSQL the rows go as arrays into
-    one ``UPDATE ... FROM unnest(...)`` instead. Identifiers come from the model's
-    meta; every value is a query parameter.
-    """
-    connection = connections[router.db_for_write(Thread)]
-    if connection.vendor != "postgresql":
+def _save_threads(threads: list[Thread], fields: Sequence[str], *, fast: bool) -> None:
+    if fast:
+        batchsql.update_rows(threads, fields)
+    else:
         Thread.objects.bulk_update(threads, list(fields))
-        return
-    concrete = {field.name: field for field in Thread._meta.concrete_fields}
-    pk = concrete["id"]
-    columns = [concrete[name] for name in fields]
-    names = [pk.column] + [field.column for field in columns]
-    types = [str(field.db_type(connection)) for field in [pk, *columns]]
-    table = connection.ops.quote_name(Thread._meta.db_table)
-    quoted = [connection.ops.quote_name(name) for name in names]
-    assignments = ", ".join(f"{name} = v.{name}" for name in quoted[1:])
-    arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
-    sql = (
-        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
-        f"FROM unnest({arrays}) AS v({', '.join(quoted)}) "
-        f"WHERE t.{quoted[0]} = v.{quoted[0]}"
-    )
-    params = [[thread.pk for thread in threads]] + [
-        [field.get_db_prep_save(getattr(t, field.attname), connection) for t in threads]
-        for field in columns
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _apply_to_thread(
@@ -303,11 +314,25 @@ def _apply_to_thread(
             state_changed.add(thread.pk)
 
 
-def _queue_outbox(messages: list[Message]) -> None:
+OUTBOX_INSERT_FIELDS = (
+    "channel",
+    "kind",
+    "thread",
+    "message",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "done_at",
+)
+
+
+def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
     channels = settings.SOHBET_OUTBOX_CHANNELS
     if not channels:
         return
-    OutboxEntry.objects.bulk_create(
+    entries = [
         OutboxEntry(
             channel=channel,
             kind=OutboxEntry.Kind.MESSAGE,
@@ -317,7 +342,11 @@ def _queue_outbox(messages: list[Message]) -> None:
         for message in messages
         for channel in channels
         if channel != message.source  # a message never goes back where it came from
-    )
+    ]
+    if fast:
+        batchsql.insert_rows(entries, OUTBOX_INSERT_FIELDS)
+    else:
+        OutboxEntry.objects.bulk_create(entries)
 
 
 def _broadcast_messages(

@@ -1,0 +1,208 @@
+"""Batched SQL for the message path on PostgreSQL.
+
+The message path stores a batch of messages in a handful of statements per
+transaction (``chat.services.post_messages``). Built by the ORM, each of them cost
+more Python than the database took to run it: the SQL compiler, ``bulk_update``'s
+CASE WHEN per row and field, and psycopg quoting every parameter into the query text
+(Django's client-side binding) were most of the writer thread's time
+(docs/performance.md). Here each statement is built once per model and field list,
+the rows travel as one array per column (``unnest``), and the statements run on a
+psycopg cursor with server-side binding on Django's own connection, in the same
+transaction: parameters are sent apart from the SQL and the server prepares
+statements it sees repeatedly.
+
+Identifiers come from the models' meta; every value is a query parameter. Only used
+when ``supported()``; other databases keep the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+
+
+def connection_for(model: type[Model]) -> BaseDatabaseWrapper:
+    return connections[router.db_for_write(model)]
+
+
+def supported(connection: BaseDatabaseWrapper) -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A server-side binding psycopg cursor on Django's connection (its transaction)."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    return [by_name[name] for name in names]
+
+
+def _pk(model: type[Model]) -> Field[Any, Any]:
+    pk = model._meta.pk
+    if pk is None:  # pragma: no cover - every concrete model has one
+        raise TypeError(f"{model.__name__} has no primary key")
+    return pk
+
+
+def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+@cache
+def _arrays(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+    """``%s::type[], ...`` for these fields: one array parameter per column."""
+    connection = connections[alias]
+    fields = _fields(model, names)
+    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+
+
+def _columns(
+    connection: BaseDatabaseWrapper,
+    objs: Sequence[Model],
+    fields: Iterable[Field[Any, Any]],
+) -> list[list[Any]]:
+    return [
+        [
+            field.get_db_prep_save(getattr(obj, field.attname), connection)
+            for obj in objs
+        ]
+        for field in fields
+    ]
+
+
+@cache
+def _lock_sql(alias: str, model: type[Model]) -> tuple[str, list[str]]:
+    connection = connections[alias]
+    fields = list(model._meta.concrete_fields)
+    pk = _quote(connection, _pk(model).column)
+    columns = ", ".join(_quote(connection, field.column) for field in fields)
+    table = _quote(connection, model._meta.db_table)
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE {pk} = ANY(%s::bigint[]) "  # noqa: S608
+        f"ORDER BY {pk} FOR UPDATE"
+    )
+    return sql, [field.attname for field in fields]
+
+
+def lock_rows(model: type[M], pks: Sequence[int]) -> list[M]:
+    """The rows with these primary keys, locked (FOR UPDATE) in key order."""
+    connection = connection_for(model)
+    sql, attnames = _lock_sql(connection.alias, model)
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, [list(pks)])
+        rows = cursor.fetchall()
+    return [model.from_db(connection.alias, attnames, row) for row in rows]
+
+
+@cache
+def _match_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+    connection = connections[alias]
+    table = _quote(connection, model._meta.db_table)
+    pk = _quote(connection, _pk(model).column)
+    columns = [_quote(connection, field.column) for field in _fields(model, names)]
+    on = " AND ".join(f"t.{column} = k.{column}" for column in columns)
+    return (
+        f"SELECT t.{pk} FROM {table} AS t "  # noqa: S608
+        f"JOIN unnest({_arrays(alias, model, names)}) AS k({', '.join(columns)}) "
+        f"ON {on}"
+    )
+
+
+def matching_pks(
+    model: type[Model], names: Sequence[str], keys: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Primary keys of the rows whose fields ``names`` equal one of ``keys`` (tuples
+    in the order of ``names``)."""
+    if not keys:
+        return []
+    connection = connection_for(model)
+    sql = _match_sql(connection.alias, model, tuple(names))
+    fields = _fields(model, names)
+    params = [
+        [field.get_db_prep_value(key[i], connection) for key in keys]
+        for i, field in enumerate(fields)
+    ]
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _insert_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+    connection = connections[alias]
+    table = _quote(connection, model._meta.db_table)
+    pk = _quote(connection, _pk(model).column)
+    columns = ", ".join(
+        _quote(connection, field.column) for field in _fields(model, names)
+    )
+    return (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({_arrays(alias, model, names)}) RETURNING {pk}"
+    )
+
+
+def insert_rows(objs: Sequence[M], names: Sequence[str]) -> None:
+    """INSERT these new instances (fields ``names``) in one statement; sets their
+    primary keys, in order (rows from ``unnest`` are inserted and returned in array
+    order, as Django's own ``bulk_create`` relies on for PostgreSQL)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connection_for(model)
+    sql = _insert_sql(connection.alias, model, tuple(names))
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, _columns(connection, objs, _fields(model, names)))
+        pks = [row[0] for row in cursor.fetchall()]
+    if len(pks) != len(objs):  # pragma: no cover - the database broke its promise
+        raise RuntimeError("the database did not return one id per row")
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+@cache
+def _update_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+    connection = connections[alias]
+    table = _quote(connection, model._meta.db_table)
+    pk_field = _pk(model)
+    pk = _quote(connection, pk_field.column)
+    columns = [_quote(connection, field.column) for field in _fields(model, names)]
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    arrays = f"%s::{pk_field.db_type(connection)}[], {_arrays(alias, model, names)}"
+    return (
+        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
+        f"FROM unnest({arrays}) AS v({', '.join([pk, *columns])}) "
+        f"WHERE t.{pk} = v.{pk}"
+    )
+
+
+def update_rows(objs: Sequence[Model], names: Sequence[str]) -> None:
+    """Write fields ``names`` of these saved instances in one statement.
+
+    Django's ``bulk_update`` builds a CASE WHEN per field and row and costs 2-3 ms
+    of Python per row; this costs 0.05-0.8 ms (docs/performance.md).
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connection_for(model)
+    sql = _update_sql(connection.alias, model, tuple(names))
+    params = [
+        [obj.pk for obj in objs],
+        *_columns(connection, objs, _fields(model, names)),
+    ]
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, params)
