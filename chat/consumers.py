@@ -215,7 +215,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         frame: dict[str, Any] = {
             "type": "error",
             "code": str(error.code),
-            "detail": error.detail,
+            "detail": str(error.detail),  # a lazy one in this socket's language
         }
         if error.client_id or client_id:
             frame["client_id"] = error.client_id or client_id

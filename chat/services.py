@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from chat import batchsql, events
@@ -145,7 +146,9 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
             outcomes.append(
                 ChatError(
                     ErrorCode.NOT_FOUND,
-                    _("This conversation does not exist."),
+                    # Lazy: batches are stored on the writer's thread, and the
+                    # consumer renders the refusal in its socket's language.
+                    gettext_lazy("This conversation does not exist."),
                     client_id=str(post.client_id),
                 )
             )
@@ -161,7 +164,7 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
                 outcomes.append(
                     ChatError(
                         ErrorCode.NOT_FOUND,
-                        _("This file does not exist or was already sent."),
+                        gettext_lazy("This file does not exist or was already sent."),
                         client_id=str(post.client_id),
                     )
                 )

@@ -229,7 +229,7 @@ def _on_operator_chat(
     )[0]
     if isinstance(outcome_post, ChatError):
         outcome.replies.append(
-            Reply(context.chat_id, outcome_post.detail, topic, message.message_id)
+            Reply(context.chat_id, str(outcome_post.detail), topic, message.message_id)
         )
         return
     services.link_messages(

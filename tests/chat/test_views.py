@@ -61,3 +61,35 @@ async def test_socket_errors_are_translated() -> None:
     error = await visitor.receive_type("error")
     await visitor.close()
     assert "UUID" in error["detail"] and "olmalı" in error["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_refusals_of_the_message_writer_follow_each_sockets_language() -> None:
+    """Messages are stored in batches on the writer's thread; a refusal still reaches
+    each sender in the language of their own socket."""
+    sockets = []
+    for language in (b"en", b"tr-TR,tr", b"en"):
+        cookie = await sync_to_async(
+            lambda: Client().get("/").cookies["sessionid"].value
+        )()
+        socket, _ = await open_socket(
+            "/ws/chat/", cookie=cookie, extra_headers=[(b"accept-language", language)]
+        )
+        await socket.receive_type("hello")
+        sockets.append(socket)
+    details = []
+    for n, socket in enumerate(sockets):
+        await socket.send(
+            type="message.send",
+            client_id=f"00000000-0000-4000-8000-00000000000{n}",
+            body="",
+            attachment=999999,
+        )
+        error = await socket.receive_type("error")
+        details.append(error["detail"])
+        await socket.close()
+    assert details == [
+        "This file does not exist or was already sent.",
+        "Bu dosya bulunamadı veya zaten gönderilmiş.",
+        "This file does not exist or was already sent.",
+    ]
