@@ -17,7 +17,8 @@ when ``supported()``; other databases keep the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
@@ -36,12 +37,15 @@ def supported(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "postgresql"
 
 
-def _cursor(connection: BaseDatabaseWrapper) -> Any:
-    """A server-side binding psycopg cursor on Django's connection (its transaction)."""
+@contextmanager
+def _cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
+    """A server-side binding psycopg cursor on Django's connection (its transaction);
+    errors come out as Django's database exceptions, as from the ORM."""
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+        yield cur
 
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:

@@ -8,10 +8,14 @@ message falls instead of queueing behind one commit per message.
 
 The batches run on a thread of the writer's own, not on Channels' shared sync thread
 (``database_sync_to_async``): posting never waits behind a page of history or a
-visitor's first connection, and skips asgiref's per-call context machinery (the
-thread has its own database connection, cleaned up around each batch as Channels
-does). Refusals carry lazy translations; each consumer renders them in its socket's
-language.
+visitor's first connection, and skips asgiref's per-call context machinery. The
+thread keeps its database connection from one batch to the next while posts keep
+coming, and gives it back to the pool when the queue runs dry (each checkout from
+the pool costs a health-check round trip). A batch that fails on a connection error
+(the kept connection died with a PostgreSQL restart) is tried once more on a fresh
+one: nothing was committed, and a resend of a committed message is found by its
+``client_id``. Refusals carry lazy translations; each consumer renders them in its
+socket's language.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ import logging
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+)
 
 from chat import events, services
 from chat.services import NewMessage, PostOutcome
@@ -66,6 +75,8 @@ class MessageWriter:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
+            if self._queue.empty():
+                self._thread.submit(close_old_connections)  # before any next batch
             for (_, fut), outcome in zip(live, outcomes, strict=True):
                 if not fut.done():
                     fut.set_result(outcome)
@@ -73,11 +84,21 @@ class MessageWriter:
 
 
 def _store(posts: list[NewMessage]) -> tuple[list[PostOutcome], list[events.Event]]:
-    close_old_connections()
+    try:
+        return _store_once(posts)
+    except (OperationalError, InterfaceError) as exc:
+        logger.info("storing a batch failed on its connection, trying again: %s", exc)
+        return _store_once(posts)
+
+
+def _store_once(
+    posts: list[NewMessage],
+) -> tuple[list[PostOutcome], list[events.Event]]:
     try:
         return events.call_collecting(services.post_messages, posts=posts)
-    finally:
-        close_old_connections()
+    except BaseException:
+        connection.close()  # the next attempt starts from a fresh, checked one
+        raise
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter] = (
