@@ -6,10 +6,11 @@ more Python than the database took to run it: the SQL compiler, ``bulk_update``'
 CASE WHEN per row and field, and psycopg quoting every parameter into the query text
 (Django's client-side binding) were most of the writer thread's time
 (docs/performance.md). Here each statement is built once per model and field list,
-the rows travel as one array per column (``unnest``), and the statements run on a
-psycopg cursor with server-side binding on Django's own connection, in the same
-transaction: parameters are sent apart from the SQL and the server prepares
-statements it sees repeatedly.
+the rows travel as one JSON parameter read with ``json_populate_recordset`` (as
+arrays, one per column, psycopg's Python dumpers were the larger cost), and the
+statements run on a psycopg cursor with server-side binding on Django's own
+connection, in the same transaction: parameters are sent apart from the SQL and the
+server prepares statements it sees repeatedly.
 
 Identifiers come from the models' meta; every value is a query parameter. Only used
 when ``supported()``; other databases keep the ORM.
@@ -17,8 +18,12 @@ when ``supported()``; other databases keep the ORM.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
@@ -64,26 +69,46 @@ def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
     return str(connection.ops.quote_name(name))
 
 
-@cache
-def _arrays(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
-    """``%s::type[], ...`` for these fields: one array parameter per column."""
-    connection = connections[alias]
-    fields = _fields(model, names)
-    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+def _json_default(value: Any) -> str:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
 
 
-def _columns(
+def _json_rows(
     connection: BaseDatabaseWrapper,
     objs: Sequence[Model],
     fields: Iterable[Field[Any, Any]],
-) -> list[list[Any]]:
-    return [
+) -> str:
+    """The rows as one JSON array of objects keyed by column: one parameter, dumped
+    by the C JSON encoder (psycopg dumps array parameters element by element in
+    Python, which was most of the writer's own CPU time)."""
+    fields = list(fields)
+    return json.dumps(
         [
-            field.get_db_prep_save(getattr(obj, field.attname), connection)
+            {
+                field.column: field.get_db_prep_save(
+                    getattr(obj, field.attname), connection
+                )
+                for field in fields
+            }
             for obj in objs
-        ]
-        for field in fields
-    ]
+        ],
+        default=_json_default,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _recordset(connection: BaseDatabaseWrapper, model: type[Model]) -> str:
+    """Rows of ``model``'s table type from a JSON parameter (``_json_rows``)."""
+    return f"json_populate_recordset(NULL::{_table(connection, model)}, %s::json)"
+
+
+def _table(connection: BaseDatabaseWrapper, model: type[Model]) -> str:
+    return _quote(connection, model._meta.db_table)
 
 
 @cache
@@ -113,33 +138,24 @@ def lock_rows(model: type[M], pks: Sequence[int]) -> list[M]:
 @cache
 def _match_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
     connection = connections[alias]
-    table = _quote(connection, model._meta.db_table)
     pk = _quote(connection, _pk(model).column)
     columns = [_quote(connection, field.column) for field in _fields(model, names)]
     on = " AND ".join(f"t.{column} = k.{column}" for column in columns)
     return (
-        f"SELECT t.{pk} FROM {table} AS t "  # noqa: S608
-        f"JOIN unnest({_arrays(alias, model, names)}) AS k({', '.join(columns)}) "
-        f"ON {on}"
+        f"SELECT t.{pk} FROM {_table(connection, model)} AS t "  # noqa: S608
+        f"JOIN {_recordset(connection, model)} AS k ON {on}"
     )
 
 
-def matching_pks(
-    model: type[Model], names: Sequence[str], keys: Sequence[Sequence[Any]]
-) -> list[int]:
-    """Primary keys of the rows whose fields ``names`` equal one of ``keys`` (tuples
-    in the order of ``names``)."""
+def matching_pks(model: type[M], names: Sequence[str], keys: Sequence[M]) -> list[int]:
+    """Primary keys of the stored rows whose fields ``names`` equal those of one of
+    the (unsaved) instances ``keys``."""
     if not keys:
         return []
     connection = connection_for(model)
     sql = _match_sql(connection.alias, model, tuple(names))
-    fields = _fields(model, names)
-    params = [
-        [field.get_db_prep_value(key[i], connection) for key in keys]
-        for i, field in enumerate(fields)
-    ]
     with _cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [_json_rows(connection, keys, _fields(model, names))])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -153,21 +169,22 @@ def _insert_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
     )
     return (
         f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({_arrays(alias, model, names)}) RETURNING {pk}"
+        f"SELECT {columns} FROM {_recordset(connection, model)} RETURNING {pk}"
     )
 
 
 def insert_rows(objs: Sequence[M], names: Sequence[str]) -> None:
     """INSERT these new instances (fields ``names``) in one statement; sets their
-    primary keys, in order (rows from ``unnest`` are inserted and returned in array
-    order, as Django's own ``bulk_create`` relies on for PostgreSQL)."""
+    primary keys, in order (rows of a set-returning function are inserted and
+    returned in its order, as Django's own ``bulk_create`` relies on for PostgreSQL
+    with ``unnest``)."""
     if not objs:
         return
     model = type(objs[0])
     connection = connection_for(model)
     sql = _insert_sql(connection.alias, model, tuple(names))
     with _cursor(connection) as cursor:
-        cursor.execute(sql, _columns(connection, objs, _fields(model, names)))
+        cursor.execute(sql, [_json_rows(connection, objs, _fields(model, names))])
         pks = [row[0] for row in cursor.fetchall()]
     if len(pks) != len(objs):  # pragma: no cover - the database broke its promise
         raise RuntimeError("the database did not return one id per row")
@@ -180,16 +197,12 @@ def insert_rows(objs: Sequence[M], names: Sequence[str]) -> None:
 @cache
 def _update_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
     connection = connections[alias]
-    table = _quote(connection, model._meta.db_table)
-    pk_field = _pk(model)
-    pk = _quote(connection, pk_field.column)
+    pk = _quote(connection, _pk(model).column)
     columns = [_quote(connection, field.column) for field in _fields(model, names)]
     assignments = ", ".join(f"{column} = v.{column}" for column in columns)
-    arrays = f"%s::{pk_field.db_type(connection)}[], {_arrays(alias, model, names)}"
     return (
-        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
-        f"FROM unnest({arrays}) AS v({', '.join([pk, *columns])}) "
-        f"WHERE t.{pk} = v.{pk}"
+        f"UPDATE {_table(connection, model)} AS t SET {assignments} "  # noqa: S608
+        f"FROM {_recordset(connection, model)} AS v WHERE t.{pk} = v.{pk}"
     )
 
 
@@ -197,16 +210,13 @@ def update_rows(objs: Sequence[Model], names: Sequence[str]) -> None:
     """Write fields ``names`` of these saved instances in one statement.
 
     Django's ``bulk_update`` builds a CASE WHEN per field and row and costs 2-3 ms
-    of Python per row; this costs 0.05-0.8 ms (docs/performance.md).
+    of Python per row; this a fraction of a millisecond (docs/performance.md).
     """
     if not objs:
         return
     model = type(objs[0])
     connection = connection_for(model)
     sql = _update_sql(connection.alias, model, tuple(names))
-    params = [
-        [obj.pk for obj in objs],
-        *_columns(connection, objs, _fields(model, names)),
-    ]
+    fields = [_pk(model), *_fields(model, names)]
     with _cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [_json_rows(connection, objs, fields)])

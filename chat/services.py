@@ -242,9 +242,12 @@ def _stored_messages(
     """The messages already stored under the batch's (thread, client_id) pairs."""
     found = Message.objects.select_related("attachment")
     if fast:
-        keys = list(
-            {(p.thread_id, p.client_id) for p in posts if p.thread_id in threads}
-        )
+        keys = [
+            Message(thread_id=thread_id, client_id=client_id)
+            for thread_id, client_id in {
+                (p.thread_id, p.client_id) for p in posts if p.thread_id in threads
+            }
+        ]
         pks = batchsql.matching_pks(Message, ("thread", "client_id"), keys)
         if not pks:
             return {}  # the usual case: no resend, nothing more to load
