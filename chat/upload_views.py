@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -144,16 +147,65 @@ def attachment(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
         logger.warning("attachment %s is missing from storage", pk)
         return HttpResponse(status=404)
     inline = found.content_type.startswith(INLINE_TYPES)
-    response = FileResponse(
-        handle,
-        content_type=found.content_type,
-        as_attachment=not inline,
-        filename=found.name,
-    )
+    wanted = _byte_range(request, found.size)
+    if wanted is None:
+        response: HttpResponseBase = FileResponse(
+            handle,
+            content_type=found.content_type,
+            as_attachment=not inline,
+            filename=found.name,
+        )
+    else:
+        response = _partial(handle, wanted, found)
+        disposition = content_disposition_header(not inline, found.name)
+        if disposition:
+            response["Content-Disposition"] = disposition
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+NOT_SATISFIABLE = (-1, -1)
+
+
+def _byte_range(request: HttpRequest, size: int) -> tuple[int, int] | None:
+    """The one byte range asked for (first, last), NOT_SATISFIABLE, or None to send
+    the whole file. Media players ask for ranges (Safari plays no audio or video
+    from a server that does not answer them); several ranges, or an If-Range we
+    cannot check, get the whole file, as RFC 9110 allows."""
+    header = request.headers.get("Range", "")
+    if not header or "If-Range" in request.headers:
+        return None
+    match = RANGE.fullmatch(header.strip())
+    if match is None or not (match[1] or match[2]):
+        return None
+    if not match[1]:  # the last N bytes
+        length = int(match[2])
+        return (max(0, size - length), size - 1) if length and size else NOT_SATISFIABLE
+    first = int(match[1])
+    last = min(int(match[2]), size - 1) if match[2] else size - 1
+    if first >= size or first > last:
+        return NOT_SATISFIABLE
+    return first, last
+
+
+def _partial(handle: Any, wanted: tuple[int, int], found: Attachment) -> HttpResponse:
+    try:
+        if wanted == NOT_SATISFIABLE:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{found.size}"
+            return response
+        first, last = wanted
+        handle.seek(first)
+        body = handle.read(last - first + 1)  # at most SOHBET_MAX_UPLOAD_BYTES
+    finally:
+        handle.close()
+    response = HttpResponse(body, status=206, content_type=found.content_type)
+    response["Content-Range"] = f"bytes {first}-{first + len(body) - 1}/{found.size}"
     return response
 
 

@@ -238,3 +238,40 @@ async def test_erasing_a_visitor_removes_their_files(connect_visitor):
 
     assert await database_sync_to_async(erase)() is False
     assert await database_sync_to_async(Attachment.objects.count)() == 0
+
+
+async def test_media_players_get_the_byte_ranges_they_ask_for(connect_visitor):
+    """Safari plays a voice note only from a server that answers Range requests."""
+    owner = await connect_visitor()
+    client = await sync_to_async(visitor_client)(owner.cookie)
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 4
+    url = (await sync_to_async(upload)(client, "notes.pdf", data)).json()["url"]
+    stored = await sync_to_async(lambda: Attachment.objects.get().file.read())()
+
+    def get(**headers: str):
+        return client.get(url, headers=headers)
+
+    whole = await sync_to_async(get)()
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+    assert b"".join(whole.streaming_content) == stored
+    first_two = await sync_to_async(get)(Range="bytes=0-1")
+    assert first_two.status_code == 206
+    assert first_two["Content-Range"] == f"bytes 0-1/{len(stored)}"
+    assert first_two.content == stored[:2]
+    assert first_two["Content-Disposition"].startswith("attachment")
+    assert first_two["X-Content-Type-Options"] == "nosniff"
+    middle = await sync_to_async(get)(Range="bytes=100-")
+    assert middle.content == stored[100:]
+    assert middle["Content-Range"] == f"bytes 100-{len(stored) - 1}/{len(stored)}"
+    tail = await sync_to_async(get)(Range="bytes=-10")
+    assert tail.content == stored[-10:]
+    beyond = await sync_to_async(get)(Range=f"bytes={len(stored)}-")
+    assert beyond.status_code == 416
+    assert beyond["Content-Range"] == f"bytes */{len(stored)}"
+    several = await sync_to_async(get)(Range="bytes=0-1,5-6")
+    assert several.status_code == 200
+    stranger = await connect_visitor()
+    other = Client()
+    other.cookies["sessionid"] = stranger.cookie
+    refused = await sync_to_async(other.get)(url, headers={"Range": "bytes=0-1"})
+    assert refused.status_code == 404
