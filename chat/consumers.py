@@ -48,7 +48,7 @@ LAYER_ERRORS = (RedisError, OSError)
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
-# Presence lives in the cache; keep its calls off the single database thread.
+# The inbox's list asks for many threads' presence at once: off the database thread.
 cache_call = sync_to_async(thread_sensitive=False)
 
 
@@ -207,7 +207,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_ping(self) -> None:
         if self.presence_key:
-            await cache_call(presence.touch)(self.presence_key, self.connection_id)
+            await presence.atouch(self.presence_key, self.connection_id)
         if self.without_layer and await events.is_layer_available():
             await self.close(code=CLOSE_TRY_AGAIN)
 
@@ -321,12 +321,8 @@ class VisitorConsumer(ChatConsumer):
         self.sender_key = f"send:visitor:{self.visitor_id}"
         await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
         self.presence_key = presence.visitor_key(self.thread_id)
-        was_online, _now = await cache_call(presence.touch)(
-            self.presence_key, self.connection_id
-        )
-        hello["operators_online"] = await cache_call(presence.is_online)(
-            presence.OPERATORS
-        )
+        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
+        hello["operators_online"] = await presence.ais_online(presence.OPERATORS)
         await self.send_json(hello)
         if not was_online:
             await events.broadcast_now(
@@ -381,9 +377,7 @@ class VisitorConsumer(ChatConsumer):
         await self.leave(events.thread_group(self.thread_id), events.VISITORS_GROUP)
         if self._typing_thread is not None:
             await self._broadcast_typing(False)
-        _was, now_online = await cache_call(presence.leave)(
-            self.presence_key, self.connection_id
-        )
+        _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
         if not now_online:
             await events.broadcast_now(
                 events.OPERATORS_GROUP,
@@ -504,9 +498,7 @@ class OperatorConsumer(ChatConsumer):
             self.session_group = events.session_group(session.session_key)
             await self.join(self.session_group)
         self.presence_key = presence.OPERATORS
-        was_online, _now = await cache_call(presence.touch)(
-            self.presence_key, self.connection_id
-        )
+        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
         await self.send_json(
             {
                 "type": "hello",
@@ -529,9 +521,7 @@ class OperatorConsumer(ChatConsumer):
             await self.leave(self.session_group)
         if self._typing_thread is not None:
             await self._broadcast_typing(self._typing_thread, False)
-        _was, now_online = await cache_call(presence.leave)(
-            self.presence_key, self.connection_id
-        )
+        _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
         if not now_online:
             await events.broadcast_now(
                 events.VISITORS_GROUP,
@@ -646,7 +636,7 @@ class OperatorConsumer(ChatConsumer):
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
         payload = dict(event["thread"])
-        payload["visitor_online"] = await cache_call(presence.is_online)(
+        payload["visitor_online"] = await presence.ais_online(
             presence.visitor_key(payload["id"])
         )
         await self.send_json({"type": "thread", "thread": payload})

@@ -1,34 +1,80 @@
 """Who is here: a visitor's open pages, and the connected operators.
 
-Each socket keeps an entry fresh (on connect and on every ping) in the shared cache, so
-presence is right across web processes. Entries expire after
-``SOHBET_PRESENCE_TTL`` seconds without a ping, so a process that dies without
-saying goodbye stops counting on its own. Updates are read-modify-write of one small
-dict per subject: two sockets of the same subject racing may drop an entry, which the
-next ping restores.
+Each socket keeps an entry fresh (on connect and on every ping) under its subject (a
+thread's visitor, or the operators), so presence is right across web processes.
+Entries expire after ``SOHBET_PRESENCE_TTL`` seconds without a ping, so a process
+that dies without saying goodbye stops counting on its own.
+
+With Redis (``REDIS_URL``) a subject is a sorted set of connection ids scored by
+when they expire, changed by one Lua script (drop what expired, add or remove the
+entry, keep the key as long as its last entry, answer whether the subject was and is
+online): atomic, so two sockets of one subject cannot lose each other's entries, and
+one round trip, made on the event loop by the sockets (``atouch``, ``aleave``,
+``ais_online``). A ping used to cost a thread-pool hop and a read-modify-write of a
+pickled dict (two blocking calls); at 5,000 idle sockets that was a third of the
+process's CPU (docs/performance.md). Without Redis (the embedded defaults: one web
+process, no bridge) the entries live in the local-memory cache.
+
+Presence is a hint: every failure is logged and reads as "not online".
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+
+from chatsite.cache import async_redis, redis_url, sync_redis
 
 logger = logging.getLogger(__name__)
 
 OPERATORS = "presence:operators"
 # An operator who said /online in Telegram counts as present this long (or /away).
 TELEGRAM_TTL = 8 * 60 * 60
+REDIS_PREFIX = "sohbet:"
+
+# KEYS[1] the subject; ARGV: now, connection id, expiry ("" = remove the entry).
+# Returns {entries before, entries after} (live ones).
+_SCRIPT = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local before = redis.call('ZCARD', KEYS[1])
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+else
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), ARGV[2])
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] == nil then
+  return {before, 0}
+end
+redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) * 1000) + 1000)
+return {before, redis.call('ZCARD', KEYS[1])}
+"""
 
 
 def visitor_key(thread_id: int) -> str:
     return f"presence:thread:{thread_id}"
 
 
-def _live(entries: dict[str, float], now: float) -> dict[str, float]:
-    return {conn: expires for conn, expires in entries.items() if expires > now}
+def _ttl(ttl: float | None) -> float:
+    return float(ttl or settings.SOHBET_PRESENCE_TTL)
+
+
+def _args(connection_id: str, present: bool, ttl: float | None) -> list[Any]:
+    now = time.time()
+    return [repr(now), connection_id, repr(now + _ttl(ttl)) if present else ""]
+
+
+def _answer(result: Any) -> tuple[bool, bool]:
+    before, after = result
+    return int(before) > 0, int(after) > 0
+
+
+# --- Synchronous (the bridge, the admin, tests) -----------------------------------
 
 
 def touch(key: str, connection_id: str, ttl: float | None = None) -> tuple[bool, bool]:
@@ -45,20 +91,14 @@ def leave(key: str, connection_id: str) -> tuple[bool, bool]:
 def _update(
     key: str, connection_id: str, *, present: bool, ttl: float | None = None
 ) -> tuple[bool, bool]:
-    now = time.time()
-    ttl = ttl or settings.SOHBET_PRESENCE_TTL
     try:
-        entries = _live(cache.get(key) or {}, now)
-        was_online = bool(entries)
-        if present:
-            entries[connection_id] = now + ttl
-        else:
-            entries.pop(connection_id, None)
-        if entries:
-            cache.set(key, entries, max(entries.values()) - now + 1)
-        else:
-            cache.delete(key)
-        return was_online, bool(entries)
+        if redis_url():
+            client = sync_redis()
+            result = client.eval(
+                _SCRIPT, 1, REDIS_PREFIX + key, *_args(connection_id, present, ttl)
+            )
+            return _answer(result)
+        return _update_in_cache(key, connection_id, present=present, ttl=ttl)
     except Exception:
         logger.warning("presence update failed for %s", key, exc_info=True)
         return False, present
@@ -66,6 +106,10 @@ def _update(
 
 def is_online(key: str) -> bool:
     try:
+        if redis_url():
+            return bool(
+                sync_redis().zcount(REDIS_PREFIX + key, f"({time.time()!r}", "+inf")
+            )
         return bool(_live(cache.get(key) or {}, time.time()))
     except Exception:
         logger.warning("presence read failed for %s", key, exc_info=True)
@@ -76,14 +120,88 @@ def online_threads(thread_ids: list[int]) -> set[int]:
     """Which of these threads have their visitor's page open."""
     if not thread_ids:
         return set()
+    now = time.time()
     try:
+        if redis_url():
+            with sync_redis().pipeline(transaction=False) as pipe:
+                for pk in thread_ids:
+                    pipe.zcount(REDIS_PREFIX + visitor_key(pk), f"({now!r}", "+inf")
+                counts = pipe.execute()
+            return {pk for pk, count in zip(thread_ids, counts, strict=True) if count}
         found = cache.get_many([visitor_key(pk) for pk in thread_ids])
     except Exception:
         logger.warning("presence read failed", exc_info=True)
         return set()
-    now = time.time()
     return {
         int(key.rsplit(":", 1)[1])
         for key, entries in found.items()
         if _live(entries, now)
     }
+
+
+# --- On the event loop (the sockets) ------------------------------------------------
+
+
+async def atouch(
+    key: str, connection_id: str, ttl: float | None = None
+) -> tuple[bool, bool]:
+    """``touch`` for the sockets: one round trip on the event loop."""
+    return await _aupdate(key, connection_id, present=True, ttl=ttl)
+
+
+async def aleave(key: str, connection_id: str) -> tuple[bool, bool]:
+    """``leave`` for the sockets."""
+    return await _aupdate(key, connection_id, present=False)
+
+
+async def _aupdate(
+    key: str, connection_id: str, *, present: bool, ttl: float | None = None
+) -> tuple[bool, bool]:
+    if not redis_url():  # local memory: no I/O to wait for
+        return _update(key, connection_id, present=present, ttl=ttl)
+    try:
+        result = await async_redis().eval(
+            _SCRIPT, 1, REDIS_PREFIX + key, *_args(connection_id, present, ttl)
+        )
+        return _answer(result)
+    except Exception:
+        logger.warning("presence update failed for %s", key, exc_info=True)
+        return False, present
+
+
+async def ais_online(key: str) -> bool:
+    """``is_online`` for the sockets."""
+    if not redis_url():
+        return is_online(key)
+    try:
+        count = await async_redis().zcount(
+            REDIS_PREFIX + key, f"({time.time()!r}", "+inf"
+        )
+    except Exception:
+        logger.warning("presence read failed for %s", key, exc_info=True)
+        return False
+    return bool(count)
+
+
+# --- Without Redis: entries in the local-memory cache -------------------------------
+
+
+def _live(entries: dict[str, float], now: float) -> dict[str, float]:
+    return {conn: expires for conn, expires in entries.items() if expires > now}
+
+
+def _update_in_cache(
+    key: str, connection_id: str, *, present: bool, ttl: float | None
+) -> tuple[bool, bool]:
+    now = time.time()
+    entries = _live(cache.get(key) or {}, now)
+    was_online = bool(entries)
+    if present:
+        entries[connection_id] = now + _ttl(ttl)
+    else:
+        entries.pop(connection_id, None)
+    if entries:
+        cache.set(key, entries, max(entries.values()) - now + 1)
+    else:
+        cache.delete(key)
+    return was_online, bool(entries)

@@ -6,11 +6,9 @@ cache, so a limit holds across every socket of a sender and every web process.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +16,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+
+from chatsite.cache import async_redis
 
 logger = logging.getLogger(__name__)
 
@@ -90,26 +90,13 @@ def hit(key: str, rule: Rule) -> bool:
     return count <= rule.count
 
 
-_redis_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _redis_client() -> Any:
     """A redis.asyncio client for the counters' Redis on this event loop, or None when
     the counters are not in Redis (local memory: development and tests)."""
     config = settings.CACHES[settings.RATELIMIT_USE_CACHE]
     if "redis" not in str(config["BACKEND"]).lower():
         return None
-    loop = asyncio.get_running_loop()
-    client = _redis_clients.get(loop)
-    if client is None:
-        import redis.asyncio
-
-        client = _redis_clients[loop] = redis.asyncio.Redis.from_url(
-            str(config["LOCATION"]), socket_timeout=2, socket_connect_timeout=2
-        )
-    return client
+    return async_redis()
 
 
 async def ahit(key: str, rule: Rule) -> bool:

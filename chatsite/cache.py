@@ -16,11 +16,14 @@ again. So when Redis cannot be reached:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 from django.utils.functional import cached_property
 from django_ratelimit.exceptions import Ratelimited
@@ -134,3 +137,45 @@ def _count(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except RedisError as exc:
         logger.warning("rate limit not counted, Redis unavailable: %s", exc)
         raise CountersUnavailable() from exc
+
+
+# --- Direct Redis clients -------------------------------------------------------------
+# For the few hot paths that need one round trip where the cache API takes two (rate
+# counters, presence). Same server as the caches (REDIS_URL); same 2-s timeouts.
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+    weakref.WeakKeyDictionary()
+)
+_sync_client: Any = None
+_sync_client_lock = threading.Lock()
+
+
+def redis_url() -> str:
+    """The Redis of the caches, or "" when they are in local memory."""
+    return str(getattr(settings, "REDIS_URL", "") or "")
+
+
+def async_redis() -> Any:
+    """A redis.asyncio client for this event loop (one per loop and process)."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        client = _async_clients[loop] = redis.asyncio.Redis.from_url(
+            redis_url(), socket_timeout=2, socket_connect_timeout=2
+        )
+    return client
+
+
+def sync_redis() -> Any:
+    """A redis-py client (thread-safe; one per process)."""
+    global _sync_client
+    with _sync_client_lock:
+        if _sync_client is None:
+            import redis
+
+            _sync_client = redis.Redis.from_url(
+                redis_url(), socket_timeout=2, socket_connect_timeout=2
+            )
+        return _sync_client

@@ -1,0 +1,50 @@
+"""Presence entries: shared by every web process (Redis) or in local memory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from chat import presence
+
+
+def test_a_subject_is_online_while_any_of_its_connections_is() -> None:
+    key = presence.visitor_key(1)
+    assert presence.touch(key, "tab-1") == (False, True)
+    assert presence.touch(key, "tab-2") == (True, True)
+    assert presence.leave(key, "tab-1") == (True, True)
+    assert presence.is_online(key)
+    assert presence.online_threads([1, 2]) == {1}
+    assert presence.leave(key, "tab-2") == (True, False)
+    assert not presence.is_online(key)
+    assert presence.online_threads([1, 2]) == set()
+
+
+def test_entries_expire_without_pings(settings) -> None:
+    settings.SOHBET_PRESENCE_TTL = 0.2
+    key = presence.visitor_key(7)
+    presence.touch(key, "tab")
+    assert presence.is_online(key)
+    deadline = time.monotonic() + 5
+    while presence.is_online(key) and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the entry's own expiry, with a deadline
+    assert not presence.is_online(key)
+    assert presence.touch(key, "tab") == (False, True)  # a ping brings it back
+
+
+def test_a_short_entry_does_not_cut_a_long_one_short() -> None:
+    """An operator's /online from Telegram lasts hours; a socket's entry a minute."""
+    presence.touch(presence.OPERATORS, "telegram-1", ttl=presence.TELEGRAM_TTL)
+    presence.touch(presence.OPERATORS, "socket-1", ttl=0.1)
+    presence.leave(presence.OPERATORS, "socket-1")
+    assert presence.is_online(presence.OPERATORS)
+
+
+async def test_many_sockets_of_one_subject_at_once_lose_no_entry() -> None:
+    key = presence.visitor_key(3)
+    await asyncio.gather(*(presence.atouch(key, f"tab-{n}") for n in range(40)))
+    assert await presence.ais_online(key)
+    for n in range(39):
+        assert (await presence.aleave(key, f"tab-{n}"))[1] is True
+    assert await presence.aleave(key, "tab-39") == (True, False)
+    assert not await presence.ais_online(key)
