@@ -7,8 +7,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chatsite.logging import ConnectionIdMiddleware  # noqa: E402
@@ -19,7 +19,7 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         "websocket": ConnectionIdMiddleware(
             WebSocketOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
             )
         ),
     }
