@@ -84,9 +84,12 @@ class MessageWriter:
 
 
 def _store(posts: list[NewMessage]) -> tuple[list[PostOutcome], list[events.Event]]:
+    kept = connection.connection is not None  # from an earlier batch, unchecked since
     try:
         return _store_once(posts)
     except (OperationalError, InterfaceError) as exc:
+        if not kept:
+            raise  # a fresh connection failed: the database is away (no second wait)
         logger.info("storing a batch failed on its connection, trying again: %s", exc)
         return _store_once(posts)
 
