@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` against
-the message path's one ``UPDATE ... FROM unnest(...)`` (chat.batchsql.update_rows).
+the message path's one ``UPDATE ... FROM json_populate_recordset(...)``
+(chat.batchsql.update_rows).
 
     DATABASE_URL=postgres://... DJANGO_SECRET_KEY=x \\
         .venv/bin/python bench/micro_thread_update.py
@@ -36,7 +37,7 @@ FIELDS = list(THREAD_POST_FIELDS)
 def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("PostgreSQL only (set DATABASE_URL)")
-    print(f"{'rows':>5} {'bulk_update':>14} {'unnest UPDATE':>14}   (ms per batch)")
+    print(f"{'rows':>5} {'bulk_update':>14} {'batchsql':>14}   (ms per batch)")
     with transaction.atomic():
         visitors = Visitor.objects.bulk_create(
             Visitor(session_key=f"bench-{i}") for i in range(256)

@@ -6,7 +6,7 @@
 #
 # Environment (all optional):
 #   APP=chatsite.asgi:application    the ASGI application Daphne serves
-#   BENCH_PATCHES=...                with APP=bench.patched_asgi:application
+#   (APP=bench.diagnostic_asgi:application with BENCH_TRACEMALLOC=1: memory by line)
 #   RATES="1 2 4 6 8 10"             scenario b's per-visitor rates
 #   DURATION=30                      seconds of each window (a: 60)
 #   PROCESSES=2                      client processes
@@ -107,7 +107,7 @@ start_daphne() {
 import sys, urllib.request
 urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz/", timeout=2)
 PY
-            log "daphne up: pid $DAPHNE_PID ($APP${BENCH_PATCHES:+, BENCH_PATCHES=$BENCH_PATCHES})"
+            log "daphne up: pid $DAPHNE_PID ($APP)"
             return 0
         fi
         kill -0 "$DAPHNE_PID" 2>/dev/null || { tail -20 "$OUT/daphne.log" >&2; exit 1; }
@@ -134,7 +134,7 @@ load() { # NAME ARGS... : one bench run, bounded by load.py itself (+ a timeout)
     echo "date: $(date -Is)"
     echo "git: $(git rev-parse HEAD) (+ working tree: $(git status --short | wc -l) changed files)"
     echo "chat/ md5: $(cat chat/*.py | md5sum | cut -d' ' -f1)"
-    echo "APP=$APP BENCH_PATCHES=${BENCH_PATCHES:-}"
+    echo "APP=$APP"
     echo "nproc: $(nproc)"
     grep -m1 'model name' /proc/cpuinfo
     free -h

@@ -1,0 +1,52 @@
+"""The ASGI application with diagnostics for benchmarks; never for deployment.
+
+    BENCH_TRACEMALLOC=1 .venv/bin/daphne -b 127.0.0.1 -p 8001 \\
+        bench.diagnostic_asgi:application
+
+``BENCH_TRACEMALLOC=1`` starts tracemalloc (``BENCH_TRACEMALLOC_FRAMES`` frames per
+trace, default 1); the first SIGUSR2 takes a snapshot, the next writes the growth
+since then, by line, to ``$BENCH_TRACEMALLOC_OUT`` (default
+/tmp/sohbet-tracemalloc.txt): ``kill -USR2`` before and after connecting N sockets
+gives what each socket costs, and where.
+
+(Until 27 November this module also carried proposed patches as monkey-patches, to
+measure them before they landed; they all landed, see docs/performance.md.)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chatsite.asgi import application  # noqa: F401 - sets Django up; re-exported
+
+if os.environ.get("BENCH_TRACEMALLOC"):
+    import signal
+    import tempfile
+    import tracemalloc
+
+    tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
+    _snapshots: list[Any] = []
+
+    def _on_usr2(signum: int, frame: Any) -> None:
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        if not _snapshots:
+            _snapshots.append(snapshot)
+            return
+        out = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
+            tempfile.gettempdir(), "sohbet-tracemalloc.txt"
+        )
+        stats = snapshot.compare_to(_snapshots[0], "lineno")
+        total = sum(s.size_diff for s in stats)
+        with open(out, "w") as fh:
+            fh.write(f"growth: {total / 2**20:.1f} MiB\n")
+            for stat in stats[:60]:
+                fh.write(
+                    f"{stat.size_diff / 2**10:10.0f} KiB {stat.count_diff:8d} "
+                    f"{stat.traceback}\n"
+                )
+        _snapshots[0] = snapshot
+
+    signal.signal(signal.SIGUSR2, _on_usr2)
