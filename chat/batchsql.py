@@ -159,32 +159,36 @@ def matching_pks(model: type[M], names: Sequence[str], keys: Sequence[M]) -> lis
         return [row[0] for row in cursor.fetchall()]
 
 
+def _insertable(model: type[Model]) -> list[Field[Any, Any]]:
+    """Every column but the primary key, as Django's ``bulk_create`` inserts."""
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
 @cache
-def _insert_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+def _insert_sql(alias: str, model: type[Model]) -> str:
     connection = connections[alias]
-    table = _quote(connection, model._meta.db_table)
     pk = _quote(connection, _pk(model).column)
     columns = ", ".join(
-        _quote(connection, field.column) for field in _fields(model, names)
+        _quote(connection, field.column) for field in _insertable(model)
     )
     return (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"INSERT INTO {_table(connection, model)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM {_recordset(connection, model)} RETURNING {pk}"
     )
 
 
-def insert_rows(objs: Sequence[M], names: Sequence[str]) -> None:
-    """INSERT these new instances (fields ``names``) in one statement; sets their
-    primary keys, in order (rows of a set-returning function are inserted and
+def insert_rows(objs: Sequence[M]) -> None:
+    """INSERT these new instances (every field but the key) in one statement; sets
+    their primary keys, in order (rows of a set-returning function are inserted and
     returned in its order, as Django's own ``bulk_create`` relies on for PostgreSQL
     with ``unnest``)."""
     if not objs:
         return
     model = type(objs[0])
     connection = connection_for(model)
-    sql = _insert_sql(connection.alias, model, tuple(names))
+    sql = _insert_sql(connection.alias, model)
     with _cursor(connection) as cursor:
-        cursor.execute(sql, [_json_rows(connection, objs, _fields(model, names))])
+        cursor.execute(sql, [_json_rows(connection, objs, _insertable(model))])
         pks = [row[0] for row in cursor.fetchall()]
     if len(pks) != len(objs):  # pragma: no cover - the database broke its promise
         raise RuntimeError("the database did not return one id per row")

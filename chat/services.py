@@ -190,7 +190,7 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
 
     if new_messages:
         if fast:
-            batchsql.insert_rows(new_messages, MESSAGE_INSERT_FIELDS)
+            batchsql.insert_rows(new_messages)
         else:
             Message.objects.bulk_create(new_messages)
         if any(message.pk is None for message in new_messages):  # pragma: no cover
@@ -209,21 +209,6 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
         else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
         for outcome, p in zip(outcomes, posts, strict=True)
     ]
-
-
-MESSAGE_INSERT_FIELDS = (
-    "thread",
-    "seq",
-    "client_id",
-    "author",
-    "operator",
-    "author_name",
-    "body",
-    "attachment",
-    "source",
-    "created_at",
-    "edited_at",
-)
 
 
 def _lock_threads(posts: Sequence[NewMessage], *, fast: bool) -> list[Thread]:
@@ -320,20 +305,6 @@ def _apply_to_thread(
             state_changed.add(thread.pk)
 
 
-OUTBOX_INSERT_FIELDS = (
-    "channel",
-    "kind",
-    "thread",
-    "message",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "last_error",
-    "created_at",
-    "done_at",
-)
-
-
 def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
     channels = settings.SOHBET_OUTBOX_CHANNELS
     if not channels:
@@ -350,7 +321,7 @@ def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
         if channel != message.source  # a message never goes back where it came from
     ]
     if fast:
-        batchsql.insert_rows(entries, OUTBOX_INSERT_FIELDS)
+        batchsql.insert_rows(entries)
     else:
         OutboxEntry.objects.bulk_create(entries)
 
