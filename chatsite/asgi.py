@@ -8,18 +8,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chatsite.logging import ConnectionIdMiddleware  # noqa: E402
-from chatsite.middleware import WebSocketOriginValidator  # noqa: E402
+from chatsite.middleware import (  # noqa: E402
+    WebSocketOriginValidator,
+    WebSocketSessionMiddleware,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": ConnectionIdMiddleware(
             WebSocketOriginValidator(
-                SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
+                WebSocketSessionMiddleware(URLRouter(websocket_urlpatterns))
             )
         ),
     }

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlparse
 
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
 
 from chatsite import views
 
@@ -38,6 +40,33 @@ class WebSocketOriginValidator:
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
+
+
+class WebSocketSessionMiddleware:
+    """``scope["cookies"]`` and ``scope["session"]`` (loaded on first use) for the
+    WebSocket consumers.
+
+    What Channels' ``SessionMiddlewareStack`` gives them, in one layer instead of two:
+    one copy of the scope per socket instead of two, and no wrapper around every
+    frame sent (Channels' saves a modified session on an HTTP response, which a
+    WebSocket never sends; the consumers save the session themselves).
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+        self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        header = "; ".join(
+            value.decode("latin1")
+            for name, value in scope.get("headers", ())
+            if name == b"cookie"
+        )
+        cookies = parse_cookie(header) if header else {}
+        session = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
+        return await self.application(
+            {**scope, "cookies": cookies, "session": session}, receive, send
+        )
 
 
 class ContentSecurityPolicyMiddleware:
