@@ -251,12 +251,12 @@ STORAGES = {
 # permission-checked view hands out (chatsite/storage.py, docs/operations.md).
 _cloudinary = cloudinary_config_from_env(os.environ)
 if _cloudinary:
-    STORAGES["default"] = {
-        "BACKEND": "cloudinary_storage.storage.RawMediaCloudinaryStorage"
-    }
+    STORAGES["default"] = {"BACKEND": "chatsite.media.RawCloudinaryStorage"}
     # Read by django-cloudinary-storage, and by the Cloudinary SDK (its own setting).
     CLOUDINARY_STORAGE = cloudinary_storage_settings(_cloudinary)
     CLOUDINARY = _cloudinary
+# Seconds before a call to Cloudinary gives up (upload, download, delete).
+SOHBET_CLOUDINARY_TIMEOUT = env_int("SOHBET_CLOUDINARY_TIMEOUT", 30)
 
 # --- Security -------------------------------------------------------------------------
 

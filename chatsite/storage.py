@@ -4,9 +4,9 @@ The settings module imports this, so it imports neither Django's settings nor th
 Cloudinary SDK: it turns the environment into settings and nothing more.
 
 On Cloudinary, attachments are "raw" resources (django-cloudinary-storage's
-``RawMediaCloudinaryStorage``): kept byte for byte, never transformed. Clients never
-see a Cloudinary URL; they fetch files through the permission-checked
-``/attachments/<id>/<name>`` view, which reads them from storage.
+``RawMediaCloudinaryStorage``, with timeouts: chatsite/media.py): kept byte for byte,
+never transformed. Clients never see a Cloudinary URL; they fetch files through the
+permission-checked ``/attachments/<id>/<name>`` view, which reads them from storage.
 """
 
 from __future__ import annotations

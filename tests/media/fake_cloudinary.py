@@ -74,6 +74,8 @@ class FakeCloudinary:
         self.calls: list[Call] = []
         self.files: dict[tuple[str, str, str], Stored] = {}
         self.upload_failure: int | None = None
+        self.stalled = threading.Event()  # set: uploads get no answer
+        self._closing = threading.Event()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
@@ -84,6 +86,7 @@ class FakeCloudinary:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()  # lets stalled requests go
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -108,6 +111,11 @@ class FakeCloudinary:
             "CLOUDINARY_SECURE": "false",
             **overrides,
         }
+
+    def stall_uploads(self) -> None:
+        """Read uploads and never answer them (until the server stops, at most 60 s):
+        a Cloudinary that hangs."""
+        self.stalled.set()
 
     def fail_uploads(self, status: int = 500) -> None:
         """Answer every upload from now on with this HTTP error."""
@@ -231,6 +239,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fields, file = _parse_form(self.headers.get("Content-Type", ""), body)
         call = Call("POST", self.path, fields, file[1] if file else None)
+        if self.fake.stalled.is_set():
+            call.status = 0
+            self.fake.record(call)
+            self.fake._closing.wait(60)  # bounded: the test's client gives up first
+            return
         match = API_PATH.match(self.path)
         if not match or match["cloud"] != self.fake.cloud_name:
             status, answer = 404, _error("Invalid cloud_name")

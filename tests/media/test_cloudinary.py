@@ -36,7 +36,7 @@ from chat.uploads import clean_upload
 from chatsite.storage import cloudinary_config_from_env, cloudinary_storage_settings
 from tests.media.fake_cloudinary import FakeCloudinary
 
-RAW_STORAGE = "cloudinary_storage.storage.RawMediaCloudinaryStorage"
+RAW_STORAGE = "chatsite.media.RawCloudinaryStorage"
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -163,6 +163,21 @@ async def test_an_upload_cloudinary_refuses_answers_503_and_leaves_no_row(
     assert [call.status for call in fake.calls_to("upload")] == [500]
     assert await database_sync_to_async(Attachment.objects.count)() == 0
     assert fake.files == {}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_cloudinary_that_hangs_gets_a_503_after_the_timeout(
+    fake, connect_visitor, settings
+):
+    settings.SOHBET_CLOUDINARY_TIMEOUT = 1
+    fake.stall_uploads()
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    response = await sync_to_async(upload)(client, "shot.png", png())
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert len(fake.calls_to("upload")) == 1
+    assert await database_sync_to_async(Attachment.objects.count)() == 0
 
 
 def test_a_wrong_api_secret_stores_nothing(thread):
