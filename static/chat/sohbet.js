@@ -44,14 +44,14 @@
  *   Sohbet.groupsWith(prev, msg) -> bool msg continues prev's bubble group: same author (not
  *                                        system) and name, same day, within 5 minutes
  *   Sohbet.safeHttpUrl(raw) -> string|null   absolute http(s) URL (relative to the page) or null
- *   Sohbet.formatSize(bytes, units?) -> string   "" unless a whole number > 0; units = {B, KB, MB},
- *       functions (n) -> translated text, default "%(size)s B" / "%(size)s KB" / "%(size)s MB"
+ *   Sohbet.formatSize(bytes) -> string   "" unless a whole number > 0; "%(size)s B" / "%(size)s KB" /
+ *       "%(size)s MB", translated
  *   Sohbet.attachmentName(att) -> att.name, or "Attachment" (translated)
  *   Sohbet.externalLink(url, className?) -> <a target="_blank" rel="noopener noreferrer">
  *   Sohbet.attachmentImage(url, alt) -> lazy <img>;  Sohbet.attachmentAudio(url, label) -> <audio>
  *   Sohbet.icon(name, size?) -> <svg aria-hidden>  paperclip mic file audio image close download
  *                                        broken upload send trash
- *   Sohbet.renderAttachment(att, {previewUrl?, local?, sizeUnits?})
+ *   Sohbet.renderAttachment(att, {previewUrl?, local?})
  *       -> <div class="attachment attachment-KIND" data-attachment-kind=KIND>: image
  *       (a.attachment-open > img, width/height when known, opens the viewer), audio
  *       (audio[controls][preload=metadata] + .attachment-duration), file (a.attachment-link
@@ -83,7 +83,7 @@
  *   Sohbet.pasteFiles(target, {onFiles(files), enabled()})  pasted files (not text pastes)
  *   Sohbet.stageFile(file) -> {key, file, name, size, type, kind, url: object URL|null}
  *   Sohbet.releaseStaged(item)   revokes its object URL
- *   new Sohbet.PreviewStrip(box, {check(file), max, sizeUnits, onChange(n), onRemove()})
+ *   new Sohbet.PreviewStrip(box, {check(file), max, onChange(n), onRemove()})
  *       the files chosen but not sent: .preview-item[data-key] with a thumbnail, an icon or a
  *       mini player, name, size and a .remove button.  .add(files) -> refusal reasons[],
  *       .remove(key), .count(), .take() -> items (caller owns them), .swap(items) -> old
@@ -832,18 +832,17 @@
     },
   };
 
-  function formatSize(bytes, units) {
-    units = units || SIZE_UNITS;
+  function formatSize(bytes) {
     if (!isInt(bytes) || bytes <= 0) {
       return "";
     }
     if (bytes < 1024) {
-      return units.B(bytes);
+      return SIZE_UNITS.B(bytes);
     }
     if (bytes < 1024 * 1024) {
-      return units.KB(Math.round(bytes / 1024));
+      return SIZE_UNITS.KB(Math.round(bytes / 1024));
     }
-    return units.MB((bytes / (1024 * 1024)).toFixed(1));
+    return SIZE_UNITS.MB((bytes / (1024 * 1024)).toFixed(1));
   }
 
   function attachmentName(att) {
@@ -1521,7 +1520,6 @@
 
   PreviewStrip.prototype.render = function () {
     var box = this.box;
-    var units = this.opts.sizeUnits;
     var cache = this._nodes || (this._nodes = {});
     var nodes = [];
     var used = {};
@@ -1529,7 +1527,7 @@
       var item = this.items[i];
       used[item.key] = true;
       if (!cache[item.key]) {
-        cache[item.key] = buildPreviewItem(item, units);
+        cache[item.key] = buildPreviewItem(item);
       }
       nodes.push(cache[item.key]);
     }
@@ -1545,12 +1543,12 @@
     }
   };
 
-  function buildPreviewItem(item, units) {
+  function buildPreviewItem(item) {
     var node = make("div", "preview-item preview-" + item.kind);
     node.setAttribute("role", "listitem");
     node.setAttribute("data-key", item.key);
     node.setAttribute("data-kind", item.kind);
-    var size = formatSize(item.size, units);
+    var size = formatSize(item.size);
     if (item.kind === "image" && item.url) {
       var img = make("img", "preview-thumb");
       img.src = item.url;
@@ -1649,8 +1647,7 @@
    *   file:  a.attachment-link (download) > icon, .attachment-name, .attachment-size
    *   a file that cannot be loaded (or an unusable URL): .attachment-missing, "File unavailable"
    * opts: {previewUrl: object URL shown instead of the image while it is ours,
-   *        local: att.url is an object URL of a file not uploaded yet (no link),
-   *        sizeUnits: for formatSize}
+   *        local: att.url is an object URL of a file not uploaded yet (no link)}
    */
   function renderAttachment(att, opts) {
     opts = opts || {};
@@ -1660,7 +1657,7 @@
     box.setAttribute("data-attachment-kind", kind);
     var name = attachmentName(att);
     var url = opts.local ? localUrl(att.url) : safeHttpUrl(att.url);
-    var size = formatSize(att.size, opts.sizeUnits);
+    var size = formatSize(att.size);
 
     if (kind === "file") {
       var row = url ? make("a", "attachment-link") : make("span", "attachment-link");

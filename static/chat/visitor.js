@@ -144,19 +144,6 @@
   var saveCacheSoon = S.coalesce(saveCache, 300);
   var expireTyping = S.debounce(hideTyping, S.TYPING_EXPIRE_MS);
 
-  // The visitor page's wording for Sohbet.formatSize (its own msgids in djangojs.po).
-  var SIZE_UNITS = {
-    B: function (n) {
-      return tf("%(n)s B", { n: n });
-    },
-    KB: function (n) {
-      return tf("%(n)s KB", { n: n });
-    },
-    MB: function (n) {
-      return tf("%(n)s MB", { n: n });
-    },
-  };
-
   // ------------------------------------------------------------------ helpers
   function byId(id) {
     return document.getElementById(id);
@@ -654,7 +641,6 @@
         ? S.renderAttachment(shown.att, {
             local: shown.local,
             previewUrl: rec.previewUrl,
-            sizeUnits: SIZE_UNITS,
           })
         : null;
       if (old && fresh) {
@@ -1342,7 +1328,6 @@
   // id, and sent like any other. A failed upload queues nothing.
   var strip = new S.PreviewStrip(el.preview, {
     max: MAX_STAGED,
-    sizeUnits: SIZE_UNITS,
     check: function (file) {
       return S.checkFile(file, uploads);
     },
