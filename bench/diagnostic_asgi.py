@@ -50,3 +50,41 @@ if os.environ.get("BENCH_TRACEMALLOC"):
         _snapshots[0] = snapshot
 
     signal.signal(signal.SIGUSR2, _on_usr2)
+
+if os.environ.get("BENCH_GCSTATS"):
+    import atexit
+    import gc
+    import sys
+    import time
+
+    _gc_started = [0.0]
+    _gc_stats: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def _on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            _gc_started[0] = time.perf_counter()
+        else:
+            _gc_stats[info["generation"]].append(time.perf_counter() - _gc_started[0])
+
+    def _report_gc() -> None:
+        for generation, pauses in _gc_stats.items():
+            if pauses:
+                pauses.sort()
+                sys.stderr.write(
+                    f"gc gen{generation}: {len(pauses)} collections, "
+                    f"total {sum(pauses) * 1000:.0f} ms, "
+                    f"p50 {pauses[len(pauses) // 2] * 1000:.2f} ms, "
+                    f"max {pauses[-1] * 1000:.1f} ms\n"
+                )
+
+    gc.callbacks.append(_on_gc)
+    atexit.register(_report_gc)
+
+if os.environ.get("BENCH_GC_THRESHOLD"):
+    import gc
+
+    gc.set_threshold(*(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(",")))
+if os.environ.get("BENCH_GC_FREEZE"):
+    import gc
+
+    gc.freeze()

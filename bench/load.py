@@ -86,6 +86,19 @@ def percentile(values: list[float], pct: float) -> float | None:
     return ordered[rank - 1]
 
 
+def worst_by_second(sent_at: list[float], latency: list[float]) -> list[float]:
+    """The worst delivery latency (ms) of the messages sent in each second of the
+    window: a stall shows as a run of high seconds, a long tail as spread ones."""
+    if not sent_at:
+        return []
+    start = min(sent_at)
+    worst: dict[int, float] = {}
+    for sent, lat in zip(sent_at, latency, strict=True):
+        second = int(sent - start)
+        worst[second] = max(worst.get(second, 0.0), lat)
+    return [round(worst.get(i, 0.0) * 1000, 1) for i in range(max(worst) + 1)]
+
+
 def summary_ms(values: list[float]) -> dict[str, Any]:
     """p50 / p99 / max of latencies given in seconds, in milliseconds."""
 
@@ -657,6 +670,7 @@ class Operator:
     ws: ClientConnection | None = None
     received: dict[int, int] = field(default_factory=dict)  # message id -> times
     latency: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # parallel to latency
     frames: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     close: str | None = None
@@ -701,6 +715,7 @@ class Operator:
                     parts = message.get("body", "").split("|", 2)
                     if parts[0] == "bench" and len(parts) > 2:
                         self.latency.append(now - float(parts[1]))
+                        self.sent_at.append(float(parts[1]))
                     continue
                 frame = json.loads(raw)
                 kind = frame.get("type", "?")
@@ -936,6 +951,7 @@ async def parent(
                     "error_frames": dict(op.errors),
                     "frames": dict(op.frames),
                     "delivery_latency": summary_ms(op.latency),
+                    "worst_by_second": worst_by_second(op.sent_at, op.latency),
                 }
                 for op in operators
             ],
@@ -1051,6 +1067,10 @@ def print_table(r: dict[str, Any]) -> None:
                     f" (at drain end {op['missing_at_drain_end']} missing)",
                 ),
                 (f"{name} delivery p50/p99/max", fmt_lat(op["delivery_latency"])),
+                (
+                    f"{name} worst ms by second",
+                    " ".join(f"{x:.0f}" for x in op.get("worst_by_second", [])),
+                ),
             ]
             if op["unexpected_close"] or op["error_frames"]:
                 rows.append(

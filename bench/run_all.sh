@@ -11,6 +11,7 @@
 #   DURATION=30                      seconds of each window (a: 60)
 #   PROCESSES=2                      client processes
 #   PORT=8001
+#   SERVER=.venv/bin/daphne          how Daphne is started (e.g. "python -m cProfile -o F -m daphne")
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
@@ -27,6 +28,7 @@ RATES=${RATES:-1 2 4 6 8 10}
 DURATION=${DURATION:-30}
 PROCESSES=${PROCESSES:-2}
 PORT=${PORT:-8001}
+SERVER=${SERVER:-$ROOT/.venv/bin/daphne}
 PY=$ROOT/.venv/bin/python
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -100,7 +102,7 @@ start_daphne() {
     # Others may change templates, static files or models between runs.
     "$PY" manage.py collectstatic --noinput >>"$OUT/setup.log" 2>&1
     "$PY" manage.py migrate --noinput >>"$OUT/setup.log" 2>&1
-    "$ROOT/.venv/bin/daphne" -b 127.0.0.1 -p "$PORT" "$APP" >>"$OUT/daphne.log" 2>&1 &
+    $SERVER -b 127.0.0.1 -p "$PORT" "$APP" >>"$OUT/daphne.log" 2>&1 &
     DAPHNE_PID=$!
     for _ in $(seq 1 120); do
         if "$PY" - "$PORT" <<'PY' 2>/dev/null; then

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, presence, ratelimit, selectors, services
+from chat import events, frames, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -58,7 +58,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     is_operator = False
     connection_id: str
     presence_key: str = ""
-    sender_key: str = ""  # whose messages count together (chat.ratelimit.ahit)
+    sender_key: str = ""  # whose messages count together (chat.writer)
     without_layer = False
     _typing_thread: int | None = None
 
@@ -228,18 +228,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def post(self, post: NewMessage) -> None:
-        # Per sender, across their sockets and the web processes: the frame limits
-        # above count one connection only.
-        if not await ratelimit.ahit(self.sender_key, self.send_limit):
-            await self.send_error(
-                ChatError(
-                    ErrorCode.RATE_LIMITED,
-                    _("Too many messages at once. Please slow down."),
-                ),
-                client_id=str(post.client_id),
-            )
-            return
-        outcome = await get_writer().post(post)
+        # Counted per sender, across their sockets and the web processes (the frame
+        # limits above count one connection only), by the writer with its batch.
+        outcome = await get_writer().post(post, (self.sender_key, self.send_limit))
         if isinstance(outcome, ChatError):
             await self.send_error(outcome)
             return

@@ -100,31 +100,48 @@ def _redis_client() -> Any:
 
 
 _COUNT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
 """
 
 
 async def ahit(key: str, rule: Rule) -> bool:
-    """``hit`` for async callers (the sockets' per-sender message limit).
+    """``hit`` for async callers; see ``ahit_many``."""
+    return (await ahit_many([(key, rule)]))[0]
 
-    On Redis it counts on the event loop with one command (a two-line script: INCR,
-    and EXPIRE on the window's first event) instead of a thread-pool hop and two
-    blocking calls per message, which cost about a quarter of the server's CPU at 600
-    msg/s, or a redis-py pipeline, which cost twice the script (docs/performance.md).
-    Same fixed windows and the same fail-open rule as ``hit``.
+
+async def ahit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
+    """Count one event for each (key, rule), in order; whether each is allowed.
+
+    The message writer counts a whole batch's senders at once (the per-sender
+    message limit, ``SOHBET_SEND_RATE``). On Redis that is one command on the event
+    loop (a script: INCR, and EXPIRE on a window's first event, for every key)
+    instead of a command per message, which cost about a fifth of the event loop at
+    1,000 msg/s (docs/performance.md). Same fixed windows and the same fail-open
+    rule as ``hit``; without Redis, ``hit`` for each, off the event loop.
     """
+    if not hits:
+        return []
     client = _redis_client()
     if client is None:
-        return await sync_to_async(hit, thread_sensitive=False)(key, rule)
-    window = int(time.time() // rule.seconds)
-    cache_key = f"sohbet:ratelimit:{key}:{window}"
+        return await sync_to_async(_hit_each, thread_sensitive=False)(hits)
+    now = time.time()
+    keys = [f"sohbet:ratelimit:{key}:{int(now // rule.seconds)}" for key, rule in hits]
+    ttls = [math.ceil(rule.seconds) + 1 for _key, rule in hits]
     try:
-        count = await client.eval(
-            _COUNT_SCRIPT, 1, cache_key, math.ceil(rule.seconds) + 1
-        )
+        counts = await client.eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
     except Exception as exc:
-        logger.warning("rate limit %s not counted, cache unavailable: %s", key, exc)
-        return True
-    return int(count) <= rule.count
+        logger.warning("rate limits not counted, cache unavailable: %s", exc)
+        return [True] * len(hits)
+    return [
+        int(count) <= rule.count
+        for count, (_key, rule) in zip(counts, hits, strict=True)
+    ]
+
+
+def _hit_each(hits: list[tuple[str, Rule]]) -> list[bool]:
+    return [hit(key, rule) for key, rule in hits]

@@ -31,8 +31,11 @@ from django.db import (
     close_old_connections,
     connection,
 )
+from django.utils.translation import gettext_lazy
 
-from chat import events, services
+from chat import events, ratelimit, services
+from chat.exceptions import ChatError, ErrorCode
+from chat.ratelimit import Rule
 from chat.services import NewMessage, PostOutcome
 
 logger = logging.getLogger(__name__)
@@ -40,19 +43,26 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 256
 
 
+Limit = tuple[str, Rule]  # (sender key, rule): chat.ratelimit.ahit_many
+Queued = tuple[NewMessage, Limit | None, "asyncio.Future[PostOutcome]"]
+
+
 class MessageWriter:
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[tuple[NewMessage, asyncio.Future[PostOutcome]]] = (
-            asyncio.Queue()
-        )
+        self._queue: asyncio.Queue[Queued] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
 
-    async def post(self, post: NewMessage) -> PostOutcome:
+    async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
         """Store one message; returns its outcome once committed. Raises the database's
-        exception when the batch could not be stored."""
+        exception when the batch could not be stored.
+
+        With ``limit`` (sender key, rule) the post is first counted against its
+        sender's limit, across sockets and processes, with the rest of the batch in
+        one call (``chat.ratelimit.ahit_many``): over the limit, the outcome is a
+        ``rate_limited`` refusal and nothing is stored."""
         future: asyncio.Future[PostOutcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((post, future))
+        self._queue.put_nowait((post, limit, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="sohbet-message-writer")
         return await future
@@ -62,25 +72,47 @@ class MessageWriter:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            live = [(post, fut) for post, fut in batch if not fut.cancelled()]
-            if not live:
-                continue
+            live = [queued for queued in batch if not queued[2].cancelled()]
             try:
+                live = await _within_limits(live)
+                if not live:
+                    continue
                 outcomes, sent = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, _store, [post for post, _ in live]
+                    self._thread, _store, [post for post, _, _ in live]
                 )
             except Exception as exc:
                 logger.warning("storing %d message(s) failed: %s", len(live), exc)
-                for _, fut in live:
+                for _, _, fut in live:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
             if self._queue.empty():
                 self._thread.submit(close_old_connections)  # before any next batch
-            for (_, fut), outcome in zip(live, outcomes, strict=True):
+            for (_, _, fut), outcome in zip(live, outcomes, strict=True):
                 if not fut.done():
                     fut.set_result(outcome)
             await events.send_events(sent)
+
+
+async def _within_limits(batch: list[Queued]) -> list[Queued]:
+    """The batch without the posts over their sender's limit, which are answered
+    with a refusal here."""
+    limited = [(index, limit) for index, (_, limit, _) in enumerate(batch) if limit]
+    if not limited:
+        return batch
+    allowed = await ratelimit.ahit_many([limit for _, limit in limited])
+    refused = {index for (index, _), ok in zip(limited, allowed, strict=True) if not ok}
+    for index in refused:
+        post, _, fut = batch[index]
+        if not fut.done():
+            fut.set_result(
+                ChatError(
+                    ErrorCode.RATE_LIMITED,
+                    gettext_lazy("Too many messages at once. Please slow down."),
+                    client_id=str(post.client_id),
+                )
+            )
+    return [queued for index, queued in enumerate(batch) if index not in refused]
 
 
 def _store(posts: list[NewMessage]) -> tuple[list[PostOutcome], list[events.Event]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.ratelimit import Rule, ahit
+from chat.ratelimit import Rule, ahit, ahit_many
 from chatsite.cache import redis_url, sync_redis
 
 
@@ -24,6 +24,22 @@ async def test_a_sender_is_limited_per_window_and_the_count_expires() -> None:
         assert 0 < sync_redis().ttl(keys[0]) <= 61  # the window's count expires
 
 
+async def test_a_batch_is_counted_in_order_in_one_call() -> None:
+    # The writer counts a batch's senders together: the same sender twice in one
+    # batch counts twice, in order, and each key keeps its own rule.
+    tight, loose = Rule(2, 60), Rule(100, 60)
+    assert await ahit_many(
+        [
+            ("send:visitor:10", tight),
+            ("send:operator:10", loose),
+            ("send:visitor:10", tight),
+            ("send:visitor:10", tight),
+        ]
+    ) == [True, True, True, False]
+    assert await ahit_many([]) == []
+    assert not await ahit("send:visitor:10", tight)  # the batch's counts remain
+
+
 @pytest.mark.postgres_redis
 async def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
     from chatsite import cache as shared
@@ -33,5 +49,6 @@ async def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
     try:
         assert await ahit("send:visitor:3", Rule(1, 60))
         assert await ahit("send:visitor:3", Rule(1, 60))
+        assert await ahit_many([("send:visitor:3", Rule(1, 60))] * 2) == [True, True]
     finally:
         shared._async_clients.clear()

@@ -106,6 +106,35 @@ async def test_a_flood_is_rate_limited_then_closed_with_4429(connect_visitor, se
     assert code == 4429
 
 
+async def test_a_senders_limit_holds_across_its_sockets_and_stores_nothing_over_it(
+    connect_visitor, settings
+):
+    # Two tabs of one visitor post at once: the per-sender limit counts them
+    # together; each post over it gets rate_limited with its client_id, and only the
+    # posts within it are stored.
+    settings.SOHBET_SEND_RATE = "3/60"
+    first = await connect_visitor()
+    second = await connect_visitor(first.cookie)
+    sent = {}
+    for index in range(6):
+        client_id = str(uuid.uuid4())
+        sent[client_id] = first if index % 2 else second
+        await sent[client_id].send(type="message.send", client_id=client_id, body="hi")
+    answers = {}
+    for socket in (first, second):
+        for _ in range(3):
+            answer = await socket.receive_type("ack", "error")
+            answers[answer["client_id"]] = answer
+    assert set(answers) == set(sent)
+    acked = [a for a in answers.values() if a["type"] == "ack"]
+    refused = [a for a in answers.values() if a["type"] == "error"]
+    assert len(acked) == 3
+    assert {a["code"] for a in refused} == {"rate_limited"}
+    assert len(refused) == 3
+    assert await message_count() == 3
+    assert sorted(a["seq"] for a in acked) == [1, 2, 3]
+
+
 async def test_foreign_origin_is_closed_with_4403_and_creates_nothing():
     cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
     socket, connected = await open_socket(
