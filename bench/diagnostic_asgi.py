@@ -88,3 +88,23 @@ if os.environ.get("BENCH_GC_FREEZE"):
     import gc
 
     gc.freeze()
+
+if os.environ.get("BENCH_PROFILE_WRITER"):
+    # cProfile of the message writer's batches (its own thread), written at exit.
+    import atexit
+    import cProfile
+
+    from chat import writer as _writer
+
+    _profile = cProfile.Profile()
+    _store = _writer._store
+
+    def _profiled_store(posts: Any) -> Any:
+        _profile.enable()
+        try:
+            return _store(posts)
+        finally:
+            _profile.disable()
+
+    _writer._store = _profiled_store  # type: ignore[assignment]
+    atexit.register(_profile.dump_stats, os.environ["BENCH_PROFILE_WRITER"])

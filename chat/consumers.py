@@ -7,6 +7,8 @@ accept first and then close with the protocol's code, so the browser sees it.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -17,6 +19,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import translation
@@ -24,7 +27,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, presence, selectors, services
+from chat import events, frames, hub, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -41,8 +44,6 @@ CLOSE_FLOOD = 4429
 # 1013: Daphne's WebSocket library only lets an application send 1000 or 3000-4999.)
 CLOSE_TRY_AGAIN = 4503
 
-# A channel-layer alias with no configuration: Channels runs a consumer without a layer.
-WITHOUT_LAYER = "sohbet.without-layer"
 # What the layer raises when its server (Redis) cannot be reached.
 LAYER_ERRORS = (RedisError, OSError)
 
@@ -56,6 +57,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     """What visitor and operator sockets share: framing, limits, errors, presence."""
 
     is_operator = False
+    has_channel = False  # a channel of its own in the layer (else: the hub only)
     connection_id: str
     presence_key: str = ""
     sender_key: str = ""  # whose messages count together (chat.writer)
@@ -63,19 +65,62 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     _typing_thread: int | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Channels' own loop (``await_many_dispatch``) waits on the client and the
+        # layer with asyncio.wait and a new task per frame and per event. Here one
+        # long-lived task per source feeds one inbox, which also takes the hub's
+        # events (visitor sockets have no channel of their own, see chat.hub), and
+        # everything is dispatched in order, one at a time, as Channels does.
+        self.scope = scope
+        self.base_send = send
+        self.inbox: hub.Inbox = asyncio.Queue()
+        self.channel_layer = None
+        self._hub_groups: set[str] = set()
+        pumps = [asyncio.create_task(self._pump(receive))]
         try:
-            await super().__call__(scope, receive, send)
+            if self.has_channel:
+                await self._open_channel(pumps)
+            while True:
+                message = await self.inbox.get()
+                if isinstance(message, BaseException):
+                    raise message
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+            self._leave_hub()
+
+    async def _pump(self, source: Any) -> None:
+        """Move what ``source`` gives into the inbox; its error too, to be raised by
+        the dispatching loop."""
+        try:
+            while True:
+                self.inbox.put_nowait(await source())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.inbox.put_nowait(exc)  # type: ignore[arg-type]
+
+    async def _open_channel(self, pumps: list[asyncio.Task[None]]) -> None:
+        """A channel of this socket's own in the layer (operators)."""
+        layer = get_channel_layer(self.channel_layer_alias)
+        if layer is None:
+            return
+        try:
+            self.channel_name = await layer.new_channel()
         except LAYER_ERRORS as exc:
-            if hasattr(self, "channel_name") or self.without_layer:
-                raise
             # The layer (Redis) could not give this socket its channel. Serve it
             # without live delivery rather than fail the handshake: it still stores,
             # acks and syncs through the database, and is closed (4503) on a ping
             # once the layer is back, so that the client reconnects to live delivery.
             logger.warning("socket opened without live delivery: %s", exc)
             self.without_layer = True
-            self.channel_layer_alias = WITHOUT_LAYER
-            await super().__call__(scope, receive, send)
+            return
+        self.channel_layer = layer
+        receive = functools.partial(layer.receive, self.channel_name)
+        pumps.append(asyncio.create_task(self._pump(receive)))
 
     async def connect(self) -> None:
         self.connection_id = uuid.uuid4().hex
@@ -113,13 +158,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def join(self, *groups: str) -> None:
-        """Subscribe to live delivery; a socket that cannot (the layer is down) works
-        without it until a ping finds the layer back (see ``__call__``)."""
-        if self.channel_layer is None:
-            return
+        """Subscribe to live delivery: visitor-bound groups through the process's hub
+        (chat.hub), the others through this socket's channel. A socket that cannot
+        (the layer is down) works without it until a ping finds the layer back."""
         for group in groups:
             try:
-                await self.channel_layer.group_add(group, self.channel_name)
+                if events.is_hub_group(group):
+                    the_hub = hub.get_hub(self.channel_layer_alias)
+                    if the_hub is not None:
+                        await the_hub.join(group, self.inbox)
+                        self._hub_groups.add(group)
+                elif self.channel_layer is not None:
+                    await self.channel_layer.group_add(group, self.channel_name)
             except LAYER_ERRORS as exc:
                 logger.warning("socket without live delivery: %s", exc)
                 self.without_layer = True
@@ -127,13 +177,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def leave(self, *groups: str) -> None:
         """Best effort: the socket is going away, a layer outage must not stop the
         rest of its clean-up (presence, typing)."""
-        if self.channel_layer is None:
-            return
         for group in groups:
+            if group in self._hub_groups:
+                self._leave_hub(group)
+                continue
+            if self.channel_layer is None:
+                continue
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except LAYER_ERRORS as exc:
                 logger.warning("leaving group %s failed: %s", group, exc)
+
+    def _leave_hub(self, *groups: str) -> None:
+        the_hub = hub.get_hub(self.channel_layer_alias) if self._hub_groups else None
+        for group in groups or tuple(self._hub_groups):
+            self._hub_groups.discard(group)
+            if the_hub is not None:
+                the_hub.leave(group, self.inbox)
 
     # --- Receiving ------------------------------------------------------------------
 
@@ -278,7 +338,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
-        if event.get("origin") == self.channel_name:
+        if event.get("origin") == self.connection_id:
             return
         await self.send_json(
             {
@@ -463,6 +523,7 @@ class OperatorConsumer(ChatConsumer):
     """``/ws/operator/``: a logged-in, active staff user."""
 
     is_operator = True
+    has_channel = True
 
     async def start(self) -> None:
         user = self.scope.get("user")
@@ -558,7 +619,7 @@ class OperatorConsumer(ChatConsumer):
             "author": "operator",
             "active": active,
             "name": self.user.display_name,
-            "origin": self.channel_name,
+            "origin": self.connection_id,
         }
         await events.broadcast_now(events.thread_group(thread_id), event)
         await events.broadcast_now(events.OPERATORS_GROUP, event)

@@ -3,8 +3,10 @@
 ``broadcast_on_commit`` is the only way a change leaves the process, and this module
 is the only caller of ``group_send``. Events queued in one transaction are sent after
 it commits; consecutive message events to the same group are sent as one
-``chat.messages`` event, so a batch of N messages costs one publish per group rather
-than one per message and member.
+``chat.messages`` event, and everything for visitor sockets (thread groups, the
+visitors' group) travels as one event to their processes' hubs (``chat.hub``), so a
+batch of N messages costs two publishes (visitors', operators') rather than one per
+message and member.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
+
+from chat.hub import HUB_EVENTS, HUB_GROUP
 
 if TYPE_CHECKING:
     from chat.models import Attachment, Message, Thread
@@ -150,12 +154,21 @@ def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _emit(group, event))
 
 
+def broadcast_all_on_commit(batch: list[Event]) -> None:
+    """``broadcast_on_commit`` for many events, in order, with one commit hook."""
+    transaction.on_commit(lambda: _emit_all(batch))
+
+
 def _emit(group: str, event: dict[str, Any]) -> None:
+    _emit_all([(group, event)])
+
+
+def _emit_all(batch: list[Event]) -> None:
     sink = getattr(_collector, "events", None)
     if sink is not None:
-        sink.append((group, event))
+        sink.extend(batch)
         return
-    async_to_sync(send_events)([(group, event)])
+    async_to_sync(send_events)(batch)
 
 
 def coalesce(events: list[Event]) -> list[Event]:
@@ -183,13 +196,31 @@ def coalesce(events: list[Event]) -> list[Event]:
     return merged
 
 
+def is_hub_group(group: str) -> bool:
+    """Whether a group's members are visitor sockets, which hear it through their
+    process's hub (``chat.hub``) rather than a channel of their own."""
+    return group == VISITORS_GROUP or group.startswith("thread.")
+
+
+def route(events: list[Event]) -> list[Event]:
+    """Coalesced events, with all those for the hub's groups in one hub event
+    (first, in their order) and the rest as they were."""
+    merged = coalesce(events)
+    for_hub = [[group, event] for group, event in merged if is_hub_group(group)]
+    direct = [(group, event) for group, event in merged if not is_hub_group(group)]
+    if for_hub:
+        direct.insert(0, (HUB_GROUP, {"type": HUB_EVENTS, "events": for_hub}))
+    return direct
+
+
 async def send_events(events: list[Event]) -> None:
-    """Send events now. Live delivery is an optimisation: a layer failure is logged,
+    """Send events now: one publish per group, all visitor-bound ones together in
+    one (``route``). Live delivery is an optimisation: a layer failure is logged,
     never raised (the database is the record; clients recover with ``sync``)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    for group, event in coalesce(events):
+    for group, event in route(events):
         try:
             await layer.group_send(group, event)
         except Exception:

@@ -227,12 +227,7 @@ def _stored_messages(
     """The messages already stored under the batch's (thread, client_id) pairs."""
     found = Message.objects.select_related("attachment")
     if fast:
-        keys = [
-            Message(thread_id=thread_id, client_id=client_id)
-            for thread_id, client_id in {
-                (p.thread_id, p.client_id) for p in posts if p.thread_id in threads
-            }
-        ]
+        keys = {(p.thread_id, p.client_id) for p in posts if p.thread_id in threads}
         pks = batchsql.matching_pks(Message, ("thread", "client_id"), keys)
         if not pks:
             return {}  # the usual case: no resend, nothing more to load
@@ -329,12 +324,12 @@ def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
 def _broadcast_messages(
     messages: list[Message], threads: dict[int, Thread], state_changed: set[int]
 ) -> None:
+    batch: list[events.Event] = []
     for message in messages:
         payload = events.message_payload(message)
         for group in (events.thread_group(message.thread_id), events.OPERATORS_GROUP):
-            events.broadcast_on_commit(
-                group, {"type": events.MESSAGES, "messages": [payload]}
-            )
+            batch.append((group, {"type": events.MESSAGES, "messages": [payload]}))
+    events.broadcast_all_on_commit(batch)
     if state_changed:
         for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
             pk__in=state_changed

@@ -1,0 +1,121 @@
+"""One channel-layer subscription per process for all its visitor sockets.
+
+A visitor socket hears two kinds of group: its thread's (``thread.<id>``: messages,
+receipts, an operator typing) and the visitors' (``visitors``: whether an operator
+is online). Had each socket its own channel in those groups, every message would cost
+a publish of its own (a batch's messages are in different threads, so one per
+thread) and every socket a subscription in Redis, a queue and a receiving task.
+
+Instead ``chat.events.send_events`` sends everything meant for those groups in one
+send as one ``hub.events`` event to ``HUB_GROUP``. Each process that has visitor
+sockets has one ``Hub`` (per event loop) with one channel in that group: it receives
+each batch once and puts each event in the inbox of the process's sockets that
+joined the event's group, in the order they were sent. Each process so hears all
+visitor-bound events, not only its own sockets' (one deserialisation per batch: the
+operators' group already reaches every process with an operator in it).
+
+Live delivery stays an optimisation, as before: a socket that misses an event finds
+the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the
+layer's error and the socket runs without live delivery (``chat.consumers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+HUB_GROUP = "sohbet.hub"
+HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...]}
+# Layers may forget a group member after a while (the in-memory layer after a day):
+# the hub renews its membership when a socket joins and this much time has passed.
+RENEW_AFTER = 3600.0
+
+Inbox = asyncio.Queue[dict[str, Any]]
+
+
+class Hub:
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self.members: dict[str, set[Inbox]] = {}
+        self.channel_name: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._renewed = 0.0
+
+    async def join(self, group: str, inbox: Inbox) -> None:
+        """Deliver ``group``'s events to ``inbox`` from now on. Raises the layer's
+        error when the hub cannot subscribe."""
+        await self._subscribe()
+        self.members.setdefault(group, set()).add(inbox)
+
+    def leave(self, group: str, inbox: Inbox) -> None:
+        members = self.members.get(group)
+        if members is not None:
+            members.discard(inbox)
+            if not members:
+                del self.members[group]
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """Hand a ``hub.events`` event's events to the inboxes of their groups."""
+        for group, inner in event.get("events", ()):
+            for inbox in tuple(self.members.get(group, ())):
+                inbox.put_nowait(inner)
+
+    async def _subscribe(self) -> None:
+        running = self._task is not None and not self._task.done()
+        if running and time.monotonic() - self._renewed < RENEW_AFTER:
+            return
+        async with self._lock:
+            if self.channel_name is None:
+                self.channel_name = await self.layer.new_channel()
+            if time.monotonic() - self._renewed >= RENEW_AFTER or not running:
+                await self.layer.group_add(HUB_GROUP, self.channel_name)
+                self._renewed = time.monotonic()
+            if self._task is None or self._task.done():
+                self._task = asyncio.create_task(
+                    self._run(self.channel_name), name="sohbet-hub"
+                )
+
+    async def _run(self, channel_name: str) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the layer's server away: wait, then again
+                logger.warning("hub could not receive: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            if event.get("type") != HUB_EVENTS:
+                continue
+            try:
+                self.deliver(event)
+            except Exception:  # a malformed event must not stop the hub
+                logger.exception("hub could not deliver an event")
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_hub(alias: str) -> Hub | None:
+    """The hub of the running event loop for channel layer ``alias`` (None without a
+    layer)."""
+    layer = get_channel_layer(alias)
+    if layer is None:
+        return None
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not layer:  # the layers were reconfigured (tests)
+        if hub is not None and hub._task is not None:
+            hub._task.cancel()
+        hub = _hubs[loop] = Hub(layer)
+    return hub

@@ -1,0 +1,92 @@
+"""Visitor sockets hear their thread through their process's hub (chat.hub): one
+channel-layer subscription per process, not one per socket."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from chat import events
+from chat.hub import HUB_EVENTS, get_hub
+from chatsite.cache import sync_redis
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_each_socket_hears_its_own_thread_only_and_in_order(
+    connect_visitor, connect_operator
+) -> None:
+    ada = await connect_visitor()
+    ada_tab = await connect_visitor(ada.cookie)
+    bora = await connect_visitor()
+    operator = await connect_operator()
+    threads = {ada.hello["thread"]["id"]: "ada", bora.hello["thread"]["id"]: "bora"}
+    for n in range(4):
+        for thread in threads:
+            await operator.send(
+                type="message.send",
+                thread=thread,
+                client_id=str(uuid.uuid4()),
+                body=f"{threads[thread]} {n}",
+            )
+    for socket, name in ((ada, "ada"), (ada_tab, "ada"), (bora, "bora")):
+        heard = [(await socket.receive_type("message"))["message"] for _ in range(4)]
+        assert [m["body"] for m in heard] == [f"{name} {n}" for n in range(4)]
+        assert [m["seq"] for m in heard] == [1, 2, 3, 4]
+    assert await bora.nothing_more()
+
+
+async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None:
+    hub = get_hub("default")
+    assert hub is not None
+    first: asyncio.Queue = asyncio.Queue()
+    second: asyncio.Queue = asyncio.Queue()
+    await hub.join("thread.1", first)
+    await hub.join("thread.2", second)
+    await hub.join(events.VISITORS_GROUP, second)
+    hub.deliver(
+        {
+            "type": HUB_EVENTS,
+            "events": [
+                ["thread.1", {"type": "chat.read", "n": 1}],
+                ["thread.2", {"type": "chat.read", "n": 2}],
+                ["thread.3", {"type": "chat.read", "n": 3}],  # nobody here
+                [events.VISITORS_GROUP, {"type": "chat.presence", "n": 4}],
+            ],
+        }
+    )
+    assert first.get_nowait()["n"] == 1 and first.empty()
+    assert [second.get_nowait()["n"] for _ in range(2)] == [2, 4]
+    hub.leave("thread.1", first)
+    hub.deliver({"type": HUB_EVENTS, "events": [["thread.1", {"type": "chat.read"}]]})
+    assert first.empty()
+    # Through the layer: a malformed event is dropped, the hub goes on.
+    await hub.layer.group_send("sohbet.hub", {"type": HUB_EVENTS, "events": 5})
+    await hub.layer.group_send(
+        "sohbet.hub",
+        {"type": HUB_EVENTS, "events": [["thread.2", {"type": "chat.read", "n": 6}]]},
+    )
+    assert (await asyncio.wait_for(second.get(), 5))["n"] == 6
+
+
+@pytest.mark.postgres_redis
+async def test_visitor_sockets_share_one_subscription_per_process(
+    connect_visitor, connect_operator
+) -> None:
+    redis = sync_redis()
+    await connect_visitor()  # the process's hub subscribes with the first socket
+    before = len(redis.pubsub_channels())
+    visitors = [await connect_visitor() for _ in range(12)]
+    assert len(redis.pubsub_channels()) == before
+    operator = await connect_operator()
+    last = visitors[-1]
+    await operator.send(
+        type="message.send",
+        thread=last.hello["thread"]["id"],
+        client_id=str(uuid.uuid4()),
+        body="live through the hub",
+    )
+    heard = await last.receive_type("message")
+    assert heard["message"]["body"] == "live through the hub"
