@@ -108,3 +108,59 @@ if os.environ.get("BENCH_PROFILE_WRITER"):
 
     _writer._store = _profiled_store  # type: ignore[assignment]
     atexit.register(_profile.dump_stats, os.environ["BENCH_PROFILE_WRITER"])
+
+if os.environ.get("BENCH_SWITCH_INTERVAL"):
+    import sys
+
+    sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+
+if os.environ.get("BENCH_WRITER_TIMES"):
+    # Wall and CPU time of the message writer's stages per batch, printed at exit.
+    import atexit
+    import sys
+    import time
+
+    from chat import events as _events
+    from chat import writer as _wmod
+
+    _times: dict[str, list[float]] = {
+        "store_wall": [],
+        "store_cpu": [],
+        "send": [],
+        "size": [],
+    }
+    _orig_store = _wmod._store
+    _orig_send = _events.send_events
+
+    def _timed_store(posts: Any) -> Any:
+        w, c = time.perf_counter(), time.thread_time()
+        try:
+            return _orig_store(posts)
+        finally:
+            _times["store_wall"].append(time.perf_counter() - w)
+            _times["store_cpu"].append(time.thread_time() - c)
+            _times["size"].append(len(posts))
+
+    async def _timed_send(sent: Any) -> Any:
+        w = time.perf_counter()
+        try:
+            return await _orig_send(sent)
+        finally:
+            _times["send"].append(time.perf_counter() - w)
+
+    _wmod._store = _timed_store  # type: ignore[assignment]
+    _wmod.events.send_events = _timed_send  # type: ignore[assignment]
+
+    def _report_writer() -> None:
+        for name, values in _times.items():
+            if values:
+                values.sort()
+                unit = 1 if name == "size" else 1000
+                sys.stderr.write(
+                    f"writer {name}: n={len(values)} "
+                    f"mean={sum(values) / len(values) * unit:.2f} "
+                    f"p50={values[len(values) // 2] * unit:.2f} "
+                    f"p99={values[int(len(values) * 0.99)] * unit:.2f}\n"
+                )
+
+    atexit.register(_report_writer)

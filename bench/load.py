@@ -667,6 +667,7 @@ async def _worker(
 @dataclass
 class Operator:
     index: int
+    batch: bool = True
     ws: ClientConnection | None = None
     received: dict[int, int] = field(default_factory=dict)  # message id -> times
     latency: list[float] = field(default_factory=list)
@@ -684,6 +685,8 @@ class Operator:
                 port, "/ws/operator/", cookie, src=None, timeout=timeout
             )
             await wait_for_hello(self.ws, timeout)
+            if self.batch:  # as the inbox does: a batch's messages in one frame
+                await self.ws.send('{"type":"options","batch_messages":true}')
             await self.ws.send('{"type":"threads","status":"open","limit":30}')
         except ConnectionClosed as exc:
             self.failed = f"closed {close_code_of(exc, self.ws)} before hello"
@@ -702,20 +705,11 @@ class Operator:
                 now = CLOCK()
                 if not isinstance(raw, str):
                     continue
-                if raw.startswith('{"type":"message"'):
-                    self.frames["message"] += 1
-                    message = json.loads(raw)["message"]
-                    if message.get("author") != "visitor":
-                        continue
-                    mid = message["id"]
-                    seen = self.received.get(mid, 0)
-                    self.received[mid] = seen + 1
-                    if seen:
-                        continue
-                    parts = message.get("body", "").split("|", 2)
-                    if parts[0] == "bench" and len(parts) > 2:
-                        self.latency.append(now - float(parts[1]))
-                        self.sent_at.append(float(parts[1]))
+                if raw.startswith('{"type":"message'):
+                    frame = json.loads(raw)
+                    self.frames[frame["type"]] += 1
+                    for message in frame.get("messages") or [frame["message"]]:
+                        self.record(message, now)
                     continue
                 frame = json.loads(raw)
                 kind = frame.get("type", "?")
@@ -728,6 +722,19 @@ class Operator:
             return
         if not self.closing:
             self.close = close_code_of(None, self.ws)
+
+    def record(self, message: dict[str, Any], now: float) -> None:
+        if message.get("author") != "visitor":
+            return
+        mid = message["id"]
+        seen = self.received.get(mid, 0)
+        self.received[mid] = seen + 1
+        if seen:
+            return
+        parts = message.get("body", "").split("|", 2)
+        if parts[0] == "bench" and len(parts) > 2:
+            self.latency.append(now - float(parts[1]))
+            self.sent_at.append(float(parts[1]))
 
     def missing(self, acked: set[int]) -> int:
         return len(acked.difference(self.received))
@@ -801,7 +808,7 @@ async def parent(
     lag = LoopLag()
     lag.start()
 
-    operators = [Operator(i) for i in range(args.operators)]
+    operators = [Operator(i, batch=not args.no_batch) for i in range(args.operators)]
     if operators:
         log(f"connecting {len(operators)} operator socket(s)")
         cookie = events["operator_cookie"]
@@ -1149,6 +1156,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default="http://127.0.0.1:8001")
     p.add_argument("--visitors", type=int, default=100)
     p.add_argument("--operators", type=int, default=0)
+    p.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="operators without the options frame: one frame per message",
+    )
     p.add_argument(
         "--rate", type=float, default=0.5, help="msg/s per visitor; 0 = idle"
     )

@@ -62,6 +62,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     presence_key: str = ""
     sender_key: str = ""  # whose messages count together (chat.writer)
     without_layer = False
+    # The client asked for live messages committed together in one frame (options).
+    batch_messages = False
     _typing_thread: int | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -265,6 +267,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, "_on_" + type(frame).__name__.lower())
         await handler(frame)
 
+    async def _on_options(self, frame: frames.Options) -> None:
+        self.batch_messages = frame.batch_messages
+        await self.send_json(
+            {"type": "options", "batch_messages": frame.batch_messages}
+        )
+
     async def on_ping(self) -> None:
         if self.presence_key:
             await presence.atouch(self.presence_key, self.connection_id)
@@ -324,7 +332,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- Channel-layer events -----------------------------------------------------
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
-        for payload in event["messages"]:
+        await self.send_live(event["messages"])
+
+    async def send_live(self, payloads: list[dict[str, Any]]) -> None:
+        """Live messages, in order: one ``messages`` frame for those committed
+        together when the client asked for it (an inbox under a burst gets one frame
+        per batch instead of one per message), else a ``message`` frame each."""
+        if self.batch_messages and len(payloads) > 1:
+            await self.send_json({"type": "messages", "messages": payloads})
+            return
+        for payload in payloads:
             await self.send_json({"type": "message", "message": payload})
 
     async def chat_read(self, event: dict[str, Any]) -> None:
@@ -500,9 +517,9 @@ class VisitorConsumer(ChatConsumer):
     # --- Events -------------------------------------------------------------------
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
-        for payload in event["messages"]:
-            if payload["thread"] == self.thread_id:
-                await self.send_json({"type": "message", "message": payload})
+        await self.send_live(
+            [p for p in event["messages"] if p["thread"] == self.thread_id]
+        )
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         await self.send_json(
@@ -516,6 +533,9 @@ class VisitorConsumer(ChatConsumer):
             )
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
+        pass  # operators only
+
+    async def chat_threads(self, event: dict[str, Any]) -> None:
         pass  # operators only
 
 
@@ -682,16 +702,19 @@ class OperatorConsumer(ChatConsumer):
     async def _send_thread(self, thread: Thread) -> None:
         """The thread's current state, so an inbox opening any thread (even one not
         in its list) can show its header."""
-        await self.chat_thread({"thread": events.thread_payload(thread)})
+        online = await presence.ais_online(presence.visitor_key(thread.pk))
+        payload = events.thread_payload(thread, visitor_online=online)
+        await self.send_json({"type": "thread", "thread": payload})
 
     # --- Events -------------------------------------------------------------------
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
-        payload = dict(event["thread"])
-        payload["visitor_online"] = await presence.ais_online(
-            presence.visitor_key(payload["id"])
-        )
-        await self.send_json({"type": "thread", "thread": payload})
+        await self.chat_threads({"threads": [event["thread"]]})
+
+    async def chat_threads(self, event: dict[str, Any]) -> None:
+        # The payloads carry the visitor's presence, read once where they were made.
+        for payload in event["threads"]:
+            await self.send_json({"type": "thread", "thread": payload})
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         if "thread" in event:

@@ -37,6 +37,7 @@ PROBE_GROUP = "probe"  # nobody joins it (is_layer_available)
 # Channel-layer event types (consumer handler names with "." -> "_").
 MESSAGES = "chat.messages"  # {"messages": [payload, ...]}
 THREAD = "chat.thread"  # {"thread": payload}
+THREADS = "chat.threads"  # {"threads": [payload, ...]}: THREAD events merged
 TYPING = "chat.typing"  # {"thread", "author", "active", "name", "origin"}
 READ = "chat.read"  # {"thread", "by", "up_to"}
 DELIVERED = "chat.delivered"  # {"thread", "up_to"}
@@ -172,25 +173,29 @@ def _emit_all(batch: list[Event]) -> None:
 
 
 def coalesce(events: list[Event]) -> list[Event]:
-    """Merge the message events for each group into as few events as possible.
+    """Merge the message events for each group into as few events as possible, and
+    the thread events likewise.
 
-    A message event joins the group's previous event when that is a message event
-    too, so each group still receives everything in the order it was committed
-    (events of different groups have no order to keep).
+    An event joins the group's previous event when both are message events (or both
+    thread events), so each group still receives everything in the order it was
+    committed (events of different groups have no order to keep).
     """
     merged: list[Event] = []
     last_for_group: dict[str, dict[str, Any]] = {}
     for group, event in events:
         previous = last_for_group.get(group)
-        if (
-            event["type"] == MESSAGES
-            and previous is not None
-            and previous["type"] == MESSAGES
-        ):
-            previous["messages"].extend(event["messages"])
-            continue
-        if event["type"] == MESSAGES:
+        kind = event["type"]
+        if kind == MESSAGES:
+            if previous is not None and previous["type"] == MESSAGES:
+                previous["messages"].extend(event["messages"])
+                continue
             event = {**event, "messages": list(event["messages"])}
+        elif kind in (THREAD, THREADS):
+            threads = event["threads"] if kind == THREADS else [event["thread"]]
+            if previous is not None and previous["type"] == THREADS:
+                previous["threads"].extend(threads)
+                continue
+            event = {"type": THREADS, "threads": list(threads)}
         merged.append((group, event))
         last_for_group[group] = event
     return merged

@@ -67,6 +67,11 @@ class Ping:
 
 
 @dataclass(frozen=True, slots=True)
+class Options:
+    batch_messages: bool
+
+
+@dataclass(frozen=True, slots=True)
 class VisitorUpdate:
     name: str
 
@@ -99,6 +104,7 @@ Frame = (
     | Sync
     | History
     | Ping
+    | Options
     | VisitorUpdate
     | ThreadAction
     | ThreadAssign
@@ -106,7 +112,16 @@ Frame = (
 )
 
 VISITOR_TYPES = frozenset(
-    {"message.send", "typing", "read", "sync", "history", "ping", "visitor.update"}
+    {
+        "message.send",
+        "typing",
+        "read",
+        "sync",
+        "history",
+        "ping",
+        "options",
+        "visitor.update",
+    }
 )
 OPERATOR_TYPES = frozenset(
     {
@@ -117,6 +132,7 @@ OPERATOR_TYPES = frozenset(
         "sync",
         "history",
         "ping",
+        "options",
         "thread.close",
         "thread.reopen",
         "thread.assign",
@@ -194,6 +210,11 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         )
     if kind == "ping":
         return Ping()
+    if kind == "options":
+        batch = data.get("batch_messages", False)
+        if not isinstance(batch, bool):
+            raise _invalid(_("“batch_messages” must be true or false."))
+        return Options(batch_messages=batch)
     if kind == "visitor.update":
         name = data.get("name", "")
         if not isinstance(name, str):

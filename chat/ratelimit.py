@@ -1,7 +1,8 @@
 """Rate limits with rules from settings ("count/seconds").
 
-``TokenBucket`` counts one connection's frames in memory. ``hit`` counts in the shared
-cache, so a limit holds across every socket of a sender and every web process.
+``TokenBucket`` counts one connection's frames in memory. ``hit_many`` counts in the
+shared counters (Redis), so a limit holds across every socket of a sender and every
+web process.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
-from chatsite.cache import async_redis
+from chatsite.cache import sync_redis
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +64,56 @@ class TokenBucket:
 
 
 def hit(key: str, rule: Rule) -> bool:
-    """Count one event for ``key`` in the shared cache; False once ``rule.count``
-    events fell in the current window of ``rule.seconds`` (fixed windows, the same in
-    every process).
+    """Count one event for ``key``; see ``hit_many``."""
+    return hit_many([(key, rule)])[0]
 
-    Fails open: when the cache cannot be reached the event is allowed and a warning
-    logged, so a Redis outage never stops messages (the per-connection limits still
-    hold).
+
+def hit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
+    """Count one event for each (key, rule), in order, in the shared counters; for
+    each, False once ``rule.count`` events fell in the current window of
+    ``rule.seconds`` (fixed windows, the same in every process).
+
+    The message writer counts a whole batch's senders at once, on its own thread
+    (the per-sender message limit, ``SOHBET_SEND_RATE``). On Redis that is one
+    command (a script: INCR, and EXPIRE on a window's first event, for every key)
+    instead of one per message, and a blocking call on the writer's thread instead
+    of a wait for the busy event loop (docs/performance.md). Without Redis the
+    cache counts them one by one (local memory: development and tests).
+
+    Fails open: when the counters cannot be reached the events are allowed and a
+    warning logged, so a Redis outage never stops messages (the per-connection
+    limits still hold).
     """
+    if not hits:
+        return []
+    config = settings.CACHES[settings.RATELIMIT_USE_CACHE]
+    if "redis" not in str(config["BACKEND"]).lower():
+        return [_cache_hit(key, rule) for key, rule in hits]
+    now = time.time()
+    keys = [f"sohbet:ratelimit:{key}:{int(now // rule.seconds)}" for key, rule in hits]
+    ttls = [math.ceil(rule.seconds) + 1 for _key, rule in hits]
+    try:
+        counts = sync_redis().eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
+    except Exception as exc:
+        logger.warning("rate limits not counted, cache unavailable: %s", exc)
+        return [True] * len(hits)
+    return [
+        int(count) <= rule.count
+        for count, (_key, rule) in zip(counts, hits, strict=True)
+    ]
+
+
+_COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
+"""
+
+
+def _cache_hit(key: str, rule: Rule) -> bool:
     counters = caches[settings.RATELIMIT_USE_CACHE]  # with django-ratelimit's
     cache_key = f"ratelimit:{key}:{int(time.time() // rule.seconds)}"
     timeout = math.ceil(rule.seconds) + 1
@@ -88,60 +129,3 @@ def hit(key: str, rule: Rule) -> bool:
         logger.warning("rate limit %s not counted, cache unavailable: %s", key, exc)
         return True
     return count <= rule.count
-
-
-def _redis_client() -> Any:
-    """A redis.asyncio client for the counters' Redis on this event loop, or None when
-    the counters are not in Redis (local memory: development and tests)."""
-    config = settings.CACHES[settings.RATELIMIT_USE_CACHE]
-    if "redis" not in str(config["BACKEND"]).lower():
-        return None
-    return async_redis()
-
-
-_COUNT_SCRIPT = """
-local counts = {}
-for i, key in ipairs(KEYS) do
-    counts[i] = redis.call('INCR', key)
-    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
-end
-return counts
-"""
-
-
-async def ahit(key: str, rule: Rule) -> bool:
-    """``hit`` for async callers; see ``ahit_many``."""
-    return (await ahit_many([(key, rule)]))[0]
-
-
-async def ahit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
-    """Count one event for each (key, rule), in order; whether each is allowed.
-
-    The message writer counts a whole batch's senders at once (the per-sender
-    message limit, ``SOHBET_SEND_RATE``). On Redis that is one command on the event
-    loop (a script: INCR, and EXPIRE on a window's first event, for every key)
-    instead of a command per message, which cost about a fifth of the event loop at
-    1,000 msg/s (docs/performance.md). Same fixed windows and the same fail-open
-    rule as ``hit``; without Redis, ``hit`` for each, off the event loop.
-    """
-    if not hits:
-        return []
-    client = _redis_client()
-    if client is None:
-        return await sync_to_async(_hit_each, thread_sensitive=False)(hits)
-    now = time.time()
-    keys = [f"sohbet:ratelimit:{key}:{int(now // rule.seconds)}" for key, rule in hits]
-    ttls = [math.ceil(rule.seconds) + 1 for _key, rule in hits]
-    try:
-        counts = await client.eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
-    except Exception as exc:
-        logger.warning("rate limits not counted, cache unavailable: %s", exc)
-        return [True] * len(hits)
-    return [
-        int(count) <= rule.count
-        for count, (_key, rule) in zip(counts, hits, strict=True)
-    ]
-
-
-def _hit_each(hits: list[tuple[str, Rule]]) -> list[bool]:
-    return [hit(key, rule) for key, rule in hits]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from chat import batchsql, events
+from chat import batchsql, events, presence
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import (
     Attachment,
@@ -99,10 +99,11 @@ def rename_visitor(*, visitor_id: int, name: str) -> Visitor:
     visitor = Visitor.objects.select_for_update().get(pk=visitor_id)
     visitor.name = name[:80]
     visitor.save(update_fields=["name"])
-    for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
-        visitor=visitor, last_message__isnull=False
-    ):
-        _broadcast_thread(thread)
+    _broadcast_threads(
+        Thread.objects.select_related(*THREAD_RELATED).filter(
+            visitor=visitor, last_message__isnull=False
+        )
+    )
     return visitor
 
 
@@ -331,16 +332,34 @@ def _broadcast_messages(
             batch.append((group, {"type": events.MESSAGES, "messages": [payload]}))
     events.broadcast_all_on_commit(batch)
     if state_changed:
-        for thread in Thread.objects.select_related(*THREAD_RELATED).filter(
-            pk__in=state_changed
-        ):
-            _broadcast_thread(thread)
+        _broadcast_threads(
+            Thread.objects.select_related(*THREAD_RELATED).filter(pk__in=state_changed)
+        )
 
 
 def _broadcast_thread(thread: Thread) -> None:
-    events.broadcast_on_commit(
-        events.OPERATORS_GROUP,
-        {"type": events.THREAD, "thread": events.thread_payload(thread)},
+    _broadcast_threads([thread])
+
+
+def _broadcast_threads(threads: Iterable[Thread]) -> None:
+    """Tell the operators of these threads' new state after commit, with whether
+    each visitor's page is open (read here once for all, not by each operator
+    socket for each thread)."""
+    threads = list(threads)
+    online = presence.online_threads([thread.pk for thread in threads])
+    events.broadcast_all_on_commit(
+        [
+            (
+                events.OPERATORS_GROUP,
+                {
+                    "type": events.THREAD,
+                    "thread": events.thread_payload(
+                        thread, visitor_online=thread.pk in online
+                    ),
+                },
+            )
+            for thread in threads
+        ]
     )
 
 

@@ -2,9 +2,11 @@
 
 Consumers hand their posts to the process's writer; it stores everything that queued
 up while the previous transaction ran in one transaction (one thread-pool hop, one
-commit), answers each post, then sends the batch's events. Under light load a batch is
-one message, so latency is that of a single insert; under heavy load the cost per
-message falls instead of queueing behind one commit per message.
+commit, the senders' limits counted in one Redis call), answers each post, then hands
+the batch's events to a sender task, which publishes them in commit order while the
+next batch is stored. Under light load a batch is one message, so latency is that of
+a single insert; under heavy load the cost per message falls instead of queueing
+behind one commit per message.
 
 The batches run on a thread of the writer's own, not on Channels' shared sync thread
 (``database_sync_to_async``): posting never waits behind a page of history or a
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 256
 
 
-Limit = tuple[str, Rule]  # (sender key, rule): chat.ratelimit.ahit_many
+Limit = tuple[str, Rule]  # (sender key, rule): chat.ratelimit.hit_many
 Queued = tuple[NewMessage, Limit | None, "asyncio.Future[PostOutcome]"]
 
 
@@ -52,6 +54,8 @@ class MessageWriter:
         self._queue: asyncio.Queue[Queued] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
+        self._outgoing: asyncio.Queue[list[events.Event]] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
 
     async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
         """Store one message; returns its outcome once committed. Raises the database's
@@ -59,7 +63,7 @@ class MessageWriter:
 
         With ``limit`` (sender key, rule) the post is first counted against its
         sender's limit, across sockets and processes, with the rest of the batch in
-        one call (``chat.ratelimit.ahit_many``): over the limit, the outcome is a
+        one call (``chat.ratelimit.hit_many``): over the limit, the outcome is a
         ``rate_limited`` refusal and nothing is stored."""
         future: asyncio.Future[PostOutcome] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((post, limit, future))
@@ -73,12 +77,11 @@ class MessageWriter:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             live = [queued for queued in batch if not queued[2].cancelled()]
+            if not live:
+                continue
             try:
-                live = await _within_limits(live)
-                if not live:
-                    continue
                 outcomes, sent = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, _store, [post for post, _, _ in live]
+                    self._thread, _store, [(post, limit) for post, limit, _ in live]
                 )
             except Exception as exc:
                 logger.warning("storing %d message(s) failed: %s", len(live), exc)
@@ -91,31 +94,54 @@ class MessageWriter:
             for (_, _, fut), outcome in zip(live, outcomes, strict=True):
                 if not fut.done():
                     fut.set_result(outcome)
-            await events.send_events(sent)
+            if sent:
+                self._send(sent)
+
+    def _send(self, sent: list[events.Event]) -> None:
+        """Queue a batch's events for the sender: the next batch is stored while these
+        are published (waiting for the publishes held every batch back by two round
+        trips through a busy event loop), and batches still go out in commit order."""
+        self._outgoing.put_nowait(sent)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
+
+    async def _send_all(self) -> None:
+        while True:
+            sent = await self._outgoing.get()
+            while not self._outgoing.empty():  # batches that queued meanwhile: together
+                sent = sent + self._outgoing.get_nowait()
+            await events.send_events(sent)  # logs, never raises
 
 
-async def _within_limits(batch: list[Queued]) -> list[Queued]:
-    """The batch without the posts over their sender's limit, which are answered
-    with a refusal here."""
-    limited = [(index, limit) for index, (_, limit, _) in enumerate(batch) if limit]
-    if not limited:
-        return batch
-    allowed = await ratelimit.ahit_many([limit for _, limit in limited])
+def _store(
+    queued: list[tuple[NewMessage, Limit | None]],
+) -> tuple[list[PostOutcome], list[events.Event]]:
+    """Count the senders' limits, then store the posts within them (on the writer's
+    thread; the limits are counted once, even when the batch is tried again)."""
+    limited = [(index, limit) for index, (_, limit) in enumerate(queued) if limit]
+    allowed = ratelimit.hit_many([limit for _, limit in limited])
     refused = {index for (index, _), ok in zip(limited, allowed, strict=True) if not ok}
-    for index in refused:
-        post, _, fut = batch[index]
-        if not fut.done():
-            fut.set_result(
+    posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
+    stored, sent = _store_posts(posts) if posts else ([], [])
+    outcomes: list[PostOutcome] = []
+    stored_outcomes = iter(stored)
+    for index, (post, _) in enumerate(queued):
+        if index in refused:
+            outcomes.append(
                 ChatError(
                     ErrorCode.RATE_LIMITED,
                     gettext_lazy("Too many messages at once. Please slow down."),
                     client_id=str(post.client_id),
                 )
             )
-    return [queued for index, queued in enumerate(batch) if index not in refused]
+        else:
+            outcomes.append(next(stored_outcomes))
+    return outcomes, sent
 
 
-def _store(posts: list[NewMessage]) -> tuple[list[PostOutcome], list[events.Event]]:
+def _store_posts(
+    posts: list[NewMessage],
+) -> tuple[list[PostOutcome], list[events.Event]]:
     kept = connection.connection is not None  # from an earlier batch, unchecked since
     try:
         return _store_once(posts)

@@ -751,6 +751,9 @@
       S.applyUploadLimits(uploads, frame.limits);
       el.fileInput.accept = uploads.types.join(",");
     }
+    // Messages committed together may come in one frame (a burst: one frame, one
+    // render pass); docs/protocol.md, "options".
+    send({ type: "options", batch_messages: true });
     resetInFlight();
     requestThreads(true);
     if (openId != null) {
@@ -1018,6 +1021,11 @@
         break;
       case "message":
         onMessageFrame(frame);
+        break;
+      case "messages":
+        (frame.messages || []).forEach(function (message) {
+          onMessageFrame({ type: "message", message: message });
+        });
         break;
       case "history":
         onPage(frame, "history");

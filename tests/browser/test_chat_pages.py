@@ -139,3 +139,49 @@ def test_links_are_clickable_only_for_safe_schemes(
     link = visitor.locator("#messages .author-visitor .body a")
     expect(link).to_have_count(1)
     expect(link).to_have_attribute("href", "https://example.com/a?b=1")
+
+
+def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
+    visitor_page: Any, operator_page: Any
+) -> None:
+    import json
+    import uuid
+
+    from asgiref.sync import async_to_sync
+
+    from chat import events, services
+    from chat.services import NewMessage
+
+    inbox = operator_page()
+    frames: list[dict[str, Any]] = []
+    inbox.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda data: frames.append(json.loads(data))),
+    )
+    inbox.reload()  # its socket again, now watched
+    visitor = visitor_page()
+    send_as_visitor(visitor, "first")
+    open_thread(inbox)
+    expect(inbox.locator("#messages .author-visitor .body")).to_have_text(["first"])
+    thread_id = int(inbox.locator("#conversation").get_attribute("data-thread-id"))
+
+    # Three messages stored in one transaction and sent as the writer sends a batch.
+    posts = [
+        NewMessage(
+            thread_id=thread_id,
+            client_id=uuid.uuid4(),
+            body=f"burst {n}",
+            author=Message.Author.VISITOR,
+            author_name="",
+        )
+        for n in range(3)
+    ]
+    _outcomes, sent = events.call_collecting(services.post_messages, posts=posts)
+    async_to_sync(events.send_events)(sent)
+
+    expected = ["first", "burst 0", "burst 1", "burst 2"]
+    expect(inbox.locator("#messages .author-visitor .body")).to_have_text(expected)
+    expect(visitor.locator("#messages .author-visitor .body")).to_have_text(expected)
+    batched = [f for f in frames if f.get("type") == "messages"]
+    assert [[m["body"] for m in f["messages"]] for f in batched] == [expected[1:]]
+    assert visitor.errors == [] and inbox.errors == []

@@ -290,6 +290,27 @@ async def test_presence_of_visitor_and_operators(connect_visitor, connect_operat
     assert (await visitor.receive_type("presence"))["operators_online"] is False
 
 
+async def test_a_new_conversation_reaches_the_inbox_with_its_visitor_online(
+    connect_visitor, connect_operator
+):
+    operator = await connect_operator()
+    visitor = await connect_visitor()
+    await operator.receive_type("presence")
+    await visitor.send(type="message.send", client_id=new_id(), body="first words")
+    thread = (await operator.receive_type("thread"))["thread"]
+    assert thread["id"] == visitor.hello["thread"]["id"]
+    assert thread["visitor_online"] is True
+    assert thread["last_message"]["body"] == "first words"
+    await visitor.close()
+    await operator.receive_type("presence")
+    await operator.send(type="thread.close", thread=thread["id"])
+    closed = await operator.receive_type("thread")
+    assert (closed["thread"]["status"], closed["thread"]["visitor_online"]) == (
+        "closed",
+        False,
+    )
+
+
 async def test_thread_list_search_by_text_and_name(connect_visitor, connect_operator):
     operator = await connect_operator()
     anna = await connect_visitor()
@@ -331,7 +352,7 @@ async def test_operator_opening_a_thread_gets_its_state_first(
 
 
 def test_message_events_are_merged_per_group_in_commit_order():
-    from chat.events import MESSAGES, THREAD, coalesce
+    from chat.events import MESSAGES, THREAD, THREADS, coalesce
 
     def msg(n):
         return {"type": MESSAGES, "messages": [n]}
@@ -343,6 +364,7 @@ def test_message_events_are_merged_per_group_in_commit_order():
             ("t2", msg(2)),
             ("ops", msg(2)),
             ("ops", {"type": THREAD, "thread": 2}),
+            ("ops", {"type": THREAD, "thread": 1}),
             ("ops", msg(3)),
             ("t1", msg(3)),
         ]
@@ -351,6 +373,84 @@ def test_message_events_are_merged_per_group_in_commit_order():
         ("t1", {"type": MESSAGES, "messages": [1, 3]}),
         ("ops", {"type": MESSAGES, "messages": [1, 2]}),
         ("t2", {"type": MESSAGES, "messages": [2]}),
-        ("ops", {"type": THREAD, "thread": 2}),
+        ("ops", {"type": THREADS, "threads": [2, 1]}),
         ("ops", {"type": MESSAGES, "messages": [3]}),
     ]
+
+
+def test_visitor_bound_events_travel_together_to_the_hub():
+    from chat.events import MESSAGES, OPERATORS_GROUP, VISITORS_GROUP, route
+    from chat.hub import HUB_EVENTS, HUB_GROUP
+
+    def msg(n):
+        return {"type": MESSAGES, "messages": [n]}
+
+    presence = {"type": "chat.presence", "operators_online": True}
+    routed = route(
+        [
+            ("thread.1", msg(1)),
+            (OPERATORS_GROUP, msg(1)),
+            ("thread.2", msg(2)),
+            (OPERATORS_GROUP, msg(2)),
+            (VISITORS_GROUP, presence),
+        ]
+    )
+    assert routed == [
+        (
+            HUB_GROUP,
+            {
+                "type": HUB_EVENTS,
+                "events": [
+                    ["thread.1", msg(1)],
+                    ["thread.2", msg(2)],
+                    [VISITORS_GROUP, presence],
+                ],
+            },
+        ),
+        (OPERATORS_GROUP, {"type": MESSAGES, "messages": [1, 2]}),
+    ]
+
+
+async def test_messages_committed_together_come_in_one_frame_when_asked(
+    connect_visitor, connect_operator, make_operator
+):
+    from chat import events, services
+    from chat.services import NewMessage
+
+    visitor = await connect_visitor()
+    thread_id = visitor.hello["thread"]["id"]
+    batching = await connect_operator()
+    plain = await connect_operator(await make_operator("bora"))
+    await batching.send(type="options", batch_messages=True)
+    assert (await batching.receive_type("options"))["batch_messages"] is True
+
+    @database_sync_to_async
+    def store_three():
+        posts = [
+            NewMessage(
+                thread_id=thread_id,
+                client_id=uuid.uuid4(),
+                body=f"burst {n}",
+                author=Message.Author.VISITOR,
+                author_name="",
+            )
+            for n in range(3)
+        ]
+        return events.call_collecting(services.post_messages, posts=posts)[1]
+
+    await events.send_events(await store_three())  # one batch, as the writer sends
+    frame = await batching.receive_type("messages", "message")
+    assert frame["type"] == "messages"
+    assert [m["body"] for m in frame["messages"]] == ["burst 0", "burst 1", "burst 2"]
+    assert [m["seq"] for m in frame["messages"]] == [1, 2, 3]
+    singles = [(await plain.receive_type("message"))["message"] for _ in range(3)]
+    assert [m["seq"] for m in singles] == [1, 2, 3]
+    for n in range(3):  # the visitor did not ask: one frame each
+        assert (await visitor.receive_type("message"))["message"]["seq"] == n + 1
+
+
+async def test_options_must_be_well_formed(connect_operator):
+    operator = await connect_operator()
+    await operator.send(type="options", batch_messages="yes")
+    error = await operator.receive_type("error")
+    assert error["code"] == "invalid"

@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import pytest
 
-from chat.ratelimit import Rule, ahit, ahit_many
+from chat.ratelimit import Rule, hit, hit_many
 from chatsite.cache import redis_url, sync_redis
 
 
-async def test_a_sender_is_limited_per_window_and_the_count_expires() -> None:
+def test_a_sender_is_limited_per_window_and_the_count_expires() -> None:
     rule = Rule(3, 60)
-    assert [await ahit("send:visitor:1", rule) for _ in range(4)] == [
+    assert [hit("send:visitor:1", rule) for _ in range(4)] == [
         True,
         True,
         True,
         False,
     ]
-    assert await ahit("send:visitor:2", rule)  # another sender counts apart
+    assert hit("send:visitor:2", rule)  # another sender counts apart
     if redis_url():
         keys = list(sync_redis().scan_iter(match="sohbet:ratelimit:send:visitor:1:*"))
         assert len(keys) == 1
         assert 0 < sync_redis().ttl(keys[0]) <= 61  # the window's count expires
 
 
-async def test_a_batch_is_counted_in_order_in_one_call() -> None:
+def test_a_batch_is_counted_in_order_in_one_call() -> None:
     # The writer counts a batch's senders together: the same sender twice in one
     # batch counts twice, in order, and each key keeps its own rule.
     tight, loose = Rule(2, 60), Rule(100, 60)
-    assert await ahit_many(
+    assert hit_many(
         [
             ("send:visitor:10", tight),
             ("send:operator:10", loose),
@@ -36,19 +36,19 @@ async def test_a_batch_is_counted_in_order_in_one_call() -> None:
             ("send:visitor:10", tight),
         ]
     ) == [True, True, True, False]
-    assert await ahit_many([]) == []
-    assert not await ahit("send:visitor:10", tight)  # the batch's counts remain
+    assert hit_many([]) == []
+    assert not hit("send:visitor:10", tight)  # the batch's counts remain
 
 
 @pytest.mark.postgres_redis
-async def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
+def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
     from chatsite import cache as shared
 
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
-    shared._async_clients.clear()
+    shared._sync_client = None
     try:
-        assert await ahit("send:visitor:3", Rule(1, 60))
-        assert await ahit("send:visitor:3", Rule(1, 60))
-        assert await ahit_many([("send:visitor:3", Rule(1, 60))] * 2) == [True, True]
+        assert hit("send:visitor:3", Rule(1, 60))
+        assert hit("send:visitor:3", Rule(1, 60))
+        assert hit_many([("send:visitor:3", Rule(1, 60))] * 2) == [True, True]
     finally:
-        shared._async_clients.clear()
+        shared._sync_client = None
