@@ -373,6 +373,10 @@ class VisitorConsumer(ChatConsumer):
 
     visitor_id: int
     thread_id: int
+    # The highest seq this socket was sent live, and the messages it echoed to its
+    # sender itself (see send_ack), which the hub's copy must not repeat.
+    last_live_seq = 0
+    ECHOED_KEPT = 256
 
     async def start(self) -> None:
         session = self.scope.get("session")
@@ -424,6 +428,8 @@ class VisitorConsumer(ChatConsumer):
             services.touch_visitor(visitor_id=visitor.pk, page=page)
         self.visitor_id = visitor.pk
         self.thread_id = thread.pk
+        self.last_live_seq = thread.last_seq
+        self._echoed: dict[int, None] = {}
         self.visitor_name = visitor.name
         return {
             "type": "hello",
@@ -516,10 +522,35 @@ class VisitorConsumer(ChatConsumer):
 
     # --- Events -------------------------------------------------------------------
 
-    async def chat_messages(self, event: dict[str, Any]) -> None:
-        await self.send_live(
-            [p for p in event["messages"] if p["thread"] == self.thread_id]
+    async def send_ack(self, posted: Posted) -> None:
+        """The ack, then at once the sender's own copy of its new message, when
+        nothing before it in the thread is still on its way to this socket: both
+        frames leave in one write, and the copy does not wait for the round trip
+        through the channel layer. The hub's copy of it is then skipped
+        (chat_messages), so every socket still gets each message once, in order."""
+        await super().send_ack(posted)
+        message = posted.message
+        if not posted.created or message.seq != self.last_live_seq + 1:
+            return
+        self.last_live_seq = message.seq
+        self._echoed[message.pk] = None
+        if len(self._echoed) > self.ECHOED_KEPT:  # copies the layer lost
+            del self._echoed[next(iter(self._echoed))]
+        await self.send_json(
+            {"type": "message", "message": events.message_payload(message)}
         )
+
+    async def chat_messages(self, event: dict[str, Any]) -> None:
+        live = []
+        for payload in event["messages"]:
+            if payload["thread"] != self.thread_id:
+                continue
+            if payload["id"] in self._echoed:
+                del self._echoed[payload["id"]]
+                continue  # this socket sent it to itself already
+            live.append(payload)
+            self.last_live_seq = max(self.last_live_seq, payload["seq"])
+        await self.send_live(live)
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         await self.send_json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -77,6 +78,29 @@ async def test_operator_reply_reaches_every_tab_of_the_visitor(
         message = (await tab.receive_type("message"))["message"]
         assert (message["author"], message["body"]) == ("operator", "Hello!")
         assert message["author_name"] == "ayse"
+
+
+async def test_each_tab_gets_every_message_once_and_in_order(connect_visitor):
+    # The sending tab gets its own copy right after the ack (not through the channel
+    # layer), the other tab through it; neither gets one twice or out of order.
+    first = await connect_visitor()
+    second = await connect_visitor(first.cookie)
+    heard: dict[Any, list[tuple[int, str]]] = {first: [], second: []}
+    for n in range(4):
+        sender = (first, second)[n % 2]
+        await sender.send(type="message.send", client_id=new_id(), body=f"m{n}")
+        while True:  # the sender's frames up to its ack, keeping the messages
+            frame = await sender.receive_type("ack", "message")
+            if frame["type"] == "ack":
+                break
+            heard[sender].append((frame["message"]["seq"], frame["message"]["body"]))
+    expected = [(n + 1, f"m{n}") for n in range(4)]
+    for socket in (first, second):
+        while len(heard[socket]) < 4:
+            frame = (await socket.receive_type("message"))["message"]
+            heard[socket].append((frame["seq"], frame["body"]))
+        assert heard[socket] == expected
+        assert await socket.nothing_more()
 
 
 async def test_sync_returns_everything_after_the_given_seq(connect_visitor):
