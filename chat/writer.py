@@ -11,8 +11,8 @@ behind one commit per message.
 The batches run on a thread of the writer's own, not on Channels' shared sync thread
 (``database_sync_to_async``): posting never waits behind a page of history or a
 visitor's first connection, and skips asgiref's per-call context machinery. The
-thread keeps its database connection from one batch to the next while posts keep
-coming, and gives it back to the pool when the queue runs dry (each checkout from
+thread keeps its database connection from one batch to the next, and gives it back
+to the pool after ``KEEP_CONNECTION_IDLE`` seconds without posts (each checkout from
 the pool costs a health-check round trip). A batch that fails on a connection error
 (the kept connection died with a PostgreSQL restart) is tried once more on a fresh
 one: nothing was committed, and a resend of a committed message is found by its
@@ -43,6 +43,11 @@ from chat.services import NewMessage, PostOutcome
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+# The writer gives its database connection back to the pool after this long without
+# a batch. Checking one out costs a health-check round trip; at a few messages a second
+# the queue runs dry after nearly every batch, and giving it back each time cost a
+# checkout per batch.
+KEEP_CONNECTION_IDLE = 2.0
 
 
 Limit = tuple[str, Rule]  # (sender key, rule): chat.ratelimit.hit_many
@@ -56,6 +61,8 @@ class MessageWriter:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
         self._outgoing: asyncio.Queue[list[events.Event]] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
+        self._last_batch = 0.0
+        self._release: asyncio.TimerHandle | None = None
 
     async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
         """Store one message; returns its outcome once committed. Raises the database's
@@ -89,13 +96,27 @@ class MessageWriter:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
-            if self._queue.empty():
-                self._thread.submit(close_old_connections)  # before any next batch
+            self._last_batch = asyncio.get_running_loop().time()
+            if self._queue.empty() and self._release is None:
+                self._release = asyncio.get_running_loop().call_later(
+                    KEEP_CONNECTION_IDLE, self._release_if_idle
+                )
             for (_, _, fut), outcome in zip(live, outcomes, strict=True):
                 if not fut.done():
                     fut.set_result(outcome)
             if sent:
                 self._send(sent)
+
+    def _release_if_idle(self) -> None:
+        self._release = None
+        loop = asyncio.get_running_loop()
+        idle = loop.time() - self._last_batch
+        if idle >= KEEP_CONNECTION_IDLE and self._queue.empty():
+            self._thread.submit(close_old_connections)  # queued before any next batch
+        else:
+            self._release = loop.call_later(
+                max(KEEP_CONNECTION_IDLE - idle, 0.1), self._release_if_idle
+            )
 
     def _send(self, sent: list[events.Event]) -> None:
         """Queue a batch's events for the sender: the next batch is stored while these
@@ -165,6 +186,17 @@ def _store_once(
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def close_connections() -> None:
+    """Close the database connections that writers keep between batches (tests,
+    before the database is flushed or dropped; a process that exits needs nothing)."""
+    for writer in list(_writers.values()):
+        writer._thread.submit(_close_connection).result(timeout=30)
+
+
+def _close_connection() -> None:
+    connection.close()  # this thread's own (the name resolves per thread)
 
 
 def get_writer() -> MessageWriter:

@@ -57,6 +57,17 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _writer_connections_closed() -> Iterator[None]:
+    """The message writer keeps its connection between batches; each test's writer
+    gives it back before the next test flushes the database (and at the end, drops
+    it)."""
+    yield
+    from chat import writer
+
+    writer.close_connections()
+
+
 class Socket:
     """A WebSocket client on the real ASGI application, speaking JSON frames."""
 
