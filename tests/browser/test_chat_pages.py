@@ -144,10 +144,10 @@ def test_links_are_clickable_only_for_safe_schemes(
 def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
     visitor_page: Any, operator_page: Any
 ) -> None:
+    import asyncio
     import json
     import uuid
-
-    from asgiref.sync import async_to_sync
+    from concurrent.futures import ThreadPoolExecutor
 
     from chat import events, services
     from chat.services import NewMessage
@@ -177,7 +177,8 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
         for n in range(3)
     ]
     _outcomes, sent = events.call_collecting(services.post_messages, posts=posts)
-    async_to_sync(events.send_events)(sent)
+    with ThreadPoolExecutor(1) as other:  # Playwright runs a loop in this thread
+        other.submit(asyncio.run, events.send_events(sent)).result(timeout=30)
 
     expected = ["first", "burst 0", "burst 1", "burst 2"]
     expect(inbox.locator("#messages .author-visitor .body")).to_have_text(expected)
