@@ -38,7 +38,8 @@ if os.environ.get("BENCH_TRACEMALLOC"):
         out = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
             tempfile.gettempdir(), "sohbet-tracemalloc.txt"
         )
-        stats = snapshot.compare_to(_snapshots[0], "lineno")
+        key = os.environ.get("BENCH_TRACEMALLOC_KEY", "lineno")  # or "traceback"
+        stats = snapshot.compare_to(_snapshots[0], key)
         total = sum(s.size_diff for s in stats)
         with open(out, "w") as fh:
             fh.write(f"growth: {total / 2**20:.1f} MiB\n")
@@ -47,6 +48,9 @@ if os.environ.get("BENCH_TRACEMALLOC"):
                     f"{stat.size_diff / 2**10:10.0f} KiB {stat.count_diff:8d} "
                     f"{stat.traceback}\n"
                 )
+                if key == "traceback":
+                    for line in stat.traceback.format()[:-2]:
+                        fh.write(f"        {line}\n")
         _snapshots[0] = snapshot
 
     signal.signal(signal.SIGUSR2, _on_usr2)

@@ -74,7 +74,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # everything is dispatched in order, one at a time, as Channels does.
         self.scope = scope
         self.base_send = send
-        self.inbox: hub.Inbox = asyncio.Queue()
+        self.inbox = hub.Inbox()
         self.channel_layer = None
         self._hub_groups: set[str] = set()
         pumps = [asyncio.create_task(self._pump(receive))]
@@ -103,7 +103,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self.inbox.put_nowait(exc)  # type: ignore[arg-type]
+            self.inbox.put_nowait(exc)
 
     async def _open_channel(self, pumps: list[asyncio.Task[None]]) -> None:
         """A channel of this socket's own in the layer (operators)."""

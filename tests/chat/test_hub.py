@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from chat import events
-from chat.hub import HUB_EVENTS, get_hub
+from chat.hub import HUB_EVENTS, Inbox, get_hub
 from chatsite.cache import sync_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,8 +41,7 @@ async def test_each_socket_hears_its_own_thread_only_and_in_order(
 async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None:
     hub = get_hub("default")
     assert hub is not None
-    first: asyncio.Queue = asyncio.Queue()
-    second: asyncio.Queue = asyncio.Queue()
+    first, second = Inbox(), Inbox()
     await hub.join("thread.1", first)
     await hub.join("thread.2", second)
     await hub.join(events.VISITORS_GROUP, second)
