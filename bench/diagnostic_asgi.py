@@ -9,6 +9,14 @@ since then, by line, to ``$BENCH_TRACEMALLOC_OUT`` (default
 /tmp/sohbet-tracemalloc.txt): ``kill -USR2`` before and after connecting N sockets
 gives what each socket costs, and where.
 
+Also, each on when its variable is set (reports go to stderr, Daphne's log, at exit):
+``BENCH_GCSTATS=1`` the garbage collector's pauses per generation;
+``BENCH_GC_FREEZE=1``, ``BENCH_GC_THRESHOLD=a,b,c``, ``BENCH_SWITCH_INTERVAL=s``
+settings that were measured and dropped (docs/performance.md);
+``BENCH_PROFILE_WRITER=FILE`` a cProfile of the message writer's batches;
+``BENCH_WRITER_TIMES=1`` the writer's stages (store wall and CPU, sending) and batch
+sizes. The wrappers replace functions of Sohbet's own modules, never a library's.
+
 (Until 27 November this module also carried proposed patches as monkey-patches, to
 measure them before they landed; they all landed, see docs/performance.md.)
 """
