@@ -429,7 +429,6 @@ class VisitorConsumer(ChatConsumer):
         self.visitor_id = visitor.pk
         self.thread_id = thread.pk
         self.last_live_seq = thread.last_seq
-        self._echoed: dict[int, None] = {}
         self.visitor_name = visitor.name
         return {
             "type": "hello",
@@ -526,16 +525,18 @@ class VisitorConsumer(ChatConsumer):
         """The ack, then at once the sender's own copy of its new message, when
         nothing before it in the thread is still on its way to this socket: both
         frames leave in one write, and the copy does not wait for the round trip
-        through the channel layer. The hub's copy of it is then skipped
-        (chat_messages), so every socket still gets each message once, in order."""
+        through the channel layer. The hub's copy of it is then dropped (by the
+        hub, or here if it came first), so every socket still gets each message
+        once, in order."""
         await super().send_ack(posted)
         message = posted.message
         if not posted.created or message.seq != self.last_live_seq + 1:
             return
         self.last_live_seq = message.seq
-        self._echoed[message.pk] = None
-        if len(self._echoed) > self.ECHOED_KEPT:  # copies the layer lost
-            del self._echoed[next(iter(self._echoed))]
+        echoed = self.inbox.echoed  # the hub drops its copy (chat.hub.Inbox)
+        echoed[message.pk] = None
+        if len(echoed) > self.ECHOED_KEPT:  # copies the layer lost
+            del echoed[next(iter(echoed))]
         await self.send_json(
             {"type": "message", "message": events.message_payload(message)}
         )
@@ -545,8 +546,8 @@ class VisitorConsumer(ChatConsumer):
         for payload in event["messages"]:
             if payload["thread"] != self.thread_id:
                 continue
-            if payload["id"] in self._echoed:
-                del self._echoed[payload["id"]]
+            if payload["id"] in self.inbox.echoed:  # the hub's copy came first
+                del self.inbox.echoed[payload["id"]]
                 continue  # this socket sent it to itself already
             live.append(payload)
             self.last_live_seq = max(self.last_live_seq, payload["seq"])

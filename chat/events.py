@@ -23,6 +23,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from chat.hub import HUB_EVENTS, HUB_GROUP
+from chat.hub import MESSAGES as _MESSAGES
 
 if TYPE_CHECKING:
     from chat.models import Attachment, Message, Thread
@@ -35,7 +36,7 @@ VISITORS_GROUP = "visitors"
 PROBE_GROUP = "probe"  # nobody joins it (is_layer_available)
 
 # Channel-layer event types (consumer handler names with "." -> "_").
-MESSAGES = "chat.messages"  # {"messages": [payload, ...]}
+MESSAGES = _MESSAGES  # "chat.messages": {"messages": [payload, ...]}
 THREAD = "chat.thread"  # {"thread": payload}
 THREADS = "chat.threads"  # {"threads": [payload, ...]}: THREAD events merged
 TYPING = "chat.typing"  # {"thread", "author", "active", "name", "origin"}

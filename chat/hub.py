@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 HUB_GROUP = "sohbet.hub"
 HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...]}
+MESSAGES = "chat.messages"  # chat.events.MESSAGES (which imports this module)
 # Layers may forget a group member after a while (the in-memory layer after a day):
 # the hub renews its membership when a socket joins and this much time has passed.
 RENEW_AFTER = 3600.0
@@ -46,11 +47,32 @@ class Inbox:
     couple of KiB less for each of thousands of idle sockets (docs/performance.md).
     One consumer task gets from it."""
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_waiter", "echoed")
 
     def __init__(self) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        # Ids of messages the socket already sent its client itself (the sender's
+        # own copy, chat.consumers.VisitorConsumer.send_ack): the hub drops its copy
+        # of them instead of waking the socket for nothing.
+        self.echoed: dict[int, None] = {}
+
+    def put_event(self, event: dict[str, Any]) -> None:
+        """``put_nowait`` for the hub's events, less the messages already sent."""
+        echoed = self.echoed
+        if echoed and event.get("type") == MESSAGES:
+            messages = event.get("messages") or []
+            kept = []
+            for message in messages:
+                if message.get("id") in echoed:
+                    del echoed[message["id"]]
+                else:
+                    kept.append(message)
+            if not kept:
+                return
+            if len(kept) != len(messages):
+                event = {**event, "messages": kept}
+        self.put_nowait(event)
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
@@ -100,7 +122,7 @@ class Hub:
         """Hand a ``hub.events`` event's events to the inboxes of their groups."""
         for group, inner in event.get("events", ()):
             for inbox in tuple(self.members.get(group, ())):
-                inbox.put_nowait(inner)
+                inbox.put_event(inner)
 
     async def _subscribe(self) -> None:
         running = self._task is not None and not self._task.done()

@@ -89,3 +89,27 @@ async def test_visitor_sockets_share_one_subscription_per_process(
     )
     heard = await last.receive_type("message")
     assert heard["message"]["body"] == "live through the hub"
+
+
+async def test_the_hub_drops_the_copies_a_socket_already_sent_itself() -> None:
+    inbox = Inbox()
+    inbox.echoed.update({7: None, 8: None})
+    hub = get_hub("default")
+    assert hub is not None
+    await hub.join("thread.9", inbox)
+    hub.deliver(
+        {
+            "type": HUB_EVENTS,
+            "events": [
+                ["thread.9", {"type": "chat.messages", "messages": [{"id": 7}]}],
+                [
+                    "thread.9",
+                    {"type": "chat.messages", "messages": [{"id": 8}, {"id": 10}]},
+                ],
+                ["thread.9", {"type": "chat.read", "up_to": 8}],
+            ],
+        }
+    )
+    assert inbox.get_nowait() == {"type": "chat.messages", "messages": [{"id": 10}]}
+    assert inbox.get_nowait() == {"type": "chat.read", "up_to": 8}
+    assert inbox.empty() and not inbox.echoed
