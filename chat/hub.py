@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import time
 import weakref
 from typing import Any
 
@@ -36,7 +35,7 @@ HUB_GROUP = "sohbet.hub"
 HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...]}
 MESSAGES = "chat.messages"  # chat.events.MESSAGES (which imports this module)
 # Layers may forget a group member after a while (the in-memory layer after a day):
-# the hub renews its membership when a socket joins and this much time has passed.
+# the hub renews its membership this often.
 RENEW_AFTER = 3600.0
 
 
@@ -103,7 +102,6 @@ class Hub:
         self.channel_name: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._renewed = 0.0
 
     async def join(self, group: str, inbox: Inbox) -> None:
         """Deliver ``group``'s events to ``inbox`` from now on. Raises the layer's
@@ -125,21 +123,36 @@ class Hub:
                 inbox.put_event(inner)
 
     async def _subscribe(self) -> None:
-        running = self._task is not None and not self._task.done()
-        if running and time.monotonic() - self._renewed < RENEW_AFTER:
+        if self._task is not None and not self._task.done():
             return
         async with self._lock:
+            if self._task is not None and not self._task.done():
+                return
             if self.channel_name is None:
                 self.channel_name = await self.layer.new_channel()
-            if time.monotonic() - self._renewed >= RENEW_AFTER or not running:
-                await self.layer.group_add(HUB_GROUP, self.channel_name)
-                self._renewed = time.monotonic()
-            if self._task is None or self._task.done():
-                self._task = asyncio.create_task(
-                    self._run(self.channel_name), name="sohbet-hub"
-                )
+            await self.layer.group_add(HUB_GROUP, self.channel_name)
+            self._task = asyncio.create_task(
+                self._run(self.channel_name), name="sohbet-hub"
+            )
 
     async def _run(self, channel_name: str) -> None:
+        renewing = asyncio.create_task(self._renew(channel_name))
+        try:
+            await self._receive(channel_name)
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, channel_name: str) -> None:
+        """Stay in the group: some layers forget a member after a while (the
+        in-memory layer after a day), and the hub lives as long as its process."""
+        while True:
+            await asyncio.sleep(RENEW_AFTER)
+            try:
+                await self.layer.group_add(HUB_GROUP, channel_name)
+            except Exception as exc:  # the layer away: the next round tries again
+                logger.warning("hub could not renew its group: %s", exc)
+
+    async def _receive(self, channel_name: str) -> None:
         while True:
             try:
                 event = await self.layer.receive(channel_name)

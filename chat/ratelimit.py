@@ -84,24 +84,38 @@ def hit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
     warning logged, so a Redis outage never stops messages (the per-connection
     limits still hold).
     """
+    global _skip_redis_until
     if not hits:
         return []
     config = settings.CACHES[settings.RATELIMIT_USE_CACHE]
     if "redis" not in str(config["BACKEND"]).lower():
         return [_cache_hit(key, rule) for key, rule in hits]
+    if time.monotonic() < _skip_redis_until:
+        return [True] * len(hits)  # it just failed: not again for every batch
     now = time.time()
     keys = [f"sohbet:ratelimit:{key}:{int(now // rule.seconds)}" for key, rule in hits]
     ttls = [math.ceil(rule.seconds) + 1 for _key, rule in hits]
     try:
         counts = sync_redis().eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
     except Exception as exc:
-        logger.warning("rate limits not counted, cache unavailable: %s", exc)
+        # The writer waits for this call: while Redis is unreachable (a connect
+        # timeout, not a refusal, when its host is gone) every batch would wait for
+        # it again. Fail open without asking for a few seconds instead.
+        _skip_redis_until = time.monotonic() + REDIS_RETRY_AFTER
+        logger.warning(
+            "rate limits not counted for %s s, cache unavailable: %s",
+            REDIS_RETRY_AFTER,
+            exc,
+        )
         return [True] * len(hits)
     return [
         int(count) <= rule.count
         for count, (_key, rule) in zip(counts, hits, strict=True)
     ]
 
+
+REDIS_RETRY_AFTER = 5.0
+_skip_redis_until = 0.0
 
 _COUNT_SCRIPT = """
 local counts = {}

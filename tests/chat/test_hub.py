@@ -113,3 +113,38 @@ async def test_the_hub_drops_the_copies_a_socket_already_sent_itself() -> None:
     assert inbox.get_nowait() == {"type": "chat.messages", "messages": [{"id": 10}]}
     assert inbox.get_nowait() == {"type": "chat.read", "up_to": 8}
     assert inbox.empty() and not inbox.echoed
+
+
+async def test_the_hub_stays_in_its_group_past_the_layers_expiry(
+    settings, monkeypatch
+) -> None:
+    # The in-memory layer (make run) forgets group members after group_expiry (a
+    # day by default); the hub lives as long as its process and renews.
+    from chat import hub as hub_module
+    from chat.hub import HUB_GROUP
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"group_expiry": 1},
+        }
+    }
+    monkeypatch.setattr(hub_module, "RENEW_AFTER", 0.3)
+    the_hub = get_hub("default")
+    assert the_hub is not None
+    inbox = Inbox()
+    await the_hub.join("thread.5", inbox)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.5  # the expiry, more than twice over
+    n = 0
+    while loop.time() < deadline:
+        n += 1
+        await the_hub.layer.group_send(
+            HUB_GROUP,
+            {
+                "type": HUB_EVENTS,
+                "events": [["thread.5", {"type": "chat.read", "n": n}]],
+            },
+        )
+        assert (await asyncio.wait_for(inbox.get(), 2))["n"] == n
+        await asyncio.sleep(0.1)  # pacing the sends over the window
