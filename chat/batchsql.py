@@ -205,37 +205,56 @@ def _insertable(model: type[Model]) -> list[Field[Any, Any]]:
 
 
 @cache
-def _insert_sql(alias: str, model: type[Model]) -> str:
+def _insert_sql(alias: str, model: type[Model], unique: tuple[str, ...]) -> str:
     connection = connections[alias]
     pk = _quote(connection, _pk(model).column)
     columns = ", ".join(
         _quote(connection, field.column) for field in _insertable(model)
     )
-    return (
+    sql = (
         f"INSERT INTO {_table(connection, model)} ({columns}) "  # noqa: S608
-        f"SELECT {columns} FROM {_recordset(connection, model)} RETURNING {pk}"
+        f"SELECT {columns} FROM {_recordset(connection, model)}"
     )
+    if not unique:
+        return f"{sql} RETURNING {pk}"
+    keys = ", ".join(_quote(connection, f.column) for f in _fields(model, unique))
+    return f"{sql} ON CONFLICT ({keys}) DO NOTHING RETURNING {pk}, {keys}"
 
 
-def insert_rows(objs: Sequence[M]) -> None:
+def insert_rows(objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> int:
     """INSERT these new instances (every field but the key) in one statement; sets
     their primary keys, in order (rows of a set-returning function are inserted and
     returned in its order, as Django's own ``bulk_create`` relies on for PostgreSQL
-    with ``unnest``)."""
+    with ``unnest``). Returns how many rows were inserted.
+
+    With ``skip_existing`` (the fields of a unique constraint), a row whose values of
+    those fields are already stored is skipped (``ON CONFLICT DO NOTHING``) and its
+    instance keeps no primary key."""
     if not objs:
-        return
+        return 0
     model = type(objs[0])
     connection = connection_for(model)
-    sql = _insert_sql(connection.alias, model)
+    unique = tuple(skip_existing)
+    sql = _insert_sql(connection.alias, model, unique)
     with _cursor(connection) as cursor:
         cursor.execute(sql, [_json_rows(connection, objs, _insertable(model))])
-        pks = [row[0] for row in cursor.fetchall()]
-    if len(pks) != len(objs):  # pragma: no cover - the database broke its promise
+        rows = cursor.fetchall()
+    if unique:
+        attnames = [field.attname for field in _fields(model, unique)]
+        pks = {tuple(row[1:]): row[0] for row in rows}
+        keyed = [
+            (obj, pks.get(tuple(getattr(obj, a) for a in attnames))) for obj in objs
+        ]
+    elif len(rows) == len(objs):
+        keyed = [(obj, row[0]) for obj, row in zip(objs, rows, strict=True)]
+    else:  # pragma: no cover - the database broke its promise
         raise RuntimeError("the database did not return one id per row")
-    for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    for obj, pk in keyed:
+        if pk is not None:
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+    return len(rows)
 
 
 @cache

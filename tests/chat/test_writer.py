@@ -40,6 +40,34 @@ def test_text_is_stored_exactly_as_sent() -> None:
     assert thread.operator_unread_count == 3
 
 
+def test_a_resend_in_a_batch_returns_the_stored_message_and_leaves_no_gap() -> None:
+    # On PostgreSQL the first attempt skips the stored row, is rolled back and the
+    # batch stored again looking resends up: the new posts get the next seqs.
+    _visitor, thread = services.start_visitor(session_key="r" * 32)
+    first = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="first")
+    (done,), _events = writer._store([(first, None)])
+    assert isinstance(done, Posted)
+    posts = [
+        NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="second"),
+        first,  # sent again: its ack was lost
+        NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="third"),
+    ]
+    outcomes, events = writer._store([(post, None) for post in posts])
+    assert all(isinstance(o, Posted) for o in outcomes)
+    assert [(o.message.seq, o.created) for o in outcomes] == [  # type: ignore[union-attr]
+        (2, True),
+        (1, False),
+        (3, True),
+    ]
+    assert outcomes[1].message.pk == done.message.pk  # type: ignore[union-attr]
+    stored = list(Message.objects.order_by("seq").values_list("seq", "body"))
+    assert stored == [(1, "first"), (2, "second"), (3, "third")]
+    thread.refresh_from_db()
+    assert (thread.last_seq, thread.operator_unread_count) == (3, 3)
+    sent = [m["body"] for _group, e in events for m in e.get("messages", ())]
+    assert sent == ["second", "second", "third", "third"]  # thread's and operators'
+
+
 @pytest.mark.postgres_redis
 def test_a_batch_on_a_connection_killed_under_it_is_stored_once() -> None:
     _visitor, thread = services.start_visitor(session_key="k" * 32)
