@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -66,6 +67,26 @@ def _writer_connections_closed() -> Iterator[None]:
     from chat import writer
 
     writer.close_connections()
+
+
+def store_burst(thread_id: int, count: int = 3) -> list[Any]:
+    """Store ``count`` visitor messages ("burst 0", …) in one transaction, as the
+    writer stores a batch, and return the events it would send."""
+    from chat import events, services
+    from chat.models import Message
+    from chat.services import NewMessage
+
+    posts = [
+        NewMessage(
+            thread_id=thread_id,
+            client_id=uuid.uuid4(),
+            body=f"burst {n}",
+            author=Message.Author.VISITOR,
+            author_name="",
+        )
+        for n in range(count)
+    ]
+    return events.call_collecting(services.post_messages, posts=posts)[1]
 
 
 class Socket:

@@ -146,11 +146,10 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
 ) -> None:
     import asyncio
     import json
-    import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    from chat import events, services
-    from chat.services import NewMessage
+    from chat import events
+    from tests.conftest import store_burst
 
     inbox = operator_page()
     frames: list[dict[str, Any]] = []
@@ -166,17 +165,7 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
     thread_id = int(inbox.locator("#conversation").get_attribute("data-thread-id"))
 
     # Three messages stored in one transaction and sent as the writer sends a batch.
-    posts = [
-        NewMessage(
-            thread_id=thread_id,
-            client_id=uuid.uuid4(),
-            body=f"burst {n}",
-            author=Message.Author.VISITOR,
-            author_name="",
-        )
-        for n in range(3)
-    ]
-    _outcomes, sent = events.call_collecting(services.post_messages, posts=posts)
+    sent = store_burst(thread_id)
     with ThreadPoolExecutor(1) as other:  # Playwright runs a loop in this thread
         other.submit(asyncio.run, events.send_events(sent)).result(timeout=30)
 

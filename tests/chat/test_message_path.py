@@ -9,6 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message, OutboxEntry, Thread
+from tests.conftest import store_burst
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -438,8 +439,7 @@ def test_visitor_bound_events_travel_together_to_the_hub():
 async def test_messages_committed_together_come_in_one_frame_when_asked(
     connect_visitor, connect_operator, make_operator
 ):
-    from chat import events, services
-    from chat.services import NewMessage
+    from chat import events
 
     visitor = await connect_visitor()
     thread_id = visitor.hello["thread"]["id"]
@@ -448,21 +448,8 @@ async def test_messages_committed_together_come_in_one_frame_when_asked(
     await batching.send(type="options", batch_messages=True)
     assert (await batching.receive_type("options"))["batch_messages"] is True
 
-    @database_sync_to_async
-    def store_three():
-        posts = [
-            NewMessage(
-                thread_id=thread_id,
-                client_id=uuid.uuid4(),
-                body=f"burst {n}",
-                author=Message.Author.VISITOR,
-                author_name="",
-            )
-            for n in range(3)
-        ]
-        return events.call_collecting(services.post_messages, posts=posts)[1]
-
-    await events.send_events(await store_three())  # one batch, as the writer sends
+    sent = await database_sync_to_async(store_burst)(thread_id)
+    await events.send_events(sent)  # one batch, as the writer sends it
     frame = await batching.receive_type("messages", "message")
     assert frame["type"] == "messages"
     assert [m["body"] for m in frame["messages"]] == ["burst 0", "burst 1", "burst 2"]
