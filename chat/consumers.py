@@ -76,6 +76,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.base_send = send
         self.inbox = hub.Inbox()
         self.channel_layer = None
+        self._hub: hub.Hub | None = None  # the hub this socket joined groups of
         self._hub_groups: set[str] = set()
         pumps = [asyncio.create_task(self._pump(receive))]
         try:
@@ -166,9 +167,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             try:
                 if events.is_hub_group(group):
-                    the_hub = hub.get_hub(self.channel_layer_alias)
+                    the_hub = self._hub or hub.get_hub(self.channel_layer_alias)
                     if the_hub is not None:
                         await the_hub.join(group, self.inbox)
+                        self._hub = the_hub
                         self._hub_groups.add(group)
                 elif self.channel_layer is not None:
                     await self.channel_layer.group_add(group, self.channel_name)
@@ -191,11 +193,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("leaving group %s failed: %s", group, exc)
 
     def _leave_hub(self, *groups: str) -> None:
-        the_hub = hub.get_hub(self.channel_layer_alias) if self._hub_groups else None
+        if self._hub is None:
+            return
         for group in groups or tuple(self._hub_groups):
             self._hub_groups.discard(group)
-            if the_hub is not None:
-                the_hub.leave(group, self.inbox)
+            self._hub.leave(group, self.inbox)
 
     # --- Receiving ------------------------------------------------------------------
 
