@@ -3,10 +3,10 @@
 ``broadcast_on_commit`` is the only way a change leaves the process, and this module
 is the only caller of ``group_send``. Events queued in one transaction are sent after
 it commits; consecutive message events to the same group are sent as one
-``chat.messages`` event, and everything for visitor sockets (thread groups, the
-visitors' group) travels as one event to their processes' hubs (``chat.hub``), so a
-batch of N messages costs two publishes (visitors', operators') rather than one per
-message and member.
+``chat.messages`` event, and everything for the sockets' shared groups (thread
+groups, the visitors', the operators') travels as one event to the processes' hubs
+(``chat.hub``), so a batch of N messages costs one publish rather than one per message
+and member.
 """
 
 from __future__ import annotations
@@ -203,9 +203,9 @@ def coalesce(events: list[Event]) -> list[Event]:
 
 
 def is_hub_group(group: str) -> bool:
-    """Whether a group's members are visitor sockets, which hear it through their
-    process's hub (``chat.hub``) rather than a channel of their own."""
-    return group == VISITORS_GROUP or group.startswith("thread.")
+    """Whether a group's members hear it through their process's hub (``chat.hub``)
+    rather than a channel of their own: every group but an operator login's."""
+    return group in (VISITORS_GROUP, OPERATORS_GROUP) or group.startswith("thread.")
 
 
 def route(events: list[Event]) -> list[Event]:
@@ -220,9 +220,10 @@ def route(events: list[Event]) -> list[Event]:
 
 
 async def send_events(events: list[Event]) -> None:
-    """Send events now: one publish per group, all visitor-bound ones together in
-    one (``route``). Live delivery is an optimisation: a layer failure is logged,
-    never raised (the database is the record; clients recover with ``sync``)."""
+    """Send events now: all those for the hub's groups together in one publish
+    (``route``), one publish for each other group. Live delivery is an
+    optimisation: a layer failure is logged, never raised (the database is the
+    record; clients recover with ``sync``)."""
     layer = get_channel_layer()
     if layer is None:
         return

@@ -1,18 +1,21 @@
-"""One channel-layer subscription per process for all its visitor sockets.
+"""One channel-layer subscription per process for the groups its sockets share.
 
 A visitor socket hears two kinds of group: its thread's (``thread.<id>``: messages,
 receipts, an operator typing) and the visitors' (``visitors``: whether an operator
-is online). Had each socket its own channel in those groups, every message would cost
-a publish of its own (a batch's messages are in different threads, so one per
-thread) and every socket a subscription in Redis, a queue and a receiving task.
+is online); an operator socket hears the operators' (``operators``: every message,
+thread change, receipt, typing and presence of the inbox). Had each socket its own
+channel in those groups, every message would cost a publish of its own (a batch's
+messages are in different threads, so one per thread), every operator socket a
+copy of every batch in Redis, and every socket a subscription in Redis, a queue
+and a receiving task.
 
 Instead ``chat.events.send_events`` sends everything meant for those groups in one
-send as one ``hub.events`` event to ``HUB_GROUP``. Each process that has visitor
-sockets has one ``Hub`` (per event loop) with one channel in that group: it receives
-each batch once and puts each event in the inbox of the process's sockets that
-joined the event's group, in the order they were sent. Each process so hears all
-visitor-bound events, not only its own sockets' (one deserialisation per batch: the
-operators' group already reaches every process with an operator in it).
+send as one ``hub.events`` event to ``HUB_GROUP``. Each process that has sockets has
+one ``Hub`` (per event loop) with one channel in that group: it receives each batch
+once and puts each event in the inbox of the process's sockets that joined the
+event's group, in the order they were sent. Each process so hears all of them, not
+only its own sockets' (one deserialisation per batch). Operator sockets keep a
+channel of their own for their login's group only (closed when it signs out).
 
 Live delivery stays an optimisation, as before: a socket that misses an event finds
 the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the

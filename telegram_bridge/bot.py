@@ -16,8 +16,8 @@ import time
 import uuid
 from typing import Any
 
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -41,7 +41,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from chat import events, presence
+from chat import events, hub, presence
 from telegram_bridge import handlers, selectors, services
 from telegram_bridge.outbox import OutboxDelivery, Pause, _seconds, sleep_until
 
@@ -340,18 +340,23 @@ class Bridge:
     # --- Visitor state from the channel layer --------------------------------------
 
     async def _layer_loop(self, stop: asyncio.Event) -> None:
-        layer = get_channel_layer()
-        channel = await layer.new_channel()
-        await layer.group_add(events.OPERATORS_GROUP, channel)
+        # The operators' group reaches a process through its hub (chat.hub), as
+        # for the inbox's sockets.
+        the_hub = hub.get_hub(DEFAULT_CHANNEL_LAYER)
+        if the_hub is None:  # no channel layer configured: nothing to mirror
+            await stop.wait()
+            return
+        inbox = hub.Inbox()
+        await the_hub.join(events.OPERATORS_GROUP, inbox)
         try:
             while not stop.is_set():
-                event = await layer.receive(channel)
+                event = await inbox.get()
                 try:
                     await self._on_layer_event(event)
                 except Exception:
                     logger.exception("visitor state not mirrored to Telegram")
         finally:
-            await layer.group_discard(events.OPERATORS_GROUP, channel)
+            the_hub.leave(events.OPERATORS_GROUP, inbox)
 
     async def _on_layer_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

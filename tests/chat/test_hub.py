@@ -1,5 +1,6 @@
-"""Visitor sockets hear their thread through their process's hub (chat.hub): one
-channel-layer subscription per process, not one per socket."""
+"""Sockets hear their shared groups (their thread, the visitors', the operators')
+through their process's hub (chat.hub): one channel-layer subscription per process,
+not one per socket."""
 
 from __future__ import annotations
 
@@ -89,6 +90,28 @@ async def test_visitor_sockets_share_one_subscription_per_process(
     )
     heard = await last.receive_type("message")
     assert heard["message"]["body"] == "live through the hub"
+
+
+@pytest.mark.postgres_redis
+async def test_operator_sockets_hear_every_batch_through_the_hub(
+    connect_visitor, connect_operator, make_operator
+) -> None:
+    redis = sync_redis()
+    operators = [await connect_operator(await make_operator(n)) for n in "abc"]
+    visitor = await connect_visitor()
+    # Nothing subscribes to the operators' group in Redis: a batch reaches every
+    # operator socket of a process inside the one event its hub receives.
+    channels = [name.decode() for name in redis.pubsub_channels()]
+    assert not [name for name in channels if name.endswith("__group__operators")]
+    assert [name for name in channels if name.endswith("__group__sohbet.hub")]
+    client_id = str(uuid.uuid4())
+    await visitor.send(type="message.send", client_id=client_id, body="to all three")
+    for operator in operators:
+        heard = await operator.receive_type("message")
+        assert (heard["message"]["client_id"], heard["message"]["body"]) == (
+            client_id,
+            "to all three",
+        )
 
 
 async def test_the_hub_drops_the_copies_a_socket_already_sent_itself() -> None:

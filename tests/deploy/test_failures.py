@@ -117,12 +117,13 @@ async def test_redis_outage_keeps_messages_and_live_delivery_resumes(
 async def test_a_socket_opened_while_redis_is_down_stores_then_rejoins_live_delivery(
     processes: Processes, peers: list[Peer], operator_cookie: str
 ) -> None:
+    # The process's first socket opens during the outage: its hub (chat.hub) cannot
+    # subscribe, so the socket works without live delivery until told to reconnect.
     redis = await asyncio.to_thread(processes.redis)
     server = await asyncio.to_thread(processes.daphne, REDIS_URL=redis.url)
-    operator = await open_operator(server, operator_cookie, peers)
+    cookie = await asyncio.to_thread(visit, server)
     await asyncio.to_thread(redis.stop)
 
-    cookie = await asyncio.to_thread(visit, server)
     visitor = await open_visitor(server, cookie, peers)
     thread = visitor.hello["thread"]["id"]
     outbox = Outbox()
@@ -143,12 +144,44 @@ async def test_a_socket_opened_while_redis_is_down_stores_then_rejoins_live_deli
     visitor = await open_visitor(server, cookie, peers)
     outbox.record_acks(visitor)
     await resume(visitor, outbox, after_seq=ack["seq"])
+    operator = await open_operator(server, operator_cookie, peers)
     after = outbox.add("after the outage")
     await send_message(visitor, outbox, after)
     live = await operator.next(
         "message", where=lambda f: f["message"]["client_id"] == after
     )
     assert live["message"]["thread"] == thread
+
+
+async def test_a_socket_opened_during_an_outage_beside_others_resumes_with_them(
+    processes: Processes, peers: list[Peer], operator_cookie: str
+) -> None:
+    # The process's hub subscribed before the outage (for the operator's socket): a
+    # visitor that opens during it joins the hub and is live again with the others
+    # once Redis is back, without reconnecting.
+    redis = await asyncio.to_thread(processes.redis)
+    server = await asyncio.to_thread(processes.daphne, REDIS_URL=redis.url)
+    operator = await open_operator(server, operator_cookie, peers)
+    cookie = await asyncio.to_thread(visit, server)
+    await asyncio.to_thread(redis.stop)
+
+    visitor = await open_visitor(server, cookie, peers)
+    thread = visitor.hello["thread"]["id"]
+    outbox = Outbox()
+    during = outbox.add("sent during the outage")
+    await send_message(visitor, outbox, during)
+    ack = await visitor.next("ack", "error")
+    assert (ack["type"], ack["client_id"], ack["seq"]) == ("ack", during, 1)
+
+    await asyncio.to_thread(redis.start)
+    await until_live(visitor, operator, {"type": "typing", "active": True}, timeout=20)
+    after = outbox.add("after the outage")
+    await send_message(visitor, outbox, after)
+    live = await operator.next(
+        "message", where=lambda f: f["message"]["client_id"] == after
+    )
+    assert (live["message"]["thread"], live["message"]["seq"]) == (thread, 2)
+    assert not visitor.closed.done()
 
 
 def sign_in_status(server: Daphne) -> int:
