@@ -15,7 +15,9 @@ Also, each on when its variable is set (reports go to stderr, Daphne's log, at e
 settings that were measured and dropped (docs/performance.md);
 ``BENCH_PROFILE_WRITER=FILE`` a cProfile of the message writer's batches;
 ``BENCH_WRITER_TIMES=1`` the writer's stages (store wall and CPU, sending) and batch
-sizes. The wrappers replace functions of Sohbet's own modules, never a library's.
+sizes; ``BENCH_LOOP_LAG=1`` how late the event loop runs a 2-ms timer.
+``BENCH_TRACEMALLOC_DUMP=1`` also writes both snapshots (``.before``, ``.after``
+next to the report) for ``tracemalloc.Snapshot.load``. The wrappers replace functions of Sohbet's own modules, never a library's.
 
 (Until 27 November this module also carried proposed patches as monkey-patches, to
 measure them before they landed; they all landed, see docs/performance.md.)
@@ -47,6 +49,11 @@ if os.environ.get("BENCH_TRACEMALLOC"):
             tempfile.gettempdir(), "sohbet-tracemalloc.txt"
         )
         key = os.environ.get("BENCH_TRACEMALLOC_KEY", "lineno")  # or "traceback"
+        if os.environ.get(
+            "BENCH_TRACEMALLOC_DUMP"
+        ):  # both, for tracemalloc.Snapshot.load
+            _snapshots[0].dump(out + ".before")
+            snapshot.dump(out + ".after")
         stats = snapshot.compare_to(_snapshots[0], key)
         total = sum(s.size_diff for s in stats)
         with open(out, "w") as fh:
@@ -176,3 +183,40 @@ if os.environ.get("BENCH_WRITER_TIMES"):
                 )
 
     atexit.register(_report_writer)
+
+if os.environ.get("BENCH_LOOP_LAG"):
+    # How late the server's event loop runs a timer (every 2 ms), printed at exit:
+    # what every frame and every answer waits for on top of its own work.
+    import asyncio
+    import atexit
+    import sys
+    import time
+
+    _lags: list[float] = []
+    _inner = application
+
+    async def _measure_lag() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.002
+            await asyncio.sleep(0.002)
+            _lags.append(loop.time() - due)
+
+    _lag_task: list[Any] = []
+
+    async def application(scope: Any, receive: Any, send: Any) -> Any:  # type: ignore[no-redef]
+        if not _lag_task:
+            _lag_task.append(asyncio.get_running_loop().create_task(_measure_lag()))
+        return await _inner(scope, receive, send)
+
+    def _report_lag() -> None:
+        if _lags:
+            values = sorted(_lags)
+            sys.stderr.write(
+                f"loop lag: n={len(values)} p50={values[len(values) // 2] * 1000:.2f} "
+                f"p99={values[int(len(values) * 0.99)] * 1000:.2f} "
+                f"p999={values[int(len(values) * 0.999)] * 1000:.2f} "
+                f"max={values[-1] * 1000:.1f} ms\n"
+            )
+
+    atexit.register(_report_lag)
