@@ -17,7 +17,8 @@ settings that were measured and dropped (docs/performance.md);
 ``BENCH_WRITER_TIMES=1`` the writer's stages (store wall and CPU, sending) and batch
 sizes; ``BENCH_LOOP_LAG=1`` how late the event loop runs a 2-ms timer.
 ``BENCH_TRACEMALLOC_DUMP=1`` also writes both snapshots (``.before``, ``.after``
-next to the report) for ``tracemalloc.Snapshot.load``. The wrappers replace functions of Sohbet's own modules, never a library's.
+next to the report) for ``tracemalloc.Snapshot.load``. The wrappers replace
+functions of Sohbet's own modules, never a library's.
 
 (Until 27 November this module also carried proposed patches as monkey-patches, to
 measure them before they landed; they all landed, see docs/performance.md.)
@@ -167,6 +168,18 @@ if os.environ.get("BENCH_WRITER_TIMES"):
         finally:
             _times["send"].append(time.perf_counter() - w)
 
+    _orig_on_loop = _wmod.MessageWriter._store_on_loop
+
+    async def _timed_on_loop(self: Any, posts: Any) -> Any:
+        # On the event loop (PostgreSQL): wall time only, the loop's CPU is shared.
+        w = time.perf_counter()
+        try:
+            return await _orig_on_loop(self, posts)
+        finally:
+            _times["store_wall"].append(time.perf_counter() - w)
+            _times["size"].append(len(posts))
+
+    _wmod.MessageWriter._store_on_loop = _timed_on_loop  # type: ignore[method-assign]
     _wmod._store = _timed_store  # type: ignore[assignment]
     _wmod.events.send_events = _timed_send  # type: ignore[assignment]
 

@@ -12,6 +12,10 @@ statements run on a psycopg cursor with server-side binding on Django's own
 connection, in the same transaction: parameters are sent apart from the SQL and the
 server prepares statements it sees repeatedly.
 
+Each statement is a ``Statement`` (SQL, parameters, what its rows become), run on
+Django's connection (``run``) or on the message writer's asyncio connection
+(``arun``, ``chat.services.apost_messages``).
+
 Identifiers come from the models' meta; every value is a query parameter. Only used
 when ``supported()``; other databases keep the ORM.
 """
@@ -21,11 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -33,6 +38,35 @@ from django.db.models import Field, ForeignKey, Model
 from django.utils.functional import Promise
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement(Generic[T]):
+    """One statement, its parameters, and what its rows become: run on Django's
+    connection (``run``) or on an asyncio psycopg connection (``arun``)."""
+
+    sql: str
+    params: list[Any]
+    finish: Callable[[list[tuple[Any, ...]]], T]
+    returns_rows: bool = True
+
+
+def run(statement: Statement[T], connection: BaseDatabaseWrapper) -> T:
+    """Run ``statement`` on Django's connection, in its transaction."""
+    with _cursor(connection) as cursor:
+        cursor.execute(statement.sql, statement.params)
+        rows = cursor.fetchall() if statement.returns_rows else []
+    return statement.finish(rows)
+
+
+async def arun(statement: Statement[T], aconnection: Any) -> T:
+    """Run ``statement`` on a ``psycopg.AsyncConnection`` (server-side binding,
+    like ``_cursor``); psycopg's exceptions come out as they are."""
+    async with aconnection.cursor() as cursor:
+        await cursor.execute(statement.sql, statement.params)
+        rows = await cursor.fetchall() if statement.returns_rows else []
+    return statement.finish(rows)
 
 
 def connection_for(model: type[Model]) -> BaseDatabaseWrapper:
@@ -159,12 +193,17 @@ def _lock_sql(alias: str, model: type[Model]) -> tuple[str, list[str]]:
 
 def lock_rows(model: type[M], pks: Sequence[int]) -> list[M]:
     """The rows with these primary keys, locked (FOR UPDATE) in key order."""
-    connection = connection_for(model)
-    sql, attnames = _lock_sql(connection.alias, model)
-    with _cursor(connection) as cursor:
-        cursor.execute(sql, [list(pks)])
-        rows = cursor.fetchall()
-    return [model.from_db(connection.alias, attnames, row) for row in rows]
+    return run(lock_statement(model, pks), connection_for(model))
+
+
+def lock_statement(model: type[M], pks: Sequence[int]) -> Statement[list[M]]:
+    alias = connection_for(model).alias
+    sql, attnames = _lock_sql(alias, model)
+
+    def finish(rows: list[tuple[Any, ...]]) -> list[M]:
+        return [model.from_db(alias, attnames, row) for row in rows]
+
+    return Statement(sql, [list(pks)], finish)
 
 
 @cache
@@ -232,29 +271,39 @@ def insert_rows(objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> int:
     instance keeps no primary key."""
     if not objs:
         return 0
+    statement = insert_statement(objs, skip_existing=skip_existing)
+    return run(statement, connection_for(type(objs[0])))
+
+
+def insert_statement(
+    objs: Sequence[M], *, skip_existing: Sequence[str] = ()
+) -> Statement[int]:
+    """``insert_rows`` as a statement (``objs`` not empty)."""
     model = type(objs[0])
     connection = connection_for(model)
     unique = tuple(skip_existing)
     sql = _insert_sql(connection.alias, model, unique)
-    with _cursor(connection) as cursor:
-        cursor.execute(sql, [_json_rows(connection, objs, _insertable(model))])
-        rows = cursor.fetchall()
-    if unique:
-        attnames = [field.attname for field in _fields(model, unique)]
-        pks = {tuple(row[1:]): row[0] for row in rows}
-        keyed = [
-            (obj, pks.get(tuple(getattr(obj, a) for a in attnames))) for obj in objs
-        ]
-    elif len(rows) == len(objs):
-        keyed = [(obj, row[0]) for obj, row in zip(objs, rows, strict=True)]
-    else:  # pragma: no cover - the database broke its promise
-        raise RuntimeError("the database did not return one id per row")
-    for obj, pk in keyed:
-        if pk is not None:
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = connection.alias
-    return len(rows)
+    params = [_json_rows(connection, objs, _insertable(model))]
+
+    def finish(rows: list[tuple[Any, ...]]) -> int:
+        if unique:
+            attnames = [field.attname for field in _fields(model, unique)]
+            pks = {tuple(row[1:]): row[0] for row in rows}
+            keyed = [
+                (obj, pks.get(tuple(getattr(obj, a) for a in attnames))) for obj in objs
+            ]
+        elif len(rows) == len(objs):
+            keyed = [(obj, row[0]) for obj, row in zip(objs, rows, strict=True)]
+        else:  # pragma: no cover - the database broke its promise
+            raise RuntimeError("the database did not return one id per row")
+        for obj, pk in keyed:
+            if pk is not None:
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+        return len(rows)
+
+    return Statement(sql, params, finish)
 
 
 @cache
@@ -277,9 +326,18 @@ def update_rows(objs: Sequence[Model], names: Sequence[str]) -> None:
     """
     if not objs:
         return
+    run(update_statement(objs, names), connection_for(type(objs[0])))
+
+
+def update_statement(objs: Sequence[Model], names: Sequence[str]) -> Statement[None]:
+    """``update_rows`` as a statement (``objs`` not empty)."""
     model = type(objs[0])
     connection = connection_for(model)
     sql = _update_sql(connection.alias, model, tuple(names))
     fields = [_pk(model), *_fields(model, names)]
-    with _cursor(connection) as cursor:
-        cursor.execute(sql, [_json_rows(connection, objs, fields)])
+    params = [_json_rows(connection, objs, fields)]
+    return Statement(sql, params, _nothing, returns_rows=False)
+
+
+def _nothing(rows: list[tuple[Any, ...]]) -> None:
+    return None

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
-from chatsite.cache import sync_redis
+from chatsite.cache import async_redis, sync_redis
 
 logger = logging.getLogger(__name__)
 
@@ -73,18 +73,44 @@ def hit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
     each, False once ``rule.count`` events fell in the current window of
     ``rule.seconds`` (fixed windows, the same in every process).
 
-    The message writer counts a whole batch's senders at once, on its own thread
-    (the per-sender message limit, ``SOHBET_SEND_RATE``). On Redis that is one
-    command (a script: INCR, and EXPIRE on a window's first event, for every key)
-    instead of one per message, and a blocking call on the writer's thread instead
-    of a wait for the busy event loop (docs/performance.md). Without Redis the
-    cache counts them one by one (local memory: development and tests).
+    The message writer counts a whole batch's senders at once (the per-sender
+    message limit, ``SOHBET_SEND_RATE``): on its thread with this, on the event loop
+    with ``ahit_many`` (PostgreSQL). On Redis that is one command (a script: INCR,
+    and EXPIRE on a window's first event, for every key) instead of one per message
+    (docs/performance.md). Without Redis the cache counts them one by one (local
+    memory: development and tests).
 
     Fails open: when the counters cannot be reached the events are allowed and a
     warning logged, so a Redis outage never stops messages (the per-connection
     limits still hold).
     """
-    global _skip_redis_until
+    answer = _without_redis(hits)
+    if answer is not None:
+        return answer
+    keys, ttls = _window_keys(hits)
+    try:
+        counts = sync_redis().eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
+    except Exception as exc:
+        return _fail_open(hits, exc)
+    return _within(hits, counts)
+
+
+async def ahit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
+    """``hit_many`` on the event loop (the message writer on PostgreSQL)."""
+    answer = _without_redis(hits)
+    if answer is not None:
+        return answer
+    keys, ttls = _window_keys(hits)
+    try:
+        counts = await async_redis().eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
+    except Exception as exc:
+        return _fail_open(hits, exc)
+    return _within(hits, counts)
+
+
+def _without_redis(hits: list[tuple[str, Rule]]) -> list[bool] | None:
+    """The answer when Redis is not to be asked (no hits, no Redis, or it just
+    failed); None when it is."""
     if not hits:
         return []
     config = settings.CACHES[settings.RATELIMIT_USE_CACHE]
@@ -92,22 +118,31 @@ def hit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
         return [_cache_hit(key, rule) for key, rule in hits]
     if time.monotonic() < _skip_redis_until:
         return [True] * len(hits)  # it just failed: not again for every batch
+    return None
+
+
+def _window_keys(hits: list[tuple[str, Rule]]) -> tuple[list[str], list[int]]:
     now = time.time()
     keys = [f"sohbet:ratelimit:{key}:{int(now // rule.seconds)}" for key, rule in hits]
     ttls = [math.ceil(rule.seconds) + 1 for _key, rule in hits]
-    try:
-        counts = sync_redis().eval(_COUNT_SCRIPT, len(keys), *keys, *ttls)
-    except Exception as exc:
-        # The writer waits for this call: while Redis is unreachable (a connect
-        # timeout, not a refusal, when its host is gone) every batch would wait for
-        # it again. Fail open without asking for a few seconds instead.
-        _skip_redis_until = time.monotonic() + REDIS_RETRY_AFTER
-        logger.warning(
-            "rate limits not counted for %s s, cache unavailable: %s",
-            REDIS_RETRY_AFTER,
-            exc,
-        )
-        return [True] * len(hits)
+    return keys, ttls
+
+
+def _fail_open(hits: list[tuple[str, Rule]], exc: Exception) -> list[bool]:
+    # The writer waits for this call: while Redis is unreachable (a connect timeout,
+    # not a refusal, when its host is gone) every batch would wait for it again.
+    # Fail open without asking for a few seconds instead.
+    global _skip_redis_until
+    _skip_redis_until = time.monotonic() + REDIS_RETRY_AFTER
+    logger.warning(
+        "rate limits not counted for %s s, cache unavailable: %s",
+        REDIS_RETRY_AFTER,
+        exc,
+    )
+    return [True] * len(hits)
+
+
+def _within(hits: list[tuple[str, Rule]], counts: list[int]) -> list[bool]:
     return [
         int(count) <= rule.count
         for count, (_key, rule) in zip(counts, hits, strict=True)

@@ -1,7 +1,8 @@
 """Writes on visitors, threads and messages: the one write path for each change.
 
-Every function here is synchronous and atomic; async callers use
-``database_sync_to_async``. Broadcasts leave after commit through
+Every function here is synchronous and atomic (async callers use
+``database_sync_to_async``), but ``apost_messages``: the message writer's batches on
+PostgreSQL, on the event loop (``chat.writer``). Broadcasts leave after commit through
 ``chat.events.broadcast_on_commit``; external deliveries are queued as outbox rows in
 the same transaction.
 """
@@ -118,8 +119,21 @@ def post_message(**kwargs: object) -> Posted:
     return outcome
 
 
-class _Resent(Exception):
+class Resent(Exception):
     """A post of the batch was stored before: the batch must look resends up."""
+
+
+class NeedsORM(Exception):
+    """The batch needs a step that only the ORM takes (``post_messages`` does)."""
+
+
+@dataclass(slots=True)
+class _Stored:
+    """What a batch stored, for the outcomes and the broadcasts after commit."""
+
+    outcomes: list[PostOutcome]
+    messages: list[Message]
+    state_changed: set[int]
 
 
 def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
@@ -144,7 +158,7 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     if fast:
         try:
             return _post_messages(posts, fast=True, resends=False)
-        except _Resent:
+        except Resent:
             pass
     return _post_messages(posts, fast=fast, resends=True)
 
@@ -153,9 +167,116 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
 def _post_messages(
     posts: Sequence[NewMessage], *, fast: bool, resends: bool
 ) -> list[PostOutcome]:
-    threads = {thread.pk: thread for thread in _lock_threads(posts, fast=fast)}
-    stored = _stored_messages(threads, posts, fast=fast) if resends else {}
-    attachments = _free_attachments(posts)
+    plan = _plan(posts, resends=resends)
+    step: Any = None
+    try:
+        while True:
+            step = plan.send(_take(step, fast=fast))
+    except StopIteration as done:
+        stored: _Stored = done.value
+    if stored.messages:
+        events.broadcast_all_on_commit(message_events(stored.messages))
+        if stored.state_changed:
+            _broadcast_threads(_threads_for_broadcast(stored.state_changed))
+    return stored.outcomes
+
+
+async def apost_messages(
+    aconnection: Any, posts: Sequence[NewMessage]
+) -> tuple[list[PostOutcome], list[Message], set[int]]:
+    """``post_messages`` on PostgreSQL on an asyncio psycopg connection in autocommit
+    mode (the message writer's, on the event loop), in a transaction of its own.
+    Returns the outcomes, the new messages and the threads whose status or assignee
+    changed; the caller broadcasts them (``message_events``, ``thread_events``).
+
+    Raises ``Resent`` (rolled back) when a post was stored before, and ``NeedsORM``
+    before any change when a post carries an attachment: ``post_messages`` stores
+    such a batch. psycopg's exceptions come out as they are."""
+    if any(post.attachment_id is not None for post in posts):
+        raise NeedsORM
+    async with aconnection.transaction():
+        plan = _plan(posts, resends=False)
+        result: Any = None
+        try:
+            while True:
+                step = plan.send(result)
+                result = await batchsql.arun(_statement(step), aconnection)
+        except StopIteration as done:
+            stored: _Stored = done.value
+    return stored.outcomes, stored.messages, stored.state_changed
+
+
+# The steps of a batch (``_plan``): what it yields, and what it gets back.
+_LOCK = "lock"  # thread ids -> the threads, locked
+_LOOKUP = "lookup"  # (threads, posts) -> {(thread id, client id): stored message}
+_ATTACHMENTS = "attachments"  # posts -> {id: attachment no message carries yet}
+_INSERT = "insert"  # (messages, skip stored) -> how many were inserted
+_SAVE = "save"  # changed threads -> None
+_OUTBOX = "outbox"  # outbox entries -> None
+
+
+def _take(step: Any, *, fast: bool) -> Any:
+    """Take one step of a batch on Django's connection (``None``: the start)."""
+    if step is None:
+        return None
+    kind, arg = step
+    if kind == _LOCK:
+        if fast:
+            return batchsql.lock_rows(Thread, arg)
+        return list(
+            Thread.objects.select_for_update().filter(pk__in=arg).order_by("pk")
+        )
+    if kind == _LOOKUP:
+        return _stored_messages(*arg, fast=fast)
+    if kind == _ATTACHMENTS:
+        return _free_attachments(arg)
+    if kind == _INSERT:
+        messages, skip = arg
+        if not fast:
+            Message.objects.bulk_create(messages)
+            return len(messages)
+        return batchsql.insert_rows(
+            messages, skip_existing=("thread", "client_id") if skip else ()
+        )
+    if kind == _SAVE:
+        _save_threads(arg, THREAD_POST_FIELDS, fast=fast)
+        return None
+    if kind == _OUTBOX:
+        if fast:
+            batchsql.insert_rows(arg)
+        else:
+            OutboxEntry.objects.bulk_create(arg)
+        return None
+    raise ValueError(kind)  # pragma: no cover
+
+
+def _statement(step: Any) -> batchsql.Statement[Any]:
+    """A step of a batch as one statement (PostgreSQL, no resends, no attachments)."""
+    kind, arg = step
+    if kind == _LOCK:
+        return batchsql.lock_statement(Thread, arg)
+    if kind == _INSERT:
+        messages, skip = arg
+        skip_existing = ("thread", "client_id") if skip else ()
+        return batchsql.insert_statement(messages, skip_existing=skip_existing)
+    if kind == _SAVE:
+        return batchsql.update_statement(arg, THREAD_POST_FIELDS)
+    if kind == _OUTBOX:
+        return batchsql.insert_statement(arg)
+    raise NeedsORM(kind)  # pragma: no cover - apost_messages refuses those batches
+
+
+def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
+    """The batch's logic, once for both ways of storing it: a generator that yields
+    each step (kind, argument) and is sent its result; returns ``_Stored``."""
+    thread_ids = sorted({post.thread_id for post in posts})  # locked in id order
+    threads = {thread.pk: thread for thread in (yield (_LOCK, thread_ids))}
+    stored: dict[tuple[int, uuid.UUID], Message] = {}
+    if resends:
+        stored = yield (_LOOKUP, (threads, posts))
+    attachments: dict[int, Attachment] = {}
+    if any(post.attachment_id is not None for post in posts):
+        attachments = yield (_ATTACHMENTS, posts)
 
     now = timezone.now()
     outcomes: list[PostOutcome | None] = []
@@ -211,41 +332,29 @@ def _post_messages(
         changed_threads[thread.pk] = thread
 
     if new_messages:
-        if fast and not resends:
-            inserted = batchsql.insert_rows(
-                new_messages, skip_existing=("thread", "client_id")
-            )
-            if inserted < len(new_messages):
-                raise _Resent  # rolls this transaction back; stored again, looked up
-        elif fast:
-            batchsql.insert_rows(new_messages)
-        else:
-            Message.objects.bulk_create(new_messages)
+        inserted = yield (_INSERT, (new_messages, not resends))
+        if inserted < len(new_messages):
+            raise Resent  # rolls this transaction back; stored again, looked up
         if any(message.pk is None for message in new_messages):  # pragma: no cover
             raise IntegrityError("the database did not return message ids")
         for message in new_messages:
             thread = threads[message.thread_id]
             thread.last_message = message
             thread.last_message_at = message.created_at
-        _save_threads(list(changed_threads.values()), THREAD_POST_FIELDS, fast=fast)
-        _queue_outbox(new_messages, fast=fast)
-        _broadcast_messages(new_messages, changed_threads, state_changed)
+        yield (_SAVE, list(changed_threads.values()))
+        entries = _outbox_entries(new_messages)
+        if entries:
+            yield (_OUTBOX, entries)
 
-    return [
-        outcome
-        if outcome is not None
-        else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
-        for outcome, p in zip(outcomes, posts, strict=True)
-    ]
-
-
-def _lock_threads(posts: Sequence[NewMessage], *, fast: bool) -> list[Thread]:
-    """The batch's threads, locked in id order (so batches never deadlock)."""
-    thread_ids = sorted({post.thread_id for post in posts})
-    if fast:
-        return batchsql.lock_rows(Thread, thread_ids)
-    return list(
-        Thread.objects.select_for_update().filter(pk__in=thread_ids).order_by("pk")
+    return _Stored(
+        outcomes=[
+            outcome
+            if outcome is not None
+            else Posted(message=stored[(p.thread_id, p.client_id)], created=True)
+            for outcome, p in zip(outcomes, posts, strict=True)
+        ],
+        messages=new_messages,
+        state_changed=state_changed,
     )
 
 
@@ -328,11 +437,10 @@ def _apply_to_thread(
             state_changed.add(thread.pk)
 
 
-def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
+def _outbox_entries(messages: list[Message]) -> list[OutboxEntry]:
+    """An outbox row per message and external channel (not back where it came)."""
     channels = settings.SOHBET_OUTBOX_CHANNELS
-    if not channels:
-        return
-    entries = [
+    return [
         OutboxEntry(
             channel=channel,
             kind=OutboxEntry.Kind.MESSAGE,
@@ -341,27 +449,28 @@ def _queue_outbox(messages: list[Message], *, fast: bool) -> None:
         )
         for message in messages
         for channel in channels
-        if channel != message.source  # a message never goes back where it came from
+        if channel != message.source
     ]
-    if fast:
-        batchsql.insert_rows(entries)
-    else:
-        OutboxEntry.objects.bulk_create(entries)
 
 
-def _broadcast_messages(
-    messages: list[Message], threads: dict[int, Thread], state_changed: set[int]
-) -> None:
+def message_events(messages: list[Message]) -> list[events.Event]:
+    """The live events of new messages: to their thread's visitors and operators."""
     batch: list[events.Event] = []
     for message in messages:
         payload = events.message_payload(message)
         for group in (events.thread_group(message.thread_id), events.OPERATORS_GROUP):
             batch.append((group, {"type": events.MESSAGES, "messages": [payload]}))
-    events.broadcast_all_on_commit(batch)
-    if state_changed:
-        _broadcast_threads(
-            Thread.objects.select_related(*THREAD_RELATED).filter(pk__in=state_changed)
-        )
+    return batch
+
+
+def thread_events(thread_ids: Iterable[int]) -> list[events.Event]:
+    """The operators' events for threads whose status or assignee changed (read
+    after the change committed: the async writer's)."""
+    return _thread_events(_threads_for_broadcast(set(thread_ids)))
+
+
+def _threads_for_broadcast(thread_ids: set[int]) -> QuerySet[Thread]:
+    return Thread.objects.select_related(*THREAD_RELATED).filter(pk__in=thread_ids)
 
 
 def _broadcast_thread(thread: Thread) -> None:
@@ -369,25 +478,27 @@ def _broadcast_thread(thread: Thread) -> None:
 
 
 def _broadcast_threads(threads: Iterable[Thread]) -> None:
-    """Tell the operators of these threads' new state after commit, with whether
-    each visitor's page is open (read here once for all, not by each operator
-    socket for each thread)."""
+    """Tell the operators of these threads' new state after commit."""
+    events.broadcast_all_on_commit(_thread_events(threads))
+
+
+def _thread_events(threads: Iterable[Thread]) -> list[events.Event]:
+    """Thread events with whether each visitor's page is open (read here once for
+    all, not by each operator socket for each thread)."""
     threads = list(threads)
     online = presence.online_threads([thread.pk for thread in threads])
-    events.broadcast_all_on_commit(
-        [
-            (
-                events.OPERATORS_GROUP,
-                {
-                    "type": events.THREAD,
-                    "thread": events.thread_payload(
-                        thread, visitor_online=thread.pk in online
-                    ),
-                },
-            )
-            for thread in threads
-        ]
-    )
+    return [
+        (
+            events.OPERATORS_GROUP,
+            {
+                "type": events.THREAD,
+                "thread": events.thread_payload(
+                    thread, visitor_online=thread.pk in online
+                ),
+            },
+        )
+        for thread in threads
+    ]
 
 
 # --- Threads ------------------------------------------------------------------------

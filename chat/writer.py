@@ -1,23 +1,32 @@
 """Group commit for the message path.
 
 Consumers hand their posts to the process's writer; it stores everything that queued
-up while the previous transaction ran in one transaction (one thread-pool hop, one
-commit, the senders' limits counted in one Redis call), answers each post, then hands
-the batch's events to a sender task, which publishes them in commit order while the
-next batch is stored. Under light load a batch is one message, so latency is that of
-a single insert; under heavy load the cost per message falls instead of queueing
-behind one commit per message.
+up while the previous transaction ran in one transaction (one commit, the senders'
+limits counted in one Redis call), answers each post, then hands the batch's events
+to a sender task, which publishes them in commit order while the next batch is
+stored. Under light load a batch is one message, so latency is that of a single
+insert; under heavy load the cost per message falls instead of queueing behind one
+commit per message.
 
-The batches run on a thread of the writer's own, not on Channels' shared sync thread
-(``database_sync_to_async``): posting never waits behind a page of history or a
-visitor's first connection, and skips asgiref's per-call context machinery. The
-thread keeps its database connection from one batch to the next, and gives it back
-to the pool after ``KEEP_CONNECTION_IDLE`` seconds without posts (each checkout from
-the pool costs a health-check round trip). A batch that fails on a connection error
-(the kept connection died with a PostgreSQL restart) is tried once more on a fresh
+On PostgreSQL the batches are stored on the event loop itself, on an asyncio psycopg
+connection of the writer's own (``chat.services.apost_messages``, the statements of
+``chat.batchsql``): no thread to hand each batch to, and no wait to take the
+interpreter lock back from the busy event loop after each of a batch's round trips,
+which was most of a batch's time and a fifth of the process's CPU under load
+(docs/performance.md). The connection is kept for the life of the process; a batch
+that fails on it (it died with a PostgreSQL restart) is tried once more on a fresh
 one: nothing was committed, and a resend of a committed message is found by its
-``client_id``. Refusals carry lazy translations; each consumer renders them in its
-socket's language.
+``client_id``.
+
+The rest runs on a thread of the writer's own with Django's ORM: every batch on other
+databases (SQLite, the embedded defaults), and on PostgreSQL the rare batches that
+need the ORM (a resend to look up, an attachment to check) and the thread events
+after a conversation starts, reopens or is taken. That thread keeps its database
+connection from one batch to the next and gives it back to the pool after
+``KEEP_CONNECTION_IDLE`` seconds without posts. Not Channels' shared sync thread
+(``database_sync_to_async``): posting never waits behind a page of history or a
+visitor's first connection. Refusals carry lazy translations; each consumer renders
+them in its socket's language.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import asyncio
 import logging
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.db import (
     InterfaceError,
@@ -37,6 +47,7 @@ from django.utils.translation import gettext_lazy
 
 from chat import events, ratelimit, services
 from chat.exceptions import ChatError, ErrorCode
+from chat.models import Message
 from chat.ratelimit import Rule
 from chat.services import NewMessage, PostOutcome
 
@@ -63,6 +74,12 @@ class MessageWriter:
         self._sender: asyncio.Task[None] | None = None
         self._last_batch = 0.0
         self._release: asyncio.TimerHandle | None = None
+        # On PostgreSQL the batches are stored on the event loop, on a connection of
+        # the writer's own (psycopg's asyncio one): no thread to hand each batch to
+        # and take the interpreter lock back from after every round trip. The thread
+        # stores what needs the ORM (resends, attachments) and reads thread events.
+        self._on_loop = connection.vendor == "postgresql"
+        self._aconnection: Any = None
 
     async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
         """Store one message; returns its outcome once committed. Raises the database's
@@ -86,10 +103,14 @@ class MessageWriter:
             live = [queued for queued in batch if not queued[2].cancelled()]
             if not live:
                 continue
+            queued = [(post, limit) for post, limit, _ in live]
             try:
-                outcomes, sent = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, _store, [(post, limit) for post, limit, _ in live]
-                )
+                if self._on_loop:
+                    outcomes, sent = await self._store_on_loop(queued)
+                else:
+                    outcomes, sent = await asyncio.get_running_loop().run_in_executor(
+                        self._thread, _store, queued
+                    )
             except Exception as exc:
                 logger.warning("storing %d message(s) failed: %s", len(live), exc)
                 for _, _, fut in live:
@@ -106,6 +127,69 @@ class MessageWriter:
                     fut.set_result(outcome)
             if sent:
                 self._send(sent)
+
+    async def _store_on_loop(
+        self, queued: list[tuple[NewMessage, Limit | None]]
+    ) -> tuple[list[PostOutcome], list[events.Event]]:
+        """``_store`` on the event loop (PostgreSQL)."""
+        loop = asyncio.get_running_loop()
+        limited = [(index, limit) for index, (_, limit) in enumerate(queued) if limit]
+        allowed = await ratelimit.ahit_many([limit for _, limit in limited])
+        refused = {i for (i, _), ok in zip(limited, allowed, strict=True) if not ok}
+        posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
+        stored: list[PostOutcome] = []
+        sent: list[events.Event] = []
+        if posts:
+            try:
+                stored, messages, state_changed = await self._post_on_loop(posts)
+            except (services.Resent, services.NeedsORM):
+                stored, sent = await loop.run_in_executor(
+                    self._thread, _store_posts, posts
+                )
+            else:
+                sent = services.message_events(messages)
+                if state_changed:
+                    sent += await loop.run_in_executor(
+                        self._thread, services.thread_events, state_changed
+                    )
+        return _outcomes(queued, refused, stored), sent
+
+    async def _post_on_loop(
+        self, posts: list[NewMessage]
+    ) -> tuple[list[PostOutcome], list[Message], set[int]]:
+        kept = self._aconnection is not None and not self._aconnection.closed
+        try:
+            return await self._post_on_loop_once(posts)
+        except (OperationalError, InterfaceError) as exc:
+            if not kept:
+                raise  # a fresh connection failed: the database is away
+            logger.info(
+                "storing a batch failed on its connection, trying again: %s", exc
+            )
+            return await self._post_on_loop_once(posts)
+
+    async def _post_on_loop_once(
+        self, posts: list[NewMessage]
+    ) -> tuple[list[PostOutcome], list[Message], set[int]]:
+        # psycopg's errors as Django's (the consumers tell their clients to retry on
+        # a DatabaseError), as the ORM raises them.
+        with connection.wrap_database_errors:
+            try:
+                if self._aconnection is None or self._aconnection.closed:
+                    self._aconnection = await _connect()
+                return await services.apost_messages(self._aconnection, posts)
+            except (services.Resent, services.NeedsORM):
+                raise  # rolled back, or nothing done: the connection is fine
+            except BaseException:
+                self._close_aconnection()  # the next attempt starts afresh
+                raise
+
+    def _close_aconnection(self) -> None:
+        if self._aconnection is not None:
+            # What AsyncConnection.close() does, without a loop to await it on
+            # (close_connections, from tests).
+            self._aconnection.pgconn.finish()
+            self._aconnection = None
 
     def _release_if_idle(self) -> None:
         self._release = None
@@ -144,6 +228,16 @@ def _store(
     refused = {index for (index, _), ok in zip(limited, allowed, strict=True) if not ok}
     posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
     stored, sent = _store_posts(posts) if posts else ([], [])
+    return _outcomes(queued, refused, stored), sent
+
+
+def _outcomes(
+    queued: list[tuple[NewMessage, Limit | None]],
+    refused: set[int],
+    stored: list[PostOutcome],
+) -> list[PostOutcome]:
+    """One outcome per queued post: the refused ones over the limit, the others'
+    in order from ``stored``."""
     outcomes: list[PostOutcome] = []
     stored_outcomes = iter(stored)
     for index, (post, _) in enumerate(queued):
@@ -157,7 +251,17 @@ def _store(
             )
         else:
             outcomes.append(next(stored_outcomes))
-    return outcomes, sent
+    return outcomes
+
+
+async def _connect() -> Any:
+    """The writer's own asyncio connection, with Django's settings for the
+    database (its adapters included: datetimes come back as the ORM's do)."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)  # Django's is synchronous
+    return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 
 def _store_posts(
@@ -192,6 +296,7 @@ def close_connections() -> None:
     """Close the database connections that writers keep between batches (tests,
     before the database is flushed or dropped; a process that exits needs nothing)."""
     for writer in list(_writers.values()):
+        writer._close_aconnection()
         writer._thread.submit(_close_connection).result(timeout=30)
 
 
