@@ -147,6 +147,8 @@ _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
     weakref.WeakKeyDictionary()
 )
 _sync_client: Any = None
+ASYNC_POOL_SIZE = 100  # connections of one event loop's client
+ASYNC_POOL_WAIT = 10.0  # seconds a call may wait for one of them
 _sync_client_lock = threading.Lock()
 
 
@@ -162,9 +164,16 @@ def async_redis() -> Any:
     if client is None:
         import redis.asyncio
 
-        client = _async_clients[loop] = redis.asyncio.Redis.from_url(
-            redis_url(), socket_timeout=2, socket_connect_timeout=2
+        # A burst of calls beyond the pool's connections (every socket of a process
+        # closing at once) waits for a free one instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            redis_url(),
+            max_connections=ASYNC_POOL_SIZE,
+            timeout=ASYNC_POOL_WAIT,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
+        client = _async_clients[loop] = redis.asyncio.Redis(connection_pool=pool)
     return client
 
 

@@ -48,3 +48,13 @@ async def test_many_sockets_of_one_subject_at_once_lose_no_entry() -> None:
         assert (await presence.aleave(key, f"tab-{n}"))[1] is True
     assert await presence.aleave(key, "tab-39") == (True, False)
     assert not await presence.ais_online(key)
+
+
+async def test_a_burst_of_departures_beyond_the_clients_pool_loses_none() -> None:
+    # A deploy closes every socket of a process at once: more presence updates in
+    # flight than the Redis client's pool has connections. They wait their turn;
+    # none is dropped (each visitor is seen leaving).
+    keys = [presence.visitor_key(1000 + n) for n in range(160)]
+    await asyncio.gather(*(presence.atouch(key, "tab") for key in keys))
+    left = await asyncio.gather(*(presence.aleave(key, "tab") for key in keys))
+    assert left == [(True, False)] * len(keys)
