@@ -178,9 +178,13 @@ def _table(connection: BaseDatabaseWrapper, model: type[Model]) -> str:
 
 
 @cache
-def _lock_sql(alias: str, model: type[Model]) -> tuple[str, list[str]]:
+def _lock_sql(
+    alias: str, model: type[Model], names: tuple[str, ...]
+) -> tuple[str, list[str]]:
     connection = connections[alias]
-    fields = list(model._meta.concrete_fields)
+    # In the model's order: Model.from_db takes a subset's values in that order.
+    wanted = {_pk(model).name, *names}
+    fields = [f for f in model._meta.concrete_fields if not names or f.name in wanted]
     pk = _quote(connection, _pk(model).column)
     columns = ", ".join(_quote(connection, field.column) for field in fields)
     table = _quote(connection, model._meta.db_table)
@@ -191,14 +195,19 @@ def _lock_sql(alias: str, model: type[Model]) -> tuple[str, list[str]]:
     return sql, [field.attname for field in fields]
 
 
-def lock_rows(model: type[M], pks: Sequence[int]) -> list[M]:
-    """The rows with these primary keys, locked (FOR UPDATE) in key order."""
-    return run(lock_statement(model, pks), connection_for(model))
+def lock_rows(
+    model: type[M], pks: Sequence[int], fields: Sequence[str] = ()
+) -> list[M]:
+    """The rows with these primary keys, locked (FOR UPDATE) in key order; with
+    ``fields``, only those are read (and the key), the others deferred."""
+    return run(lock_statement(model, pks, fields), connection_for(model))
 
 
-def lock_statement(model: type[M], pks: Sequence[int]) -> Statement[list[M]]:
+def lock_statement(
+    model: type[M], pks: Sequence[int], fields: Sequence[str] = ()
+) -> Statement[list[M]]:
     alias = connection_for(model).alias
-    sql, attnames = _lock_sql(alias, model)
+    sql, attnames = _lock_sql(alias, model, tuple(fields))
 
     def finish(rows: list[tuple[Any, ...]]) -> list[M]:
         return [model.from_db(alias, attnames, row) for row in rows]

@@ -222,7 +222,7 @@ def _take(step: Any, *, fast: bool) -> Any:
     kind, arg = step
     if kind == _LOCK:
         if fast:
-            return batchsql.lock_rows(Thread, arg)
+            return batchsql.lock_rows(Thread, arg, THREAD_LOCK_FIELDS)
         return list(
             Thread.objects.select_for_update().filter(pk__in=arg).order_by("pk")
         )
@@ -254,7 +254,7 @@ def _statement(step: Any) -> batchsql.Statement[Any]:
     """A step of a batch as one statement (PostgreSQL, no resends, no attachments)."""
     kind, arg = step
     if kind == _LOCK:
-        return batchsql.lock_statement(Thread, arg)
+        return batchsql.lock_statement(Thread, arg, THREAD_LOCK_FIELDS)
     if kind == _INSERT:
         messages, skip = arg
         skip_existing = ("thread", "client_id") if skip else ()
@@ -398,6 +398,17 @@ def _may_attach(attachment: Attachment, post: NewMessage) -> bool:
     )
 
 
+# What a batch reads of its locked threads (``_plan``, ``_apply_to_thread``); the
+# rest of THREAD_POST_FIELDS it sets before writing them. Each timestamp read is a
+# parse: the thread rows' four were a twentieth of the writer's time.
+THREAD_LOCK_FIELDS = (
+    "last_seq",
+    "status",
+    "closed_at",
+    "assigned_to",
+    "operator_unread_count",
+    "visitor_unread_count",
+)
 THREAD_POST_FIELDS = (
     "last_seq",
     "last_message",

@@ -184,6 +184,12 @@ class MessageWriter:
                 self._close_aconnection()  # the next attempt starts afresh
                 raise
 
+    def close_connections(self) -> None:
+        """Close the database connections this writer keeps (see the module's
+        ``close_connections``); a later batch opens new ones."""
+        self._close_aconnection()
+        self._thread.submit(_close_connection).result(timeout=30)
+
     def _close_aconnection(self) -> None:
         if self._aconnection is not None:
             # What AsyncConnection.close() does, without a loop to await it on
@@ -296,8 +302,7 @@ def close_connections() -> None:
     """Close the database connections that writers keep between batches (tests,
     before the database is flushed or dropped; a process that exits needs nothing)."""
     for writer in list(_writers.values()):
-        writer._close_aconnection()
-        writer._thread.submit(_close_connection).result(timeout=30)
+        writer.close_connections()
 
 
 def _close_connection() -> None:

@@ -1,5 +1,6 @@
-"""The message writer's own thread: a connection it kept that died is replaced, and
-the batch is stored once."""
+"""The message writer: text stored exactly, resends inside a batch, a kept connection
+that died replaced with the batch stored once; on PostgreSQL the batches stored on
+the event loop with every effect of the ORM path."""
 
 from __future__ import annotations
 
@@ -103,3 +104,49 @@ def test_a_batch_on_a_connection_killed_under_it_is_stored_once() -> None:
     outcomes, _events = result  # type: ignore[misc]
     assert isinstance(outcomes[0], Posted) and outcomes[0].created
     assert list(Message.objects.values_list("body", flat=True)) == ["still here"]
+
+
+@pytest.mark.postgres_redis
+async def test_on_postgresql_batches_are_stored_on_the_event_loop_with_all_effects(
+    make_operator,
+) -> None:
+    """The writer's own asyncio connection stores what the ORM path stores: the
+    exact text, the thread reopened, counted, taken by the first operator."""
+    from asgiref.sync import sync_to_async
+
+    from chat.models import Thread
+
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="a" * 32)
+    await sync_to_async(services.close_thread)(thread_id=thread.pk)
+    operator = await make_operator()
+    the_writer = writer.MessageWriter()
+    assert the_writer._on_loop
+    try:
+        first = await the_writer.post(
+            NewMessage(
+                thread_id=thread.pk,
+                client_id=uuid.uuid4(),
+                body=AWKWARD,
+                author_name=AWKWARD,
+            )
+        )
+        reply = await the_writer.post(
+            NewMessage(
+                thread_id=thread.pk,
+                client_id=uuid.uuid4(),
+                body="hello",
+                author=Message.Author.OPERATOR,
+                operator_id=operator.pk,
+            )
+        )
+    finally:
+        the_writer.close_connections()
+    assert isinstance(first, Posted) and isinstance(reply, Posted)
+    assert (first.message.seq, reply.message.seq) == (1, 2)
+    stored = await Message.objects.aget(pk=first.message.pk)
+    assert (stored.body, stored.author_name) == (AWKWARD, AWKWARD)
+    thread = await Thread.objects.aget(pk=thread.pk)
+    assert (thread.status, thread.closed_at) == (Thread.Status.OPEN, None)
+    assert (thread.last_seq, thread.last_message_id) == (2, reply.message.pk)
+    assert (thread.operator_unread_count, thread.visitor_unread_count) == (1, 1)
+    assert thread.assigned_to_id == operator.pk
