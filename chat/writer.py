@@ -267,6 +267,11 @@ async def _connect() -> Any:
 
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)  # Django's is synchronous
+    # Not longer than a request waits for the pool (DATABASE_POOL_TIMEOUT): a host
+    # that is gone must give the senders their "unavailable" as soon.
+    pool = connection.settings_dict["OPTIONS"].get("pool")
+    wait = pool.get("timeout", 10) if isinstance(pool, dict) else 10
+    params.setdefault("connect_timeout", max(int(wait), 2))
     return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 
