@@ -272,6 +272,12 @@ async def _connect() -> Any:
     pool = connection.settings_dict["OPTIONS"].get("pool")
     wait = pool.get("timeout", 10) if isinstance(pool, dict) else 10
     params.setdefault("connect_timeout", max(int(wait), 2))
+    # It lives as long as the process: a peer that vanished without closing (a host
+    # gone, a network cut) is noticed within about 30 s rather than never.
+    params.setdefault("keepalives", 1)
+    params.setdefault("keepalives_idle", 15)
+    params.setdefault("keepalives_interval", 5)
+    params.setdefault("keepalives_count", 3)
     return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 
