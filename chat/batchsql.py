@@ -195,17 +195,11 @@ def _lock_sql(
     return sql, [field.attname for field in fields]
 
 
-def lock_rows(
-    model: type[M], pks: Sequence[int], fields: Sequence[str] = ()
-) -> list[M]:
-    """The rows with these primary keys, locked (FOR UPDATE) in key order; with
-    ``fields``, only those are read (and the key), the others deferred."""
-    return run(lock_statement(model, pks, fields), connection_for(model))
-
-
 def lock_statement(
     model: type[M], pks: Sequence[int], fields: Sequence[str] = ()
 ) -> Statement[list[M]]:
+    """The rows with these primary keys, locked (FOR UPDATE) in key order; with
+    ``fields``, only those are read (and the key), the others deferred."""
     alias = connection_for(model).alias
     sql, attnames = _lock_sql(alias, model, tuple(fields))
 
@@ -269,25 +263,17 @@ def _insert_sql(alias: str, model: type[Model], unique: tuple[str, ...]) -> str:
     return f"{sql} ON CONFLICT ({keys}) DO NOTHING RETURNING {pk}, {keys}"
 
 
-def insert_rows(objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> int:
-    """INSERT these new instances (every field but the key) in one statement; sets
-    their primary keys, in order (rows of a set-returning function are inserted and
-    returned in its order, as Django's own ``bulk_create`` relies on for PostgreSQL
-    with ``unnest``). Returns how many rows were inserted.
+def insert_statement(
+    objs: Sequence[M], *, skip_existing: Sequence[str] = ()
+) -> Statement[int]:
+    """INSERT these new instances (at least one; every field but the key) in one
+    statement; sets their primary keys, in order (rows of a set-returning function
+    are inserted and returned in its order, as Django's own ``bulk_create`` relies on
+    for PostgreSQL with ``unnest``). Its result: how many rows were inserted.
 
     With ``skip_existing`` (the fields of a unique constraint), a row whose values of
     those fields are already stored is skipped (``ON CONFLICT DO NOTHING``) and its
     instance keeps no primary key."""
-    if not objs:
-        return 0
-    statement = insert_statement(objs, skip_existing=skip_existing)
-    return run(statement, connection_for(type(objs[0])))
-
-
-def insert_statement(
-    objs: Sequence[M], *, skip_existing: Sequence[str] = ()
-) -> Statement[int]:
-    """``insert_rows`` as a statement (``objs`` not empty)."""
     model = type(objs[0])
     connection = connection_for(model)
     unique = tuple(skip_existing)

@@ -216,36 +216,29 @@ _OUTBOX = "outbox"  # outbox entries -> None
 
 
 def _take(step: Any, *, fast: bool) -> Any:
-    """Take one step of a batch on Django's connection (``None``: the start)."""
+    """Take one step of a batch on Django's connection (``None``: the start): on
+    PostgreSQL as the step's statement, elsewhere through the ORM."""
     if step is None:
         return None
     kind, arg = step
-    if kind == _LOCK:
-        if fast:
-            return batchsql.lock_rows(Thread, arg, THREAD_LOCK_FIELDS)
-        return list(
-            Thread.objects.select_for_update().filter(pk__in=arg).order_by("pk")
-        )
     if kind == _LOOKUP:
         return _stored_messages(*arg, fast=fast)
     if kind == _ATTACHMENTS:
         return _free_attachments(arg)
-    if kind == _INSERT:
-        messages, skip = arg
-        if not fast:
-            Message.objects.bulk_create(messages)
-            return len(messages)
-        return batchsql.insert_rows(
-            messages, skip_existing=("thread", "client_id") if skip else ()
+    if fast:
+        return batchsql.run(_statement(step), batchsql.connection_for(Message))
+    if kind == _LOCK:
+        return list(
+            Thread.objects.select_for_update().filter(pk__in=arg).order_by("pk")
         )
+    if kind == _INSERT:
+        Message.objects.bulk_create(arg[0])
+        return len(arg[0])
     if kind == _SAVE:
-        _save_threads(arg, THREAD_POST_FIELDS, fast=fast)
+        Thread.objects.bulk_update(arg, list(THREAD_POST_FIELDS))
         return None
     if kind == _OUTBOX:
-        if fast:
-            batchsql.insert_rows(arg)
-        else:
-            OutboxEntry.objects.bulk_create(arg)
+        OutboxEntry.objects.bulk_create(arg)
         return None
     raise ValueError(kind)  # pragma: no cover
 
@@ -263,7 +256,7 @@ def _statement(step: Any) -> batchsql.Statement[Any]:
         return batchsql.update_statement(arg, THREAD_POST_FIELDS)
     if kind == _OUTBOX:
         return batchsql.insert_statement(arg)
-    raise NeedsORM(kind)  # pragma: no cover - apost_messages refuses those batches
+    raise NeedsORM(kind)  # _LOOKUP, _ATTACHMENTS: apost_messages refuses those
 
 
 def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
@@ -420,13 +413,6 @@ THREAD_POST_FIELDS = (
     "assigned_to",
     "updated_at",
 )
-
-
-def _save_threads(threads: list[Thread], fields: Sequence[str], *, fast: bool) -> None:
-    if fast:
-        batchsql.update_rows(threads, fields)
-    else:
-        Thread.objects.bulk_update(threads, list(fields))
 
 
 def _apply_to_thread(

@@ -133,10 +133,8 @@ class MessageWriter:
     ) -> tuple[list[PostOutcome], list[events.Event]]:
         """``_store`` on the event loop (PostgreSQL)."""
         loop = asyncio.get_running_loop()
-        limited = [(index, limit) for index, (_, limit) in enumerate(queued) if limit]
-        allowed = await ratelimit.ahit_many([limit for _, limit in limited])
-        refused = {i for (i, _), ok in zip(limited, allowed, strict=True) if not ok}
-        posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
+        limits = [limit for _, limit in queued if limit]
+        refused, posts = _within_limits(queued, await ratelimit.ahit_many(limits))
         stored: list[PostOutcome] = []
         sent: list[events.Event] = []
         if posts:
@@ -229,12 +227,21 @@ def _store(
 ) -> tuple[list[PostOutcome], list[events.Event]]:
     """Count the senders' limits, then store the posts within them (on the writer's
     thread; the limits are counted once, even when the batch is tried again)."""
-    limited = [(index, limit) for index, (_, limit) in enumerate(queued) if limit]
-    allowed = ratelimit.hit_many([limit for _, limit in limited])
-    refused = {index for (index, _), ok in zip(limited, allowed, strict=True) if not ok}
-    posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
+    limits = [limit for _, limit in queued if limit]
+    refused, posts = _within_limits(queued, ratelimit.hit_many(limits))
     stored, sent = _store_posts(posts) if posts else ([], [])
     return _outcomes(queued, refused, stored), sent
+
+
+def _within_limits(
+    queued: list[tuple[NewMessage, Limit | None]], allowed: list[bool]
+) -> tuple[set[int], list[NewMessage]]:
+    """The refused posts' indexes, and the others, given the answers for the posts
+    with a limit (in order)."""
+    limited = [index for index, (_, limit) in enumerate(queued) if limit]
+    refused = {index for index, ok in zip(limited, allowed, strict=True) if not ok}
+    posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
+    return refused, posts
 
 
 def _outcomes(
