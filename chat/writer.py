@@ -70,7 +70,9 @@ class MessageWriter:
         self._queue: asyncio.Queue[Queued] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
-        self._outgoing: asyncio.Queue[list[events.Event]] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[tuple[list[events.Event], set[int]]] = (
+            asyncio.Queue()
+        )
         self._sender: asyncio.Task[None] | None = None
         self._last_batch = 0.0
         self._release: asyncio.TimerHandle | None = None
@@ -104,9 +106,10 @@ class MessageWriter:
             if not live:
                 continue
             queued = [(post, limit) for post, limit, _ in live]
+            changed: set[int] = set()
             try:
                 if self._on_loop:
-                    outcomes, sent = await self._store_on_loop(queued)
+                    outcomes, sent, changed = await self._store_on_loop(queued)
                 else:
                     outcomes, sent = await asyncio.get_running_loop().run_in_executor(
                         self._thread, _store, queued
@@ -125,32 +128,30 @@ class MessageWriter:
             for (_, _, fut), outcome in zip(live, outcomes, strict=True):
                 if not fut.done():
                     fut.set_result(outcome)
-            if sent:
-                self._send(sent)
+            if sent or changed:
+                self._send(sent, changed)
 
     async def _store_on_loop(
         self, queued: list[tuple[NewMessage, Limit | None]]
-    ) -> tuple[list[PostOutcome], list[events.Event]]:
-        """``_store`` on the event loop (PostgreSQL)."""
+    ) -> tuple[list[PostOutcome], list[events.Event], set[int]]:
+        """``_store`` on the event loop (PostgreSQL); also returns the threads whose
+        status or assignee changed, for the sender to tell the operators."""
         loop = asyncio.get_running_loop()
         limits = [limit for _, limit in queued if limit]
         refused, posts = _within_limits(queued, await ratelimit.ahit_many(limits))
         stored: list[PostOutcome] = []
         sent: list[events.Event] = []
+        changed: set[int] = set()
         if posts:
             try:
-                stored, messages, state_changed = await self._post_on_loop(posts)
+                stored, messages, changed = await self._post_on_loop(posts)
             except (services.Resent, services.NeedsORM):
                 stored, sent = await loop.run_in_executor(
                     self._thread, _store_posts, posts
                 )
             else:
                 sent = services.message_events(messages)
-                if state_changed:
-                    sent += await loop.run_in_executor(
-                        self._thread, services.thread_events, state_changed
-                    )
-        return _outcomes(queued, refused, stored), sent
+        return _outcomes(queued, refused, stored), sent, changed
 
     async def _post_on_loop(
         self, posts: list[NewMessage]
@@ -206,19 +207,31 @@ class MessageWriter:
                 max(KEEP_CONNECTION_IDLE - idle, 0.1), self._release_if_idle
             )
 
-    def _send(self, sent: list[events.Event]) -> None:
+    def _send(self, sent: list[events.Event], changed: set[int]) -> None:
         """Queue a batch's events for the sender: the next batch is stored while these
         are published (waiting for the publishes held every batch back by two round
-        trips through a busy event loop), and batches still go out in commit order."""
-        self._outgoing.put_nowait(sent)
+        trips through a busy event loop), and batches still go out in commit order.
+        ``changed``: threads whose new state the sender reads and tells the operators
+        after the batch's messages (on the thread: the ORM), so that a burst of new
+        conversations does not hold the next batches back."""
+        self._outgoing.put_nowait((sent, changed))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
 
     async def _send_all(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            sent = await self._outgoing.get()
+            sent, changed = await self._outgoing.get()
             while not self._outgoing.empty():  # batches that queued meanwhile: together
-                sent = sent + self._outgoing.get_nowait()
+                more, more_changed = self._outgoing.get_nowait()
+                sent, changed = sent + more, changed | more_changed
+            if changed:
+                try:  # read now, after every batch above committed: their latest state
+                    sent = sent + await loop.run_in_executor(
+                        self._thread, services.thread_events, changed
+                    )
+                except Exception:
+                    logger.warning("thread events not sent", exc_info=True)
             await events.send_events(sent)  # logs, never raises
 
 
