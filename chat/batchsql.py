@@ -4,13 +4,14 @@ The message path stores a batch of messages in a handful of statements per
 transaction (``chat.services.post_messages``). Built by the ORM, each of them cost
 more Python than the database took to run it: the SQL compiler, ``bulk_update``'s
 CASE WHEN per row and field, and psycopg quoting every parameter into the query text
-(Django's client-side binding) were most of the writer thread's time
+(Django's client-side binding) were most of the message writer's time
 (docs/performance.md). Here each statement is built once per model and field list,
 the rows travel as one JSON parameter read with ``json_populate_recordset`` (as
 arrays, one per column, psycopg's Python dumpers were the larger cost), and the
-statements run on a psycopg cursor with server-side binding on Django's own
-connection, in the same transaction: parameters are sent apart from the SQL and the
-server prepares statements it sees repeatedly.
+statements run on psycopg cursors with server-side binding, in the batch's
+transaction: parameters are sent apart from the SQL, nothing is quoted into it.
+(Statements are not prepared: Django turns that off, for connection poolers, and
+the writer's own connection keeps Django's setting.)
 
 Each statement is a ``Statement`` (SQL, parameters, what its rows become), run on
 Django's connection (``run``) or on the message writer's asyncio connection

@@ -282,8 +282,8 @@ def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
             outcomes.append(
                 ChatError(
                     ErrorCode.NOT_FOUND,
-                    # Lazy: batches are stored on the writer's thread, and the
-                    # consumer renders the refusal in its socket's language.
+                    # Lazy: the writer stores batches for many sockets, and each
+                    # consumer renders its refusal in its socket's language.
                     gettext_lazy("This conversation does not exist."),
                     client_id=str(post.client_id),
                 )
