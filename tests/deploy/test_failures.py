@@ -114,6 +114,22 @@ async def test_redis_outage_keeps_messages_and_live_delivery_resumes(
     ]
 
 
+async def open_and_send_during_an_outage(
+    redis: Any, server: Daphne, peers: list[Peer], body: str
+) -> tuple[Peer, str, Outbox, dict[str, Any]]:
+    """Stop Redis, open a visitor's page and send ``body``: it is acked (stored).
+    Returns the visitor, its cookie, its outbox and the ack."""
+    cookie = await asyncio.to_thread(visit, server)
+    await asyncio.to_thread(redis.stop)
+    visitor = await open_visitor(server, cookie, peers)
+    outbox = Outbox()
+    during = outbox.add(body)
+    await send_message(visitor, outbox, during)
+    ack = await visitor.next("ack", "error")
+    assert (ack["type"], ack["client_id"]) == ("ack", during)
+    return visitor, cookie, outbox, ack
+
+
 async def test_a_socket_opened_while_redis_is_down_stores_then_rejoins_live_delivery(
     processes: Processes, peers: list[Peer], operator_cookie: str
 ) -> None:
@@ -121,16 +137,10 @@ async def test_a_socket_opened_while_redis_is_down_stores_then_rejoins_live_deli
     # subscribe, so the socket works without live delivery until told to reconnect.
     redis = await asyncio.to_thread(processes.redis)
     server = await asyncio.to_thread(processes.daphne, REDIS_URL=redis.url)
-    cookie = await asyncio.to_thread(visit, server)
-    await asyncio.to_thread(redis.stop)
-
-    visitor = await open_visitor(server, cookie, peers)
+    visitor, cookie, outbox, ack = await open_and_send_during_an_outage(
+        redis, server, peers, "sent from a page opened during the outage"
+    )
     thread = visitor.hello["thread"]["id"]
-    outbox = Outbox()
-    during = outbox.add("sent from a page opened during the outage")
-    await send_message(visitor, outbox, during)
-    ack = await visitor.next("ack", "error")
-    assert (ack["type"], ack["client_id"]) == ("ack", during)
 
     await asyncio.to_thread(redis.start)
     # Its pings find the layer back: the server closes it so that it reconnects.
@@ -162,16 +172,11 @@ async def test_a_socket_opened_during_an_outage_beside_others_resumes_with_them(
     redis = await asyncio.to_thread(processes.redis)
     server = await asyncio.to_thread(processes.daphne, REDIS_URL=redis.url)
     operator = await open_operator(server, operator_cookie, peers)
-    cookie = await asyncio.to_thread(visit, server)
-    await asyncio.to_thread(redis.stop)
-
-    visitor = await open_visitor(server, cookie, peers)
+    visitor, _cookie, outbox, ack = await open_and_send_during_an_outage(
+        redis, server, peers, "sent during the outage"
+    )
     thread = visitor.hello["thread"]["id"]
-    outbox = Outbox()
-    during = outbox.add("sent during the outage")
-    await send_message(visitor, outbox, during)
-    ack = await visitor.next("ack", "error")
-    assert (ack["type"], ack["client_id"], ack["seq"]) == ("ack", during, 1)
+    assert ack["seq"] == 1
 
     await asyncio.to_thread(redis.start)
     await until_live(visitor, operator, {"type": "typing", "active": True}, timeout=20)
