@@ -136,7 +136,9 @@ class _Stored:
     state_changed: set[int]
 
 
-def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
+def post_messages(
+    *, posts: Sequence[NewMessage], resent: bool = False
+) -> list[PostOutcome]:
     """Store a batch of messages in one transaction, in order; one outcome per post.
 
     For each new message: gives it the thread's next ``seq``, updates the thread
@@ -152,10 +154,11 @@ def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     skips a row whose ``client_id`` is already stored in its thread, and if it skipped
     any, that transaction is rolled back and the batch stored again, looking them
     up. Resends are rare (a client reconnecting); the lookup was a fifth of a
-    batch's time.
+    batch's time. ``resent``: the caller knows a post was stored before (the writer,
+    after ``apost_messages`` raised ``Resent``): straight to the lookup.
     """
     fast = batchsql.supported(batchsql.connection_for(Message))
-    if fast:
+    if fast and not resent:
         try:
             return _post_messages(posts, fast=True, resends=False)
         except Resent:

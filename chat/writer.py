@@ -145,9 +145,10 @@ class MessageWriter:
         if posts:
             try:
                 stored, messages, changed = await self._post_on_loop(posts)
-            except (services.Resent, services.NeedsORM):
+            except (services.Resent, services.NeedsORM) as why:
+                resent = isinstance(why, services.Resent)
                 stored, sent = await loop.run_in_executor(
-                    self._thread, _store_posts, posts
+                    self._thread, _store_posts, posts, resent
                 )
             else:
                 sent = services.message_events(messages)
@@ -302,23 +303,25 @@ async def _connect() -> Any:
 
 
 def _store_posts(
-    posts: list[NewMessage],
+    posts: list[NewMessage], resent: bool = False
 ) -> tuple[list[PostOutcome], list[events.Event]]:
     kept = connection.connection is not None  # from an earlier batch, unchecked since
     try:
-        return _store_once(posts)
+        return _store_once(posts, resent)
     except (OperationalError, InterfaceError) as exc:
         if not kept:
             raise  # a fresh connection failed: the database is away (no second wait)
         logger.info("storing a batch failed on its connection, trying again: %s", exc)
-        return _store_once(posts)
+        return _store_once(posts, resent)
 
 
 def _store_once(
-    posts: list[NewMessage],
+    posts: list[NewMessage], resent: bool
 ) -> tuple[list[PostOutcome], list[events.Event]]:
     try:
-        return events.call_collecting(services.post_messages, posts=posts)
+        return events.call_collecting(
+            services.post_messages, posts=posts, resent=resent
+        )
     except BaseException:
         connection.close()  # the next attempt starts from a fresh, checked one
         raise
