@@ -544,14 +544,11 @@ class VisitorConsumer(ChatConsumer):
         )
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
-        live = []
-        for payload in event["messages"]:
-            if payload["thread"] != self.thread_id:
-                continue
-            if payload["id"] in self.inbox.echoed:  # the hub's copy came first
-                del self.inbox.echoed[payload["id"]]
-                continue  # this socket sent it to itself already
-            live.append(payload)
+        # The hub's copy may have come before this socket sent its own (send_ack).
+        live = self.inbox.not_echoed(
+            [m for m in event["messages"] if m["thread"] == self.thread_id]
+        )
+        for payload in live:
             self.last_live_seq = max(self.last_live_seq, payload["seq"])
         await self.send_live(live)
 

@@ -61,20 +61,28 @@ class Inbox:
 
     def put_event(self, event: dict[str, Any]) -> None:
         """``put_nowait`` for the hub's events, less the messages already sent."""
-        echoed = self.echoed
-        if echoed and event.get("type") == MESSAGES:
+        if self.echoed and event.get("type") == MESSAGES:
             messages = event.get("messages") or []
-            kept = []
-            for message in messages:
-                if message.get("id") in echoed:
-                    del echoed[message["id"]]
-                else:
-                    kept.append(message)
+            kept = self.not_echoed(messages)
             if not kept:
                 return
             if len(kept) != len(messages):
                 event = {**event, "messages": kept}
         self.put_nowait(event)
+
+    def not_echoed(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages the socket has not sent itself; the others are forgotten
+        (each copy is dropped once)."""
+        echoed = self.echoed
+        if not echoed:
+            return messages
+        kept = []
+        for message in messages:
+            if message.get("id") in echoed:
+                del echoed[message["id"]]
+            else:
+                kept.append(message)
+        return kept
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
