@@ -53,6 +53,7 @@ import os
 import random
 import re
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -805,6 +806,8 @@ async def parent(
     }
     crashes: list[str] = []
     rss_before = read_rss_kib(pid)
+    if args.usr2 and pid:
+        os.kill(pid, signal.SIGUSR2)  # bench.diagnostic_asgi: tracemalloc baseline
     lag = LoopLag()
     lag.start()
 
@@ -830,6 +833,8 @@ async def parent(
     log(f"{n_connected} visitor socket(s) connected in {connect_s} s")
     await asyncio.sleep(args.settle)
     rss_connected = read_rss_kib(pid)
+    if args.usr2 and pid:
+        os.kill(pid, signal.SIGUSR2)  # bench.diagnostic_asgi: growth since baseline
 
     start = CLOCK() + 1.0
     events["start_at"].value = start
@@ -1183,6 +1188,12 @@ def main(argv: list[str] | None = None) -> int:
         "--operator-password", default=os.environ.get("BENCH_OPERATOR_PASSWORD", "")
     )
     p.add_argument("--server-pid", type=int, default=0)
+    p.add_argument(
+        "--usr2",
+        action="store_true",
+        help="send the server SIGUSR2 before connecting and once all are held "
+        "(bench.diagnostic_asgi with BENCH_TRACEMALLOC=1: memory by line)",
+    )
     p.add_argument(
         "--cpu-pid",
         type=int,

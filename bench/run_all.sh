@@ -13,6 +13,8 @@
 #   PORT=8001
 #   SERVER=.venv/bin/daphne          how Daphne is started (e.g. "python -m cProfile -o F -m daphne")
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
+#   C_VISITORS=5000                  scenario c's idle sockets
+#   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
 # Daphne log. Needs: .venv with requirements-dev.txt, PostgreSQL 15 binaries and
@@ -127,7 +129,7 @@ load() { # NAME ARGS... : one bench run, bounded by load.py itself (+ a timeout)
         --server-pid "$DAPHNE_PID" --cpu-pid "$PG_PID" --cpu-pid "$REDIS_PID" \
         --operator-user bench --operator-password "$BENCH_PASSWORD" \
         --processes "$PROCESSES" --json "$OUT/$name.json" \
-        ${PYSPY:+--py-spy "$OUT/$name.spy.txt"} "$@" \
+        ${PYSPY:+--py-spy "$OUT/$name.spy.txt"} ${LOAD_ARGS:-} "$@" \
         >"$OUT/$name.txt" 2>"$OUT/$name.err" || true
     cat "$OUT/$name.txt"
 }
@@ -159,7 +161,7 @@ for s in $SCENARIOS; do
         c)
             start_daphne
             load c_warmup --visitors 20 --operators 1 --rate 0.5 --duration 3
-            load c_5000_idle --visitors 5000 --operators 1 --rate 0 \
+            load "c_${C_VISITORS:-5000}_idle" --visitors "${C_VISITORS:-5000}" --operators 1 --rate 0 \
                 --duration "$DURATION" --connect-phase 900
             ;;
         *) log "unknown scenario $s" ;;

@@ -5,7 +5,8 @@
   (Railway's edge, so app lines match its HTTP logs) when it is a plain token
   (``REQUEST_ID_PATTERN``), else a new one. It is returned in the ``X-Request-ID``
   response header.
-- ``ConnectionIdMiddleware`` (ASGI) gives every WebSocket connection an id.
+- ``chatsite.middleware.WebSocketMiddleware`` (ASGI) gives every WebSocket
+  connection an id (``connection_id_var``).
 - ``ContextFilter`` (on the handler) puts them on each record as ``request_id`` and
   ``connection_id``.
 - ``JsonFormatter`` writes one JSON object per line (production), in the shape
@@ -91,21 +92,6 @@ def _incoming_request_id(request: HttpRequest) -> str | None:
         if value:
             return value if REQUEST_ID_PATTERN.fullmatch(value) else None
     return None
-
-
-class ConnectionIdMiddleware:
-    """ASGI middleware: binds a new id to each WebSocket connection's log lines (the
-    consumer and the ORM calls it makes, which copy the context)."""
-
-    def __init__(self, application: Any) -> None:
-        self.application = application
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        token = connection_id_var.set(new_id())
-        try:
-            return await self.application(scope, receive, send)
-        finally:
-            connection_id_var.reset(token)
 
 
 class ContextFilter(logging.Filter):

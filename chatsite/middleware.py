@@ -11,62 +11,59 @@ from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
 
 from chatsite import views
+from chatsite.logging import connection_id_var, new_id
 
 CLOSE_FORBIDDEN = 4403
 
 
-class WebSocketOriginValidator:
-    """Django's ALLOWED_HOSTS applied to the WebSocket ``Origin`` header.
+class WebSocketMiddleware:
+    """What every WebSocket connection goes through before its consumer, in one layer:
 
-    Unlike Channels' validator (which rejects the handshake, so a browser only sees
-    1006), this one accepts and closes with 4403, as docs/protocol.md promises.
+    - an id for the connection's log lines (``chatsite.logging.connection_id_var``);
+    - Django's ALLOWED_HOSTS applied to the ``Origin`` header. Unlike Channels'
+      validator (which rejects the handshake, so a browser only sees 1006), a
+      refused socket is accepted and closed with 4403, as docs/protocol.md promises;
+    - ``scope["cookies"]`` and ``scope["session"]`` (loaded on first use): what
+      Channels' ``SessionMiddlewareStack`` gives, without its wrapper around every
+      frame sent (it saves a modified session on an HTTP response, which a WebSocket
+      never sends; the consumers save the session themselves).
+
+    One layer rather than three: each layer keeps a coroutine frame, and each that
+    adds to the scope a copy of it, for the whole life of the socket (≈ 1 KiB of an
+    idle socket's memory, docs/performance.md).
     """
 
     def __init__(self, application: Any) -> None:
         self.application = application
-        self._validator = AllowedHostsOriginValidator(application)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        origin = None
-        for name, value in scope.get("headers", []):
-            if name == b"origin":
-                try:
-                    origin = urlparse(value.decode("latin1"))
-                except (UnicodeDecodeError, ValueError):
-                    origin = None
-        if self._validator.valid_origin(origin):
-            return await self.application(scope, receive, send)
-        message = await receive()
-        if message["type"] == "websocket.connect":
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
-
-
-class WebSocketSessionMiddleware:
-    """``scope["cookies"]`` and ``scope["session"]`` (loaded on first use) for the
-    WebSocket consumers.
-
-    What Channels' ``SessionMiddlewareStack`` gives them, in one layer instead of two:
-    one copy of the scope per socket instead of two, and no wrapper around every
-    frame sent (Channels' saves a modified session on an HTTP response, which a
-    WebSocket never sends; the consumers save the session themselves).
-    """
-
-    def __init__(self, application: Any) -> None:
-        self.application = application
+        self._origins = AllowedHostsOriginValidator(application)
         self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        header = "; ".join(
-            value.decode("latin1")
-            for name, value in scope.get("headers", ())
-            if name == b"cookie"
-        )
-        cookies = parse_cookie(header) if header else {}
-        session = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
-        return await self.application(
-            {**scope, "cookies": cookies, "session": session}, receive, send
-        )
+        token = connection_id_var.set(new_id())
+        try:
+            origin = None
+            cookie = []
+            for name, value in scope.get("headers", ()):
+                if name == b"origin":
+                    try:
+                        origin = urlparse(value.decode("latin1"))
+                    except (UnicodeDecodeError, ValueError):
+                        origin = None
+                elif name == b"cookie":
+                    cookie.append(value.decode("latin1"))
+            if not self._origins.valid_origin(origin):
+                message = await receive()
+                if message["type"] == "websocket.connect":
+                    await send({"type": "websocket.accept"})
+                    await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
+                return None
+            cookies = parse_cookie("; ".join(cookie)) if cookie else {}
+            session = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
+            return await self.application(
+                {**scope, "cookies": cookies, "session": session}, receive, send
+            )
+        finally:
+            connection_id_var.reset(token)
 
 
 class ContentSecurityPolicyMiddleware:

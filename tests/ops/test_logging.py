@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 
 from chatsite.asgi import application
+from chatsite.middleware import WebSocketMiddleware
 from chatsite.logging import (
-    ConnectionIdMiddleware,
     ContextFilter,
     JsonFormatter,
     TextFormatter,
@@ -198,9 +198,10 @@ async def test_each_socket_gets_its_own_connection_id(
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         logger.info("connected")
 
-    wrapped = ConnectionIdMiddleware(app)
-    await wrapped({"type": "websocket"}, None, None)
-    await wrapped({"type": "websocket"}, None, None)
+    wrapped = WebSocketMiddleware(app)
+    scope = {"type": "websocket", "headers": [(b"origin", b"http://testserver")]}
+    await wrapped(scope, None, None)
+    await wrapped(scope, None, None)
     logger.info("after")
 
     first, second, after = _lines(stream)
@@ -210,9 +211,7 @@ async def test_each_socket_gets_its_own_connection_id(
 
 
 def test_websockets_go_through_the_connection_id_middleware() -> None:
-    assert isinstance(
-        application.application_mapping["websocket"], ConnectionIdMiddleware
-    )
+    assert isinstance(application.application_mapping["websocket"], WebSocketMiddleware)
 
 
 # --- What our code logs ---------------------------------------------------------------
