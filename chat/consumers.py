@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -46,6 +47,9 @@ CLOSE_TRY_AGAIN = 4503
 
 # What the layer raises when its server (Redis) cannot be reached.
 LAYER_ERRORS = (RedisError, OSError)
+# What the server raises on a send to a socket that is closing: an OSError, as the
+# ASGI spec asks; Daphne's WebSocket library raises its own.
+CLIENT_GONE = (OSError, Disconnected)
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
@@ -73,7 +77,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # events (visitor sockets have no channel of their own, see chat.hub), and
         # everything is dispatched in order, one at a time, as Channels does.
         self.scope = scope
-        self.base_send = send
+        self._client_send = send
+        self.base_send = self._send_to_client
         self.inbox = hub.Inbox()
         self.channel_layer = None
         self._hub: hub.Hub | None = None  # the hub this socket joined groups of
@@ -94,6 +99,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             self._leave_hub()
+
+    async def _send_to_client(self, message: dict[str, Any]) -> None:
+        try:
+            await self._client_send(message)
+        except CLIENT_GONE as exc:
+            # The client began to close while this was on its way: it is for a
+            # client that left. Its disconnect comes next, and with it the clean-up
+            # (presence, typing) that an exception here would have skipped.
+            logger.debug("send to a closing socket dropped: %s", exc)
 
     async def _pump(self, source: Any) -> None:
         """Move what ``source`` gives into the inbox; its error too, to be raised by

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
 
 from chat.models import Message, OutboxEntry, Thread
+from tests import conftest
 from tests.conftest import store_burst
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -294,6 +299,52 @@ async def test_typing_reaches_the_other_side_and_stops_when_typist_leaves(
     await visitor.close()
     stopped = await operator.receive_type("typing")
     assert stopped["active"] is False
+
+
+async def test_a_visitor_closing_while_a_frame_is_on_its_way_is_still_seen_leaving(
+    connect_operator,
+):
+    # Daphne raises on a send to a socket whose closing handshake has begun (before
+    # its disconnect reaches the consumer). That send is dropped; the disconnect that
+    # follows still runs the clean-up, so operators see the visitor go.
+    from chatsite.asgi import application
+
+    send_failed = asyncio.Event()
+
+    async def closing_client(scope: dict, receive: Any, send: Any) -> Any:
+        async def send_while_closing(message: dict[str, Any]) -> None:
+            if closing and message["type"] == "websocket.send":
+                send_failed.set()
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        return await application(scope, receive, send_while_closing)
+
+    closing = False
+    operator = await connect_operator()
+    cookie = await conftest._visitor_cookie()
+    communicator = WebsocketCommunicator(
+        closing_client,
+        "/ws/chat/",
+        headers=[
+            (b"host", b"localhost"),
+            conftest.ORIGIN,
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+        ],
+    )
+    assert (await communicator.connect(timeout=10))[0]
+    visitor = conftest.Socket(communicator)
+    thread = (await visitor.receive_type("hello"))["thread"]["id"]
+    online = await operator.receive_type("presence")
+    assert (online["thread"], online["visitor_online"]) == (thread, True)
+
+    closing = True
+    await operator.send(type="typing", thread=thread, active=True)
+    await asyncio.wait_for(send_failed.wait(), 5)  # the typing frame met the close
+    await communicator.disconnect()
+
+    offline = await operator.receive_type("presence")
+    assert (offline["thread"], offline["visitor_online"]) == (thread, False)
 
 
 async def test_presence_of_visitor_and_operators(connect_visitor, connect_operator):
