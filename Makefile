@@ -22,7 +22,7 @@ help:
 	@echo "  make run     serve on http://$(HOST):$(PORT)/ with the embedded defaults"
 	@echo "               (SQLite, in-memory channel layer, DJANGO_DEBUG=1): creates .venv,"
 	@echo "               installs requirements, migrates, ensures an operator account"
-	@echo "               (ADMIN_USERNAME + ADMIN_PASSWORD), runs daphne"
+	@echo "               (ADMIN_USERNAME + ADMIN_PASSWORD), runs the server (Daphne)"
 	@echo "  make test    the whole suite, set up from scratch: system packages (apt, as"
 	@echo "               root), private PostgreSQL + Redis, pytest twice (PostgreSQL +"
 	@echo "               Redis, then embedded defaults); ARGS=\"-k sync\" goes to pytest"
@@ -60,7 +60,7 @@ run: deps
 	@echo "  chat page:     http://$(HOST):$(PORT)/"
 	@echo "  admin inbox:   http://$(HOST):$(PORT)/admin/inbox/"
 	@echo ""
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 \
+	$(PY) -m chatsite.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 \
 	  chatsite.asgi:application
 
 # --- checks -------------------------------------------------------------------------

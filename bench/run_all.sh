@@ -11,7 +11,9 @@
 #   DURATION=30                      seconds of each window (a: 60)
 #   PROCESSES=2                      client processes
 #   PORT=8001
-#   SERVER=.venv/bin/daphne          how Daphne is started (e.g. "python -m cProfile -o F -m daphne")
+#   SERVER=".venv/bin/python -m chatsite.server"   how the server is started (as deployed;
+#                                    ".venv/bin/daphne": stock Daphne; "python -m cProfile -o F
+#                                    -m chatsite.server": profiled)
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #   C_VISITORS=5000                  scenario c's idle sockets
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
@@ -30,8 +32,8 @@ RATES=${RATES:-1 2 4 6 8 10}
 DURATION=${DURATION:-30}
 PROCESSES=${PROCESSES:-2}
 PORT=${PORT:-8001}
-SERVER=${SERVER:-$ROOT/.venv/bin/daphne}
 PY=$ROOT/.venv/bin/python
+SERVER=${SERVER:-$PY -m chatsite.server}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cd "$ROOT"

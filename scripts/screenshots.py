@@ -62,7 +62,7 @@ def main() -> None:
         [
             py,
             "-m",
-            "daphne",
+            "chatsite.server",
             "-b",
             "127.0.0.1",
             "-p",

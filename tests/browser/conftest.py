@@ -81,7 +81,7 @@ def start_daphne(db_name: str, port: int | None = None) -> LiveServer:
     log = ROOT / ".tmp" / f"daphne-{port}.log"
     log.parent.mkdir(exist_ok=True)
     command = [
-        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *(sys.executable, "-m", "chatsite.server", "-b", "127.0.0.1", "-p", str(port)),
         *("--websocket-max-message-size", "65536", "chatsite.asgi:application"),
     ]
     with log.open("ab") as out:

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from chat import events
-from chat.hub import HUB_EVENTS, Inbox, get_hub
+from chat.hub import HUB_EVENTS, Inbox, Mailbox, get_hub
 from chatsite.cache import sync_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -171,3 +171,18 @@ async def test_the_hub_stays_in_its_group_past_the_layers_expiry(
         )
         assert (await asyncio.wait_for(inbox.get(), 2))["n"] == n
         await asyncio.sleep(0.1)  # pacing the sends over the window
+
+
+async def test_a_mailbox_gives_in_order_to_one_reader_at_a_time() -> None:
+    mailbox = Mailbox()
+    reader = asyncio.ensure_future(mailbox.get())
+    second = asyncio.ensure_future(mailbox.get())  # starts after the first waits
+    done, _ = await asyncio.wait({reader, second}, return_when="FIRST_COMPLETED")
+    assert done == {second}  # it would never be woken: refused at once
+    with pytest.raises(RuntimeError):
+        second.result()
+    for n in range(3):
+        mailbox.put_nowait(n)
+    assert await reader == 0
+    assert [await mailbox.get(), mailbox.get_nowait()] == [1, 2]
+    assert mailbox.empty()

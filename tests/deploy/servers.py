@@ -162,7 +162,8 @@ class Process:
 
 
 class Daphne(Process):
-    """``daphne chatsite.asgi:application`` on 127.0.0.1 with the test settings."""
+    """The web process as deployed (``python -m chatsite.server``, Daphne's command
+    line) serving ``chatsite.asgi:application`` on 127.0.0.1 with the test settings."""
 
     name = "daphne"
 
@@ -181,7 +182,7 @@ class Daphne(Process):
 
     def start(self) -> Daphne:
         command = [
-            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1"),
+            *(sys.executable, "-m", "chatsite.server", "-b", "127.0.0.1"),
             *("-p", str(self.port), "--websocket-max-message-size", "65536"),
             "chatsite.asgi:application",
         ]

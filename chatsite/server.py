@@ -1,0 +1,91 @@
+"""Daphne as Sohbet runs it: ``python -m chatsite.server`` takes Daphne's own command
+line (``daphne --help``) and serves with Daphne's server, less two costs that each
+WebSocket connection carries for its whole life (docs/performance.md, "Memory per
+socket"; thousands of idle visitor pages are the common case):
+
+- autobahn copies its thirty protocol options from the factory into the attributes
+  of every connection, unless the protocol class has them already (its documented
+  way of setting options per protocol). Ours gets a protocol class that has them,
+  made once the factory is configured: each connection's attribute table stays at
+  half the size (≈ 1.7 KiB less).
+- Daphne gives every application instance an ``asyncio.Queue`` for its ``receive``
+  (four deques and an event, ≈ 3 KiB). A WebSocket application reads it from one
+  task at a time, so ours gets a ``chat.hub.Mailbox`` (one list); HTTP keeps
+  Daphne's queue.
+
+Both go through Daphne's public seams (``CommandLineInterface.server_class``, the
+server's ``ready_callable`` and ``create_application``); no library code is changed.
+``create_application`` for WebSockets does what Daphne's does with another queue; it
+is covered by every test that opens a socket through a server process
+(tests/deploy, tests/browser) and by tests/deploy/test_server.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server as DaphneServer
+
+from chat.hub import Mailbox
+
+
+class Server(DaphneServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
+        super().__init__(*args, ready_callable=self._ready, **kwargs)
+
+    def _ready(self) -> None:
+        """Called by ``run`` once the factories are configured, before the first
+        connection is accepted."""
+        factory = self.ws_factory
+        factory.protocol = protocol_with_options(factory.protocol, factory)
+        if self._then_ready is not None:
+            self._then_ready()
+
+    def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
+        if scope.get("type") != "websocket":
+            return super().create_application(protocol, scope)
+        # As Daphne's, with a Mailbox for the queue the protocol puts into.
+        if "application_instance" in self.connections[protocol]:
+            raise RuntimeError(f"{protocol!r} has an application already")
+        queue = Mailbox()
+        scope.setdefault("asgi", {"version": "3.0"})
+        instance = self.application(
+            scope=scope, receive=queue.get, send=partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            instance, loop=asyncio.get_event_loop()
+        )
+        return queue
+
+
+def protocol_with_options(base: type, factory: Any) -> type:
+    """A subclass of ``base`` holding ``factory``'s current protocol options as class
+    attributes, so that autobahn does not copy them into each connection."""
+    options: dict[str, Any] = {}
+    for name in base.CONFIG_ATTRS:  # type: ignore[attr-defined]
+        value = getattr(factory, name)
+        # A function as a class attribute would become a method of the connection.
+        options[name] = (
+            staticmethod(value) if isinstance(value, types.FunctionType) else value
+        )
+    return type(base.__name__, (base,), {"__module__": __name__, **options})
+
+
+class Command(CommandLineInterface):
+    server_class = Server
+
+
+def main() -> None:
+    Command.entrypoint()
+
+
+if __name__ == "__main__":
+    main()
