@@ -73,17 +73,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # Channels' own loop (``await_many_dispatch``) waits on the client and the
         # layer with asyncio.wait and a new task per frame and per event. Here one
-        # long-lived task per source feeds one inbox, which also takes the hub's
-        # events (visitor sockets have no channel of their own, see chat.hub), and
+        # inbox takes the client's frames, the hub's events (visitor sockets have no
+        # channel of their own, see chat.hub) and, for operators, the layer's, and
         # everything is dispatched in order, one at a time, as Channels does.
         self.scope = scope
         self._client_send = send
-        self.base_send = self._send_to_client
-        self.inbox = hub.Inbox()
         self.channel_layer = None
         self._hub: hub.Hub | None = None  # the hub this socket joined groups of
-        self._hub_groups: set[str] = set()
-        pumps = [asyncio.create_task(self._pump(receive))]
+        self._hub_groups: list[str] = []
+        source = getattr(receive, "__self__", None)
+        pumps: list[asyncio.Task[None]] = []
+        if isinstance(source, hub.Inbox):
+            # The server (chatsite.server) gave the socket an Inbox to receive
+            # from: the client's frames arrive in it with no task to move them
+            # (≈ 1 KiB of each idle socket).
+            self.inbox = source
+        else:  # another server, or a test's communicator
+            self.inbox = hub.Inbox()
+            pumps.append(asyncio.create_task(self._pump(receive)))
         try:
             if self.has_channel:
                 await self._open_channel(pumps)
@@ -100,7 +107,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.gather(*pumps, return_exceptions=True)
             self._leave_hub()
 
-    async def _send_to_client(self, message: dict[str, Any]) -> None:
+    async def base_send(self, message: dict[str, Any]) -> None:
+        """What Channels' ``send`` calls for every frame (an instance attribute in
+        Channels' consumers; a method here)."""
         try:
             await self._client_send(message)
         except CLIENT_GONE as exc:
@@ -188,7 +197,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     if the_hub is not None:
                         await the_hub.join(group, self.inbox)
                         self._hub = the_hub
-                        self._hub_groups.add(group)
+                        if group not in self._hub_groups:
+                            self._hub_groups.append(group)
                 elif self.channel_layer is not None:
                     await self.channel_layer.group_add(group, self.channel_name)
             except LAYER_ERRORS as exc:
@@ -213,7 +223,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self._hub is None:
             return
         for group in groups or tuple(self._hub_groups):
-            self._hub_groups.discard(group)
+            if group in self._hub_groups:
+                self._hub_groups.remove(group)
             self._hub.leave(group, self.inbox)
 
     # --- Receiving ------------------------------------------------------------------

@@ -10,8 +10,9 @@ socket"; thousands of idle visitor pages are the common case):
   half the size (≈ 1.7 KiB less).
 - Daphne gives every application instance an ``asyncio.Queue`` for its ``receive``
   (four deques and an event, ≈ 3 KiB). A WebSocket application reads it from one
-  task at a time, so ours gets a ``chat.hub.Mailbox`` (one list); HTTP keeps
-  Daphne's queue.
+  task at a time, so ours gets a ``chat.hub.Inbox`` (one list), which the chat
+  consumers also take as their inbox, with no task of their own to fill it from
+  ``receive`` (≈ 1 KiB more); HTTP keeps Daphne's queue.
 
 Both go through Daphne's public seams (``CommandLineInterface.server_class``, the
 server's ``ready_callable`` and ``create_application``); no library code is changed.
@@ -31,7 +32,7 @@ from typing import Any
 from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
 
-from chat.hub import Mailbox
+from chat.hub import Inbox
 
 
 class Server(DaphneServer):
@@ -50,10 +51,10 @@ class Server(DaphneServer):
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") != "websocket":
             return super().create_application(protocol, scope)
-        # As Daphne's, with a Mailbox for the queue the protocol puts into.
+        # As Daphne's, with an Inbox for the queue the protocol puts into.
         if "application_instance" in self.connections[protocol]:
             raise RuntimeError(f"{protocol!r} has an application already")
-        queue = Mailbox()
+        queue = Inbox()
         scope.setdefault("asgi", {"version": "3.0"})
         instance = self.application(
             scope=scope, receive=queue.get, send=partial(self.handle_reply, protocol)
