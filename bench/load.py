@@ -100,6 +100,18 @@ def worst_by_second(sent_at: list[float], latency: list[float]) -> list[float]:
     return [round(worst.get(i, 0.0) * 1000, 1) for i in range(max(worst) + 1)]
 
 
+def after_first_seconds(
+    sent_at: list[float], latency: list[float], seconds: float = 2.0
+) -> list[float]:
+    """The latencies of messages sent after the window's first ``seconds``: without
+    the first message of each conversation when every visitor starts at once
+    (scenario a), the steady state."""
+    if not sent_at:
+        return []
+    start = min(sent_at) + seconds
+    return [lat for sent, lat in zip(sent_at, latency, strict=True) if sent >= start]
+
+
 def summary_ms(values: list[float]) -> dict[str, Any]:
     """p50 / p99 / max of latencies given in seconds, in milliseconds."""
 
@@ -963,6 +975,9 @@ async def parent(
                     "error_frames": dict(op.errors),
                     "frames": dict(op.frames),
                     "delivery_latency": summary_ms(op.latency),
+                    "delivery_latency_after_2s": summary_ms(
+                        after_first_seconds(op.sent_at, op.latency)
+                    ),
                     "worst_by_second": worst_by_second(op.sent_at, op.latency),
                 }
                 for op in operators
@@ -1079,6 +1094,10 @@ def print_table(r: dict[str, Any]) -> None:
                     f" (at drain end {op['missing_at_drain_end']} missing)",
                 ),
                 (f"{name} delivery p50/p99/max", fmt_lat(op["delivery_latency"])),
+                (
+                    f"{name} same, after 2 s",
+                    fmt_lat(op.get("delivery_latency_after_2s") or {"count": 0}),
+                ),
                 (
                     f"{name} worst ms by second",
                     " ".join(f"{x:.0f}" for x in op.get("worst_by_second", [])),

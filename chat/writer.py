@@ -74,6 +74,9 @@ class MessageWriter:
             asyncio.Queue()
         )
         self._sender: asyncio.Task[None] | None = None
+        # Threads whose new state is to be read and told to the operators.
+        self._changed: set[int] = set()
+        self._thread_sender: asyncio.Task[None] | None = None
         self._last_batch = 0.0
         self._release: asyncio.TimerHandle | None = None
         # On PostgreSQL the batches are stored on the event loop, on a connection of
@@ -212,28 +215,44 @@ class MessageWriter:
         """Queue a batch's events for the sender: the next batch is stored while these
         are published (waiting for the publishes held every batch back by two round
         trips through a busy event loop), and batches still go out in commit order.
-        ``changed``: threads whose new state the sender reads and tells the operators
-        after the batch's messages (on the thread: the ORM), so that a burst of new
-        conversations does not hold the next batches back."""
+        ``changed``: threads whose new state is read (on the thread: the ORM) and
+        told to the operators once the batch's messages are out."""
         self._outgoing.put_nowait((sent, changed))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
 
     async def _send_all(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             sent, changed = await self._outgoing.get()
             while not self._outgoing.empty():  # batches that queued meanwhile: together
                 more, more_changed = self._outgoing.get_nowait()
                 sent, changed = sent + more, changed | more_changed
-            if changed:
-                try:  # read now, after every batch above committed: their latest state
-                    sent = sent + await loop.run_in_executor(
-                        self._thread, services.thread_events, changed
-                    )
-                except Exception:
-                    logger.warning("thread events not sent", exc_info=True)
             await events.send_events(sent)  # logs, never raises
+            if changed:
+                self._changed |= changed
+                if self._thread_sender is None or self._thread_sender.done():
+                    self._thread_sender = asyncio.create_task(
+                        self._send_thread_events(), name="sohbet-thread-sender"
+                    )
+
+    async def _send_thread_events(self) -> None:
+        """Read and send the new state of the threads that changed, after their
+        messages went out. A task of its own: the messages of the next batches do
+        not wait for these reads (a burst of new conversations held every message
+        of scenario a's first seconds back; docs/performance.md). A thread event is
+        state, read after the commits it follows: one that goes out after later
+        messages still says the latest."""
+        loop = asyncio.get_running_loop()
+        while self._changed:
+            changed, self._changed = self._changed, set()
+            try:
+                thread_events = await loop.run_in_executor(
+                    self._thread, services.thread_events, changed
+                )
+            except Exception:
+                logger.warning("thread events not sent", exc_info=True)
+                continue
+            await events.send_events(thread_events)
 
 
 def _store(

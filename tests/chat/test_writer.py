@@ -150,3 +150,32 @@ async def test_on_postgresql_batches_are_stored_on_the_event_loop_with_all_effec
     assert (thread.last_seq, thread.last_message_id) == (2, reply.message.pk)
     assert (thread.operator_unread_count, thread.visitor_unread_count) == (1, 1)
     assert thread.assigned_to_id == operator.pk
+
+
+@pytest.mark.postgres_redis
+async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_event(
+    connect_visitor, connect_operator, monkeypatch
+) -> None:
+    """Operators get a new conversation's first message at once; the thread's new
+    state (read from the database after the commit) follows when it is read. A slow
+    read holds no message back (1,000 conversations starting at once did)."""
+    release = threading.Event()
+    read = services.thread_events
+
+    def slow_thread_events(thread_ids: object) -> object:
+        release.wait(10)
+        return read(thread_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "thread_events", slow_thread_events)
+    operator = await connect_operator()
+    visitor = await connect_visitor()
+    try:
+        await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="hi")
+        heard = await operator.receive_type("message", "messages")
+        bodies = [m["body"] for m in heard.get("messages", [heard.get("message")])]
+        assert bodies == ["hi"]
+    finally:
+        release.set()
+    thread = await operator.receive_type("thread")
+    assert thread["thread"]["id"] == visitor.hello["thread"]["id"]
+    assert thread["thread"]["last_message"]["body"] == "hi"
