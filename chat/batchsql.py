@@ -211,6 +211,82 @@ def lock_statement(
 
 
 @cache
+def _related_sql(
+    alias: str, model: type[Model], related: tuple[str, ...]
+) -> tuple[str, tuple[tuple[str, type[Model]], ...]]:
+    """``SELECT`` of ``model``'s rows by key with the forward relations ``related``
+    (``select_related`` paths) LEFT JOINed; also the (path, model) of each joined
+    table, in the order of their columns after the model's own."""
+    connection = connections[alias]
+    joined: dict[str, tuple[str, type[Model]]] = {"": ("r0", model)}  # path -> table
+    joins = []
+    for path in related:
+        parts = path.split("__")
+        for depth in range(1, len(parts) + 1):
+            prefix = "__".join(parts[:depth])
+            if prefix in joined:
+                continue
+            parent_alias, parent = joined["__".join(parts[: depth - 1])]
+            field = parent._meta.get_field(parts[depth - 1])
+            target = field.related_model
+            if not isinstance(field, ForeignKey) or not isinstance(target, type):
+                raise TypeError(f"{path}: not a forward relation of {parent.__name__}")
+            table_alias = f"r{len(joined)}"
+            joined[prefix] = (table_alias, target)
+            joins.append(
+                f"LEFT JOIN {_table(connection, target)} AS {table_alias} ON "
+                f"{table_alias}.{_quote(connection, _pk(target).column)} = "
+                f"{parent_alias}.{_quote(connection, field.column)}"
+            )
+    columns = ", ".join(
+        f"{table_alias}.{_quote(connection, field.column)}"
+        for table_alias, table in joined.values()
+        for field in table._meta.concrete_fields
+    )
+    sql = (
+        f"SELECT {columns} FROM {_table(connection, model)} AS r0 "  # noqa: S608
+        + " ".join(joins)
+        + f" WHERE r0.{_quote(connection, _pk(model).column)} = ANY(%s)"
+    )
+    return sql, tuple((path, table) for path, (_, table) in joined.items() if path)
+
+
+def related_rows_statement(
+    model: type[M], pks: Sequence[int], related: Sequence[str]
+) -> Statement[list[M]]:
+    """The rows with these primary keys, each with its forward relations ``related``
+    loaded as ``select_related(*related)`` loads them (one statement, no ORM
+    compilation: the SQL is built once per model and paths)."""
+    alias = connection_for(model).alias
+    sql, tables = _related_sql(alias, model, tuple(related))
+
+    def build(table: type[Model], row: tuple[Any, ...], start: int) -> Model | None:
+        fields = table._meta.concrete_fields
+        values = row[start : start + len(fields)]
+        if values[fields.index(_pk(table))] is None:
+            return None  # no related row (a null key)
+        return table.from_db(alias, [field.attname for field in fields], values)
+
+    def finish(rows: list[tuple[Any, ...]]) -> list[M]:
+        found = []
+        for row in rows:
+            start = len(model._meta.concrete_fields)
+            loaded: dict[str, Model | None] = {"": build(model, row, 0)}
+            for path, table in tables:
+                loaded[path] = build(table, row, start)
+                start += len(table._meta.concrete_fields)
+            for path, _table_model in tables:  # parents before children: in path order
+                parent_path, _, name = path.rpartition("__")
+                parent = loaded[parent_path]
+                if parent is not None:
+                    setattr(parent, name, loaded[path])
+            found.append(loaded[""])
+        return found  # type: ignore[return-value]
+
+    return Statement(sql, [list(pks)], finish)
+
+
+@cache
 def _match_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
     connection = connections[alias]
     pk = _quote(connection, _pk(model).column)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -179,3 +180,58 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
     thread = await operator.receive_type("thread")
     assert thread["thread"]["id"] == visitor.hello["thread"]["id"]
     assert thread["thread"]["last_message"]["body"] == "hi"
+
+
+@pytest.mark.postgres_redis
+def test_thread_events_read_in_one_statement_show_what_the_orm_shows(
+    django_assert_num_queries: Any,
+) -> None:
+    """Operators' thread list entries, read by batchsql's one statement on
+    PostgreSQL, equal the ORM's select_related: visitor name, assignee, the last
+    message and its attachment; and for a thread with none of them."""
+    from django.contrib.auth import get_user_model
+
+    from chat import events
+    from chat.models import Attachment, Thread
+    from chat.selectors import THREAD_RELATED
+
+    operator = get_user_model().objects.create_user(
+        username="ayse", first_name="Ayşe", is_staff=True
+    )
+    visitor, full = services.start_visitor(session_key="f" * 32)
+    visitor.name = AWKWARD
+    visitor.save()
+    attachment = Attachment.objects.create(
+        thread=full,
+        uploaded_by="visitor",
+        file="x/y.png",
+        kind=Attachment.Kind.IMAGE,
+        content_type="image/png",
+        size=10,
+        name="y.png",
+        width=3,
+        height=4,
+    )
+    message = Message.objects.create(
+        thread=full, seq=1, author="visitor", body=AWKWARD, attachment=attachment
+    )
+    Thread.objects.filter(pk=full.pk).update(
+        last_message=message, last_seq=1, assigned_to=operator
+    )
+    _visitor, empty = services.start_visitor(session_key="e" * 32)
+
+    with django_assert_num_queries(0):  # one statement, not the ORM
+        read = services._threads_for_broadcast({full.pk, empty.pk})
+        read_payloads = [events.thread_payload(t) for t in read]  # nothing lazy
+    orm = Thread.objects.select_related(*THREAD_RELATED).filter(
+        pk__in=[full.pk, empty.pk]
+    )
+    assert sorted(read_payloads, key=lambda p: p["id"]) == sorted(
+        (events.thread_payload(t) for t in orm), key=lambda p: p["id"]
+    )
+    by_id = {t.pk: events.thread_payload(t) for t in read}
+    assert by_id[full.pk]["visitor_name"] == AWKWARD
+    assert by_id[full.pk]["assigned_to"]["id"] == operator.pk
+    assert by_id[full.pk]["last_message"]["attachment"]["width"] == 3
+    assert by_id[empty.pk]["last_message"] is None
+    assert by_id[empty.pk]["assigned_to"] is None
