@@ -215,7 +215,7 @@ class MessageWriter:
         """Queue a batch's events for the sender: the next batch is stored while these
         are published (waiting for the publishes held every batch back by two round
         trips through a busy event loop), and batches still go out in commit order.
-        ``changed``: threads whose new state is read (on the thread: the ORM) and
+        ``changed``: threads whose new state is read (on the writer's thread) and
         told to the operators once the batch's messages are out."""
         self._outgoing.put_nowait((sent, changed))
         if self._sender is None or self._sender.done():
