@@ -259,23 +259,30 @@ def related_rows_statement(
     compilation: the SQL is built once per model and paths)."""
     alias = connection_for(model).alias
     sql, tables = _related_sql(alias, model, tuple(related))
-
-    def build(table: type[Model], row: tuple[Any, ...], start: int) -> Model | None:
+    # Each table's place in a row: (path, model, attribute names, where its key is).
+    layout: list[tuple[str, type[Model], list[str], int]] = []
+    everyone: tuple[tuple[str, type[Model]], ...] = (("", model), *tables)
+    for path, table in everyone:
         fields = table._meta.concrete_fields
-        values = row[start : start + len(fields)]
-        if values[fields.index(_pk(table))] is None:
-            return None  # no related row (a null key)
-        return table.from_db(alias, [field.attname for field in fields], values)
+        layout.append(
+            (path, table, [f.attname for f in fields], fields.index(_pk(table)))
+        )
 
     def finish(rows: list[tuple[Any, ...]]) -> list[M]:
         found = []
         for row in rows:
-            start = len(model._meta.concrete_fields)
-            loaded: dict[str, Model | None] = {"": build(model, row, 0)}
-            for path, table in tables:
-                loaded[path] = build(table, row, start)
-                start += len(table._meta.concrete_fields)
-            for path, _table_model in tables:  # parents before children: in path order
+            loaded: dict[str, Model | None] = {}
+            start = 0
+            for path, table, attnames, key in layout:
+                values = row[start : start + len(attnames)]
+                start += len(attnames)
+                # No related row (a null key): None, as select_related gives.
+                loaded[path] = (
+                    None
+                    if values[key] is None
+                    else table.from_db(alias, attnames, values)
+                )
+            for path, _table, _attnames, _key in layout[1:]:  # parents first
                 parent_path, _, name = path.rpartition("__")
                 parent = loaded[parent_path]
                 if parent is not None:
