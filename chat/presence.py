@@ -124,10 +124,8 @@ def online_threads(thread_ids: list[int]) -> set[int]:
     try:
         if redis_url():
             with sync_redis().pipeline(transaction=False) as pipe:
-                for pk in thread_ids:
-                    pipe.zcount(REDIS_PREFIX + visitor_key(pk), f"({now!r}", "+inf")
-                counts = pipe.execute()
-            return {pk for pk, count in zip(thread_ids, counts, strict=True) if count}
+                _count_live(pipe, thread_ids, now)
+                return _with_live(thread_ids, pipe.execute())
         found = cache.get_many([visitor_key(pk) for pk in thread_ids])
     except Exception:
         logger.warning("presence read failed", exc_info=True)
@@ -137,6 +135,15 @@ def online_threads(thread_ids: list[int]) -> set[int]:
         for key, entries in found.items()
         if _live(entries, now)
     }
+
+
+def _count_live(pipe: Any, thread_ids: list[int], now: float) -> None:
+    for pk in thread_ids:
+        pipe.zcount(REDIS_PREFIX + visitor_key(pk), f"({now!r}", "+inf")
+
+
+def _with_live(thread_ids: list[int], counts: list[int]) -> set[int]:
+    return {pk for pk, count in zip(thread_ids, counts, strict=True) if count}
 
 
 # --- On the event loop (the sockets) ------------------------------------------------
@@ -181,6 +188,19 @@ async def ais_online(key: str) -> bool:
         logger.warning("presence read failed for %s", key, exc_info=True)
         return False
     return bool(count)
+
+
+async def aonline_threads(thread_ids: list[int]) -> set[int]:
+    """``online_threads`` on the event loop (the message writer's thread events)."""
+    if not thread_ids or not redis_url():  # local memory: no I/O to wait for
+        return online_threads(thread_ids)
+    try:
+        async with async_redis().pipeline(transaction=False) as pipe:
+            _count_live(pipe, thread_ids, time.time())
+            return _with_live(thread_ids, await pipe.execute())
+    except Exception:
+        logger.warning("presence read failed", exc_info=True)
+        return set()
 
 
 # --- Without Redis: entries in the local-memory cache -------------------------------

@@ -469,6 +469,20 @@ def thread_events(thread_ids: Iterable[int]) -> list[events.Event]:
     return _thread_events(_threads_for_broadcast(set(thread_ids)))
 
 
+async def athread_events(
+    aconnection: Any, thread_ids: Iterable[int]
+) -> list[events.Event]:
+    """``thread_events`` on PostgreSQL on an asyncio psycopg connection (the message
+    writer's, on the event loop, between its batches): the same statement, and the
+    visitors' presence read on the loop too."""
+    statement = batchsql.related_rows_statement(
+        Thread, sorted(set(thread_ids)), THREAD_RELATED
+    )
+    threads = await batchsql.arun(statement, aconnection)
+    online = await presence.aonline_threads([thread.pk for thread in threads])
+    return _thread_events(threads, online)
+
+
 def _threads_for_broadcast(thread_ids: set[int]) -> list[Thread]:
     """The threads with what their events show loaded. On PostgreSQL one prepared
     statement instead of the ORM's query, compiled again on every call: a burst of
@@ -494,11 +508,14 @@ def _broadcast_threads(threads: Iterable[Thread]) -> None:
     events.broadcast_all_on_commit(_thread_events(threads))
 
 
-def _thread_events(threads: Iterable[Thread]) -> list[events.Event]:
+def _thread_events(
+    threads: Iterable[Thread], online: set[int] | None = None
+) -> list[events.Event]:
     """Thread events with whether each visitor's page is open (read here once for
-    all, not by each operator socket for each thread)."""
+    all, not by each operator socket for each thread, unless given)."""
     threads = list(threads)
-    online = presence.online_threads([thread.pk for thread in threads])
+    if online is None:
+        online = presence.online_threads([thread.pk for thread in threads])
     return [
         (
             events.OPERATORS_GROUP,

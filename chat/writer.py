@@ -85,6 +85,9 @@ class MessageWriter:
         # stores what needs the ORM (resends, attachments) and reads thread events.
         self._on_loop = connection.vendor == "postgresql"
         self._aconnection: Any = None
+        # A batch's transaction spans several awaits: the thread events' read waits
+        # for it to end rather than run inside it.
+        self._aconnection_lock = asyncio.Lock()
 
     async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
         """Store one message; returns its outcome once committed. Raises the database's
@@ -178,9 +181,10 @@ class MessageWriter:
         # a DatabaseError), as the ORM raises them.
         with connection.wrap_database_errors:
             try:
-                if self._aconnection is None or self._aconnection.closed:
-                    self._aconnection = await _connect()
-                return await services.apost_messages(self._aconnection, posts)
+                async with self._aconnection_lock:
+                    if self._aconnection is None or self._aconnection.closed:
+                        self._aconnection = await _connect()
+                    return await services.apost_messages(self._aconnection, posts)
             except (services.Resent, services.NeedsORM):
                 raise  # rolled back, or nothing done: the connection is fine
             except BaseException:
@@ -215,8 +219,8 @@ class MessageWriter:
         """Queue a batch's events for the sender: the next batch is stored while these
         are published (waiting for the publishes held every batch back by two round
         trips through a busy event loop), and batches still go out in commit order.
-        ``changed``: threads whose new state is read (on the writer's thread) and
-        told to the operators once the batch's messages are out."""
+        ``changed``: threads whose new state is read and told to the operators once
+        the batch's messages are out (``_send_thread_events``)."""
         self._outgoing.put_nowait((sent, changed))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
@@ -241,18 +245,41 @@ class MessageWriter:
         not wait for these reads (a burst of new conversations held every message
         of scenario a's first seconds back; docs/performance.md). A thread event is
         state, read after the commits it follows: one that goes out after later
-        messages still says the latest."""
+        messages still says the latest.
+
+        On PostgreSQL the read is one statement on the writer's own connection,
+        between two batches, and the visitors' presence is read on the loop: no
+        thread taking the interpreter lock from the loop while 1,000 conversations
+        start (docs/performance.md). Elsewhere, or when that connection is not
+        there, on the writer's thread."""
         loop = asyncio.get_running_loop()
         while self._changed:
             changed, self._changed = self._changed, set()
             try:
-                thread_events = await loop.run_in_executor(
-                    self._thread, services.thread_events, changed
-                )
+                thread_events = await self._read_on_loop(changed)
+                if thread_events is None:
+                    thread_events = await loop.run_in_executor(
+                        self._thread, services.thread_events, changed
+                    )
             except Exception:
                 logger.warning("thread events not sent", exc_info=True)
                 continue
             await events.send_events(thread_events)
+
+    async def _read_on_loop(self, changed: set[int]) -> list[events.Event] | None:
+        """``services.athread_events`` on the writer's connection; None when it has
+        none open (a batch opens it; the thread's read does without)."""
+        if not self._on_loop:
+            return None
+        with connection.wrap_database_errors:
+            async with self._aconnection_lock:
+                if self._aconnection is None or self._aconnection.closed:
+                    return None
+                try:
+                    return await services.athread_events(self._aconnection, changed)
+                except BaseException:
+                    self._close_aconnection()  # the next batch starts afresh
+                    raise
 
 
 def _store(

@@ -160,14 +160,22 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
     """Operators get a new conversation's first message at once; the thread's new
     state (read from the database after the commit) follows when it is read. A slow
     read holds no message back (1,000 conversations starting at once did)."""
-    release = threading.Event()
-    read = services.thread_events
+    import asyncio
+
+    release = asyncio.Event()  # both reads wait for it: on the loop, on the thread
+    loop = asyncio.get_running_loop()
+    read, aread = services.thread_events, services.athread_events
 
     def slow_thread_events(thread_ids: object) -> object:
-        release.wait(10)
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(10)
         return read(thread_ids)  # type: ignore[arg-type]
 
+    async def slow_athread_events(aconnection: object, thread_ids: object) -> object:
+        await asyncio.wait_for(release.wait(), 10)
+        return await aread(aconnection, thread_ids)  # type: ignore[arg-type]
+
     monkeypatch.setattr(services, "thread_events", slow_thread_events)
+    monkeypatch.setattr(services, "athread_events", slow_athread_events)
     operator = await connect_operator()
     visitor = await connect_visitor()
     try:
@@ -235,3 +243,30 @@ def test_thread_events_read_in_one_statement_show_what_the_orm_shows(
     assert by_id[full.pk]["last_message"]["attachment"]["width"] == 3
     assert by_id[empty.pk]["last_message"] is None
     assert by_id[empty.pk]["assigned_to"] is None
+
+
+@pytest.mark.postgres_redis
+async def test_thread_events_read_on_the_event_loop_are_the_threads_ones() -> None:
+    """The writer reads thread events on its own connection on the event loop; they
+    are what the thread's read gives (the same statement, presence read async)."""
+    from asgiref.sync import sync_to_async
+
+    started = [
+        await sync_to_async(services.start_visitor)(session_key=key * 32)
+        for key in "gh"
+    ]
+    ids = [thread.pk for _visitor, thread in started]
+    for thread_id in ids:
+        await sync_to_async(services.post_message)(
+            thread_id=thread_id, client_id=uuid.uuid4(), body=AWKWARD
+        )
+    aconnection = await writer._connect()
+    try:
+        on_loop = await services.athread_events(aconnection, ids)
+    finally:
+        await aconnection.close()
+    on_thread = await sync_to_async(services.thread_events)(ids)
+    assert sorted(on_loop, key=lambda e: e[1]["thread"]["id"]) == sorted(
+        on_thread, key=lambda e: e[1]["thread"]["id"]
+    )
+    assert {e[1]["thread"]["last_message"]["body"] for e in on_loop} == {AWKWARD}
