@@ -475,10 +475,7 @@ async def athread_events(
     """``thread_events`` on PostgreSQL on an asyncio psycopg connection (the message
     writer's, on the event loop, between its batches): the same statement, and the
     visitors' presence read on the loop too."""
-    statement = batchsql.related_rows_statement(
-        Thread, sorted(set(thread_ids)), THREAD_RELATED
-    )
-    threads = await batchsql.arun(statement, aconnection)
+    threads = await batchsql.arun(_threads_statement(thread_ids), aconnection)
     online = await presence.aonline_threads([thread.pk for thread in threads])
     return _thread_events(threads, online)
 
@@ -490,12 +487,15 @@ def _threads_for_broadcast(thread_ids: set[int]) -> list[Thread]:
     of the interpreter's time (docs/performance.md)."""
     connection = batchsql.connection_for(Thread)
     if batchsql.supported(connection):
-        statement = batchsql.related_rows_statement(
-            Thread, sorted(thread_ids), THREAD_RELATED
-        )
-        return batchsql.run(statement, connection)
+        return batchsql.run(_threads_statement(thread_ids), connection)
     return list(
         Thread.objects.select_related(*THREAD_RELATED).filter(pk__in=thread_ids)
+    )
+
+
+def _threads_statement(thread_ids: Iterable[int]) -> batchsql.Statement[list[Thread]]:
+    return batchsql.related_rows_statement(
+        Thread, sorted(set(thread_ids)), THREAD_RELATED
     )
 
 

@@ -18,11 +18,13 @@ that fails on it (it died with a PostgreSQL restart) is tried once more on a fre
 one: nothing was committed, and a resend of a committed message is found by its
 ``client_id``.
 
+The thread events after a conversation starts, reopens or is taken are read by a task
+of their own once the batch's messages are out, on that connection between batches.
+
 The rest runs on a thread of the writer's own with Django's ORM: every batch on other
 databases (SQLite, the embedded defaults), and on PostgreSQL the rare batches that
-need the ORM (a resend to look up, an attachment to check) and the thread events
-after a conversation starts, reopens or is taken. That thread keeps its database
-connection from one batch to the next and gives it back to the pool after
+need the ORM (a resend to look up, an attachment to check). That thread keeps its
+database connection from one batch to the next and gives it back to the pool after
 ``KEEP_CONNECTION_IDLE`` seconds without posts. Not Channels' shared sync thread
 (``database_sync_to_async``): posting never waits behind a page of history or a
 visitor's first connection. Refusals carry lazy translations; each consumer renders
@@ -32,8 +34,10 @@ them in its socket's language.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -82,11 +86,10 @@ class MessageWriter:
         # On PostgreSQL the batches are stored on the event loop, on a connection of
         # the writer's own (psycopg's asyncio one): no thread to hand each batch to
         # and take the interpreter lock back from after every round trip. The thread
-        # stores what needs the ORM (resends, attachments) and reads thread events.
+        # stores what needs the ORM (resends, attachments). The thread events' reads
+        # use the connection between batches (``_connection``).
         self._on_loop = connection.vendor == "postgresql"
         self._aconnection: Any = None
-        # A batch's transaction spans several awaits: the thread events' read waits
-        # for it to end rather than run inside it.
         self._aconnection_lock = asyncio.Lock()
 
     async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
@@ -177,19 +180,30 @@ class MessageWriter:
     async def _post_on_loop_once(
         self, posts: list[NewMessage]
     ) -> tuple[list[PostOutcome], list[Message], set[int]]:
-        # psycopg's errors as Django's (the consumers tell their clients to retry on
-        # a DatabaseError), as the ORM raises them.
+        async with self._connection(open_one=True) as aconnection:
+            return await services.apost_messages(aconnection, posts)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, *, open_one: bool) -> AsyncIterator[Any]:
+        """The writer's own connection, for one batch or one read at a time (a
+        batch's transaction spans several awaits); with ``open_one`` opened when
+        there is none, else None then. psycopg's errors come out as Django's (the
+        consumers tell their clients to retry on a DatabaseError), as the ORM raises
+        them; after one, the connection is closed and the next use opens another."""
         with connection.wrap_database_errors:
-            try:
-                async with self._aconnection_lock:
-                    if self._aconnection is None or self._aconnection.closed:
-                        self._aconnection = await _connect()
-                    return await services.apost_messages(self._aconnection, posts)
-            except (services.Resent, services.NeedsORM):
-                raise  # rolled back, or nothing done: the connection is fine
-            except BaseException:
-                self._close_aconnection()  # the next attempt starts afresh
-                raise
+            async with self._aconnection_lock:
+                if self._aconnection is None or self._aconnection.closed:
+                    if not open_one:
+                        yield None
+                        return
+                    self._aconnection = await _connect()
+                try:
+                    yield self._aconnection
+                except (services.Resent, services.NeedsORM):
+                    raise  # rolled back, or nothing done: the connection is fine
+                except BaseException:
+                    self._close_aconnection()
+                    raise
 
     def close_connections(self) -> None:
         """Close the database connections this writer keeps (see the module's
@@ -271,15 +285,10 @@ class MessageWriter:
         none open (a batch opens it; the thread's read does without)."""
         if not self._on_loop:
             return None
-        with connection.wrap_database_errors:
-            async with self._aconnection_lock:
-                if self._aconnection is None or self._aconnection.closed:
-                    return None
-                try:
-                    return await services.athread_events(self._aconnection, changed)
-                except BaseException:
-                    self._close_aconnection()  # the next batch starts afresh
-                    raise
+        async with self._connection(open_one=False) as aconnection:
+            if aconnection is None:
+                return None
+            return await services.athread_events(aconnection, changed)
 
 
 def _store(
