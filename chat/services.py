@@ -481,8 +481,8 @@ async def athread_events(
 
 
 def _threads_for_broadcast(thread_ids: set[int]) -> list[Thread]:
-    """The threads with what their events show loaded. On PostgreSQL one prepared
-    statement instead of the ORM's query, compiled again on every call: a burst of
+    """The threads with what their events show loaded. On PostgreSQL one statement
+    built once (batchsql) instead of the ORM's query, compiled on every call: a burst of
     new conversations (1,000 in two seconds in the benchmark) read them for a third
     of the interpreter's time (docs/performance.md)."""
     connection = batchsql.connection_for(Thread)
