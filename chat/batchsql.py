@@ -7,15 +7,16 @@ CASE WHEN per row and field, and psycopg quoting every parameter into the query 
 (Django's client-side binding) were most of the message writer's time
 (docs/performance.md). Here each statement is built once per model and field list,
 the rows travel as one JSON parameter read with ``json_populate_recordset`` (as
-arrays, one per column, psycopg's Python dumpers were the larger cost), and the
-statements run on psycopg cursors with server-side binding, in the batch's
-transaction: parameters are sent apart from the SQL, nothing is quoted into it.
-(Statements are not prepared: Django turns that off, for connection poolers, and
-the writer's own connection keeps Django's setting.)
+arrays, one per column, psycopg's Python dumpers were the larger cost). On Django's
+connection (the writer's thread: resends, attachments) they run on psycopg cursors
+with server-side binding, unprepared (Django turns preparing off, for connection
+poolers). On the writer's own asyncio connection, where nearly every batch is
+stored, a batch's statements go in two round trips and are prepared once
+(``arun_together``).
 
 Each statement is a ``Statement`` (SQL, parameters, what its rows become), run on
-Django's connection (``run``) or on the message writer's asyncio connection
-(``arun``, ``chat.services.apost_messages``).
+Django's connection (``run``) or, several in one round trip, on the message writer's
+asyncio connection (``arun_together``, ``chat.services.apost_messages``).
 
 Identifiers come from the models' meta; every value is a query parameter. Only used
 when ``supported()``; other databases keep the ORM.
@@ -24,8 +25,11 @@ when ``supported()``; other databases keep the ORM.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +49,7 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Statement(Generic[T]):
     """One statement, its parameters, and what its rows become: run on Django's
-    connection (``run``) or on an asyncio psycopg connection (``arun``)."""
+    connection (``run``) or on an asyncio psycopg connection (``arun_together``)."""
 
     sql: str
     params: list[Any]
@@ -61,13 +65,127 @@ def run(statement: Statement[T], connection: BaseDatabaseWrapper) -> T:
     return statement.finish(rows)
 
 
-async def arun(statement: Statement[T], aconnection: Any) -> T:
-    """Run ``statement`` on a ``psycopg.AsyncConnection`` (server-side binding,
-    like ``_cursor``); psycopg's exceptions come out as they are."""
-    async with aconnection.cursor() as cursor:
-        await cursor.execute(statement.sql, statement.params)
-        rows = await cursor.fetchall() if statement.returns_rows else []
-    return statement.finish(rows)
+async def arun_together(
+    statements: Sequence[Statement[Any]],
+    aconnection: Any,
+    *,
+    begin: bool = False,
+    commit: bool = False,
+    prepare: bool,
+) -> list[Any]:
+    """Run ``statements`` on an asyncio psycopg connection in one round trip, after
+    a ``BEGIN`` and before a ``COMMIT`` when asked; returns each one's result.
+
+    One query string of several statements: PostgreSQL's simple protocol, so the
+    parameters are bound on the client (psycopg quotes them; the extended protocol
+    takes one statement per message). Each round trip on the event loop is a wait
+    for the socket and a turn of a busy loop; psycopg's pipeline mode, which would
+    keep server-side binding, waited more often than this, not less.
+
+    With ``prepare`` each statement is prepared on the connection the first time it
+    runs there (``PREPARE``, in the same string) and run by name (``EXECUTE``) from
+    then on: planning these statements cost PostgreSQL more than running them
+    (0.3-0.5 ms each; docs/performance.md). Named statements live as long as the
+    server session: not for a pooler in transaction mode (``DATABASE_WRITER_PREPARE``).
+
+    If one statement fails, PostgreSQL skips the rest of the string, the ``COMMIT``
+    too: the transaction is left failed, for the caller to roll back."""
+    import psycopg
+
+    head: list[str] = []
+    parts: list[str] = []
+    known: set[str] | None = None
+    if prepare:
+        known, fresh = _prepared_on(aconnection)
+        if fresh is not None:
+            head.append(fresh)
+    for statement in statements:
+        if known is None:
+            parts.append(statement.sql)
+            continue
+        name, definition, execute = _prepared_forms(statement.sql)
+        if name not in known and definition not in head:
+            head.append(definition)
+        parts.append(execute)
+    if begin:
+        parts.insert(0, "BEGIN")
+    if commit:
+        parts.append("COMMIT")
+    params = [param for statement in statements for param in statement.params]
+    results = []
+    async with psycopg.AsyncClientCursor(aconnection) as cursor:
+        try:
+            await cursor.execute("; ".join(head + parts), params or None)
+        except BaseException:
+            if head:
+                _prepared[aconnection] = None  # which of them ran is unknown
+            raise
+        if known is not None:
+            known.update(_prepared_forms(s.sql)[0] for s in statements)
+        for _ in range(len(head) + begin):
+            cursor.nextset()
+        for statement in statements:
+            rows = await cursor.fetchall() if statement.returns_rows else []
+            results.append(statement.finish(rows))
+            cursor.nextset()
+    return results
+
+
+# Prepared statements are planned again this often: a generic plan (the writer's
+# connection asks for those, ``chat.writer._connect``) made while a table was small,
+# in a new database, scans the whole table; it must not outlive the table's growth,
+# nor wait for autovacuum's next ANALYZE to be remade.
+REPLAN_AFTER = 10.0
+
+
+@dataclass(slots=True)
+class _Prepared:
+    names: set[str]
+    until: float  # time.monotonic() after which they are deallocated and remade
+
+
+# The statements prepared on each asyncio connection (``arun_together``); None: not
+# known (a string that prepared some failed).
+_prepared: weakref.WeakKeyDictionary[Any, _Prepared | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _prepared_on(aconnection: Any) -> tuple[set[str], str | None]:
+    """The names prepared on ``aconnection``, and ``DEALLOCATE ALL`` when they are
+    to be remade (or not known), else None."""
+    now = time.monotonic()
+    state = _prepared.get(aconnection)
+    if state is not None and now < state.until:
+        return state.names, None
+    first = aconnection not in _prepared
+    state = _prepared[aconnection] = _Prepared(set(), now + REPLAN_AFTER)
+    return state.names, None if first else "DEALLOCATE ALL"
+
+
+@cache
+def _prepared_forms(sql: str) -> tuple[str, str, str]:
+    """A statement's name, its ``PREPARE`` and its ``EXECUTE`` (placeholders for the
+    client-side parameters). Only ``%s`` placeholders, as the builders here write."""
+    if "%%" in sql or "%(" in sql:  # pragma: no cover - no builder writes them
+        raise ValueError("only %s placeholders can be prepared")
+    pieces = sql.split("%s")
+    name = "sohbet_" + hashlib.blake2s(sql.encode(), digest_size=10).hexdigest()
+    body = pieces[0] + "".join(
+        f"${number}{piece}" for number, piece in enumerate(pieces[1:], 1)
+    )
+    arguments = ", ".join(["%s"] * (len(pieces) - 1))
+    execute = f"EXECUTE {name}({arguments})" if arguments else f"EXECUTE {name}"
+    return name, f"PREPARE {name} AS {body}", execute
+
+
+async def arollback(aconnection: Any) -> None:
+    """Roll back the transaction ``arun_together`` began, if one is open (failed
+    or not)."""
+    import psycopg
+
+    if aconnection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        await aconnection.execute("ROLLBACK")
 
 
 def connection_for(model: type[Model]) -> BaseDatabaseWrapper:
@@ -295,13 +413,17 @@ def related_rows_statement(
 
 @cache
 def _match_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
+    # The key tuples as arrays, one per column, unnested: PostgreSQL takes them for
+    # a few rows and looks each up by the unique index. A join with a JSON
+    # recordset, which it takes for 100 rows, was planned as a scan of the table.
     connection = connections[alias]
     pk = _quote(connection, _pk(model).column)
-    columns = [_quote(connection, field.column) for field in _fields(model, names)]
-    on = " AND ".join(f"t.{column} = k.{column}" for column in columns)
+    fields = _fields(model, names)
+    columns = ", ".join(_quote(connection, field.column) for field in fields)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     return (
-        f"SELECT t.{pk} FROM {_table(connection, model)} AS t "  # noqa: S608
-        f"JOIN {_recordset(connection, model)} AS k ON {on}"
+        f"SELECT {pk} FROM {_table(connection, model)} "  # noqa: S608
+        f"WHERE ({columns}) IN (SELECT * FROM unnest({arrays}))"
     )
 
 
@@ -311,18 +433,38 @@ def matching_pks(
     """Primary keys of the stored rows whose fields ``names`` equal one of ``keys``
     (tuples of values in the order of ``names``, as the fields' attributes hold
     them: ids for foreign keys)."""
+    keys = list(keys)
+    if not keys:
+        return []
+    return run(match_statement(model, names, keys), connection_for(model))
+
+
+def match_statement(
+    model: type[Model], names: Sequence[str], keys: Iterable[Sequence[Any]]
+) -> Statement[list[int]]:
+    """``matching_pks`` as a statement (``keys`` not empty)."""
     fields = _fields(model, names)
     if any(not _is_plain(field) for field in fields):  # pragma: no cover
-        raise TypeError("matching_pks takes plain fields only")
-    columns = [field.column for field in fields]
-    rows = [dict(zip(columns, key, strict=True)) for key in keys]
-    if not rows:
-        return []
+        raise TypeError("match_statement takes plain fields only")
+    columns = list(zip(*keys, strict=True))
+    params = [list(values) for values in columns]
+    sql = _match_sql(connection_for(model).alias, model, tuple(names))
+    return Statement(sql, params, _first_column)
+
+
+def _first_column(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [row[0] for row in rows]
+
+
+def keys_statement(model: type[Model], count: int) -> Statement[list[int]]:
+    """``count`` new primary keys from the sequence of ``model``'s key column (an
+    identity column, as Django makes them): rows inserted with them
+    (``insert_statement(..., keyed=True)``) can be referred to in the statements
+    sent with that insert, without waiting for the insert's answer."""
     connection = connection_for(model)
-    sql = _match_sql(connection.alias, model, tuple(names))
-    with _cursor(connection) as cursor:
-        cursor.execute(sql, [_dumps(rows)])
-        return [row[0] for row in cursor.fetchall()]
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
+    params = [_table(connection, model), _pk(model).column, count]
+    return Statement(sql, params, _first_column)
 
 
 def _insertable(model: type[Model]) -> list[Field[Any, Any]]:
@@ -331,16 +473,19 @@ def _insertable(model: type[Model]) -> list[Field[Any, Any]]:
 
 
 @cache
-def _insert_sql(alias: str, model: type[Model], unique: tuple[str, ...]) -> str:
+def _insert_sql(
+    alias: str, model: type[Model], unique: tuple[str, ...], keyed: bool = False
+) -> str:
     connection = connections[alias]
     pk = _quote(connection, _pk(model).column)
-    columns = ", ".join(
-        _quote(connection, field.column) for field in _insertable(model)
-    )
+    fields = model._meta.concrete_fields if keyed else _insertable(model)
+    columns = ", ".join(_quote(connection, field.column) for field in fields)
     sql = (
         f"INSERT INTO {_table(connection, model)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM {_recordset(connection, model)}"
     )
+    if keyed:
+        return sql
     if not unique:
         return f"{sql} RETURNING {pk}"
     keys = ", ".join(_quote(connection, f.column) for f in _fields(model, unique))
@@ -348,7 +493,7 @@ def _insert_sql(alias: str, model: type[Model], unique: tuple[str, ...]) -> str:
 
 
 def insert_statement(
-    objs: Sequence[M], *, skip_existing: Sequence[str] = ()
+    objs: Sequence[M], *, skip_existing: Sequence[str] = (), keyed: bool = False
 ) -> Statement[int]:
     """INSERT these new instances (at least one; every field but the key) in one
     statement; sets their primary keys, in order (rows of a set-returning function
@@ -357,32 +502,42 @@ def insert_statement(
 
     With ``skip_existing`` (the fields of a unique constraint), a row whose values of
     those fields are already stored is skipped (``ON CONFLICT DO NOTHING``) and its
-    instance keeps no primary key."""
+    instance keeps no primary key. With ``keyed``, the instances have their keys
+    already (``keys_statement``) and are inserted with them: nothing comes back, a
+    row that breaks a constraint fails the statement."""
     model = type(objs[0])
     connection = connection_for(model)
     unique = tuple(skip_existing)
-    sql = _insert_sql(connection.alias, model, unique)
-    params = [_json_rows(connection, objs, _insertable(model))]
+    if keyed:
+        if unique or any(obj.pk is None for obj in objs):  # pragma: no cover
+            raise ValueError("a keyed insert takes instances with keys, no skipping")
+        sql = _insert_sql(connection.alias, model, (), keyed=True)
+        params = [_json_rows(connection, objs, model._meta.concrete_fields)]
+    else:
+        sql = _insert_sql(connection.alias, model, unique)
+        params = [_json_rows(connection, objs, _insertable(model))]
 
     def finish(rows: list[tuple[Any, ...]]) -> int:
-        if unique:
+        if keyed:
+            keyed_rows = [(obj, obj.pk) for obj in objs]
+        elif unique:
             attnames = [field.attname for field in _fields(model, unique)]
             pks = {tuple(row[1:]): row[0] for row in rows}
-            keyed = [
+            keyed_rows = [
                 (obj, pks.get(tuple(getattr(obj, a) for a in attnames))) for obj in objs
             ]
         elif len(rows) == len(objs):
-            keyed = [(obj, row[0]) for obj, row in zip(objs, rows, strict=True)]
+            keyed_rows = [(obj, row[0]) for obj, row in zip(objs, rows, strict=True)]
         else:  # pragma: no cover - the database broke its promise
             raise RuntimeError("the database did not return one id per row")
-        for obj, pk in keyed:
+        for obj, pk in keyed_rows:
             if pk is not None:
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = connection.alias
-        return len(rows)
+        return len(keyed_rows) if keyed else len(rows)
 
-    return Statement(sql, params, finish)
+    return Statement(sql, params, finish, returns_rows=not keyed)
 
 
 @cache
@@ -391,9 +546,13 @@ def _update_sql(alias: str, model: type[Model], names: tuple[str, ...]) -> str:
     pk = _quote(connection, _pk(model).column)
     columns = [_quote(connection, field.column) for field in _fields(model, names)]
     assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    # The keys again as an array: PostgreSQL takes any set-returning function for
+    # 100 rows, and joined that to a scan of the whole table rather than look each
+    # row up by its key (a batch updates a few of thousands of threads).
     return (
         f"UPDATE {_table(connection, model)} AS t SET {assignments} "  # noqa: S608
-        f"FROM {_recordset(connection, model)} AS v WHERE t.{pk} = v.{pk}"
+        f"FROM {_recordset(connection, model)} AS v "
+        f"WHERE t.{pk} = ANY(%s::bigint[]) AND t.{pk} = v.{pk}"
     )
 
 
@@ -414,7 +573,7 @@ def update_statement(objs: Sequence[Model], names: Sequence[str]) -> Statement[N
     connection = connection_for(model)
     sql = _update_sql(connection.alias, model, tuple(names))
     fields = [_pk(model), *_fields(model, names)]
-    params = [_json_rows(connection, objs, fields)]
+    params = [_json_rows(connection, objs, fields), [obj.pk for obj in objs]]
     return Statement(sql, params, _nothing, returns_rows=False)
 
 

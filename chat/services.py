@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,21 +192,66 @@ async def apost_messages(
     Returns the outcomes, the new messages and the threads whose status or assignee
     changed; the caller broadcasts them (``message_events``, ``thread_events``).
 
+    Two round trips (``batchsql.arun_together``): the transaction begun, the threads
+    locked, earlier copies of the posts looked up and the new messages' ids drawn;
+    then every row written and the commit. (One statement per round trip, as
+    before, was five: each a wait on the busy event loop; docs/performance.md.)
+
     Raises ``Resent`` (rolled back) when a post was stored before, and ``NeedsORM``
     before any change when a post carries an attachment: ``post_messages`` stores
-    such a batch. psycopg's exceptions come out as they are."""
+    such a batch. psycopg's exceptions come out as they are, the transaction rolled
+    back when the connection still answers."""
     if any(post.attachment_id is not None for post in posts):
         raise NeedsORM
-    async with aconnection.transaction():
-        plan = _plan(posts, resends=False)
-        result: Any = None
-        try:
-            while True:
-                step = plan.send(result)
-                result = await batchsql.arun(_statement(step), aconnection)
-        except StopIteration as done:
-            stored: _Stored = done.value
+    plan = _plan(posts, resends=False)
+    _lock, thread_ids = next(plan)  # the plan's first step
+    keys = [(post.thread_id, post.client_id) for post in posts]
+    try:
+        threads, earlier, ids = await batchsql.arun_together(
+            [
+                batchsql.lock_statement(Thread, thread_ids, THREAD_LOCK_FIELDS),
+                batchsql.match_statement(Message, ("thread", "client_id"), keys),
+                batchsql.keys_statement(Message, len(posts)),
+            ],
+            aconnection,
+            begin=True,
+            prepare=settings.SOHBET_WRITER_PREPARE,
+        )
+        if earlier:
+            raise Resent
+        writes, stored = _writes(plan, threads, iter(ids))
+        await batchsql.arun_together(
+            writes, aconnection, commit=True, prepare=settings.SOHBET_WRITER_PREPARE
+        )
+    except BaseException:
+        await batchsql.arollback(aconnection)
+        raise
     return stored.outcomes, stored.messages, stored.state_changed
+
+
+def _writes(
+    plan: Any, threads: list[Thread], ids: Iterator[int]
+) -> tuple[list[batchsql.Statement[Any]], _Stored]:
+    """The rest of a batch's plan once its threads are locked and no post was stored
+    before (``apost_messages``): its writes as statements, to be sent together; the
+    new messages take their ids from ``ids``."""
+    writes: list[batchsql.Statement[Any]] = []
+    try:
+        step = plan.send(threads)
+        while True:
+            kind, arg = step
+            result = None
+            if kind == _INSERT:
+                messages = arg[0]  # nothing to skip: none was stored before
+                for message in messages:
+                    message.pk = next(ids)
+                writes.append(batchsql.insert_statement(messages, keyed=True))
+                result = len(messages)
+            else:
+                writes.append(_statement(step))
+            step = plan.send(result)
+    except StopIteration as done:
+        return writes, done.value
 
 
 # The steps of a batch (``_plan``): what it yields, and what it gets back.
@@ -475,7 +520,11 @@ async def athread_events(
     """``thread_events`` on PostgreSQL on an asyncio psycopg connection (the message
     writer's, on the event loop, between its batches): the same statement, and the
     visitors' presence read on the loop too."""
-    threads = await batchsql.arun(_threads_statement(thread_ids), aconnection)
+    [threads] = await batchsql.arun_together(
+        [_threads_statement(thread_ids)],
+        aconnection,
+        prepare=settings.SOHBET_WRITER_PREPARE,
+    )
     online = await presence.aonline_threads([thread.pk for thread in threads])
     return _thread_events(threads, online)
 

@@ -41,6 +41,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.db import (
     InterfaceError,
     OperationalError,
@@ -354,6 +355,11 @@ async def _connect() -> Any:
     params.setdefault("keepalives_idle", 15)
     params.setdefault("keepalives_interval", 5)
     params.setdefault("keepalives_count", 3)
+    if settings.SOHBET_WRITER_PREPARE:
+        # Its statements are prepared (chat.batchsql.arun_together) and planned
+        # once each, not again on every run (what PostgreSQL would choose for some).
+        options = params.get("options", "")
+        params["options"] = f"{options} -c plan_cache_mode=force_generic_plan".strip()
     return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 

@@ -291,6 +291,9 @@ RATELIMIT_USE_CACHE = "ratelimit"
 
 SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
+# The message writer's own PostgreSQL connection prepares its statements once (named,
+# per server session): off behind a pooler in transaction mode (PgBouncer).
+SOHBET_WRITER_PREPARE = env_bool("DATABASE_WRITER_PREPARE", True)
 # Uploads: bytes per file, pixels per image (decompression bombs), files a visitor may
 # upload per hour and bytes per day.
 SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)

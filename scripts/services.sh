@@ -13,7 +13,8 @@
 # .tmp/ (falling back to /tmp when the unprivileged user cannot reach .tmp/ or the
 # socket path would be too long). As root, they run as the `postgres` system user
 # (or `nobody`). They are stopped by the PIDs recorded when they were started, and
-# their directories removed.
+# their directories removed. SERVICES_PG_ARGS: more `-c name=value` settings for
+# PostgreSQL (diagnostics, e.g. shared_preload_libraries=pg_stat_statements).
 
 SVC_REPO_ROOT="${SVC_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 SVC_TMP_ROOT="${SVC_TMP_ROOT:-$SVC_REPO_ROOT/.tmp}"
@@ -191,7 +192,7 @@ svc_start_postgres() {
             -c unix_socket_directories="$dir/sock" \
             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
             -c max_connections=200 -c shared_buffers=64MB \
-            -c log_min_messages=warning) >"$dir/postgres.log" 2>&1 &
+            -c log_min_messages=warning ${SERVICES_PG_ARGS:-}) >"$dir/postgres.log" 2>&1 &
         pid=$!
         SVC_PG_PID=$pid
         echo "$pid" >"$SVC_PG_DIR/pid"

@@ -4,6 +4,7 @@ the event loop with every effect of the ORM path."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from typing import Any
@@ -18,7 +19,12 @@ from chat.services import NewMessage, Posted
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AWKWARD = 'quote " backslash \\ newline \n tab \t emoji 😀 ü ş {"json": [1]} \'; --'
+# Every character that SQL, JSON or a placeholder could take for its own: the
+# writer's statements carry the text as quoted literals (batchsql.arun_together).
+AWKWARD = (
+    'quote " backslash \\ newline \n tab \t 😀 ş {"json": [1]} \';--'
+    "%s%(x)s%%$1$$E'\\x'"
+)
 
 
 def test_text_is_stored_exactly_as_sent() -> None:
@@ -108,14 +114,18 @@ def test_a_batch_on_a_connection_killed_under_it_is_stored_once() -> None:
 
 
 @pytest.mark.postgres_redis
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepared", "unprepared"])
 async def test_on_postgresql_batches_are_stored_on_the_event_loop_with_all_effects(
-    make_operator,
+    make_operator, settings: Any, prepare: bool
 ) -> None:
     """The writer's own asyncio connection stores what the ORM path stores: the
-    exact text, the thread reopened, counted, taken by the first operator."""
+    exact text, the thread reopened, counted, taken by the first operator; with its
+    statements prepared (the default) or not (DATABASE_WRITER_PREPARE=0)."""
     from asgiref.sync import sync_to_async
 
     from chat.models import Thread
+
+    settings.SOHBET_WRITER_PREPARE = prepare
 
     _visitor, thread = await sync_to_async(services.start_visitor)(session_key="a" * 32)
     await sync_to_async(services.close_thread)(thread_id=thread.pk)
@@ -270,3 +280,76 @@ async def test_thread_events_read_on_the_event_loop_are_the_threads_ones() -> No
         on_thread, key=lambda e: e[1]["thread"]["id"]
     )
     assert {e[1]["thread"]["last_message"]["body"] for e in on_loop} == {AWKWARD}
+
+
+@pytest.mark.postgres_redis
+async def test_a_resend_on_the_event_loop_is_found_before_anything_is_written() -> None:
+    """The writer's batch looks its posts up with the lock: a resent post is
+    answered with the stored message, the new ones in the batch get the next seqs,
+    nothing twice, no gap."""
+    from asgiref.sync import sync_to_async
+
+    from chat.models import Thread
+
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="s" * 32)
+    first = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="first")
+    the_writer = writer.MessageWriter()
+    try:
+        done = await the_writer.post(first)
+        outcomes = await asyncio.gather(
+            the_writer.post(first),  # its ack was lost: sent again
+            the_writer.post(
+                NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="second")
+            ),
+        )
+    finally:
+        the_writer.close_connections()
+    assert isinstance(done, Posted)
+    assert [(o.message.seq, o.created) for o in outcomes] == [  # type: ignore[union-attr]
+        (1, False),
+        (2, True),
+    ]
+    assert outcomes[0].message.pk == done.message.pk  # type: ignore[union-attr]
+    stored = [
+        m async for m in Message.objects.order_by("seq").values_list("seq", "body")
+    ]
+    assert stored == [(1, "first"), (2, "second")]
+    assert (await Thread.objects.aget(pk=thread.pk)).last_seq == 2
+
+
+@pytest.mark.postgres_redis
+async def test_prepared_statements_survive_a_failed_string_and_are_remade(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A string that prepared statements and then failed leaves the connection's
+    prepared set unknown: the next run starts from none (no "already exists"), and
+    after REPLAN_AFTER they are remade; every result stays right."""
+    from chat import batchsql
+
+    def select(value: int) -> batchsql.Statement[list[int]]:
+        return batchsql.Statement(
+            "SELECT %s::int + 1", [value], lambda rows: [row[0] for row in rows]
+        )
+
+    failing = batchsql.Statement("SELECT 1 / %s::int", [0], lambda rows: rows)
+    aconnection = await writer._connect()
+    try:
+        with pytest.raises(Exception, match="division by zero"):
+            await batchsql.arun_together(
+                [select(1), failing], aconnection, begin=True, prepare=True
+            )
+        await batchsql.arollback(aconnection)
+        assert await batchsql.arun_together(
+            [select(1), select(2)], aconnection, prepare=True
+        ) == [[2], [3]]
+        monkeypatch.setattr(batchsql, "REPLAN_AFTER", 0.0)  # remade on every run
+        for value in (5, 6):
+            assert await batchsql.arun_together(
+                [select(value)], aconnection, begin=True, commit=True, prepare=True
+            ) == [[value + 1]]
+        names = await (
+            await aconnection.execute("SELECT count(*) FROM pg_prepared_statements")
+        ).fetchone()
+        assert names == (1,)  # deallocated before each remaking
+    finally:
+        await aconnection.close()
