@@ -514,17 +514,23 @@ def thread_events(thread_ids: Iterable[int]) -> list[events.Event]:
     return _thread_events(_threads_for_broadcast(set(thread_ids)))
 
 
-async def athread_events(
+async def athreads_for_broadcast(
     aconnection: Any, thread_ids: Iterable[int]
-) -> list[events.Event]:
-    """``thread_events`` on PostgreSQL on an asyncio psycopg connection (the message
-    writer's, on the event loop, between its batches): the same statement, and the
-    visitors' presence read on the loop too."""
+) -> list[Thread]:
+    """``_threads_for_broadcast`` on PostgreSQL on an asyncio psycopg connection
+    (the message writer's, on the event loop, between its batches): the same
+    statement. ``athread_events`` makes their events."""
     [threads] = await batchsql.arun_together(
         [_threads_statement(thread_ids)],
         aconnection,
         prepare=settings.SOHBET_WRITER_PREPARE,
     )
+    return threads
+
+
+async def athread_events(threads: list[Thread]) -> list[events.Event]:
+    """``thread_events`` for threads read by ``athreads_for_broadcast``, the
+    visitors' presence read on the loop too."""
     online = await presence.aonline_threads([thread.pk for thread in threads])
     return _thread_events(threads, online)
 

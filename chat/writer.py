@@ -282,14 +282,17 @@ class MessageWriter:
             await events.send_events(thread_events)
 
     async def _read_on_loop(self, changed: set[int]) -> list[events.Event] | None:
-        """``services.athread_events`` on the writer's connection; None when it has
-        none open (a batch opens it; the thread's read does without)."""
+        """The threads read on the writer's connection, between two batches, and
+        their events made once it is free again (the visitors' presence is a read
+        from Redis: the next batch does not wait for it); None when the writer has
+        no connection open (a batch opens it; the thread's read does without)."""
         if not self._on_loop:
             return None
         async with self._connection(open_one=False) as aconnection:
             if aconnection is None:
                 return None
-            return await services.athread_events(aconnection, changed)
+            threads = await services.athreads_for_broadcast(aconnection, changed)
+        return await services.athread_events(threads)
 
 
 def _store(

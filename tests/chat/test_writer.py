@@ -174,18 +174,18 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
 
     release = asyncio.Event()  # both reads wait for it: on the loop, on the thread
     loop = asyncio.get_running_loop()
-    read, aread = services.thread_events, services.athread_events
+    read, aread = services.thread_events, services.athreads_for_broadcast
 
     def slow_thread_events(thread_ids: object) -> object:
         asyncio.run_coroutine_threadsafe(release.wait(), loop).result(10)
         return read(thread_ids)  # type: ignore[arg-type]
 
-    async def slow_athread_events(aconnection: object, thread_ids: object) -> object:
+    async def slow_athreads(aconnection: object, thread_ids: object) -> object:
         await asyncio.wait_for(release.wait(), 10)
         return await aread(aconnection, thread_ids)  # type: ignore[arg-type]
 
     monkeypatch.setattr(services, "thread_events", slow_thread_events)
-    monkeypatch.setattr(services, "athread_events", slow_athread_events)
+    monkeypatch.setattr(services, "athreads_for_broadcast", slow_athreads)
     operator = await connect_operator()
     visitor = await connect_visitor()
     try:
@@ -198,6 +198,49 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
     thread = await operator.receive_type("thread")
     assert thread["thread"]["id"] == visitor.hello["thread"]["id"]
     assert thread["thread"]["last_message"]["body"] == "hi"
+
+
+@pytest.mark.postgres_redis
+async def test_a_slow_presence_read_for_thread_events_holds_no_batch_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thread events are read on the writer's connection between batches; the
+    visitors' presence (Redis) is read after the connection is free again: the next
+    batch is stored meanwhile."""
+    from asgiref.sync import sync_to_async
+
+    from chat import presence
+
+    reading, release = asyncio.Event(), asyncio.Event()
+    aonline = presence.aonline_threads
+
+    async def slow_online(thread_ids: Any) -> Any:
+        reading.set()
+        await asyncio.wait_for(release.wait(), 10)
+        return await aonline(thread_ids)
+
+    monkeypatch.setattr(presence, "aonline_threads", slow_online)
+    (_v1, new), (_v2, other) = [
+        await sync_to_async(services.start_visitor)(session_key=key * 32)
+        for key in "pq"
+    ]
+    the_writer = writer.MessageWriter()
+    try:
+        first = await the_writer.post(
+            NewMessage(thread_id=new.pk, client_id=uuid.uuid4(), body="hello")
+        )
+        await asyncio.wait_for(reading.wait(), 10)  # its thread event is being made
+        second = await asyncio.wait_for(
+            the_writer.post(
+                NewMessage(thread_id=other.pk, client_id=uuid.uuid4(), body="more")
+            ),
+            5,
+        )
+    finally:
+        release.set()
+        the_writer.close_connections()
+    assert isinstance(first, Posted) and isinstance(second, Posted)
+    assert second.message.body == "more"
 
 
 @pytest.mark.postgres_redis
@@ -272,7 +315,9 @@ async def test_thread_events_read_on_the_event_loop_are_the_threads_ones() -> No
         )
     aconnection = await writer._connect()
     try:
-        on_loop = await services.athread_events(aconnection, ids)
+        on_loop = await services.athread_events(
+            await services.athreads_for_broadcast(aconnection, ids)
+        )
     finally:
         await aconnection.close()
     on_thread = await sync_to_async(services.thread_events)(ids)
