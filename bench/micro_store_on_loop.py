@@ -41,11 +41,15 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def main(threads: int, size: int, rounds: int, batches: int) -> None:
-    ids = [
+def conversations(count: int) -> list[int]:
+    return [
         services.start_visitor(session_key=f"onloop{n:026d}")[1].pk
-        for n in range(threads)
+        for n in range(count)
     ]
+
+
+async def main(ids: list[int], size: int, rounds: int, batches: int) -> None:
+    threads = len(ids)
     rng = random.Random(7)
     aconnection = await writer._connect()
     row = await (await aconnection.execute("SELECT pg_backend_pid()")).fetchone()
@@ -88,4 +92,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--batches", type=int, default=1500, help="per round")
     args = parser.parse_args()
-    asyncio.run(main(args.threads, args.size, args.rounds, args.batches))
+    ids = conversations(args.threads)  # the ORM, before the event loop runs
+    asyncio.run(main(ids, args.size, args.rounds, args.batches))
