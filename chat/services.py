@@ -9,10 +9,11 @@ the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,7 +186,9 @@ def _post_messages(
 
 
 async def apost_messages(
-    aconnection: Any, posts: Sequence[NewMessage]
+    aconnection: Any,
+    posts: Sequence[NewMessage],
+    admitted: Callable[[], Awaitable[Sequence[NewMessage]]] | None = None,
 ) -> tuple[list[PostOutcome], list[Message], set[int]]:
     """``post_messages`` on PostgreSQL on an asyncio psycopg connection in autocommit
     mode (the message writer's, on the event loop), in a transaction of its own.
@@ -197,28 +200,39 @@ async def apost_messages(
     then every row written and the commit. (One statement per round trip, as
     before, was five: each a wait on the busy event loop; docs/performance.md.)
 
+    With ``admitted``, only the posts it gives (some of ``posts``, in order; the
+    writer's senders within their limits, counted in Redis) are stored, outcomes for
+    those: it is awaited while the first round trip, made for all of ``posts``, is on
+    its way.
+
     Raises ``Resent`` (rolled back) when a post was stored before, and ``NeedsORM``
     before any change when a post carries an attachment: ``post_messages`` stores
     such a batch. psycopg's exceptions come out as they are, the transaction rolled
     back when the connection still answers."""
     if any(post.attachment_id is not None for post in posts):
         raise NeedsORM
-    plan = _plan(posts, resends=False)
-    _lock, thread_ids = next(plan)  # the plan's first step
     keys = [(post.thread_id, post.client_id) for post in posts]
+    first = batchsql.arun_together(
+        [
+            batchsql.lock_statement(
+                Thread, sorted({post.thread_id for post in posts}), THREAD_LOCK_FIELDS
+            ),
+            batchsql.match_statement(Message, ("thread", "client_id"), keys),
+            batchsql.keys_statement(Message, len(posts)),
+        ],
+        aconnection,
+        begin=True,
+        prepare=settings.SOHBET_WRITER_PREPARE,
+    )
     try:
-        threads, earlier, ids = await batchsql.arun_together(
-            [
-                batchsql.lock_statement(Thread, thread_ids, THREAD_LOCK_FIELDS),
-                batchsql.match_statement(Message, ("thread", "client_id"), keys),
-                batchsql.keys_statement(Message, len(posts)),
-            ],
-            aconnection,
-            begin=True,
-            prepare=settings.SOHBET_WRITER_PREPARE,
-        )
+        if admitted is None:
+            threads, earlier, ids = await first
+        else:
+            (threads, earlier, ids), posts = await asyncio.gather(first, admitted())
         if earlier:
             raise Resent
+        plan = _plan(posts, resends=False)
+        next(plan)  # the lock: taken above, for every post's thread
         writes, stored = _writes(plan, threads, iter(ids))
         await batchsql.arun_together(
             writes, aconnection, commit=True, prepare=settings.SOHBET_WRITER_PREPARE

@@ -398,3 +398,42 @@ async def test_prepared_statements_survive_a_failed_string_and_are_remade(
         assert names == (1,)  # deallocated before each remaking
     finally:
         await aconnection.close()
+
+
+@pytest.mark.postgres_redis
+async def test_a_sender_over_its_limit_is_refused_in_a_batch_leaving_no_gap() -> None:
+    """The writer counts a batch's senders in Redis while its first round trip to
+    PostgreSQL is on its way: a post over its sender's limit is answered
+    ``rate_limited`` and stored nowhere, the others get consecutive seqs."""
+    from asgiref.sync import sync_to_async
+
+    from chat.exceptions import ChatError, ErrorCode
+    from chat.models import Thread
+
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="l" * 32)
+    await sync_to_async(services.post_message)(  # started: no thread event to read
+        thread_id=thread.pk, client_id=uuid.uuid4(), body="zero"
+    )
+    limit = (f"send:visitor:{uuid.uuid4()}", Rule(2, 60))
+    the_writer = writer.MessageWriter()
+    try:
+        outcomes = await asyncio.gather(  # queued together: one batch
+            *(
+                the_writer.post(
+                    NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body=body),
+                    limit,
+                )
+                for body in ("one", "two", "three")
+            )
+        )
+    finally:
+        the_writer.close_connections()
+    assert [(o.message.seq, o.message.body) for o in outcomes[:2]] == [  # type: ignore[union-attr]
+        (2, "one"),
+        (3, "two"),
+    ]
+    assert isinstance(outcomes[2], ChatError)
+    assert outcomes[2].code == ErrorCode.RATE_LIMITED
+    stored = [m async for m in Message.objects.order_by("seq").values_list("body")]
+    assert stored == [("zero",), ("one",), ("two",)]
+    assert (await Thread.objects.aget(pk=thread.pk)).last_seq == 3
