@@ -96,6 +96,7 @@ async def arun_together(
     head: list[str] = []
     parts: list[str] = []
     known: set[str] | None = None
+    names: list[str] = []
     if prepare:
         known, fresh = _prepared_on(aconnection)
         if fresh is not None:
@@ -105,8 +106,9 @@ async def arun_together(
             parts.append(statement.sql)
             continue
         name, definition, execute = _prepared_forms(statement.sql)
-        if name not in known and definition not in head:
+        if name not in known and name not in names:
             head.append(definition)
+        names.append(name)
         parts.append(execute)
     if begin:
         parts.insert(0, "BEGIN")
@@ -122,7 +124,7 @@ async def arun_together(
                 _prepared[aconnection] = None  # which of them ran is unknown
             raise
         if known is not None:
-            known.update(_prepared_forms(s.sql)[0] for s in statements)
+            known.update(names)
         for _ in range(len(head) + begin):
             cursor.nextset()
         for statement in statements:
