@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
-from chat.hub import HUB_EVENTS, HUB_GROUP, running_hub
+from chat.hub import HUB_EVENTS, HUB_GROUP
 from chat.hub import MESSAGES as _MESSAGES
 
 if TYPE_CHECKING:
@@ -221,17 +221,13 @@ def route(events: list[Event]) -> list[Event]:
 
 async def send_events(events: list[Event]) -> None:
     """Send events now: all those for the hub's groups together in one publish
-    (``route``), handed to this process's own hub at once (``Hub.deliver_own``),
-    one publish for each other group. Live delivery is an
+    (``route``), one publish for each other group. Live delivery is an
     optimisation: a layer failure is logged, never raised (the database is the
     record; clients recover with ``sync``)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    hub = running_hub(layer)
     for group, event in route(events):
-        if group == HUB_GROUP and hub is not None:
-            event = hub.deliver_own(event)  # this process's sockets: at once
         try:
             await layer.group_send(group, event)
         except Exception:

@@ -17,13 +17,6 @@ event's group, in the order they were sent. Each process so hears all of them, n
 only its own sockets' (one deserialisation per batch). Operator sockets keep a
 channel of their own for their login's group only (closed when it signs out).
 
-A process's own events do not wait for Redis: ``send_events`` hands them to its
-hub at once (``Hub.deliver_own``) and marks them with the hub's ``origin``; the hub
-drops them when the layer brings them back. The other processes' events come through
-the layer as before; between processes the order is the order of their publishes, as
-it always was (each publishes after its own commit; a client that sees a gap in
-``seq`` syncs).
-
 Live delivery stays an optimisation, as before: a socket that misses an event finds
 the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the
 layer's error and the socket runs without live delivery (``chat.consumers``).
@@ -33,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import weakref
 from typing import Any
 
@@ -128,9 +120,6 @@ class Inbox(Mailbox):
 class Hub:
     def __init__(self, layer: BaseChannelLayer) -> None:
         self.layer = layer
-        # Marks this hub's own publishes, delivered as they are sent (deliver_own)
-        # and dropped when the layer brings them back.
-        self.origin = uuid.uuid4().hex
         self.members: dict[str, set[Inbox]] = {}
         self.channel_name: str | None = None
         self._task: asyncio.Task[None] | None = None
@@ -154,13 +143,6 @@ class Hub:
         for group, inner in event.get("events", ()):
             for inbox in tuple(self.members.get(group, ())):
                 inbox.put_event(inner)
-
-    def deliver_own(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Deliver a ``hub.events`` event this process is about to publish; returns
-        it marked as this hub's, to be published (the other processes' hubs take
-        it, this one drops it when it comes back)."""
-        self.deliver(event)
-        return {**event, "origin": self.origin}
 
     async def _subscribe(self) -> None:
         if self._task is not None and not self._task.done():
@@ -202,8 +184,8 @@ class Hub:
                 logger.warning("hub could not receive: %s", exc)
                 await asyncio.sleep(1)
                 continue
-            if event.get("type") != HUB_EVENTS or event.get("origin") == self.origin:
-                continue  # not the hub's, or its own: delivered when it was sent
+            if event.get("type") != HUB_EVENTS:
+                continue
             try:
                 self.deliver(event)
             except Exception:  # a malformed event must not stop the hub
@@ -213,16 +195,6 @@ class Hub:
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def running_hub(layer: BaseChannelLayer) -> Hub | None:
-    """The running event loop's hub on ``layer`` if it has one (a process with
-    sockets); never makes one."""
-    try:
-        hub = _hubs.get(asyncio.get_running_loop())
-    except RuntimeError:
-        return None
-    return hub if hub is not None and hub.layer is layer else None
 
 
 def get_hub(alias: str) -> Hub | None:

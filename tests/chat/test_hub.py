@@ -186,32 +186,3 @@ async def test_a_mailbox_gives_in_order_to_one_reader_at_a_time() -> None:
     assert await reader == 0
     assert [await mailbox.get(), mailbox.get_nowait()] == [1, 2]
     assert mailbox.empty()
-
-
-async def test_a_process_hears_its_own_events_at_once_and_once() -> None:
-    """Events sent from this process reach its sockets as they are sent, not after
-    the trip through the layer; the hub drops its copy when the layer brings it
-    back. Another process's events (no origin, or another) still come through the
-    layer, after the earlier ones."""
-    from channels.layers import get_channel_layer
-
-    hub = get_hub("default")
-    assert hub is not None
-    inbox = Inbox()
-    await hub.join("thread.77", inbox)
-    await events.send_events([("thread.77", {"type": "chat.read", "n": 1})])
-    assert inbox.get_nowait()["n"] == 1  # delivered before any layer round trip
-    assert inbox.empty()
-    # Another process's publish, sent after ours through the same layer.
-    await get_channel_layer().group_send(
-        events.HUB_GROUP,
-        {
-            "type": HUB_EVENTS,
-            "origin": "another-process",
-            "events": [["thread.77", {"type": "chat.read", "n": 2}]],
-        },
-    )
-    heard = await asyncio.wait_for(inbox.get(), 5)
-    assert heard["n"] == 2  # our own copy came back first, and was dropped
-    assert inbox.empty()
-    hub.leave("thread.77", inbox)
