@@ -465,7 +465,12 @@ def keys_statement(model: type[Model], count: int) -> Statement[list[int]]:
     (``insert_statement(..., keyed=True)``) can be referred to in the statements
     sent with that insert, without waiting for the insert's answer."""
     connection = connection_for(model)
-    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
+    # The sequence found once per statement, not once per key (a plain subquery
+    # would be pulled up into the select list, and looked up per row).
+    sql = (
+        "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS "
+        "seq) SELECT nextval(s.seq) FROM s, generate_series(1, %s)"
+    )
     params = [_table(connection, model), _pk(model).column, count]
     return Statement(sql, params, _first_column)
 

@@ -214,9 +214,7 @@ async def apost_messages(
     keys = [(post.thread_id, post.client_id) for post in posts]
     first = batchsql.arun_together(
         [
-            batchsql.lock_statement(
-                Thread, sorted({post.thread_id for post in posts}), THREAD_LOCK_FIELDS
-            ),
+            batchsql.lock_statement(Thread, _lock_order(posts), THREAD_LOCK_FIELDS),
             batchsql.match_statement(Message, ("thread", "client_id"), keys),
             batchsql.keys_statement(Message, len(posts)),
         ],
@@ -321,10 +319,16 @@ def _statement(step: Any) -> batchsql.Statement[Any]:
     raise NeedsORM(kind)  # _LOOKUP, _ATTACHMENTS: apost_messages refuses those
 
 
+def _lock_order(posts: Sequence[NewMessage]) -> list[int]:
+    """The threads of a batch in the order they are locked: by id, so that two
+    batches never wait for each other's locks."""
+    return sorted({post.thread_id for post in posts})
+
+
 def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
     """The batch's logic, once for both ways of storing it: a generator that yields
     each step (kind, argument) and is sent its result; returns ``_Stored``."""
-    thread_ids = sorted({post.thread_id for post in posts})  # locked in id order
+    thread_ids = _lock_order(posts)
     threads = {thread.pk: thread for thread in (yield (_LOCK, thread_ids))}
     stored: dict[tuple[int, uuid.UUID], Message] = {}
     if resends:
