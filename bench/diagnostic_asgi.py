@@ -79,14 +79,22 @@ if os.environ.get("BENCH_GCSTATS"):
 
     _gc_started = [0.0]
     _gc_stats: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    _gc_long: list[tuple[float, int, float]] = []  # (when, generation, pause) >= 2 ms
 
     def _on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             _gc_started[0] = time.perf_counter()
         else:
-            _gc_stats[info["generation"]].append(time.perf_counter() - _gc_started[0])
+            pause = time.perf_counter() - _gc_started[0]
+            _gc_stats[info["generation"]].append(pause)
+            if pause >= 0.002:
+                _gc_long.append((time.time(), info["generation"], pause))
 
     def _report_gc() -> None:
+        if os.environ.get("BENCH_GCSTATS_FILE"):
+            with open(f"{os.environ['BENCH_GCSTATS_FILE']}.{os.getpid()}", "w") as fh:
+                for when, generation, pause in _gc_long:
+                    fh.write(f"{when:.3f} gen{generation} {pause * 1000:.1f} ms\n")
         for generation, pauses in _gc_stats.items():
             if pauses:
                 pauses.sort()

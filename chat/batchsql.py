@@ -7,7 +7,8 @@ CASE WHEN per row and field, and psycopg quoting every parameter into the query 
 (Django's client-side binding) were most of the message writer's time
 (docs/performance.md). Here each statement is built once per model and field list,
 the rows travel as one JSON parameter read with ``json_populate_recordset`` (as
-arrays, one per column, psycopg's Python dumpers were the larger cost). On Django's
+arrays, one per column, psycopg's Python dumpers were the larger cost), and lists of
+keys as one array text each (``_keys``). On Django's
 connection (the writer's thread: resends, attachments) they run on psycopg cursors
 with server-side binding, unprepared (Django turns preparing off, for connection
 poolers). On the writer's own asyncio connection, where nearly every batch is
@@ -211,8 +212,15 @@ def _cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
 
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    return list(_fields_of(model, tuple(names)))
+
+
+@cache
+def _fields_of(
+    model: type[Model], names: tuple[str, ...]
+) -> tuple[Field[Any, Any], ...]:
     by_name = {field.name: field for field in model._meta.concrete_fields}
-    return [by_name[name] for name in names]
+    return tuple(by_name[name] for name in names)
 
 
 def _pk(model: type[Model]) -> Field[Any, Any]:
@@ -224,6 +232,18 @@ def _pk(model: type[Model]) -> Field[Any, Any]:
 
 def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
     return str(connection.ops.quote_name(name))
+
+
+def _keys(values: Iterable[Any]) -> Any:
+    """An array parameter of keys (ints or UUIDs) as PostgreSQL's array text,
+    ``{1,2,3}``: one string psycopg quotes at C speed, where a list is dumped element
+    by element in Python (a fifth of the writer's own time per batch went to its
+    arrays; docs/performance.md). Ints and UUIDs hold nothing an array's text must
+    escape; any other value keeps the list, for psycopg to dump."""
+    values = list(values)
+    if all(type(value) is int or type(value) is uuid.UUID for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 def _json_default(value: Any) -> str:
@@ -264,15 +284,13 @@ def _is_plain(field: Field[Any, Any]) -> bool:
 def _json_rows(
     connection: BaseDatabaseWrapper,
     objs: Sequence[Model],
-    fields: Iterable[Field[Any, Any]],
+    columns: tuple[tuple[tuple[str, str], ...], tuple[Field[Any, Any], ...]],
 ) -> str:
     """The rows as one JSON array of objects keyed by column: one parameter, dumped
     by the C JSON encoder (psycopg dumps array parameters element by element in
     Python, which was most of the writer's own CPU time). Plain fields' values go
     as they are; the others through Django's ``get_db_prep_save``."""
-    fields = list(fields)
-    plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
-    prepared = [f for f in fields if not _is_plain(f)]
+    plain, prepared = columns
     rows = []
     for obj in objs:
         row = {column: getattr(obj, attname) for column, attname in plain}
@@ -282,6 +300,23 @@ def _json_rows(
             )
         rows.append(row)
     return _dumps(rows)
+
+
+@cache
+def _json_columns(
+    model: type[Model], names: tuple[str, ...] | None, *, keyed: bool
+) -> tuple[tuple[tuple[str, str], ...], tuple[Field[Any, Any], ...]]:
+    """What ``_json_rows`` writes of ``model``'s rows, worked out once: the plain
+    fields' (column, attribute) and the other fields. ``names``: the key and those
+    fields; None: every field, the key only when ``keyed``."""
+    if names is not None:
+        fields: Sequence[Field[Any, Any]] = [_pk(model), *_fields_of(model, names)]
+    elif keyed:
+        fields = model._meta.concrete_fields
+    else:
+        fields = _insertable(model)
+    plain = tuple((f.column, f.attname) for f in fields if _is_plain(f))
+    return plain, tuple(f for f in fields if not _is_plain(f))
 
 
 def _dumps(rows: list[dict[str, Any]]) -> str:
@@ -328,7 +363,7 @@ def lock_statement(
     def finish(rows: list[tuple[Any, ...]]) -> list[M]:
         return [model.from_db(alias, attnames, row) for row in rows]
 
-    return Statement(sql, [list(pks)], finish)
+    return Statement(sql, [_keys(pks)], finish)
 
 
 @cache
@@ -367,7 +402,8 @@ def _related_sql(
     sql = (
         f"SELECT {columns} FROM {_table(connection, model)} AS r0 "  # noqa: S608
         + " ".join(joins)
-        + f" WHERE r0.{_quote(connection, _pk(model).column)} = ANY(%s)"
+        + f" WHERE r0.{_quote(connection, _pk(model).column)} = "
+        f"ANY(%s::{_pk(model).db_type(connection)}[])"
     )
     return sql, tuple((path, table) for path, (_, table) in joined.items() if path)
 
@@ -411,7 +447,7 @@ def related_rows_statement(
             found.append(loaded[""])
         return found  # type: ignore[return-value]
 
-    return Statement(sql, [list(pks)], finish)
+    return Statement(sql, [_keys(pks)], finish)
 
 
 @cache
@@ -450,7 +486,7 @@ def match_statement(
     if any(not _is_plain(field) for field in fields):  # pragma: no cover
         raise TypeError("match_statement takes plain fields only")
     columns = list(zip(*keys, strict=True))
-    params = [list(values) for values in columns]
+    params = [_keys(values) for values in columns]
     sql = _match_sql(connection_for(model).alias, model, tuple(names))
     return Statement(sql, params, _first_column)
 
@@ -520,10 +556,10 @@ def insert_statement(
         if unique or any(obj.pk is None for obj in objs):  # pragma: no cover
             raise ValueError("a keyed insert takes instances with keys, no skipping")
         sql = _insert_sql(connection.alias, model, (), keyed=True)
-        params = [_json_rows(connection, objs, model._meta.concrete_fields)]
+        params = [_json_rows(connection, objs, _json_columns(model, None, keyed=True))]
     else:
         sql = _insert_sql(connection.alias, model, unique)
-        params = [_json_rows(connection, objs, _insertable(model))]
+        params = [_json_rows(connection, objs, _json_columns(model, None, keyed=False))]
 
     def finish(rows: list[tuple[Any, ...]]) -> int:
         if keyed:
@@ -579,9 +615,10 @@ def update_statement(objs: Sequence[Model], names: Sequence[str]) -> Statement[N
     """``update_rows`` as a statement (``objs`` not empty)."""
     model = type(objs[0])
     connection = connection_for(model)
-    sql = _update_sql(connection.alias, model, tuple(names))
-    fields = [_pk(model), *_fields(model, names)]
-    params = [_json_rows(connection, objs, fields), [obj.pk for obj in objs]]
+    names = tuple(names)
+    sql = _update_sql(connection.alias, model, names)
+    columns = _json_columns(model, names, keyed=True)
+    params = [_json_rows(connection, objs, columns), _keys(obj.pk for obj in objs)]
     return Statement(sql, params, _nothing, returns_rows=False)
 
 

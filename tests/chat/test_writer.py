@@ -437,3 +437,37 @@ async def test_a_sender_over_its_limit_is_refused_in_a_batch_leaving_no_gap() ->
     stored = [m async for m in Message.objects.order_by("seq").values_list("body")]
     assert stored == [("zero",), ("one",), ("two",)]
     assert (await Thread.objects.aget(pk=thread.pk)).last_seq == 3
+
+
+@pytest.mark.postgres_redis
+def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
+    """Keys (ids, UUIDs) travel as one array text; any other value as a list psycopg
+    dumps: a text with braces, commas, quotes and backslashes, which array text would
+    have to escape, still finds its row, and nothing else."""
+    from chat import batchsql
+
+    _visitor, thread = services.start_visitor(session_key="k" * 32)
+    posts = [
+        NewMessage(
+            thread_id=thread.pk,
+            client_id=uuid.uuid4(),
+            body="b",
+            author_name=name,
+        )
+        for name in ('{a,"b"}\\', "plain")
+    ]
+    outcomes, _events = writer._store([(post, None) for post in posts])
+    first, second = (o.message for o in outcomes if isinstance(o, Posted))
+    by_key = batchsql.matching_pks(
+        Message, ("thread", "client_id"), [(thread.pk, posts[1].client_id)]
+    )
+    assert by_key == [second.pk]
+    by_text = batchsql.matching_pks(
+        Message, ("thread", "author_name"), [(thread.pk, '{a,"b"}\\')]
+    )
+    assert by_text == [first.pk]
+    (locked,) = batchsql.run(
+        batchsql.lock_statement(type(thread), [thread.pk], ("last_seq",)),
+        batchsql.connection_for(type(thread)),
+    )
+    assert locked.last_seq == 2
