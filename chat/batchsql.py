@@ -8,12 +8,11 @@ CASE WHEN per row and field, and psycopg quoting every parameter into the query 
 (docs/performance.md). Here each statement is built once per model and field list,
 the rows travel as one JSON parameter read with ``json_populate_recordset`` (as
 arrays, one per column, psycopg's Python dumpers were the larger cost), and lists of
-keys as one array text each (``_keys``). On Django's
-connection (the writer's thread: resends, attachments) they run on psycopg cursors
-with server-side binding, unprepared (Django turns preparing off, for connection
-poolers). On the writer's own asyncio connection, where nearly every batch is
-stored, a batch's statements go in two round trips and are prepared once
-(``arun_together``).
+keys as one array text each (``_keys``). On Django's connection (the writer's
+thread: resends, attachments) they run on psycopg cursors with server-side binding,
+unprepared (Django turns preparing off, for connection poolers). On the writer's own
+asyncio connection, where nearly every batch is stored, a batch's statements go in
+two round trips and are prepared once (``arun_together``).
 
 Each statement is a ``Statement`` (SQL, parameters, what its rows become), run on
 Django's connection (``run``) or, several in one round trip, on the message writer's
@@ -237,9 +236,10 @@ def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
 def _keys(values: Iterable[Any]) -> Any:
     """An array parameter of keys (ints or UUIDs) as PostgreSQL's array text,
     ``{1,2,3}``: one string psycopg quotes at C speed, where a list is dumped element
-    by element in Python (a fifth of the writer's own time per batch went to its
-    arrays; docs/performance.md). Ints and UUIDs hold nothing an array's text must
-    escape; any other value keeps the list, for psycopg to dump."""
+    by element in Python. That, and the JSON rows' field split done on every call
+    before ``_json_columns``, was a sixth of the writer's CPU per batch (batches of
+    3: 0.80-0.95 -> 0.64-0.77 ms; docs/performance.md). Ints and UUIDs hold nothing
+    an array's text must escape; any other value keeps the list, for psycopg."""
     values = list(values)
     if all(type(value) is int or type(value) is uuid.UUID for value in values):
         return "{" + ",".join(map(str, values)) + "}"
@@ -304,17 +304,14 @@ def _json_rows(
 
 @cache
 def _json_columns(
-    model: type[Model], names: tuple[str, ...] | None, *, keyed: bool
+    model: type[Model], names: tuple[str, ...] | None, *, with_pk: bool
 ) -> tuple[tuple[tuple[str, str], ...], tuple[Field[Any, Any], ...]]:
-    """What ``_json_rows`` writes of ``model``'s rows, worked out once: the plain
-    fields' (column, attribute) and the other fields. ``names``: the key and those
-    fields; None: every field, the key only when ``keyed``."""
-    if names is not None:
-        fields: Sequence[Field[Any, Any]] = [_pk(model), *_fields_of(model, names)]
-    elif keyed:
-        fields = model._meta.concrete_fields
-    else:
-        fields = _insertable(model)
+    """What ``_json_rows`` writes of ``model``'s rows, worked out once per model and
+    fields: the plain fields' (column, attribute) and the other fields. The fields
+    ``names``, or every field but the key (None); ``with_pk``: the key too."""
+    fields = _insertable(model) if names is None else list(_fields_of(model, names))
+    if with_pk:
+        fields.insert(0, _pk(model))
     plain = tuple((f.column, f.attname) for f in fields if _is_plain(f))
     return plain, tuple(f for f in fields if not _is_plain(f))
 
@@ -556,10 +553,14 @@ def insert_statement(
         if unique or any(obj.pk is None for obj in objs):  # pragma: no cover
             raise ValueError("a keyed insert takes instances with keys, no skipping")
         sql = _insert_sql(connection.alias, model, (), keyed=True)
-        params = [_json_rows(connection, objs, _json_columns(model, None, keyed=True))]
+        params = [
+            _json_rows(connection, objs, _json_columns(model, None, with_pk=True))
+        ]
     else:
         sql = _insert_sql(connection.alias, model, unique)
-        params = [_json_rows(connection, objs, _json_columns(model, None, keyed=False))]
+        params = [
+            _json_rows(connection, objs, _json_columns(model, None, with_pk=False))
+        ]
 
     def finish(rows: list[tuple[Any, ...]]) -> int:
         if keyed:
@@ -617,7 +618,7 @@ def update_statement(objs: Sequence[Model], names: Sequence[str]) -> Statement[N
     connection = connection_for(model)
     names = tuple(names)
     sql = _update_sql(connection.alias, model, names)
-    columns = _json_columns(model, names, keyed=True)
+    columns = _json_columns(model, names, with_pk=True)
     params = [_json_rows(connection, objs, columns), _keys(obj.pk for obj in objs)]
     return Statement(sql, params, _nothing, returns_rows=False)
 
