@@ -210,12 +210,12 @@ def _cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
         yield cur
 
 
-def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
-    return list(_fields_of(model, tuple(names)))
+def _fields(model: type[Model], names: Sequence[str]) -> tuple[Field[Any, Any], ...]:
+    return _fields_by_name(model, tuple(names))
 
 
 @cache
-def _fields_of(
+def _fields_by_name(
     model: type[Model], names: tuple[str, ...]
 ) -> tuple[Field[Any, Any], ...]:
     by_name = {field.name: field for field in model._meta.concrete_fields}
@@ -309,7 +309,7 @@ def _json_columns(
     """What ``_json_rows`` writes of ``model``'s rows, worked out once per model and
     fields: the plain fields' (column, attribute) and the other fields. The fields
     ``names``, or every field but the key (None); ``with_pk``: the key too."""
-    fields = _insertable(model) if names is None else list(_fields_of(model, names))
+    fields = _insertable(model) if names is None else list(_fields(model, names))
     if with_pk:
         fields.insert(0, _pk(model))
     plain = tuple((f.column, f.attname) for f in fields if _is_plain(f))
