@@ -158,7 +158,7 @@ if os.environ.get("BENCH_WRITER_TIMES"):
         "size": [],
     }
     _orig_store = _wmod._store
-    _orig_send = _events.send_events
+    _orig_send = _events.publish
 
     def _timed_store(posts: Any) -> Any:
         w, c = time.perf_counter(), time.thread_time()
@@ -169,10 +169,10 @@ if os.environ.get("BENCH_WRITER_TIMES"):
             _times["store_cpu"].append(time.thread_time() - c)
             _times["size"].append(len(posts))
 
-    async def _timed_send(sent: Any) -> Any:
+    async def _timed_send(routed: Any) -> Any:
         w = time.perf_counter()
         try:
-            return await _orig_send(sent)
+            return await _orig_send(routed)
         finally:
             _times["send"].append(time.perf_counter() - w)
 
@@ -189,7 +189,7 @@ if os.environ.get("BENCH_WRITER_TIMES"):
 
     _wmod.MessageWriter._store_on_loop = _timed_on_loop  # type: ignore[method-assign]
     _wmod._store = _timed_store  # type: ignore[assignment]
-    _wmod.events.send_events = _timed_send  # type: ignore[assignment]
+    _wmod.events.publish = _timed_send  # type: ignore[assignment]
 
     def _report_writer() -> None:
         for name, values in _times.items():

@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
-from chat.hub import HUB_EVENTS, HUB_GROUP
+from chat.hub import HUB_EVENTS, HUB_GROUP, running_hub
 from chat.hub import MESSAGES as _MESSAGES
 
 if TYPE_CHECKING:
@@ -219,19 +219,63 @@ def route(events: list[Event]) -> list[Event]:
     return direct
 
 
-async def send_events(events: list[Event]) -> None:
-    """Send events now: all those for the hub's groups together in one publish
-    (``route``), one publish for each other group. Live delivery is an
-    optimisation: a layer failure is logged, never raised (the database is the
-    record; clients recover with ``sync``)."""
+def deliver_here(events: list[Event]) -> list[Event]:
+    """``route`` the events, hand those for the hub's groups to this process's hub
+    at once (its sockets need not wait for the round trip through the layer), and
+    return the routed events to ``publish``, the hub's marked with this hub as
+    their origin: it skips them when the layer brings them back (``chat.hub``)."""
+    routed = route(events)
+    if routed and routed[0][0] == HUB_GROUP:
+        layer = get_channel_layer()
+        hub = running_hub(layer) if layer is not None else None
+        if hub is not None:
+            hub_event = routed[0][1]
+            hub.deliver(hub_event)
+            routed[0] = (HUB_GROUP, {**hub_event, "origin": hub.channel_name})
+    return routed
+
+
+def join_routed(first: list[Event], then: list[Event]) -> list[Event]:
+    """Two batches' routed events as one list, in order, ``then``'s hub event
+    joined to ``first``'s when both have the same origin (one publish for both)."""
+    joined = list(first)
+    hub_events = {
+        event.get("origin"): index
+        for index, (group, event) in enumerate(joined)
+        if group == HUB_GROUP
+    }
+    for group, event in then:
+        index = hub_events.get(event.get("origin")) if group == HUB_GROUP else None
+        if index is None:
+            if group == HUB_GROUP:
+                hub_events[event.get("origin")] = len(joined)
+            joined.append((group, event))
+        else:
+            earlier = joined[index][1]
+            merged = {**earlier, "events": earlier["events"] + event["events"]}
+            joined[index] = (HUB_GROUP, merged)
+    return joined
+
+
+async def publish(routed: list[Event]) -> None:
+    """Send routed events through the channel layer, one ``group_send`` each. Live
+    delivery is an optimisation: a layer failure is logged, never raised (the
+    database is the record; clients recover with ``sync``)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    for group, event in route(events):
+    for group, event in routed:
         try:
             await layer.group_send(group, event)
         except Exception:
             logger.warning("channel layer send to %s failed", group, exc_info=True)
+
+
+async def send_events(events: list[Event]) -> None:
+    """Send events now: all those for the hub's groups together (``route``), to this
+    process's hub at once and to the others' in one publish, and one publish for
+    each other group. Logs a layer failure, never raises."""
+    await publish(deliver_here(events))
 
 
 async def broadcast_now(group: str, event: dict[str, Any]) -> None:

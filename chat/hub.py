@@ -17,6 +17,12 @@ event's group, in the order they were sent. Each process so hears all of them, n
 only its own sockets' (one deserialisation per batch). Operator sockets keep a
 channel of their own for their login's group only (closed when it signs out).
 
+The process that sends a hub event hands it to its own hub at once
+(``chat.events.deliver_here``) and publishes it marked with that hub's channel name
+(``origin``), which its hub skips when the layer brings it back: the sockets of the
+process that stored a message do not wait for the round trip through Redis (two
+turns of a busy event loop and Redis's own), and still get it once.
+
 Live delivery stays an optimisation, as before: a socket that misses an event finds
 the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the
 layer's error and the socket runs without live delivery (``chat.consumers``).
@@ -34,7 +40,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 logger = logging.getLogger(__name__)
 
 HUB_GROUP = "sohbet.hub"
-HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...]}
+HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...], "origin"?: channel}
 MESSAGES = "chat.messages"  # chat.events.MESSAGES (which imports this module)
 # Layers may forget a group member after a while (the in-memory layer after a day):
 # the hub renews its membership this often.
@@ -184,8 +190,8 @@ class Hub:
                 logger.warning("hub could not receive: %s", exc)
                 await asyncio.sleep(1)
                 continue
-            if event.get("type") != HUB_EVENTS:
-                continue
+            if event.get("type") != HUB_EVENTS or event.get("origin") == channel_name:
+                continue  # not a hub event, or this hub's own (delivered when sent)
             try:
                 self.deliver(event)
             except Exception:  # a malformed event must not stop the hub
@@ -195,6 +201,19 @@ class Hub:
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def running_hub(layer: BaseChannelLayer) -> Hub | None:
+    """The running event loop's hub on ``layer`` once it has subscribed (it has
+    sockets to deliver to), else None (no loop, no socket yet, a reconfigured
+    layer)."""
+    try:
+        hub = _hubs.get(asyncio.get_running_loop())
+    except RuntimeError:
+        return None
+    if hub is None or hub.layer is not layer or hub.channel_name is None:
+        return None
+    return hub
 
 
 def get_hub(alias: str) -> Hub | None:

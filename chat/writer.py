@@ -3,10 +3,10 @@
 Consumers hand their posts to the process's writer; it stores everything that queued
 up while the previous transaction ran in one transaction (one commit, the senders'
 limits counted in one Redis call), answers each post, then hands the batch's events
-to a sender task, which publishes them in commit order while the next batch is
-stored. Under light load a batch is one message, so latency is that of a single
-insert; under heavy load the cost per message falls instead of queueing behind one
-commit per message.
+to this process's sockets at once and to a sender task, which publishes them to the
+other processes in commit order while the next batch is stored. Under light load a
+batch is one message, so latency is that of a single insert; under heavy load the
+cost per message falls instead of queueing behind one commit per message.
 
 On PostgreSQL the batches are stored on the event loop itself, on an asyncio psycopg
 connection of the writer's own (``chat.services.apost_messages``, the statements of
@@ -139,7 +139,9 @@ class MessageWriter:
                 if not fut.done():
                     fut.set_result(outcome)
             if sent or changed:
-                self._send(sent, changed)
+                # This process's sockets get the batch now, with their acks; the
+                # other processes' through the layer, published by the sender.
+                self._send(events.deliver_here(sent) if sent else [], changed)
 
     async def _store_on_loop(
         self, queued: list[tuple[NewMessage, Limit | None]]
@@ -245,23 +247,26 @@ class MessageWriter:
                 max(KEEP_CONNECTION_IDLE - idle, 0.1), self._release_if_idle
             )
 
-    def _send(self, sent: list[events.Event], changed: set[int]) -> None:
-        """Queue a batch's events for the sender: the next batch is stored while these
-        are published (waiting for the publishes held every batch back by two round
-        trips through a busy event loop), and batches still go out in commit order.
-        ``changed``: threads whose new state is read and told to the operators once
-        the batch's messages are out (``_send_thread_events``)."""
-        self._outgoing.put_nowait((sent, changed))
+    def _send(self, routed: list[events.Event], changed: set[int]) -> None:
+        """Queue a batch's routed events (``events.deliver_here``: this process's
+        sockets have them already) for the sender, which publishes them to the other
+        processes: the next batch is stored while these are published (waiting for
+        the publishes held every batch back by two round trips through a busy event
+        loop), and batches still go out in commit order. ``changed``: threads whose
+        new state is read and told to the operators once the batch's messages are
+        out (``_send_thread_events``)."""
+        self._outgoing.put_nowait((routed, changed))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
 
     async def _send_all(self) -> None:
         while True:
-            sent, changed = await self._outgoing.get()
+            routed, changed = await self._outgoing.get()
             while not self._outgoing.empty():  # batches that queued meanwhile: together
                 more, more_changed = self._outgoing.get_nowait()
-                sent, changed = sent + more, changed | more_changed
-            await events.send_events(sent)  # logs, never raises
+                routed = events.join_routed(routed, more)
+                changed |= more_changed
+            await events.publish(routed)  # logs, never raises
             if changed:
                 self._changed |= changed
                 if self._thread_sender is None or self._thread_sender.done():

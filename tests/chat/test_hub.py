@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from chat import events
-from chat.hub import HUB_EVENTS, Inbox, Mailbox, get_hub
+from chat.hub import HUB_EVENTS, HUB_GROUP, Hub, Inbox, Mailbox, get_hub
 from chatsite.cache import sync_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +36,8 @@ async def test_each_socket_hears_its_own_thread_only_and_in_order(
         heard = [(await socket.receive_type("message"))["message"] for _ in range(4)]
         assert [m["body"] for m in heard] == [f"{name} {n}" for n in range(4)]
         assert [m["seq"] for m in heard] == [1, 2, 3, 4]
-    assert await bora.nothing_more()
+    for socket in (ada, ada_tab, bora):
+        assert await socket.nothing_more()  # none twice
 
 
 async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None:
@@ -69,6 +70,58 @@ async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None
         {"type": HUB_EVENTS, "events": [["thread.2", {"type": "chat.read", "n": 6}]]},
     )
     assert (await asyncio.wait_for(second.get(), 5))["n"] == 6
+
+
+async def test_the_sending_process_hears_its_events_at_once_and_only_once() -> None:
+    # This process's sockets get what it sends without the round trip through the
+    # layer; another process's hub (another subscription to the layer) gets it
+    # through the layer; the copy the layer brings back here is skipped.
+    here = get_hub("default")
+    assert here is not None
+    mine, theirs = Inbox(), Inbox()
+    await here.join("thread.7", mine)
+    there = Hub(here.layer)  # what another web process runs
+    await there.join("thread.7", theirs)
+    try:
+        routed = events.deliver_here([("thread.7", {"type": "chat.read", "n": 1})])
+        assert mine.get_nowait()["n"] == 1  # before anything went through the layer
+        assert routed[0][0] == HUB_GROUP
+        await events.publish(routed)
+        assert (await asyncio.wait_for(theirs.get(), 5))["n"] == 1
+        # The layer delivers in order: had the hub kept its copy of n=1, it would
+        # come before this one.
+        await here.layer.group_send(
+            HUB_GROUP,
+            {
+                "type": HUB_EVENTS,
+                "events": [["thread.7", {"type": "chat.read", "n": 2}]],
+            },
+        )
+        assert (await asyncio.wait_for(mine.get(), 5))["n"] == 2
+        assert (await asyncio.wait_for(theirs.get(), 5))["n"] == 2
+        assert mine.empty() and theirs.empty()
+    finally:
+        assert there._task is not None
+        there._task.cancel()
+
+
+async def test_batches_published_together_keep_their_order() -> None:
+    first = events.deliver_here(
+        [
+            ("thread.1", {"type": "chat.read", "n": 1}),
+            ("session.x", {"type": "session.ended", "n": 2}),
+        ]
+    )
+    then = events.deliver_here(
+        [
+            ("thread.1", {"type": "chat.read", "n": 3}),
+            ("session.x", {"type": "session.ended", "n": 4}),
+        ]
+    )
+    joined = events.join_routed(first, then)
+    assert [group for group, _ in joined] == [HUB_GROUP, "session.x", "session.x"]
+    assert [inner["n"] for _, inner in joined[0][1]["events"]] == [1, 3]
+    assert [event["n"] for _, event in joined[1:]] == [2, 4]
 
 
 @pytest.mark.postgres_redis
