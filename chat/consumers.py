@@ -99,6 +99,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 if isinstance(message, BaseException):
                     raise message
                 await self.dispatch(message)
+                if self.inbox.flush is not None and self.inbox.empty():
+                    flush, self.inbox.flush = self.inbox.flush, None
+                    flush()
         except StopConsumer:
             pass
         finally:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -88,7 +89,7 @@ class Inbox(Mailbox):
     """What a socket has yet to handle, in order: its client's frames, its layer
     events, the hub's events."""
 
-    __slots__ = ("echoed",)
+    __slots__ = ("echoed", "flush")
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,6 +97,10 @@ class Inbox(Mailbox):
         # own copy, chat.consumers.VisitorConsumer.send_ack): the hub drops its copy
         # of them instead of waking the socket for nothing.
         self.echoed: dict[int, None] = {}
+        # Set by the server (chatsite.server) when frames are waiting to be written:
+        # the socket calls it once it has nothing more to handle, and they leave
+        # now rather than on the event loop's next turn.
+        self.flush: Callable[[], None] | None = None
 
     def put_event(self, event: dict[str, Any]) -> None:
         """``put_nowait`` for the hub's events, less the messages already sent."""

@@ -57,7 +57,7 @@ class Server(DaphneServer):
         queue = Inbox()
         scope.setdefault("asgi", {"version": "3.0"})
         instance = self.application(
-            scope=scope, receive=queue.get, send=partial(self.handle_reply, protocol)
+            scope=scope, receive=queue.get, send=partial(self._send, protocol, queue)
         )
         if protocol not in self.connections:
             return None
@@ -65,6 +65,28 @@ class Server(DaphneServer):
             instance, loop=asyncio.get_event_loop()
         )
         return queue
+
+    async def _send(self, protocol: Any, inbox: Inbox, message: dict[str, Any]) -> None:
+        """Daphne's ``handle_reply``; a frame it wrote waits in the transport's
+        buffer for the event loop's next turn, and the socket's ``inbox.flush``
+        writes it as soon as the socket has nothing more to handle."""
+        await self.handle_reply(protocol, message)
+        if message.get("type") == "websocket.send" and inbox.flush is None:
+            inbox.flush = partial(flush_transport, protocol.transport)
+
+
+def flush_transport(transport: Any) -> None:
+    """Write what a Twisted TCP transport holds now rather than when the reactor
+    next sees its socket writable (a turn of the event loop later). ``doWrite``
+    is what the reactor would call (``IWriteDescriptor``); anything it leaves (a
+    full socket buffer, an error) is left to the reactor, as before. Nothing is
+    done for a transport that is closing (the reactor closes it once its buffer
+    is empty) or that is not plain TCP (TLS)."""
+    do_write = getattr(transport, "doWrite", None)
+    if do_write is None or not transport.connected or transport.disconnecting:
+        return
+    if do_write() is not None:  # an error: the reactor's next doWrite reports it
+        transport.startWriting()
 
 
 def protocol_with_options(base: type, factory: Any) -> type:

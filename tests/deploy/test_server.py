@@ -35,3 +35,20 @@ async def test_a_frame_over_the_size_limit_closes_that_socket_only(
     assert ack["client_id"] == client_id
     heard = await operator.next("message")
     assert heard["message"]["body"] == "still here"
+
+
+async def test_the_frames_written_before_a_flood_close_reach_the_client_first(
+    processes: Processes, peers: list[Peer]
+) -> None:
+    # The server writes a socket's frames as soon as it has nothing more to handle
+    # (chatsite.server.flush_transport), not on the loop's next turn; closing is
+    # still left to Twisted: every answer arrives, then the close code.
+    server = await asyncio.to_thread(processes.daphne)
+    cookie = await asyncio.to_thread(visit, server)
+    visitor = await open_visitor(server, cookie, peers)
+    for _ in range(61):  # SOHBET_WS_RATE 30/10 answered, SOHBET_WS_FLOOD 60/10
+        await visitor.connection.send(json.dumps({"type": "ping"}))
+    assert await visitor.wait_closed() == 4429
+    answers = [frame["type"] for frame in visitor.frames if frame["type"] != "hello"]
+    assert answers == ["pong"] * 30 + ["error"] * 30
+    assert {frame.get("code") for frame in visitor.frames[-30:]} == {"rate_limited"}
