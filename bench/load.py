@@ -206,12 +206,15 @@ def read_thread_cpu(pid: int | None) -> dict[int, float]:
     return found
 
 
-def read_host_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole host from /proc/stat."""
+def read_host_cpu() -> tuple[float, float, float]:
+    """(busy, total, stolen) jiffies of the whole host from /proc/stat; stolen: the
+    time the hypervisor ran something else while this machine's CPUs had work
+    (counted in busy)."""
     with open("/proc/stat") as fh:
         values = [int(x) for x in fh.readline().split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return sum(values) - idle, sum(values)
+    steal = values[7] if len(values) > 7 else 0
+    return sum(values) - idle, sum(values), steal
 
 
 def source_address(index: int, per_ip: int, salt: int) -> str | None:
@@ -1021,6 +1024,9 @@ async def parent(
             "host_cpu_seconds_in_window": round(
                 (host1[0] - host0[0]) / os.sysconf("SC_CLK_TCK"), 2
             ),
+            "host_cpu_stolen_seconds_in_window": round(
+                (host1[2] - host0[2]) / os.sysconf("SC_CLK_TCK"), 2
+            ),
             "client": {
                 "parent_cpu_seconds": round(parent_cpu, 2),
                 "worker_cpu_seconds": [r["cpu_s"] for r in results],
@@ -1150,7 +1156,9 @@ def print_table(r: dict[str, Any]) -> None:
         (
             "host CPU busy in window",
             f"{r['host_cpu_busy_percent_in_window']} % of {os.cpu_count()} CPUs; "
-            f"not this benchmark (estimate): {r['foreign_cpu_seconds_estimate']} s",
+            f"not this benchmark (estimate): {r['foreign_cpu_seconds_estimate']} s, "
+            f"of it stolen by the hypervisor: "
+            f"{r.get('host_cpu_stolen_seconds_in_window')} s",
         )
     )
     rows.append(

@@ -2,7 +2,7 @@
 # Run the load scenarios of docs/performance.md against ONE Daphne process on private
 # PostgreSQL + Redis, from scratch, and stop everything it started (by PID).
 #
-#   bench/run_all.sh OUTDIR [a] [b] [c]        (default: a b c)
+#   bench/run_all.sh OUTDIR [a] [b] [c] [lone]  (default: a b c; lone: bench/lone.py)
 #
 # Environment (all optional):
 #   APP=chatsite.asgi:application    the ASGI application Daphne serves
@@ -165,6 +165,12 @@ for s in $SCENARIOS; do
             load c_warmup --visitors 20 --operators 1 --rate 0.5 --duration 3
             load "c_${C_VISITORS:-5000}_idle" --visitors "${C_VISITORS:-5000}" --operators 1 --rate 0 \
                 --duration "$DURATION" --connect-phase 900
+            ;;
+        lone)
+            start_daphne
+            timeout 300 "$PY" bench/lone.py --url "http://127.0.0.1:$PORT" --count 200 \
+                >"$OUT/lone.txt" 2>&1 || log "lone failed: $OUT/lone.txt"
+            cat "$OUT/lone.txt"
             ;;
         *) log "unknown scenario $s" ;;
     esac

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""One visitor alone on the server: how long a ``ping`` and a message take when
+nothing else is going on (the floor under scenario a's latencies; docs/performance.md).
+
+Opens one visitor socket the way the page does (a session cookie from ``/``), then
+``--count`` times: a ``ping`` timed to its ``pong``, a pause, a ``message.send``
+timed to its ``ack``, a pause. Prints the p50, p90, min and max of each. Bounded: each
+answer is awaited for at most 5 s, and the run ends by itself.
+
+    .venv/bin/python bench/lone.py --url http://127.0.0.1:8001 [--count 200]
+
+The server must lift the per-connection frame limits (``SOHBET_WS_RATE``), as
+bench/run_all.sh does; ``bench/run_all.sh OUT lone`` runs it on a fresh server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import load  # noqa: E402  (bench/load.py: the page's cookie and socket)
+
+
+def summary(name: str, values: list[float]) -> str:
+    values = sorted(values)
+    n = len(values)
+    return (
+        f"{name:<8} n={n} p50 {values[n // 2]:.2f} p90 {values[int(n * 0.9)]:.2f} "
+        f"min {values[0]:.2f} max {values[-1]:.2f} ms"
+    )
+
+
+async def answer(ws: load.ClientConnection, wanted: str, client_id: str = "") -> None:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if frame.get("type") == "error":
+            raise SystemExit(f"error frame: {frame}")
+        if frame.get("type") == wanted and frame.get("client_id", "") == client_id:
+            return
+
+
+async def run(port: int, count: int) -> None:
+    _status, cookies = await load.http_get(port, "/", src=None, timeout=5, headers={})
+    ws = await load.open_socket(
+        port, "/ws/chat/", load.cookie_header(cookies), src=None, timeout=5
+    )
+    await load.wait_for_hello(ws, 5)
+    pings: list[float] = []
+    acks: list[float] = []
+    try:
+        for n in range(count):
+            started = time.perf_counter()
+            await ws.send('{"type":"ping"}')
+            await answer(ws, "pong")
+            pings.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.02)  # pacing, not synchronisation
+            client_id = str(uuid.uuid4())
+            frame = {"type": "message.send", "client_id": client_id, "body": f"n{n}"}
+            started = time.perf_counter()
+            await ws.send(json.dumps(frame))
+            await answer(ws, "ack", client_id)
+            acks.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.03)
+    finally:
+        await ws.close()
+    print(summary("ping", pings))
+    print(summary("ack", acks))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--count", type=int, default=200)
+    args = parser.parse_args()
+    address = urlsplit(args.url)
+    if address.hostname != "127.0.0.1" or not address.port:
+        parser.error("--url must be http://127.0.0.1:PORT")
+    asyncio.run(run(address.port, args.count))
+
+
+if __name__ == "__main__":
+    main()
