@@ -14,8 +14,13 @@ socket"; thousands of idle visitor pages are the common case):
   consumers also take as their inbox, with no task of their own to fill it from
   ``receive`` (≈ 1 KiB more); HTTP keeps Daphne's queue.
 
-Both go through Daphne's public seams (``CommandLineInterface.server_class``, the
-server's ``ready_callable`` and ``create_application``); no library code is changed.
+It also writes a socket's frames as soon as the socket has nothing more to handle
+(``flush_transport``), rather than when the reactor next sees the socket writable:
+one turn of the event loop less for every ack and every live message.
+
+All three go through public seams (Daphne's ``CommandLineInterface.server_class``, its
+server's ``ready_callable`` and ``create_application``; Twisted's ``doWrite``, of
+``IWriteDescriptor``); no library code is changed.
 ``create_application`` for WebSockets does what Daphne's does with another queue; it
 is covered by every test that opens a socket through a server process
 (tests/deploy, tests/browser) and by tests/deploy/test_server.py.
@@ -24,6 +29,7 @@ is covered by every test that opens a socket through a server process
 from __future__ import annotations
 
 import asyncio
+import logging
 import types
 from collections.abc import Callable
 from functools import partial
@@ -33,6 +39,8 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
 
 from chat.hub import Inbox
+
+logger = logging.getLogger(__name__)
 
 
 class Server(DaphneServer):
@@ -85,7 +93,12 @@ def flush_transport(transport: Any) -> None:
     do_write = getattr(transport, "doWrite", None)
     if do_write is None or not transport.connected or transport.disconnecting:
         return
-    if do_write() is not None:  # an error: the reactor's next doWrite reports it
+    try:
+        failed = do_write() is not None
+    except Exception:  # the reactor's own call meets it again and drops the client
+        logger.exception("writing to a socket failed")
+        failed = True
+    if failed:  # an error: the reactor's next doWrite reports it
         transport.startWriting()
 
 
