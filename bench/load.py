@@ -70,7 +70,7 @@ try:
     from websockets.asyncio.client import connect as ws_connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 except ImportError:  # pragma: no cover - told to the user below
-    ws_connect = None  # type: ignore[assignment]
+    ws_connect = None  # type: ignore[assignment,misc]
 
 LOOPBACK = "127.0.0.1"
 CLOCK = time.monotonic  # CLOCK_MONOTONIC: one clock for every process of the host
@@ -166,6 +166,13 @@ def read_cpu_seconds(pid: int | None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_delta(before: float | None, after: float | None) -> float | None:
+    """CPU seconds between two readings, None when either is missing."""
+    if before is None or after is None:
+        return None
+    return round(after - before, 2)
 
 
 def read_tree_cpu_seconds(pid: int) -> float | None:
@@ -1012,11 +1019,7 @@ async def parent(
                 ),
                 "busiest_threads_cpu_seconds": thread_cpu,
                 "other_cpu_seconds_in_window": {
-                    str(p): (
-                        round(cpu_extra1[p] - cpu_extra0[p], 2)
-                        if cpu_extra0[p] is not None and cpu_extra1[p] is not None
-                        else None
-                    )
+                    str(p): cpu_delta(cpu_extra0[p], cpu_extra1[p])
                     for p in args.cpu_pid
                 },
             },
