@@ -220,40 +220,55 @@ def route(events: list[Event]) -> list[Event]:
 
 
 def deliver_here(events: list[Event]) -> list[Event]:
-    """``route`` the events, hand those for the hub's groups to this process's hub
-    at once (its sockets need not wait for the round trip through the layer), and
-    return the routed events to ``publish``, the hub's marked with this hub as
-    their origin: it skips them when the layer brings them back (``chat.hub``)."""
-    routed = route(events)
+    """``route`` the events for ``publish``, the new messages that this process's
+    hub may hand on now without getting ahead of their thread (``Hub.in_order``)
+    handed to it at once (its sockets need not wait for the round trip through the
+    layer) and marked with it as their origin: it skips them when the layer brings
+    them back (``chat.hub``). Everything else goes through the layer, after them."""
+    layer = get_channel_layer()
+    hub = running_hub(layer) if layer is not None else None
+    if hub is None:
+        return route(events)
+    messages = [
+        m for _, event in events if event["type"] == MESSAGES for m in event["messages"]
+    ]
+    now = hub.in_order(messages) if messages else set()
+    if not now:
+        return route(events)
+    here: list[Event] = []
+    later: list[Event] = []
+    for group, event in events:
+        if event["type"] != MESSAGES:
+            later.append((group, event))
+            continue
+        ready = [m for m in event["messages"] if m["id"] in now]
+        waiting = [m for m in event["messages"] if m["id"] not in now]
+        if ready:
+            here.append((group, {**event, "messages": ready}))
+        if waiting:
+            later.append((group, {**event, "messages": waiting}))
+    routed = route(here)
     if routed and routed[0][0] == HUB_GROUP:
-        layer = get_channel_layer()
-        hub = running_hub(layer) if layer is not None else None
-        if hub is not None:
-            hub_event = routed[0][1]
-            hub.deliver(hub_event)
-            routed[0] = (HUB_GROUP, {**hub_event, "origin": hub.channel_name})
-    return routed
+        hub_event = routed[0][1]
+        hub.deliver(hub_event)
+        routed[0] = (HUB_GROUP, {**hub_event, "origin": hub.channel_name})
+    return join_routed(routed, route(later))
 
 
 def join_routed(first: list[Event], then: list[Event]) -> list[Event]:
-    """Two batches' routed events as one list, in order, ``then``'s hub event
-    joined to ``first``'s when both have the same origin (one publish for both)."""
+    """Two batches' routed events as one list, in order; a hub event right after
+    another of the same origin joins it (one publish for both)."""
     joined = list(first)
-    hub_events = {
-        event.get("origin"): index
-        for index, (group, event) in enumerate(joined)
-        if group == HUB_GROUP
-    }
     for group, event in then:
-        index = hub_events.get(event.get("origin")) if group == HUB_GROUP else None
-        if index is None:
-            if group == HUB_GROUP:
-                hub_events[event.get("origin")] = len(joined)
-            joined.append((group, event))
-        else:
-            earlier = joined[index][1]
-            merged = {**earlier, "events": earlier["events"] + event["events"]}
-            joined[index] = (HUB_GROUP, merged)
+        if group == HUB_GROUP and joined:
+            last_group, last = joined[-1]
+            if last_group == HUB_GROUP and last.get("origin") == event.get("origin"):
+                joined[-1] = (
+                    HUB_GROUP,
+                    {**last, "events": last["events"] + event["events"]},
+                )
+                continue
+        joined.append((group, event))
     return joined
 
 

@@ -17,11 +17,15 @@ event's group, in the order they were sent. Each process so hears all of them, n
 only its own sockets' (one deserialisation per batch). Operator sockets keep a
 channel of their own for their login's group only (closed when it signs out).
 
-The process that sends a hub event hands it to its own hub at once
+The process that stores a message hands it to its own hub at once
 (``chat.events.deliver_here``) and publishes it marked with that hub's channel name
 (``origin``), which its hub skips when the layer brings it back: the sockets of the
 process that stored a message do not wait for the round trip through Redis (two
-turns of a busy event loop and Redis's own), and still get it once.
+turns of a busy event loop and Redis's own), and still get it once. Only when the
+hub has handed on the message before it in its thread, though (``Hub.in_order``):
+else that one may still be on its way from another process, and the new one takes
+the layer after it, so that every socket still hears a thread's messages in order.
+Everything else (receipts, typing, presence, thread changes) takes the layer.
 
 Live delivery stays an optimisation, as before: a socket that misses an event finds
 the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the
@@ -41,6 +45,9 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 logger = logging.getLogger(__name__)
 
 HUB_GROUP = "sohbet.hub"
+# How many threads a hub remembers the last message it handed on of (Hub.in_order);
+# a thread it forgot sends its next message through the layer, then it knows again.
+REMEMBERED_THREADS = 10_000
 HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...], "origin"?: channel}
 MESSAGES = "chat.messages"  # chat.events.MESSAGES (which imports this module)
 # Layers may forget a group member after a while (the in-memory layer after a day):
@@ -132,6 +139,8 @@ class Hub:
     def __init__(self, layer: BaseChannelLayer) -> None:
         self.layer = layer
         self.members: dict[str, set[Inbox]] = {}
+        # thread id -> the highest seq of its messages handed on (least recent first)
+        self.handed_on: dict[int, int] = {}
         self.channel_name: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -152,8 +161,39 @@ class Hub:
     def deliver(self, event: dict[str, Any]) -> None:
         """Hand a ``hub.events`` event's events to the inboxes of their groups."""
         for group, inner in event.get("events", ()):
+            if inner.get("type") == MESSAGES:
+                self._note(inner.get("messages") or ())
             for inbox in tuple(self.members.get(group, ())):
                 inbox.put_event(inner)
+
+    def _note(self, messages: Any) -> None:
+        handed_on = self.handed_on
+        for message in messages:
+            thread, seq = message.get("thread"), message.get("seq")
+            if isinstance(seq, int) and seq > handed_on.get(thread, 0):
+                handed_on.pop(thread, None)  # the most recent last
+                handed_on[thread] = seq
+        while len(handed_on) > REMEMBERED_THREADS:
+            del handed_on[next(iter(handed_on))]
+
+    def in_order(self, messages: list[dict[str, Any]]) -> set[int]:
+        """The ids of the new ``messages`` (payloads, in commit order) this hub may
+        hand on now without getting ahead of its thread: the first of a thread, or
+        the next after the last it handed on. After one that may not, none of its
+        thread may: the earlier may still be on its way from another process."""
+        now: set[int] = set()
+        last: dict[int, int | None] = {}
+        for message in messages:
+            thread, seq = message["thread"], message["seq"]
+            if message["id"] in now:
+                continue
+            known = last.get(thread, self.handed_on.get(thread, 0))
+            if known is not None and (seq == 1 or known >= seq - 1):
+                now.add(message["id"])
+                last[thread] = max(known, seq)
+            else:
+                last[thread] = None
+        return now
 
     async def _subscribe(self) -> None:
         if self._task is not None and not self._task.done():

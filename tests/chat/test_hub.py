@@ -72,56 +72,93 @@ async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None
     assert (await asyncio.wait_for(second.get(), 5))["n"] == 6
 
 
-async def test_the_sending_process_hears_its_events_at_once_and_only_once() -> None:
-    # This process's sockets get what it sends without the round trip through the
+def _new(thread: int, seq: int) -> list[events.Event]:
+    """A stored message's events, as the writer has them after a commit."""
+    payload = {"id": thread * 100 + seq, "thread": thread, "seq": seq}
+    return [
+        (group, {"type": events.MESSAGES, "messages": [payload]})
+        for group in (events.thread_group(thread), events.OPERATORS_GROUP)
+    ]
+
+
+async def _joined(hub: Hub, group: str) -> Inbox:
+    inbox = Inbox()
+    await hub.join(group, inbox)
+    return inbox
+
+
+def _seqs(inbox: Inbox) -> list[int]:
+    """The seqs of the messages waiting in ``inbox`` now."""
+    seqs = []
+    while not inbox.empty():
+        seqs += [m["seq"] for m in inbox.get_nowait()["messages"]]
+    return seqs
+
+
+async def _heard(inbox: Inbox, count: int) -> list[int]:
+    """The seqs of the next ``count`` messages ``inbox`` gets."""
+    seqs: list[int] = []
+    while len(seqs) < count:
+        seqs += [m["seq"] for m in (await asyncio.wait_for(inbox.get(), 5))["messages"]]
+    return seqs
+
+
+async def test_the_storing_process_hears_its_messages_at_once_and_only_once() -> None:
+    # This process's sockets get what it stores without the round trip through the
     # layer; another process's hub (another subscription to the layer) gets it
     # through the layer; the copy the layer brings back here is skipped.
     here = get_hub("default")
     assert here is not None
-    mine, theirs = Inbox(), Inbox()
-    await here.join("thread.7", mine)
+    mine = await _joined(here, "thread.7")
     there = Hub(here.layer)  # what another web process runs
-    await there.join("thread.7", theirs)
+    theirs = await _joined(there, "thread.7")
     try:
-        routed = events.deliver_here([("thread.7", {"type": "chat.read", "n": 1})])
-        assert mine.get_nowait()["n"] == 1  # before anything went through the layer
-        assert routed[0][0] == HUB_GROUP
+        routed = events.deliver_here(_new(7, 1) + _new(7, 2))
+        assert _seqs(mine) == [1, 2]  # before anything went through the layer
         await events.publish(routed)
-        assert (await asyncio.wait_for(theirs.get(), 5))["n"] == 1
-        # The layer delivers in order: had the hub kept its copy of n=1, it would
-        # come before this one.
-        await here.layer.group_send(
-            HUB_GROUP,
-            {
-                "type": HUB_EVENTS,
-                "events": [["thread.7", {"type": "chat.read", "n": 2}]],
-            },
-        )
-        assert (await asyncio.wait_for(mine.get(), 5))["n"] == 2
-        assert (await asyncio.wait_for(theirs.get(), 5))["n"] == 2
+        assert await _heard(theirs, 2) == [1, 2]
+        # The layer delivers in order: had the hub kept its copies, they would come
+        # before this one (another process's seq 3).
+        await events.publish(events.route(_new(7, 3)))
+        assert await _heard(mine, 1) == [3]
+        assert await _heard(theirs, 1) == [3]
         assert mine.empty() and theirs.empty()
     finally:
         assert there._task is not None
         there._task.cancel()
 
 
+async def test_a_message_after_one_still_on_its_way_takes_the_layer_behind_it() -> None:
+    # Another process stored seq 1 of thread 8 and is publishing it; this process
+    # stores seq 2 (and 3) meanwhile. Handing them on at once would put them ahead
+    # of 1: they go through the layer, after it, and the thread stays in order.
+    here = get_hub("default")
+    assert here is not None
+    mine = await _joined(here, "thread.8")
+    routed = events.deliver_here(_new(8, 2) + _new(8, 3))
+    assert mine.empty()
+    await events.publish(events.route(_new(8, 1)))  # the other process's, first
+    await events.publish(routed)
+    assert await _heard(mine, 3) == [1, 2, 3]
+    # Now this process has handed on 3: its seq 4 goes at once.
+    await events.publish(events.deliver_here(_new(8, 4)))
+    assert _seqs(mine) == [4]
+
+
 async def test_batches_published_together_keep_their_order() -> None:
-    first = events.deliver_here(
-        [
-            ("thread.1", {"type": "chat.read", "n": 1}),
-            ("session.x", {"type": "session.ended", "n": 2}),
-        ]
-    )
-    then = events.deliver_here(
-        [
-            ("thread.1", {"type": "chat.read", "n": 3}),
-            ("session.x", {"type": "session.ended", "n": 4}),
-        ]
-    )
+    first = [(HUB_GROUP, {"type": HUB_EVENTS, "events": [["thread.1", {"n": 1}]]})]
+    then = [
+        (HUB_GROUP, {"type": HUB_EVENTS, "events": [["thread.1", {"n": 2}]]}),
+        ("session.x", {"type": "session.ended", "n": 3}),
+        (HUB_GROUP, {"type": HUB_EVENTS, "events": [["thread.1", {"n": 4}]]}),
+    ]
     joined = events.join_routed(first, then)
-    assert [group for group, _ in joined] == [HUB_GROUP, "session.x", "session.x"]
-    assert [inner["n"] for _, inner in joined[0][1]["events"]] == [1, 3]
-    assert [event["n"] for _, event in joined[1:]] == [2, 4]
+    assert [group for group, _ in joined] == [HUB_GROUP, "session.x", HUB_GROUP]
+    assert [inner["n"] for _, inner in joined[0][1]["events"]] == [1, 2]
+    assert joined[1][1]["n"] == 3
+    assert [inner["n"] for _, inner in joined[2][1]["events"]] == [4]
+    mine = {"type": HUB_EVENTS, "origin": "here", "events": [["thread.1", {"n": 5}]]}
+    assert len(events.join_routed(joined, [(HUB_GROUP, mine)])) == 4  # not joined
 
 
 @pytest.mark.postgres_redis
