@@ -242,11 +242,13 @@ def deliver_here(events: list[Event]) -> list[Event]:
             later.append((group, event))
             continue
         ready = [m for m in event["messages"] if m["id"] in now]
+        if len(ready) == len(event["messages"]):  # the usual case: as it is
+            here.append((group, event))
+            continue
         waiting = [m for m in event["messages"] if m["id"] not in now]
         if ready:
             here.append((group, {**event, "messages": ready}))
-        if waiting:
-            later.append((group, {**event, "messages": waiting}))
+        later.append((group, {**event, "messages": waiting}))
     routed = route(here)
     if routed and routed[0][0] == HUB_GROUP:
         hub_event = routed[0][1]
@@ -287,9 +289,10 @@ async def publish(routed: list[Event]) -> None:
 
 
 async def send_events(events: list[Event]) -> None:
-    """Send events now: all those for the hub's groups together (``route``), to this
-    process's hub at once and to the others' in one publish, and one publish for
-    each other group. Logs a layer failure, never raises."""
+    """Send events now: those for the hub's groups together (``route``), the new
+    messages this process's hub may hand on in order to it at once
+    (``deliver_here``), and one publish for all hubs and for each other group. Logs
+    a layer failure, never raises."""
     await publish(deliver_here(events))
 
 

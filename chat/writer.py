@@ -2,11 +2,12 @@
 
 Consumers hand their posts to the process's writer; it stores everything that queued
 up while the previous transaction ran in one transaction (one commit, the senders'
-limits counted in one Redis call), answers each post, then hands the batch's events
-to this process's sockets at once and to a sender task, which publishes them to the
-other processes in commit order while the next batch is stored. Under light load a
-batch is one message, so latency is that of a single insert; under heavy load the
-cost per message falls instead of queueing behind one commit per message.
+limits counted in one Redis call), answers each post, then hands the batch's messages
+to this process's sockets at once (when their threads' order allows) and its events to
+a sender task, which publishes them in commit order while the next batch is stored.
+Under light load a batch is one message, so latency is that of a single insert; under
+heavy load the cost per message falls instead of queueing behind one commit per
+message.
 
 On PostgreSQL the batches are stored on the event loop itself, on an asyncio psycopg
 connection of the writer's own (``chat.services.apost_messages``, the statements of
@@ -139,8 +140,9 @@ class MessageWriter:
                 if not fut.done():
                     fut.set_result(outcome)
             if sent or changed:
-                # This process's sockets get the batch now, with their acks; the
-                # other processes' through the layer, published by the sender.
+                # This process's sockets get the batch's messages now, with their
+                # acks (those their thread's order allows: events.deliver_here); the
+                # rest, and the other processes, through the layer, by the sender.
                 self._send(events.deliver_here(sent) if sent else [], changed)
 
     async def _store_on_loop(
@@ -249,8 +251,8 @@ class MessageWriter:
 
     def _send(self, routed: list[events.Event], changed: set[int]) -> None:
         """Queue a batch's routed events (``events.deliver_here``: this process's
-        sockets have them already) for the sender, which publishes them to the other
-        processes: the next batch is stored while these are published (waiting for
+        sockets have those marked with its origin already) for the sender, which
+        publishes them: the next batch is stored while these are published (waiting for
         the publishes held every batch back by two round trips through a busy event
         loop), and batches still go out in commit order. ``changed``: threads whose
         new state is read and told to the operators once the batch's messages are
