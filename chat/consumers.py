@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, hub, presence, selectors, services
+from chat import events, frames, framing, hub, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -320,10 +320,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        await self.send(
-            text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")),
-            close=close,
-        )
+        await self.send(text_data=framing.encode(content), close=close)
 
     async def post(self, post: NewMessage) -> None:
         # Counted per sender, across their sockets and the web processes (the frame
@@ -350,14 +347,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def send_messages(
         self, frame_type: str, thread_id: int, messages: list[Message], has_more: bool
     ) -> None:
-        await self.send_json(
-            {
-                "type": frame_type,
-                "thread": thread_id,
-                "messages": [events.message_payload(m) for m in messages],
-                "has_more": has_more,
-            }
+        """A ``sync`` or ``history`` answer: as many of ``messages`` as one frame
+        holds (the oldest for ``sync``, the newest for ``history``), with
+        ``has_more`` when some were left for the next page."""
+        fields = {"type": frame_type, "thread": thread_id, "has_more": False}
+        items = framing.fitting(
+            [events.message_payload(m) for m in messages],
+            room=framing.room(fields, "messages"),
+            newest=frame_type == "history",
         )
+        fields["has_more"] = has_more or len(items) < len(messages)
+        await self.send(text_data=framing.list_frame(fields, "messages", items))
 
     # --- Channel-layer events -----------------------------------------------------
 
@@ -369,7 +369,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         together when the client asked for it (an inbox under a burst gets one frame
         per batch instead of one per message), else a ``message`` frame each."""
         if self.batch_messages and len(payloads) > 1:
-            await self.send_json({"type": "messages", "messages": payloads})
+            fields = {"type": "messages"}
+            for items in framing.pages(payloads, room=framing.room(fields, "messages")):
+                await self.send(text_data=framing.list_frame(fields, "messages", items))
             return
         for payload in payloads:
             await self.send_json({"type": "message", "message": payload})
@@ -747,16 +749,13 @@ class OperatorConsumer(ChatConsumer):
             selectors.list_threads_for_operator
         )(status=frame.status, q=frame.q, before=frame.before, limit=frame.limit)
         online = await cache_call(presence.online_threads)([t.pk for t in threads])
-        await self.send_json(
-            {
-                "type": "threads",
-                "threads": [
-                    events.thread_payload(t, visitor_online=t.pk in online)
-                    for t in threads
-                ],
-                "has_more": has_more,
-            }
+        fields = {"type": "threads", "has_more": False}
+        items = framing.fitting(
+            [events.thread_payload(t, visitor_online=t.pk in online) for t in threads],
+            room=framing.room(fields, "threads"),
         )
+        fields["has_more"] = has_more or len(items) < len(threads)
+        await self.send(text_data=framing.list_frame(fields, "threads", items))
 
     async def _send_thread(self, thread: Thread) -> None:
         """The thread's current state, so an inbox opening any thread (even one not
@@ -840,6 +839,8 @@ def _language_from_scope(scope: dict[str, Any]) -> str:
 def _limits() -> dict[str, Any]:
     return {
         "max_body": settings.SOHBET_MAX_BODY,
+        "max_frame_bytes": settings.SOHBET_MAX_FRAME_BYTES,
+        "max_server_frame_bytes": settings.SOHBET_MAX_SERVER_FRAME_BYTES,
         "max_upload": settings.SOHBET_MAX_UPLOAD_BYTES,
         "upload_types": ACCEPTED_CONTENT_TYPES,
     }

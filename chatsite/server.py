@@ -18,6 +18,12 @@ It also writes a socket's frames as soon as the socket has nothing more to handl
 (``flush_transport``), rather than when the reactor next sees the socket writable:
 one turn of the event loop less for every ack and every live message.
 
+Before it serves it runs Django's system checks (as ``runserver`` does) and refuses
+to start when its WebSocket message limit is below ``SOHBET_MAX_SERVER_FRAME_BYTES``
+(the library refuses to send larger frames). On SIGTERM or SIGINT it stops
+listening and closes every WebSocket with 1012 (service restart), so that clients
+reconnect at once instead of taking it for a network failure (``drain``).
+
 All three go through public seams (Daphne's ``CommandLineInterface.server_class``, its
 server's ``ready_callable`` and ``create_application``; Twisted's ``doWrite``, of
 ``IWriteDescriptor``); no library code is changed.
@@ -37,24 +43,66 @@ from typing import Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
+from daphne.ws_protocol import WebSocketProtocol
+from django.conf import settings
+from twisted.internet import defer, reactor
 
+from chat.checks import refuse_to_start_unless_sound
 from chat.hub import Inbox
 
 logger = logging.getLogger(__name__)
+
+# RFC 6455's "service restart": the client may reconnect at once (with jitter).
+CLOSE_RESTART = 1012
 
 
 class Server(DaphneServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
+        self._ports: list[Any] = []  # listening (listen_success)
         super().__init__(*args, ready_callable=self._ready, **kwargs)
 
     def _ready(self) -> None:
         """Called by ``run`` once the factories are configured, before the first
         connection is accepted."""
         factory = self.ws_factory
+        refuse_to_start_unless_sound(factory.maxMessagePayloadSize)
         factory.protocol = protocol_with_options(factory.protocol, factory)
+        reactor.addSystemEventTrigger("before", "shutdown", self.drain)
         if self._then_ready is not None:
             self._then_ready()
+
+    def listen_success(self, port: Any) -> None:
+        self._ports.append(port)
+        super().listen_success(port)
+
+    def drain(self) -> defer.Deferred[None]:
+        """Stop taking connections and close every open WebSocket with 1012; fires
+        once their clients have answered (or were dropped by the close handshake's
+        timeout), or after ``SOHBET_SHUTDOWN_GRACE`` seconds at most."""
+        for port in self._ports:
+            port.stopListening()
+        sockets = [
+            protocol
+            for protocol in self.connections
+            if isinstance(protocol, WebSocketProtocol)
+            and protocol.state == protocol.STATE_OPEN
+        ]
+        for protocol in sockets:
+            protocol.sendCloseFrame(code=CLOSE_RESTART, reasonUtf8=b"restart")
+        logger.info("shutting down: closing %d WebSocket(s)", len(sockets))
+        done: defer.Deferred[None] = defer.Deferred()
+        deadline = reactor.seconds() + settings.SOHBET_SHUTDOWN_GRACE
+
+        def check() -> None:
+            open_ = [p for p in sockets if p.state != p.STATE_CLOSED]
+            if not open_ or reactor.seconds() >= deadline:
+                done.callback(None)
+            else:
+                reactor.callLater(0.05, check)
+
+        check()
+        return done
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") != "websocket":

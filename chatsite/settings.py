@@ -304,7 +304,14 @@ SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bytes of one WebSocket frame: a client's (beyond it: `too_long`), and the server's
+# own, which must not pass the server's --websocket-max-message-size (the library
+# refuses to send more): sync, history and thread pages are cut to fit it.
 SOHBET_MAX_FRAME_BYTES = env_int("SOHBET_MAX_FRAME_BYTES", 16384)
+SOHBET_MAX_SERVER_FRAME_BYTES = env_int("SOHBET_MAX_SERVER_FRAME_BYTES", 65536)
+# On SIGTERM the web process closes its WebSockets (1012) and waits at most this many
+# seconds for the clients' answers before it exits.
+SOHBET_SHUTDOWN_GRACE = env_int("SOHBET_SHUTDOWN_GRACE", 5)
 # "count/seconds" per connection: beyond SOHBET_WS_RATE frames get `rate_limited`,
 # beyond SOHBET_WS_FLOOD the socket is closed with 4429.
 SOHBET_WS_RATE = os.environ.get("SOHBET_WS_RATE", "30/10")
