@@ -12,12 +12,14 @@ import functools
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -55,6 +57,18 @@ VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
 # The inbox's list asks for many threads' presence at once: off the database thread.
 cache_call = sync_to_async(thread_sensitive=False)
+# The sockets' database work (connecting, pages, read marks, thread actions) runs on
+# threads of its own, several at once, not on Channels' one shared thread: a slow
+# query holds up its own socket, not every socket of the process. Each call takes a
+# pooled connection and gives it back (DatabaseSyncToAsync closes it after).
+_db_threads = ThreadPoolExecutor(
+    settings.SOHBET_DB_THREADS, thread_name_prefix="sohbet-db"
+)
+
+
+def db_call(function: Callable[..., Any]) -> Any:
+    """``database_sync_to_async`` on the sockets' database threads."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_db_threads)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -173,7 +187,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Channels' dispatch first hops to the shared sync thread to close stale
         # database connections, for every frame and every channel-layer event: that
         # serialised the whole process behind one thread. The ORM is only used
-        # through database_sync_to_async here, which already does that cleanup
+        # through db_call here, which already does that cleanup
         # around each call.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -278,15 +292,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("database unavailable while handling a frame: %s", exc)
             else:
                 logger.exception("unexpected error while handling a frame")
+            client_id = _client_id_of(text_data)
             await self.send_error(
                 ChatError(
                     ErrorCode.UNAVAILABLE,
-                    _(
-                        "The server cannot store messages right now. "
-                        "It will be retried."
-                    ),
+                    _("The server cannot store messages right now. It will be retried.")
+                    if client_id is not None
+                    else _("The server cannot answer right now. Please try again."),
                 ),
-                client_id=_client_id_of(text_data),
+                client_id=client_id,
             )
 
     async def dispatch_frame(self, frame: frames.Frame) -> None:
@@ -416,7 +430,7 @@ class VisitorConsumer(ChatConsumer):
             await self.refuse(CLOSE_NO_IDENTITY)
             return
         try:
-            hello = await database_sync_to_async(self._load_or_start)(session)
+            hello = await db_call(self._load_or_start)(session)
         except DatabaseError as exc:
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
@@ -534,15 +548,15 @@ class VisitorConsumer(ChatConsumer):
         )
 
     async def _on_sync(self, frame: frames.Sync) -> None:
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_after
-        )(thread_id=self.thread_id, after_seq=frame.after)
+        messages, has_more = await db_call(selectors.list_messages_after)(
+            thread_id=self.thread_id, after_seq=frame.after
+        )
         await self.send_messages("sync", self.thread_id, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_before
-        )(thread_id=self.thread_id, before_id=frame.before, limit=frame.limit)
+        messages, has_more = await db_call(selectors.list_messages_before)(
+            thread_id=self.thread_id, before_id=frame.before, limit=frame.limit
+        )
         await self.send_messages("history", self.thread_id, messages, has_more)
 
     async def _on_visitorupdate(self, frame: frames.VisitorUpdate) -> None:
@@ -617,9 +631,9 @@ class OperatorConsumer(ChatConsumer):
         ):
             await self.refuse(CLOSE_NO_IDENTITY)
             return
-        satisfied = session is not None and await database_sync_to_async(
-            is_second_factor_satisfied
-        )(user=user, session=session)
+        satisfied = session is not None and await db_call(is_second_factor_satisfied)(
+            user=user, session=session
+        )
         if not satisfied:  # password given, Telegram code not yet
             await self.refuse(CLOSE_NO_IDENTITY)
             return
@@ -664,9 +678,7 @@ class OperatorConsumer(ChatConsumer):
     async def _thread(self, thread_id: int | None) -> Thread:
         if thread_id is None:  # frames.parse_frame requires it for operators
             raise ChatError(ErrorCode.INVALID, _("“thread” is required."))
-        return await database_sync_to_async(selectors.get_thread_for_operator)(
-            thread_id=thread_id
-        )
+        return await db_call(selectors.get_thread_for_operator)(thread_id=thread_id)
 
     # --- Frames -------------------------------------------------------------------
 
@@ -720,17 +732,17 @@ class OperatorConsumer(ChatConsumer):
     async def _on_sync(self, frame: frames.Sync) -> None:
         thread = await self._thread(frame.thread)
         await self._send_thread(thread)
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_after
-        )(thread_id=thread.pk, after_seq=frame.after)
+        messages, has_more = await db_call(selectors.list_messages_after)(
+            thread_id=thread.pk, after_seq=frame.after
+        )
         await self.send_messages("sync", thread.pk, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
         thread = await self._thread(frame.thread)
         await self._send_thread(thread)
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_before
-        )(thread_id=thread.pk, before_id=frame.before, limit=frame.limit)
+        messages, has_more = await db_call(selectors.list_messages_before)(
+            thread_id=thread.pk, before_id=frame.before, limit=frame.limit
+        )
         await self.send_messages("history", thread.pk, messages, has_more)
 
     async def _on_threadaction(self, frame: frames.ThreadAction) -> None:
@@ -745,9 +757,9 @@ class OperatorConsumer(ChatConsumer):
         )
 
     async def _on_threadlist(self, frame: frames.ThreadList) -> None:
-        threads, has_more = await database_sync_to_async(
-            selectors.list_threads_for_operator
-        )(status=frame.status, q=frame.q, before=frame.before, limit=frame.limit)
+        threads, has_more = await db_call(selectors.list_threads_for_operator)(
+            status=frame.status, q=frame.q, before=frame.before, limit=frame.limit
+        )
         online = await cache_call(presence.online_threads)([t.pk for t in threads])
         fields = {"type": "threads", "has_more": False}
         items = framing.fitting(
@@ -797,9 +809,7 @@ async def run_service(service: Any, **kwargs: Any) -> Any:
     Used for the less frequent writes (read marks, thread actions); the hot path
     (posting) goes through ``chat.writer`` instead.
     """
-    result, sent = await database_sync_to_async(events.call_collecting)(
-        service, **kwargs
-    )
+    result, sent = await db_call(events.call_collecting)(service, **kwargs)
     await events.send_events(sent)
     return result
 

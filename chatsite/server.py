@@ -45,13 +45,15 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
 from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
-from twisted.internet import defer, reactor
+from twisted.internet import defer
+from twisted.internet import reactor as _reactor
 
 from chat.checks import refuse_to_start_unless_sound
 from chat.hub import Inbox
 
 logger = logging.getLogger(__name__)
 
+reactor: Any = _reactor  # Twisted's interfaces type its methods oddly for mypy
 # RFC 6455's "service restart": the client may reconnect at once (with jitter).
 CLOSE_RESTART = 1012
 

@@ -151,6 +151,20 @@ if DATABASE_URL:
             # (the default, 300 s, lets it grow past a minute).
             "reconnect_timeout": 30,
         }
+        # Every wait on the database is bounded: a statement running, or waiting for
+        # a lock, longer than this fails, and the client is told to retry
+        # (`unavailable`) instead of waiting with no answer. Migrations lift both
+        # (chat.signals). Seconds; 0: no bound.
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = " ".join(
+            part
+            for part in (
+                _options.get("options", ""),
+                f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 10)}s",
+                f"-c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT', 3)}s",
+            )
+            if part
+        )
 else:
     DATABASES = {
         "default": {
@@ -309,6 +323,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # refuses to send more): sync, history and thread pages are cut to fit it.
 SOHBET_MAX_FRAME_BYTES = env_int("SOHBET_MAX_FRAME_BYTES", 16384)
 SOHBET_MAX_SERVER_FRAME_BYTES = env_int("SOHBET_MAX_SERVER_FRAME_BYTES", 65536)
+# Seconds the message writer waits for a batch to be stored before it tells the
+# senders to retry (`unavailable`; a resend is stored once, by its client_id).
+SOHBET_STORE_TIMEOUT = env_int("SOHBET_STORE_TIMEOUT", 8)
+# Threads on which the sockets' database work runs (connecting, sync, history, read
+# marks, thread actions): one slow query holds up one socket, not the others.
+SOHBET_DB_THREADS = env_int("SOHBET_DB_THREADS", 4)
 # On SIGTERM the web process closes its WebSockets (1012) and waits at most this many
 # seconds for the clients' answers before it exits.
 SOHBET_SHUTDOWN_GRACE = env_int("SOHBET_SHUTDOWN_GRACE", 5)
