@@ -191,3 +191,24 @@ async def test_the_thread_list_pages_by_size(
     assert sorted(listed) == sorted(threads)
     assert len(listed) == len(set(listed))
     assert max(operator.frame_bytes) <= LIMIT
+
+
+async def test_the_longest_message_in_the_widest_characters_goes_both_ways(
+    processes: Processes, peers: list[Peer], operator_cookie: str
+) -> None:
+    # 4,000 four-byte characters: the largest frame a client may need to send
+    # (chat.checks keeps SOHBET_MAX_FRAME_BYTES above it), then the server's copy.
+    server = await asyncio.to_thread(processes.daphne)
+    cookie = await asyncio.to_thread(visit, server)
+    visitor = await open_visitor(server, cookie, peers)
+    operator = await open_operator(server, operator_cookie, peers)
+    body = "\U0001f600" * 4000
+    await visitor.send(type="message.send", client_id=new_client_id(), body=body)
+    assert (await visitor.next("ack", "error"))["type"] == "ack"
+    heard = await operator.next("message")
+    assert heard["message"]["body"] == body
+    await visitor.send(
+        type="message.send", client_id=new_client_id(), body=body + "\U0001f600"
+    )
+    refused = await visitor.next("ack", "error")
+    assert (refused["type"], refused["code"]) == ("error", "too_long")
