@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors, services, telegram
@@ -44,7 +45,7 @@ from accounts.exceptions import (
 )
 from accounts.forms import LoginCodeForm, RecoveryCodeForm
 from accounts.selectors import LINK_TOKEN_SESSION_KEY, SECOND_FACTOR_SESSION_KEY
-from chatsite.clientip import client_ip
+from chatsite.clientip import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ PENDING_LOGIN_SECONDS = 15 * 60
 
 # django-ratelimit rules: "count/period" per key.
 LOGIN_RATE_PER_IP = "10/m"
+# Wrong passwords for one account, from any number of addresses, per window.
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURE_WINDOW_MINUTES = 15
 CODE_RATE_PER_IP = "10/m"
 CODE_RATE_PER_USER = "10/m"
 RESEND_RATE_PER_USER = "3/10m"
@@ -70,9 +74,28 @@ def pending_user_key(group: str, request: HttpRequest) -> str:
     return str(request.session.get(PENDING_USER_SESSION_KEY, "-"))
 
 
+def account_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key: the account a sign-in names, as typed (case-folded)."""
+    return str(request.POST.get("username", ""))[:150].casefold()
+
+
+def _account_failures(request: HttpRequest, *, increment: bool) -> int:
+    """Wrong passwords counted for the account this sign-in names (one more with
+    ``increment``), in the current window."""
+    usage = get_usage(
+        request,
+        group="accounts.login.password.account",
+        key=account_key,
+        rate=f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES}m",
+        method="POST",
+        increment=increment,
+    )
+    return int(usage["count"]) if usage else 0
+
+
 password_step_ratelimit = ratelimit(
     group="accounts.login.password",
-    key=client_ip,
+    key=client_key,
     rate=LOGIN_RATE_PER_IP,
     method="POST",
 )
@@ -87,6 +110,35 @@ class PasswordLoginView(LoginView):
 
     def get_default_redirect_url(self) -> str:
         return reverse("admin:index")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Checked before the password is: hashing it is the work this protects.
+        named = account_key("", request)
+        if named and _account_failures(request, increment=False) >= (
+            LOGIN_FAILURES_PER_ACCOUNT
+        ):
+            return self._account_locked(request)
+        return super().post(request, *args, **kwargs)
+
+    def _account_locked(self, request: HttpRequest) -> HttpResponse:
+        messages.error(
+            request,
+            _(
+                "Too many wrong passwords were entered for this account. Wait "
+                "%(minutes)s minutes and try again."
+            )
+            % {"minutes": LOGIN_FAILURE_WINDOW_MINUTES},
+        )
+        # An unbound form: validating the posted one would check the password.
+        form = self.get_form_class()(
+            request, initial={"username": request.POST.get("username", "")}
+        )
+        return self.render_to_response(self.get_context_data(form=form), status=429)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        if account_key("", self.request):
+            _account_failures(self.request, increment=True)
+        return super().form_invalid(form)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
@@ -169,7 +221,7 @@ def _finish_login(request: HttpRequest, *, user: Any) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("code")
 @ratelimit(
-    group="accounts.login.code.ip", key=client_ip, rate=CODE_RATE_PER_IP, method="POST"
+    group="accounts.login.code.ip", key=client_key, rate=CODE_RATE_PER_IP, method="POST"
 )
 @ratelimit(
     group="accounts.login.code.user",
@@ -217,7 +269,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @ratelimit(
     group="accounts.login.resend.ip",
-    key=client_ip,
+    key=client_key,
     rate=RESEND_RATE_PER_IP,
     method="POST",
     block=False,
@@ -261,7 +313,7 @@ def login_code_resend(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @ratelimit(
     group="accounts.login.recovery.ip",
-    key=client_ip,
+    key=client_key,
     rate=CODE_RATE_PER_IP,
     method="POST",
 )

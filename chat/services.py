@@ -875,9 +875,15 @@ def _delete_in_batches(queryset: QuerySet[Any]) -> int:
 
 
 def store_attachment(
-    *, thread_id: int, uploaded_by: str, operator_id: int | None, cleaned: CleanFile
+    *,
+    thread_id: int,
+    uploaded_by: str,
+    operator_id: int | None,
+    cleaned: CleanFile,
+    uploader_key: str = "",
 ) -> Attachment:
-    """Store a checked upload under a random name and record it (not sent yet).
+    """Store a checked upload under a random name and record it (not sent yet), with
+    the ``uploader_key`` its address's quota counts it under.
 
     The file is written first; if recording it fails the file is removed, and if
     writing fails no row exists: a failed upload leaves nothing behind.
@@ -899,6 +905,7 @@ def store_attachment(
                 name=cleaned.name,
                 width=cleaned.width,
                 height=cleaned.height,
+                uploader_key=uploader_key,
             )
     except BaseException:
         default_storage.delete(path)

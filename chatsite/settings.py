@@ -295,11 +295,16 @@ SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # per server session): off behind a pooler in transaction mode (PgBouncer).
 SOHBET_WRITER_PREPARE = env_bool("DATABASE_WRITER_PREPARE", True)
 # Uploads: bytes per file, pixels per image (decompression bombs), files a visitor may
-# upload per hour and bytes per day.
+# upload per hour and bytes per day; the same for all visitors of one client address
+# (an IPv4 address, an IPv6 /64), which a new session does not renew.
 SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
 SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
 SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
+SOHBET_ADDRESS_UPLOADS_PER_HOUR = env_int("SOHBET_ADDRESS_UPLOADS_PER_HOUR", 60)
+SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
+    "SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY", 200 * 1024 * 1024
+)
 # One file per upload request; a little room for the form's other fields.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20

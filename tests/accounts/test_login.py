@@ -333,3 +333,24 @@ def test_logout_still_ends_the_session(
     assert is_signed_in(client)
     client.post("/admin/logout/")
     assert not is_signed_in(client)
+
+
+def test_one_account_is_slowed_whatever_the_addresses_it_is_tried_from(
+    telegram: FakeBotApi, operator: Any, make_user: Any
+) -> None:
+    make_user("mehmet")
+    client = Client()
+    for n in range(10):
+        client.post(
+            LOGIN, {"username": "ayse", "password": "nope"}, REMOTE_ADDR=f"10.0.1.{n}"
+        )
+    # The right password from yet another address: refused before it is checked.
+    blocked = password_step(client, REMOTE_ADDR="10.0.2.1")
+    assert blocked.status_code == 429
+    assert "Too many wrong passwords" in blocked.content.decode()
+    assert not is_signed_in(client)
+    # Other accounts are not held back.
+    other = Client()
+    assert password_step(other, username="mehmet", REMOTE_ADDR="10.0.2.1")[
+        "Location"
+    ] == ("/admin/")
