@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, hub, presence, selectors, services
+from chat import events, frames, hub, presence, selectors, services, socket_limits
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -68,6 +68,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     without_layer = False
     # The client asked for live messages committed together in one frame (options).
     batch_messages = False
+    socket_claim: socket_limits.Claim | None = None  # this socket in the caps
     _typing_thread: int | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -109,6 +110,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             self._leave_hub()
+            socket_limits.release(self.socket_claim)
 
     async def base_send(self, message: dict[str, Any]) -> None:
         """What Channels' ``send`` calls for every frame (an instance attribute in
@@ -164,6 +166,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # context rather than overridden around every frame (≈ 10 µs per frame).
         translation.activate(self.language)
         await self.accept()
+        self.socket_claim = socket_limits.claim(self.scope)
+        if self.socket_claim is None:
+            await self.send_error(
+                ChatError(
+                    ErrorCode.RATE_LIMITED,
+                    _("Too many open connections. Close some tabs and try again."),
+                )
+            )
+            await self.close(code=CLOSE_FLOOD)
+            return
         await self.start()
 
     async def start(self) -> None:  # pragma: no cover - overridden

@@ -317,6 +317,10 @@ SOHBET_WS_FLOOD = os.environ.get("SOHBET_WS_FLOOD", "60/10")
 # "count/seconds" of message.send per sender (a visitor, an operator) over all their
 # sockets in every web process, counted in the cache; empty: the SOHBET_WS_RATE numbers.
 SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
+# Open sockets per client address (an IPv4 address, an IPv6 /64) and per browser
+# session, in each web process; beyond them a new socket is closed with 4429.
+SOHBET_WS_PER_ADDRESS = env_int("SOHBET_WS_PER_ADDRESS", 200)
+SOHBET_WS_PER_SESSION = env_int("SOHBET_WS_PER_SESSION", 20)
 # Presence entries expire when a socket stops pinging (clients ping every 25 s).
 SOHBET_PRESENCE_TTL = env_int("SOHBET_PRESENCE_TTL", 70)
 
