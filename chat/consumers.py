@@ -460,6 +460,7 @@ class VisitorConsumer(ChatConsumer):
         if visitor is None or thread is None:
             visitor, thread = services.start_visitor(
                 session_key=session.session_key,
+                visitor_id=visitor.pk if visitor else None,
                 locale=self.language,
                 user_agent=headers.get(b"user-agent", b"").decode("latin1"),
                 page=page,

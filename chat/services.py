@@ -71,19 +71,37 @@ PostOutcome = Posted | ChatError
 
 @transaction.atomic
 def start_visitor(
-    *, session_key: str, locale: str = "", user_agent: str = "", page: str = ""
+    *,
+    session_key: str,
+    visitor_id: int | None = None,
+    locale: str = "",
+    user_agent: str = "",
+    page: str = "",
 ) -> tuple[Visitor, Thread]:
-    """Create a visitor for a browser session, with their (empty) thread.
+    """The visitor of a browser session (``visitor_id`` when the session names one
+    that exists) with their current thread, each created if missing.
 
-    Broadcasts nothing: operators see a thread once it has a message.
+    One session has one visitor whatever the race (two first sockets at once, on two
+    processes): ``Visitor.session_key`` is unique, and the loser of a race to create
+    it gets the winner's. Thread creation waits on the visitor's row, so the visitor
+    gets one thread. Broadcasts nothing: operators see a thread once it has a message.
     """
-    visitor = Visitor.objects.create(
-        session_key=session_key,
-        locale=locale[:16],
-        user_agent=user_agent[:300],
-        last_page=page[:500],
-    )
-    thread = Thread.objects.create(visitor=visitor)
+    visitor = None
+    if visitor_id is not None:
+        visitor = Visitor.objects.select_for_update().filter(pk=visitor_id).first()
+    if visitor is None:
+        visitor, _created = Visitor.objects.get_or_create(
+            session_key=session_key,
+            defaults={
+                "locale": locale[:16],
+                "user_agent": user_agent[:300],
+                "last_page": page[:500],
+            },
+        )
+        Visitor.objects.select_for_update().filter(pk=visitor.pk).first()
+    thread = Thread.objects.filter(visitor=visitor).order_by("-pk").first()
+    if thread is None:
+        thread = Thread.objects.create(visitor=visitor)
     return visitor, thread
 
 
