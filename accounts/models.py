@@ -38,6 +38,10 @@ class TelegramLink(models.Model):
     )
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     recovery_codes_shown = models.BooleanField(_("recovery codes shown"), default=False)
+    # When the operator was last told in Telegram about wrong sign-in codes.
+    failure_alert_at = models.DateTimeField(
+        _("wrong codes reported"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("Telegram link")
@@ -84,9 +88,12 @@ class LinkToken(models.Model):
 
 
 class LoginCode(models.Model):
-    """A six-digit sign-in code sent through Telegram (only its keyed hash).
+    """A six-digit sign-in code sent through Telegram (only its keyed hash), for one
+    sign-in attempt (one browser's, named in its session).
 
-    Usable while it was sent, is unused, unexpired and has attempts left.
+    Usable by that attempt while it is the attempt's latest sent code, unused,
+    unexpired and has attempts left. Rows stay a day past expiry: the hourly and
+    daily caps on codes sent and wrong codes count them.
     """
 
     user = models.ForeignKey(
@@ -96,6 +103,7 @@ class LoginCode(models.Model):
         verbose_name=_("user"),
     )
     code_hash = models.CharField(_("code hash"), max_length=128)
+    attempt = models.CharField(_("sign-in attempt"), max_length=64)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
     attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import F
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import LinkToken, LoginCode, RecoveryCode, TelegramLink, User
@@ -78,11 +79,13 @@ def get_pending_link_token(*, user: Any, token_hash: str) -> LinkToken | None:
     ).first()
 
 
-def has_usable_login_code(*, user: Any) -> bool:
-    """Whether the user's latest sent code can still be entered (unused, unexpired,
-    attempts left)."""
+def has_usable_login_code(*, user: Any, attempt: str) -> bool:
+    """Whether the sign-in ``attempt``'s latest sent code can still be entered
+    (unused, unexpired, attempts left)."""
     code = (
-        LoginCode.objects.filter(user_id=user.pk, sent_at__isnull=False)
+        LoginCode.objects.filter(
+            user_id=user.pk, attempt=attempt, sent_at__isnull=False
+        )
         .order_by("-created_at")
         .first()
     )
@@ -91,6 +94,37 @@ def has_usable_login_code(*, user: Any) -> bool:
         and code.used_at is None
         and code.expires_at > timezone.now()
         and code.attempts < settings.SOHBET_LOGIN_CODE_ATTEMPTS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCodeUsage:
+    """An account's codes sent and wrong codes entered, in the last hour and day."""
+
+    sent_hour_count: int
+    sent_day_count: int
+    wrong_hour_count: int
+    wrong_day_count: int
+
+
+def get_login_code_usage(*, user: Any) -> LoginCodeUsage:
+    """What the caps on codes sent and wrong codes count, for every sign-in
+    attempt of the account together. One query."""
+    now = timezone.now()
+    hour = now - timedelta(hours=1)
+    totals = LoginCode.objects.filter(
+        user_id=user.pk, created_at__gte=now - timedelta(days=1)
+    ).aggregate(
+        sent_hour=Count("pk", filter=Q(sent_at__gte=hour)),
+        sent_day=Count("pk", filter=Q(sent_at__isnull=False)),
+        wrong_hour=Sum("attempts", filter=Q(created_at__gte=hour)),
+        wrong_day=Sum("attempts"),
+    )
+    return LoginCodeUsage(
+        sent_hour_count=totals["sent_hour"] or 0,
+        sent_day_count=totals["sent_day"] or 0,
+        wrong_hour_count=totals["wrong_hour"] or 0,
+        wrong_day_count=totals["wrong_day"] or 0,
     )
 
 

@@ -10,6 +10,7 @@ only remembers the pending user for a while, the bot sends a code, and step 2
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from accounts import selectors, services, telegram
 from accounts.codes import hash_link_token
 from accounts.exceptions import (
     LoginCodeCooldown,
+    LoginCodesExhausted,
+    LoginCodesPaused,
     SecondFactorNotAvailable,
     TelegramUnavailable,
 )
@@ -54,6 +57,9 @@ logger = logging.getLogger(__name__)
 PENDING_USER_SESSION_KEY = "sohbet_2fa_pending_user"
 PENDING_BACKEND_SESSION_KEY = "sohbet_2fa_pending_backend"
 PENDING_AT_SESSION_KEY = "sohbet_2fa_pending_at"
+# A random name for this browser's sign-in attempt: the codes sent for it work in
+# this session only.
+PENDING_ATTEMPT_SESSION_KEY = "sohbet_2fa_attempt"
 # How long a correct password waits for its code (a few resends fit in it).
 PENDING_LOGIN_SECONDS = 15 * 60
 
@@ -145,21 +151,23 @@ class PasswordLoginView(LoginView):
         if not selectors.is_second_factor_required(user=user):
             return super().form_valid(form)
         request = self.request
-        _begin_pending_login(request, user=user)
+        attempt = _begin_pending_login(request, user=user)
         try:
-            services.issue_login_code(user=user)
+            services.issue_login_code(user=user, attempt=attempt)
         except SecondFactorNotAvailable:
             # Unlinked between the two reads: the password is all there is.
             _clear_pending_login(request)
             return super().form_valid(form)
         except LoginCodeCooldown as exc:
-            if selectors.has_usable_login_code(user=user):
+            if selectors.has_usable_login_code(user=user, attempt=attempt):
                 messages.info(
                     request,
                     _("A code was sent to your Telegram moments ago: enter it here."),
                 )
             else:
                 messages.warning(request, str(exc))
+        except LoginCodesExhausted as exc:
+            messages.error(request, str(exc))
         except TelegramUnavailable as exc:
             logger.warning(
                 "could not send a login code to operator %s: %s", user.pk, exc.detail
@@ -168,15 +176,20 @@ class PasswordLoginView(LoginView):
         return _redirect_with_next("accounts:login-code", self.get_redirect_url() or "")
 
 
-def _begin_pending_login(request: HttpRequest, *, user: Any) -> None:
+def _begin_pending_login(request: HttpRequest, *, user: Any) -> str:
+    """Remember the user whose password this session entered; returns the new
+    sign-in attempt's name, which the codes sent for it are bound to."""
     if request.user.is_authenticated and request.user.pk != user.pk:
         auth_logout(request)  # another account's session ends here
     request.session.cycle_key()
+    attempt = secrets.token_urlsafe(24)
     request.session[PENDING_USER_SESSION_KEY] = user.pk
     request.session[PENDING_BACKEND_SESSION_KEY] = getattr(
         user, "backend", settings.AUTHENTICATION_BACKENDS[0]
     )
     request.session[PENDING_AT_SESSION_KEY] = time.time()
+    request.session[PENDING_ATTEMPT_SESSION_KEY] = attempt
+    return attempt
 
 
 def _clear_pending_login(request: HttpRequest) -> None:
@@ -184,6 +197,7 @@ def _clear_pending_login(request: HttpRequest) -> None:
         PENDING_USER_SESSION_KEY,
         PENDING_BACKEND_SESSION_KEY,
         PENDING_AT_SESSION_KEY,
+        PENDING_ATTEMPT_SESSION_KEY,
     ):
         request.session.pop(key, None)
 
@@ -202,6 +216,10 @@ def _pending_user(request: HttpRequest) -> Any:
         _clear_pending_login(request)
         return None
     return user
+
+
+def _pending_attempt(request: HttpRequest) -> str:
+    return str(request.session.get(PENDING_ATTEMPT_SESSION_KEY, ""))
 
 
 def _finish_login(request: HttpRequest, *, user: Any) -> HttpResponse:
@@ -234,23 +252,20 @@ def login_code(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return _restart_login(request)
+    attempt = _pending_attempt(request)
     form = LoginCodeForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if services.verify_login_code(user=user, code=form.cleaned_data["code"]):
-            return _finish_login(request, user=user)
+        try:
+            if services.verify_login_code(
+                user=user, attempt=attempt, code=form.cleaned_data["code"]
+            ):
+                return _finish_login(request, user=user)
+            error = _wrong_code_message(user=user, attempt=attempt)
+        except LoginCodesPaused as exc:
+            error = str(exc)
         # A fresh form: the wrong code is not echoed back into the page.
         form = LoginCodeForm()
-        if selectors.has_usable_login_code(user=user):
-            error = _(
-                "That code is not right. Check the latest message from the bot "
-                "and try again."
-            )
-        else:
-            error = _(
-                "This code can no longer be used: it has expired, was already "
-                "used or was tried too many times. Ask for a new code."
-            )
     link = selectors.get_telegram_link(user=user)
     return _second_step_page(
         request,
@@ -262,6 +277,18 @@ def login_code(request: HttpRequest) -> HttpResponse:
             "telegram_username": link.telegram_username if link else "",
             "resend_wait": selectors.get_login_code_cooldown_seconds(user=user),
         },
+    )
+
+
+def _wrong_code_message(*, user: Any, attempt: str) -> str:
+    if selectors.has_usable_login_code(user=user, attempt=attempt):
+        return _(
+            "That code is not right. Check the latest message from the bot and try "
+            "again."
+        )
+    return _(
+        "This code can no longer be used: it has expired, was already used or was "
+        "tried too many times. Ask for a new code."
     )
 
 
@@ -296,9 +323,11 @@ def login_code_resend(request: HttpRequest) -> HttpResponse:
         )
     else:
         try:
-            services.issue_login_code(user=user)
+            services.issue_login_code(user=user, attempt=_pending_attempt(request))
         except (LoginCodeCooldown, SecondFactorNotAvailable) as exc:
             messages.warning(request, str(exc))
+        except LoginCodesExhausted as exc:
+            messages.error(request, str(exc))
         except TelegramUnavailable as exc:
             logger.warning(
                 "could not send a login code to operator %s: %s", user.pk, exc.detail

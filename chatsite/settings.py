@@ -408,6 +408,14 @@ TELEGRAM_DOWNLOAD_LIMIT_BYTES = env_int(
 SOHBET_LOGIN_CODE_TTL = env_int("SOHBET_LOGIN_CODE_TTL", 300)
 SOHBET_LOGIN_CODE_ATTEMPTS = env_int("SOHBET_LOGIN_CODE_ATTEMPTS", 5)
 SOHBET_LOGIN_CODE_RESEND_SECONDS = env_int("SOHBET_LOGIN_CODE_RESEND_SECONDS", 60)
+# Per account, whatever the browsers and addresses: codes sent, and wrong codes
+# entered, per hour and per day. Beyond them codes pause (recovery codes still work);
+# the operator is told in Telegram once an hour's wrong codes reach
+# SOHBET_LOGIN_CODE_ATTEMPTS.
+SOHBET_LOGIN_CODES_PER_HOUR = env_int("SOHBET_LOGIN_CODES_PER_HOUR", 10)
+SOHBET_LOGIN_CODES_PER_DAY = env_int("SOHBET_LOGIN_CODES_PER_DAY", 20)
+SOHBET_LOGIN_CODE_FAILURES_PER_HOUR = env_int("SOHBET_LOGIN_CODE_FAILURES_PER_HOUR", 10)
+SOHBET_LOGIN_CODE_FAILURES_PER_DAY = env_int("SOHBET_LOGIN_CODE_FAILURES_PER_DAY", 20)
 SOHBET_LINK_TOKEN_TTL = env_int("SOHBET_LINK_TOKEN_TTL", 600)
 # External deliveries queued with every message (chat.OutboxEntry.channel values).
 SOHBET_OUTBOX_CHANNELS = ["telegram"] if TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID else []
