@@ -7,9 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkToken, LoginCode, RecoveryCode, TelegramLink, User
 
@@ -49,6 +52,28 @@ def is_second_factor_satisfied(*, user: Any, session: SessionBase) -> bool:
         user_id=user.pk,
         used_at=F("user__telegram_link__linked_at"),
     ).exists()
+
+
+def is_operator_session_current(*, session_key: str | None, user_id: int) -> bool:
+    """Whether the session stored under ``session_key`` still signs ``user_id`` in
+    as an operator: unexpired and in the database, for this user, its hash still
+    the user's (no password change, no sessions ended since), the user active
+    staff, the second factor satisfied."""
+    if not session_key:
+        return False
+    # The database's copy: the cache may still hold a session deleted from it.
+    session = DatabaseSessionStore(session_key)
+    data = session.load()
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return False
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    if user is None:
+        return False
+    kept = str(data.get(HASH_SESSION_KEY, ""))
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(constant_time_compare(kept, expected) for expected in hashes):
+        return False
+    return is_second_factor_satisfied(user=user, session=session)
 
 
 def get_operator_by_telegram_id(*, telegram_user_id: int) -> User | None:

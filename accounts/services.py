@@ -131,15 +131,30 @@ def link_telegram(*, token: str, telegram_user_id: int, telegram_username: str) 
 @transaction.atomic
 def unlink_telegram(*, user: Any) -> bool:
     """Remove the user's Telegram link with its recovery codes, login codes and unused
-    link tokens: the password alone signs them in again. Returns whether a link
-    existed."""
+    link tokens: the password alone signs them in again. A second-factor reset ends
+    the user's sessions (``end_sessions``) when a link existed. Returns whether one
+    did."""
     deleted, _details = TelegramLink.objects.filter(user_id=user.pk).delete()
     RecoveryCode.objects.filter(user_id=user.pk).delete()
     LoginCode.objects.filter(user_id=user.pk).delete()
     LinkToken.objects.filter(user_id=user.pk, used_at__isnull=True).delete()
     if deleted:
+        end_sessions(user=user)
         logger.info("operator %s unlinked their Telegram account", user.pk)
     return bool(deleted)
+
+
+@transaction.atomic
+def end_sessions(*, user: Any) -> None:
+    """Sign the user out everywhere: every session they have stops verifying (each
+    keeps a hash that includes ``User.session_generation``), and their open inbox
+    sockets close after commit, like any change of an operator's rights
+    (chat.signals). A view that should keep its own session signed in calls
+    ``update_session_auth_hash`` after this, as after a password change."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.session_generation += 1
+    locked.save(update_fields=["session_generation"])
+    user.session_generation = locked.session_generation
 
 
 # --- Recovery codes -------------------------------------------------------------------

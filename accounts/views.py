@@ -13,12 +13,12 @@ import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.forms import AuthenticationForm
@@ -47,6 +47,7 @@ from accounts.exceptions import (
     TelegramUnavailable,
 )
 from accounts.forms import LoginCodeForm, RecoveryCodeForm
+from accounts.models import User
 from accounts.selectors import LINK_TOKEN_SESSION_KEY, SECOND_FACTOR_SESSION_KEY
 from chatsite.clientip import client_key
 
@@ -459,6 +460,8 @@ def telegram_page(request: HttpRequest) -> HttpResponse:
             context.update(_start_linking(request))
         elif action == "unlink":
             services.unlink_telegram(user=user)
+            # Other sessions end with the second factor; this one stays signed in.
+            update_session_auth_hash(request, cast(User, user))
             request.session.pop(LINK_TOKEN_SESSION_KEY, None)
             messages.success(
                 request,

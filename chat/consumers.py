@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from accounts.selectors import is_second_factor_satisfied
+from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
 from chat import events, frames, hub, presence, selectors, services, socket_limits
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
@@ -44,6 +44,9 @@ CLOSE_FLOOD = 4429
 # Reconnect with back-off: a service this socket needs was unreachable. (Not RFC 6455's
 # 1013: Daphne's WebSocket library only lets an application send 1000 or 3000-4999.)
 CLOSE_TRY_AGAIN = 4503
+# The socket's rights changed (password, staff flag, sessions ended...): reconnect at
+# once; the new socket is checked again and refused (4401) if they are gone.
+CLOSE_RECHECK = 4001
 
 # What the layer raises when its server (Redis) cannot be reached.
 LAYER_ERRORS = (RedisError, OSError)
@@ -637,7 +640,7 @@ class OperatorConsumer(ChatConsumer):
         self.user = user
         self.ready = True
         self.sender_key = f"send:operator:{user.pk}"
-        await self.join(events.OPERATORS_GROUP)
+        await self.join(events.OPERATORS_GROUP, events.operator_group(user.pk))
         if session is not None and session.session_key:
             self.session_group = events.session_group(session.session_key)
             await self.join(self.session_group)
@@ -660,7 +663,7 @@ class OperatorConsumer(ChatConsumer):
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.leave(events.OPERATORS_GROUP)
+        await self.leave(events.OPERATORS_GROUP, events.operator_group(self.user.pk))
         if getattr(self, "session_group", None):
             await self.leave(self.session_group)
         if self._typing_thread is not None:
@@ -803,6 +806,19 @@ class OperatorConsumer(ChatConsumer):
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_FORBIDDEN)
+
+    async def rights_changed(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_RECHECK)
+
+    async def on_ping(self) -> None:
+        # What the events above may miss (rights changed by a bulk update, the
+        # session expired or deleted in the database) is found on the next ping.
+        await super().on_ping()
+        session = self.scope.get("session")
+        if not await database_sync_to_async(is_operator_session_current)(
+            session_key=getattr(session, "session_key", None), user_id=self.user.pk
+        ):
+            await self.close(code=CLOSE_RECHECK)
 
 
 async def run_service(service: Any, **kwargs: Any) -> Any:

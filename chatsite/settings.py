@@ -218,7 +218,8 @@ else:
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db, telling the sockets of a deleted session (chatsite/sessions.py).
+SESSION_ENGINE = "chatsite.sessions"
 
 # --- Internationalisation -------------------------------------------------------------
 
