@@ -11,6 +11,7 @@ import asyncio
 import functools
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -27,6 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
 from chat import events, frames, hub, presence, selectors, services, socket_limits
 from chat.exceptions import ChatError, ErrorCode
@@ -55,6 +57,14 @@ LAYER_ERRORS = (RedisError, OSError)
 CLIENT_GONE = (OSError, Disconnected)
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
+# What an operator does (rather than their page by itself): keeps their session alive.
+OPERATOR_ACTIONS = (
+    frames.SendMessage,
+    frames.Typing,
+    frames.Read,
+    frames.ThreadAction,
+    frames.ThreadAssign,
+)
 
 # The inbox's list asks for many threads' presence at once: off the database thread.
 cache_call = sync_to_async(thread_sensitive=False)
@@ -434,6 +444,9 @@ class VisitorConsumer(ChatConsumer):
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
+        if hello is None:
+            await self.refuse(CLOSE_NO_IDENTITY)
+            return
         self.ready = True
         self.sender_key = f"send:visitor:{self.visitor_id}"
         await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
@@ -451,11 +464,16 @@ class VisitorConsumer(ChatConsumer):
                 },
             )
 
-    def _load_or_start(self, session: Any) -> dict[str, Any]:
+    def _load_or_start(self, session: Any) -> dict[str, Any] | None:
+        """The hello for this session's visitor; None when the cookie names no
+        session (unknown, expired, or a key since rotated)."""
+        visitor_id = session.get(VISITOR_SESSION_KEY)  # loads the session
+        if not session.session_key:
+            return None
         headers = dict(self.scope.get("headers", []))
         page = headers.get(b"referer", b"").decode("latin1")
         visitor = selectors.get_visitor_for_session(
-            visitor_id=session.get(VISITOR_SESSION_KEY), session_key=session.session_key
+            visitor_id=visitor_id, session_key=session.session_key
         )
         thread = (
             selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
@@ -613,12 +631,21 @@ class VisitorConsumer(ChatConsumer):
     async def chat_threads(self, event: dict[str, Any]) -> None:
         pass  # operators only
 
+    async def session_rotated(self, event: dict[str, Any]) -> None:
+        # The browser's session has a new key: a socket opened with the old one
+        # reconnects with the new cookie (or, if it was not that browser, fails).
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None) or ""
+        if event.get("session") == events.session_group(key):
+            await self.close(code=CLOSE_RECHECK)
+
 
 class OperatorConsumer(ChatConsumer):
     """``/ws/operator/``: a logged-in, active staff user."""
 
     is_operator = True
     has_channel = True
+    _activity_noted_at = float("-inf")
 
     async def start(self) -> None:
         user = self.scope.get("user")
@@ -673,6 +700,24 @@ class OperatorConsumer(ChatConsumer):
             await events.broadcast_now(
                 events.VISITORS_GROUP,
                 {"type": events.PRESENCE, "operators_online": False},
+            )
+
+    async def dispatch_frame(self, frame: frames.Frame) -> None:
+        if isinstance(frame, OPERATOR_ACTIONS):
+            await self._note_activity()
+        await super().dispatch_frame(frame)
+
+    async def _note_activity(self) -> None:
+        """The operator is at work: their session's idle deadline moves on
+        (accounts.sessions), checked at most once a minute per socket."""
+        now = time.monotonic()
+        if now - self._activity_noted_at < operator_sessions.PUSH_EVERY_SECONDS:
+            return
+        self._activity_noted_at = now
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if key:
+            await database_sync_to_async(operator_sessions.note_socket_activity)(
+                session_key=key
             )
 
     async def _thread(self, thread_id: int | None) -> Thread:

@@ -105,6 +105,25 @@ def start_visitor(
     return visitor, thread
 
 
+@transaction.atomic
+def rebind_visitor_session(
+    *, visitor_id: int, old_session_key: str, session_key: str
+) -> None:
+    """Move a visitor to their browser session's new key (rotated), and close the
+    sockets opened with the old key after commit (``session.rotated`` to their
+    thread's group: they reconnect with the browser's new cookie)."""
+    Visitor.objects.filter(pk=visitor_id).update(session_key=session_key)
+    thread = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
+    if thread is not None:
+        events.broadcast_on_commit(
+            events.thread_group(thread.pk),
+            {
+                "type": events.SESSION_ROTATED,
+                "session": events.session_group(old_session_key),
+            },
+        )
+
+
 def touch_visitor(*, visitor_id: int, page: str | None = None) -> None:
     """Record that the visitor is here now (and on which page)."""
     fields: dict[str, object] = {"last_seen_at": timezone.now()}
