@@ -15,6 +15,7 @@ name, once, under a new key.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from importlib import import_module
 
@@ -32,10 +33,29 @@ class SessionStore(CachedDbStore):
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
         super().delete(session_key)
+        if key and not _on_an_event_loop():
+            events.broadcast_on_commit(*_deleted(key))
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        key = session_key or self.session_key
+        await super().adelete(session_key)
         if key:
-            events.broadcast_on_commit(
-                events.session_group(key), {"type": events.RIGHTS_CHANGED}
-            )
+            await events.broadcast_now(*_deleted(key))
+
+
+def _deleted(key: str) -> tuple[str, dict[str, str]]:
+    return events.session_group(key), {"type": events.RIGHTS_CHANGED}
+
+
+def _on_an_event_loop() -> bool:
+    """Whether this synchronous call runs on a thread whose event loop is running
+    (sync code inside a coroutine, as browser-driving tests do): no blocking send
+    from there; the sockets' ping check finds the deletion instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def session_cookie_value(cookies: Mapping[str, str]) -> str | None:
