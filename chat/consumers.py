@@ -25,7 +25,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
@@ -81,16 +81,25 @@ OPERATOR_ACTIONS = (
 cache_call = sync_to_async(thread_sensitive=False)
 # The sockets' database work (connecting, pages, read marks, thread actions) runs on
 # threads of its own, several at once, not on Channels' one shared thread: a slow
-# query holds up its own socket, not every socket of the process. Each call takes a
-# pooled connection and gives it back (DatabaseSyncToAsync closes it after).
+# query holds up its own socket, not every socket of the process.
 _db_threads = ThreadPoolExecutor(
     settings.SOHBET_DB_THREADS, thread_name_prefix="sohbet-db"
 )
 
 
+class _DatabaseCall(DatabaseSyncToAsync):
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            # The pooled connection goes back after each call, whatever the
+            # connection's age settings say: a thread keeps none between calls.
+            connections.close_all()
+
+
 def db_call(function: Callable[..., Any]) -> Any:
     """``database_sync_to_async`` on the sockets' database threads."""
-    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_db_threads)
+    return _DatabaseCall(function, thread_sensitive=False, executor=_db_threads)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
