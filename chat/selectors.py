@@ -98,17 +98,44 @@ def list_operators() -> list[dict[str, object]]:
     ]
 
 
-def list_due_outbox(*, channel: str, limit: int = 200) -> list[OutboxEntry]:
-    """Pending deliveries of one channel, oldest first, with their message and thread
-    (and visitor) loaded. Includes entries not yet due, so that a delivery waiting
-    for a retry holds back the later ones of its thread (order per thread)."""
+def list_outbox_heads(*, channel: str, limit: int = 500) -> list[OutboxEntry]:
+    """The oldest pending delivery of each thread of one channel, oldest first: what
+    each thread waits on (a delivery waiting for a retry holds back the later ones of
+    its thread). Loads the entries' own fields only. Two queries."""
+    heads = list(
+        OutboxEntry.objects.filter(channel=channel, status=OutboxEntry.Status.PENDING)
+        .values("thread_id")
+        .annotate(head=Min("pk"))
+        .order_by("head")
+        .values_list("head", flat=True)[:limit]
+    )
+    return list(OutboxEntry.objects.filter(pk__in=heads).order_by("pk"))
+
+
+def list_pending_outbox(
+    *, channel: str, thread_id: int, limit: int = 50
+) -> list[OutboxEntry]:
+    """A thread's pending deliveries of one channel, oldest first, with their message
+    (and attachment), thread and visitor loaded."""
     return list(
         OutboxEntry.objects.select_related(
             "message", "message__attachment", "thread", "thread__visitor"
         )
-        .filter(channel=channel, status=OutboxEntry.Status.PENDING)
+        .filter(
+            channel=channel, thread_id=thread_id, status=OutboxEntry.Status.PENDING
+        )
         .order_by("pk")[:limit]
     )
+
+
+def count_failed_outbox(*, channel: str, since: dt.datetime | None) -> int:
+    """Deliveries of one channel given up on after ``since`` (ever, when None)."""
+    failed = OutboxEntry.objects.filter(
+        channel=channel, status=OutboxEntry.Status.FAILED
+    )
+    if since is not None:
+        failed = failed.filter(done_at__gt=since)
+    return failed.count()
 
 
 def count_pending_outbox(*, channel: str) -> int:

@@ -14,21 +14,43 @@ import pytest
 from django.db import connection
 
 from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fake_flood import TELEGRAM, FloodRules, Window
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT_ID = -1001234567890
+# Telegram's limits ten times as fast, in the fake and in the bridge alike: the
+# bridge is held to them without the tests waiting Telegram's minute.
+FLOOD = TELEGRAM.scaled(0.1)
+
+
+def rate(window: Window | None) -> str:
+    assert window is not None
+    return f"{window.count}/{window.seconds:g}"
+
+
+def rate_settings(flood: FloodRules = FLOOD) -> dict[str, str]:
+    """The bridge's TELEGRAM_RATE_* for the fake's limits."""
+    return {
+        "TELEGRAM_RATE_PER_CHAT": rate(flood.per_chat),
+        "TELEGRAM_RATE_PER_GROUP": rate(flood.per_group),
+        "TELEGRAM_RATE_OVERALL": rate(flood.overall),
+    }
 
 
 @pytest.fixture
 def fake_api(request: pytest.FixtureRequest) -> Iterator[FakeBotApi]:
     """The fake Bot API; the operator chat is a forum unless the test is marked
     ``plain_group``."""
-    api = FakeBotApi(is_forum=request.node.get_closest_marker("plain_group") is None)
+    api = FakeBotApi(
+        is_forum=request.node.get_closest_marker("plain_group") is None, flood=FLOOD
+    )
     api.start()
     try:
         yield api
     finally:
         api.stop()
+    # Whatever the test, the bridge never called Telegram during a flood wait.
+    assert api.flood_violations == []
 
 
 def api_url(api: FakeBotApi) -> str:
@@ -49,10 +71,13 @@ def telegram_settings(settings: Any, fake_api: FakeBotApi) -> FakeBotApi:
 class BridgeProcess:
     """``manage.py runtelegram`` in a subprocess, stopped by its PID."""
 
-    def __init__(self, api: FakeBotApi, db_name: str, log: Path) -> None:
+    def __init__(
+        self, api: FakeBotApi, db_name: str, log: Path, env: dict[str, str]
+    ) -> None:
         self.api = api
         self.db_name = db_name
         self.log = log
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BridgeProcess:
@@ -64,7 +89,10 @@ class BridgeProcess:
             "TELEGRAM_CHAT_ID": str(CHAT_ID),
             "TELEGRAM_API_URL": api_url(self.api),
             "TELEGRAM_LEASE_SECONDS": "3",
+            "TELEGRAM_LEAVE_NOTE_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
+            **rate_settings(),
+            **self.env,
         }
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -103,9 +131,10 @@ def start_bridge(
     db_name = str(connection.settings_dict["NAME"])
     started: list[BridgeProcess] = []
 
-    def start() -> BridgeProcess:
+    def start(**env: str) -> BridgeProcess:
+        """Start a bridge; ``env`` adds or overrides its environment."""
         bridge = BridgeProcess(
-            fake_api, db_name, tmp_path / f"bridge-{len(started)}.log"
+            fake_api, db_name, tmp_path / f"bridge-{len(started)}.log", env
         )
         started.append(bridge.start())
         return bridge
