@@ -135,7 +135,7 @@ class Bridge:
         if not await self._wait_for_lease(stop):
             return
         try:
-            if not await self._start(stop):
+            if not await self.connect(stop):
                 return
             logger.info(
                 "bridge running as @%s for chat %s (%s)",
@@ -153,7 +153,7 @@ class Bridge:
                 pass
             logger.info("bridge stopped")
 
-    async def _start(self, stop: asyncio.Event) -> bool:
+    async def connect(self, stop: asyncio.Event) -> bool:
         """Ask Telegram who the bot is and what the chat is, until it answers."""
         failures = 0
         while not stop.is_set():

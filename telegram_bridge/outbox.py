@@ -230,7 +230,8 @@ class OutboxDelivery:
 
     async def _rename(self, message_thread_id: int, name: str, turn: Turn) -> None:
         """Give the topic the visitor's name. Only a wait or a refusal of the whole
-        chat is raised: a name is not worth holding messages back."""
+        chat is raised: a name is not worth holding messages back (it is tried
+        again with the thread's next delivery, unless Telegram refused it)."""
         try:
             await turn.call(
                 lambda: self.bot.edit_forum_topic(
@@ -243,8 +244,11 @@ class OutboxDelivery:
             verdict = classify(exc)
             if verdict in (Verdict.WAIT, Verdict.CHAT):
                 raise
-            if not (isinstance(exc, BadRequest) and is_unchanged(exc)):
+            unchanged = isinstance(exc, BadRequest) and is_unchanged(exc)
+            if not unchanged:
                 logger.info("topic %s not renamed: %s", message_thread_id, exc)
+            if not (unchanged or verdict is Verdict.REFUSED):
+                return
         await database_sync_to_async(services.rename_topic)(
             chat_id=self.chat_id, message_thread_id=message_thread_id, name=name
         )

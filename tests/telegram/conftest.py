@@ -1,4 +1,6 @@
-"""The Telegram bridge as its own process, against the fake Bot API on 127.0.0.1."""
+"""The Telegram bridge against the fake Bot API on 127.0.0.1: as its own process
+(``start_bridge``, real time, Telegram's limits ten times as fast), or in this process
+on a virtual clock with Telegram's own limits (``bridge``)."""
 
 from __future__ import annotations
 
@@ -6,14 +8,18 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 
-from tests.telegram.fake_bot_api import FakeBotApi
+from telegram_bridge import services
+from telegram_bridge.bot import Bridge, build_application
+from tests.telegram.clock import VirtualClock
+from tests.telegram.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi
 from tests.telegram.fake_flood import TELEGRAM, FloodRules, Window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,3 +150,66 @@ def start_bridge(
         if bridge.process is not None and bridge.process.poll() is None:
             bridge.process.kill()
             bridge.process.wait(20)
+
+
+# --- The bridge in this process, on a virtual clock ------------------------------
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def bot_api(
+    request: pytest.FixtureRequest, clock: VirtualClock
+) -> Iterator[FakeBotApi]:
+    """The fake Bot API with Telegram's own limits, on the virtual clock."""
+    api = FakeBotApi(
+        is_forum=request.node.get_closest_marker("plain_group") is None,
+        clock=clock.now,
+    )
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+    assert api.flood_violations == []
+
+
+@pytest.fixture
+async def bridge(
+    request: pytest.FixtureRequest,
+    bot_api: FakeBotApi,
+    clock: VirtualClock,
+    transactional_db: None,
+    settings: Any,
+    tmp_path: Path,
+) -> AsyncIterator[Bridge]:
+    """A bridge in this process (holding the lease), its parts wired as after
+    start-up, on the virtual clock; the tests step its parts themselves."""
+    settings.SOHBET_OUTBOX_CHANNELS = ["telegram"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    bridge = build_application(
+        token=bot_api.token,
+        chat_id=CHAT_ID,
+        base_url=api_url(bot_api),
+        owner="in-process",
+        clock=clock,
+        read_timeout=0.5,
+        poll_timeout=0,
+    )
+    await bridge.bot.initialize()
+    bridge.configure(
+        bot_id=BOT_ID,
+        bot_username=BOT_USERNAME,
+        is_forum=request.node.get_closest_marker("plain_group") is None,
+    )
+    await database_sync_to_async(services.acquire_lease)(
+        owner="in-process", ttl_seconds=3600
+    )
+    try:
+        yield bridge
+    finally:
+        bridge.mirror.close()
+        await bridge.bot.shutdown()
