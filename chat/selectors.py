@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,18 +99,36 @@ def list_operators() -> list[dict[str, object]]:
     ]
 
 
-def list_outbox_heads(*, channel: str, limit: int = 500) -> list[OutboxEntry]:
-    """The oldest pending delivery of each thread of one channel, oldest first: what
-    each thread waits on (a delivery waiting for a retry holds back the later ones of
-    its thread). Loads the entries' own fields only. Two queries."""
-    heads = list(
+@dataclass(frozen=True, slots=True)
+class OutboxHead:
+    """What a thread's pending deliveries of one channel look like."""
+
+    thread_id: int
+    first_id: int  # the oldest: what the thread waits on
+    last_id: int  # the newest
+    next_attempt_at: dt.datetime  # of the oldest
+
+
+def list_outbox_heads(*, channel: str, limit: int = 500) -> list[OutboxHead]:
+    """Each thread with pending deliveries of one channel, the oldest first (a
+    delivery waiting for a retry holds back the later ones of its thread). Two
+    queries."""
+    rows = list(
         OutboxEntry.objects.filter(channel=channel, status=OutboxEntry.Status.PENDING)
         .values("thread_id")
-        .annotate(head=Min("pk"))
-        .order_by("head")
-        .values_list("head", flat=True)[:limit]
+        .annotate(first=Min("pk"), last=Max("pk"))
+        .order_by("first")[:limit]
     )
-    return list(OutboxEntry.objects.filter(pk__in=heads).order_by("pk"))
+    due = dict(
+        OutboxEntry.objects.filter(pk__in=[row["first"] for row in rows]).values_list(
+            "pk", "next_attempt_at"
+        )
+    )
+    return [
+        OutboxHead(row["thread_id"], row["first"], row["last"], due[row["first"]])
+        for row in rows
+        if row["first"] in due
+    ]
 
 
 def list_pending_outbox(
@@ -121,9 +140,7 @@ def list_pending_outbox(
         OutboxEntry.objects.select_related(
             "message", "message__attachment", "thread", "thread__visitor"
         )
-        .filter(
-            channel=channel, thread_id=thread_id, status=OutboxEntry.Status.PENDING
-        )
+        .filter(channel=channel, thread_id=thread_id, status=OutboxEntry.Status.PENDING)
         .order_by("pk")[:limit]
     )
 

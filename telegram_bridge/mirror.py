@@ -82,6 +82,10 @@ class Mirror:
             elif event.get("visitor_online") is False:
                 self._leave_later(event["thread"])
 
+    async def wait_idle(self) -> None:
+        """Until the notes now waiting for a visitor to stay away are done."""
+        await asyncio.gather(*list(self._leaving.values()), return_exceptions=True)
+
     def close(self) -> None:
         for task in self._leaving.values():
             task.cancel()
@@ -98,13 +102,14 @@ class Mirror:
             return
         self._typing_at[thread_id] = now
         try:
-            await self.pacer.call_if_free(
+            await self.pacer.call_if_soon(
                 self.chat_id,
                 lambda: self.bot.send_chat_action(
                     chat_id=self.chat_id,
                     action=ChatAction.TYPING,
                     message_thread_id=target,
                 ),
+                within=1.0,
             )
         except TelegramError as exc:  # worth nothing later: not tried again
             logger.info("typing not shown: %s", exc)
@@ -149,7 +154,8 @@ class Mirror:
         self._cancel_leaving(thread_id)
         if thread_id in self._noted:
             return
-        task = asyncio.create_task(self._note_leaving(thread_id))
+        deadline = self.pacer.clock.now() + self.leave_after
+        task = asyncio.create_task(self._note_leaving(thread_id, deadline))
         self._leaving[thread_id] = task
         task.add_done_callback(
             lambda done: (
@@ -164,8 +170,8 @@ class Mirror:
         if task is not None:
             task.cancel()
 
-    async def _note_leaving(self, thread_id: int) -> None:
-        await self.pacer.clock.sleep(self.leave_after)
+    async def _note_leaving(self, thread_id: int, deadline: float) -> None:
+        await self.pacer.clock.sleep(deadline - self.pacer.clock.now())
         try:
             back = await sync_to_async(presence.is_online)(
                 presence.visitor_key(thread_id)

@@ -37,6 +37,7 @@ from telegram.error import BadRequest, ChatMigrated, TelegramError
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Attachment, OutboxEntry, Thread
+from chat.selectors import OutboxHead
 from telegram_bridge import selectors, services
 from telegram_bridge.errors import Verdict, classify, describe, is_unchanged
 from telegram_bridge.models import MessageLink
@@ -59,6 +60,11 @@ MAX_ATTEMPTS = 8
 BACKOFF_CAP = 300.0
 # A wait longer than this is not waited inside a step: the loop idles meanwhile.
 LONG_WAIT = 2.0
+# When the group's budget is short of the threads waiting, a thread whose visitor is
+# still writing waits until they pause this long (what they write meanwhile goes in
+# the same message), but no longer than HOLD_AT_MOST after its first message waited.
+SETTLE = 2.0
+HOLD_AT_MOST = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,8 @@ class OutboxDelivery:
         self.pacer = pacer
         self.on_error = on_error
         self._served: dict[int, int] = {}
+        # thread -> (first and last pending ids, when first seen, when last changed)
+        self._seen: dict[int, tuple[int, int, float, float]] = {}
         self._turns = itertools.count()
         self._renames: set[int] = set()
         self._tell_failures = True
@@ -109,14 +117,19 @@ class OutboxDelivery:
         if self._tell_failures and self.pacer.clock.now() >= self._tell_failures_after:
             if await self._tell_of_failures():
                 return True
-        if not await self._due_heads():
+        heads = await self._due_heads()
+        if not heads:
             return await self._rename_next()
+        if not self._settled(heads):
+            return False
         async with self.pacer.turn(self.chat_id) as turn:
             await turn.ready()
-            heads = await self._due_heads()  # what came while waiting counts too
+            heads = self._settled(await self._due_heads())  # what came meanwhile too
             if not heads:
                 return True
-            head = min(heads, key=lambda h: (self._served.get(h.thread_id, -1), h.pk))
+            head = min(
+                heads, key=lambda h: (self._served.get(h.thread_id, -1), h.first_id)
+            )
             rows = await database_sync_to_async(chat_selectors.list_pending_outbox)(
                 channel=CHANNEL, thread_id=head.thread_id
             )
@@ -133,12 +146,36 @@ class OutboxDelivery:
             channel=CHANNEL
         )
 
-    async def _due_heads(self) -> list[OutboxEntry]:
+    async def _due_heads(self) -> list[OutboxHead]:
         heads = await database_sync_to_async(chat_selectors.list_outbox_heads)(
             channel=CHANNEL
         )
         now = timezone.now()
         return [head for head in heads if head.next_attempt_at <= now]
+
+    def _settled(self, heads: list[OutboxHead]) -> list[OutboxHead]:
+        """The threads to serve now: all of them while the budget lasts, else those
+        whose visitor paused (or that waited long enough)."""
+        now = self.pacer.clock.now()
+        seen = {}
+        for head in heads:
+            first, last, since, changed = self._seen.get(
+                head.thread_id, (0, 0, now, now)
+            )
+            if first != head.first_id:
+                since = changed = now
+            elif last != head.last_id:
+                changed = now
+            seen[head.thread_id] = (head.first_id, head.last_id, since, changed)
+        self._seen = seen
+        if self.pacer.budget(self.chat_id) >= len(heads):
+            return heads
+        return [
+            head
+            for head in heads
+            if now - seen[head.thread_id][3] >= SETTLE
+            or now - seen[head.thread_id][2] >= HOLD_AT_MOST
+        ]
 
     # --- One step ----------------------------------------------------------------
 

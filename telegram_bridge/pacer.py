@@ -92,7 +92,7 @@ class _Bucket:
     within what ``_allowed`` gives the window."""
 
     def __init__(self, rate: Rate, now: float) -> None:
-        self.capacity = float(max(1, rate.count // 4))
+        self.capacity = float(max(1, rate.count // 3))
         refill = max(_allowed(rate) - self.capacity, 1.0)
         self.per_second = refill / rate.seconds
         self.tokens = self.capacity
@@ -106,6 +106,10 @@ class _Bucket:
     def wait(self, now: float) -> float:
         self._refill(now)
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
+
+    def available(self, now: float) -> float:
+        self._refill(now)
+        return self.tokens
 
     def take(self, now: float) -> None:
         self._refill(now)
@@ -174,16 +178,24 @@ class Pacer:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def call_if_free(
-        self, scope: Hashable, send: Callable[[], Awaitable[object]]
+    async def call_if_soon(
+        self, scope: Hashable, send: Callable[[], Awaitable[object]], within: float
     ) -> bool:
-        """Make a call that posts nothing only if it can go at once (a typing
-        indicator is worth nothing late); False when it was skipped."""
-        lock = self._locks.setdefault(scope, asyncio.Lock())
-        if lock.locked() or self.ready_in(scope, posts=False) > 0:
+        """Make a call that posts nothing only if it can go within ``within``
+        seconds (a typing indicator is worth nothing late); False when skipped."""
+        if self.ready_in(scope, posts=False) > within:
             return False
-        async with self.turn(scope) as turn:
-            await turn.call(send, posts=False)
+        lock = self._locks.setdefault(scope, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=within)
+        except TimeoutError:
+            return False
+        try:
+            if self.ready_in(scope, posts=False) > 0:
+                return False
+            await Turn(self, scope).call(send, posts=False)
+        finally:
+            lock.release()
         return True
 
     def ready_in(self, scope: Hashable, *, posts: bool = True) -> float:
@@ -196,6 +208,15 @@ class Pacer:
                 waits.append(self._recent_of(key, rate).wait(now))
         wait = max(waits)
         return wait if wait > _EPSILON else 0.0
+
+    def budget(self, scope: Hashable) -> int:
+        """How many messages could go to ``scope`` right now, one after another."""
+        now = self.clock.now()
+        tokens = [
+            self._bucket(key, rate).available(now)
+            for key, rate in self._limits_for(scope, True)
+        ]
+        return int(min(tokens, default=0.0))
 
     def hold(self, scope: Hashable, seconds: float) -> None:
         """Nothing goes to ``scope`` for ``seconds`` (Telegram's retry_after, or a

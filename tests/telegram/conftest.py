@@ -213,3 +213,24 @@ async def bridge(
     finally:
         bridge.mirror.close()
         await bridge.bot.shutdown()
+
+
+@pytest.fixture
+async def operator_bridge(
+    telegram_settings: Any, start_bridge: Any, make_operator: Any
+) -> Any:
+    """A running bridge and an operator linked to Telegram user OPERATOR_TG_ID."""
+    from tests.telegram.e2e import link_operator
+
+    start_bridge()
+    await link_operator(telegram_settings, make_operator)
+    return telegram_settings
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """Uploads land where the bridge process reads them too."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    os.environ["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    yield settings.MEDIA_ROOT
+    os.environ.pop("MEDIA_ROOT", None)

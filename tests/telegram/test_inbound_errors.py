@@ -248,7 +248,7 @@ async def test_a_leaving_note_survives_each_telegram_error(
     left = {"type": "chat.presence", "thread": thread, "visitor_online": False}
 
     await bridge.mirror.on_event(left)
-    await asyncio.gather(*bridge.mirror._leaving.values())
+    await bridge.mirror.wait_idle()
 
     notes = [t for t in texts(bot_api) if "left the page" in t]
     assert len(notes) == (1 if fault in ("retry_after", "timed_out") else 0)
