@@ -20,7 +20,6 @@ import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -39,7 +38,7 @@ from chat import services as chat_services
 from chat.models import Attachment, OutboxEntry, Thread
 from chat.selectors import OutboxHead
 from telegram_bridge import selectors, services
-from telegram_bridge.errors import Verdict, classify, describe, is_unchanged
+from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
 from telegram_bridge.pacer import Pacer, Turn
 from telegram_bridge.render import (
@@ -49,9 +48,9 @@ from telegram_bridge.render import (
     render_combined,
     render_message,
     split_text,
-    topic_name,
     utf16_len,
 )
+from telegram_bridge.topics import Target, Topics
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +64,6 @@ LONG_WAIT = 2.0
 # the same message), but no longer than HOLD_AT_MOST after its first message waited.
 SETTLE = 2.0
 HOLD_AT_MOST = 12.0
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    chat_id: int
-    message_thread_id: int | None
 
 
 def backoff(attempts: int) -> float:
@@ -99,15 +92,14 @@ class OutboxDelivery:
         # thread -> (first and last pending ids, when first seen, when last changed)
         self._seen: dict[int, tuple[int, int, float, float]] = {}
         self._turns = itertools.count()
-        self._renames: set[int] = set()
+        self.topics = Topics(bot, chat_id=chat_id, is_forum=is_forum)
         self._tell_failures = True
         self._tell_failures_after = 0.0
         self._told: set[str] = set()
 
     def request_rename(self, thread_id: int) -> None:
         """The visitor's name may have changed: check the topic's name."""
-        if self.is_forum:
-            self._renames.add(thread_id)
+        self.topics.request_rename(thread_id)
 
     async def deliver_next(self) -> bool:
         """Deliver one thing if something is due and the chat can take it soon;
@@ -119,7 +111,11 @@ class OutboxDelivery:
                 return True
         heads = await self._due_heads()
         if not heads:
-            return await self._rename_next()
+            try:
+                return await self.topics.rename_next(self.pacer)
+            except TelegramError as exc:
+                await self._say_once(describe(exc, chat_id=self.chat_id), exc)
+                return True
         if not self._settled(heads):
             return False
         async with self.pacer.turn(self.chat_id) as turn:
@@ -241,96 +237,6 @@ class OutboxDelivery:
         else:
             logger.warning("telegram delivery failed: %s", error)
 
-    # --- The thread's place: its topic or the group ----------------------------------
-
-    async def _target(self, thread: Thread, turn: Turn) -> Target:
-        if not self.is_forum:
-            return Target(self.chat_id, None)
-        topic = await database_sync_to_async(selectors.get_topic)(
-            chat_id=self.chat_id, visitor_id=thread.visitor_id
-        )
-        name = topic_name(thread)
-        if topic is None:
-            created = await turn.call(
-                lambda: self.bot.create_forum_topic(chat_id=self.chat_id, name=name)
-            )
-            await database_sync_to_async(services.save_topic)(
-                visitor_id=thread.visitor_id,
-                chat_id=self.chat_id,
-                message_thread_id=created.message_thread_id,
-                name=name,
-            )
-            return Target(self.chat_id, created.message_thread_id)
-        if topic.name != name:
-            await self._rename(topic.message_thread_id, name, turn)
-        return Target(self.chat_id, topic.message_thread_id)
-
-    async def _rename(self, message_thread_id: int, name: str, turn: Turn) -> None:
-        """Give the topic the visitor's name. Only a wait or a refusal of the whole
-        chat is raised: a name is not worth holding messages back (it is tried
-        again with the thread's next delivery, unless Telegram refused it)."""
-        try:
-            await turn.call(
-                lambda: self.bot.edit_forum_topic(
-                    chat_id=self.chat_id,
-                    message_thread_id=message_thread_id,
-                    name=name,
-                )
-            )
-        except TelegramError as exc:
-            verdict = classify(exc)
-            if verdict in (Verdict.WAIT, Verdict.CHAT):
-                raise
-            unchanged = isinstance(exc, BadRequest) and is_unchanged(exc)
-            if not unchanged:
-                logger.info("topic %s not renamed: %s", message_thread_id, exc)
-            if not (unchanged or verdict is Verdict.REFUSED):
-                return
-        await database_sync_to_async(services.rename_topic)(
-            chat_id=self.chat_id, message_thread_id=message_thread_id, name=name
-        )
-
-    async def _rename_next(self) -> bool:
-        while self._renames:
-            thread_id = self._renames.pop()
-            found = await database_sync_to_async(_topic_and_thread)(
-                chat_id=self.chat_id, thread_id=thread_id
-            )
-            if found is None:
-                continue
-            message_thread_id, old_name, thread = found
-            name = topic_name(thread)
-            if name == old_name:
-                continue
-            async with self.pacer.turn(self.chat_id) as turn:
-                try:
-                    await self._rename(message_thread_id, name, turn)
-                except TelegramError as exc:
-                    await self._say_once(describe(exc, chat_id=self.chat_id), exc)
-            return True
-        return False
-
-    async def _to_thread_place(
-        self,
-        thread: Thread,
-        turn: Turn,
-        send: Callable[[Target], Awaitable[list[int]]],
-    ) -> list[int]:
-        """Run ``send`` for the thread's place; makes a new topic once when the
-        thread's was deleted."""
-        for attempt in (1, 2):
-            target = await self._target(thread, turn)
-            try:
-                return await send(target)
-            except TelegramError as exc:
-                gone = classify(exc) is Verdict.TOPIC_GONE
-                if not (gone and target.message_thread_id and attempt == 1):
-                    raise
-                await database_sync_to_async(services.forget_topic)(
-                    chat_id=target.chat_id, message_thread_id=target.message_thread_id
-                )
-        raise AssertionError("unreachable")  # pragma: no cover
-
     # --- What is sent ----------------------------------------------------------------
 
     async def _send_text(self, thread: Thread, text: str, turn: Turn) -> list[int]:
@@ -351,7 +257,7 @@ class OutboxDelivery:
                 sent.append(message.message_id)
             return sent
 
-        return await self._to_thread_place(thread, turn, send)
+        return await self.topics.to_thread_place(thread, turn, send)
 
     async def _send_messages(self, batch: list[OutboxEntry], turn: Turn) -> None:
         thread = batch[0].thread
@@ -402,7 +308,7 @@ class OutboxDelivery:
             sent = await turn.call(lambda: post(target))
             return [sent.message_id]
 
-        sent_ids = await self._to_thread_place(thread, turn, send)
+        sent_ids = await self.topics.to_thread_place(thread, turn, send)
         if extra_text:
             sent_ids += await self._send_text(thread, extra_text, turn)
         await database_sync_to_async(_record_delivery)(
@@ -421,11 +327,7 @@ class OutboxDelivery:
         closed = batch[-1].kind == OutboxEntry.Kind.THREAD_CLOSED
         sent: list[int] = []
         if self.is_forum:
-            topic = await database_sync_to_async(selectors.get_topic)(
-                chat_id=self.chat_id, visitor_id=thread.visitor_id
-            )
-            if topic is not None:
-                await self._set_topic_closed(topic.message_thread_id, closed, turn)
+            await self.topics.set_closed(thread, closed, turn)
         else:
             text = (
                 _("Conversation #%(id)s closed.")
@@ -440,17 +342,6 @@ class OutboxDelivery:
             message_id=None,
             entry_ids=[entry.pk for entry in batch],
         )
-
-    async def _set_topic_closed(
-        self, message_thread_id: int, closed: bool, turn: Turn
-    ) -> None:
-        change = self.bot.close_forum_topic if closed else self.bot.reopen_forum_topic
-        try:
-            await turn.call(lambda: change(self.chat_id, message_thread_id))
-        except BadRequest as exc:
-            if is_unchanged(exc) or classify(exc) is Verdict.TOPIC_GONE:
-                return  # already so, or deleted: the next message makes a new one
-            raise
 
     # --- Telling the operators of failures ----------------------------------------
 
@@ -510,18 +401,6 @@ def _text_batch(rows: list[OutboxEntry]) -> list[OutboxEntry]:
             break
         batch.append(entry)
     return batch
-
-
-def _topic_and_thread(
-    *, chat_id: int, thread_id: int
-) -> tuple[int, str, Thread] | None:
-    thread = Thread.objects.select_related("visitor").filter(pk=thread_id).first()
-    if thread is None:
-        return None
-    topic = selectors.get_topic(chat_id=chat_id, visitor_id=thread.visitor_id)
-    if topic is None:
-        return None
-    return topic.message_thread_id, topic.name, thread
 
 
 def _record_delivery(

@@ -210,13 +210,15 @@ class Pacer:
         return wait if wait > _EPSILON else 0.0
 
     def budget(self, scope: Hashable) -> int:
-        """How many messages could go to ``scope`` right now, one after another."""
-        now = self.clock.now()
-        tokens = [
-            self._bucket(key, rate).available(now)
-            for key, rate in self._limits_for(scope, True)
-        ]
-        return int(min(tokens, default=0.0))
+        """How many messages ``scope`` may take in the coming while: the tokens of
+        its group's bucket (its own, for a chat that is not a group)."""
+        limits = dict(self._limits_for(scope, True))
+        key: tuple[str, Hashable] = ("group", scope)
+        if key not in limits:
+            key = ("chat", scope)
+        if key not in limits:
+            return 0
+        return int(self._bucket(key, limits[key]).available(self.clock.now()))
 
     def hold(self, scope: Hashable, seconds: float) -> None:
         """Nothing goes to ``scope`` for ``seconds`` (Telegram's retry_after, or a
