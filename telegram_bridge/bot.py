@@ -122,7 +122,7 @@ class Bridge:
             self.bot,
             pacer=self.pacer,
             leave_after=float(settings.TELEGRAM_LEAVE_NOTE_SECONDS),
-            on_messages=self._wake_outbox.set,
+            on_messages=self.wake_outbox,
             on_rename=self._rename,
             **common,
         )
@@ -199,7 +199,7 @@ class Bridge:
     async def _run_loops(self, stop: asyncio.Event) -> None:
         loops = [
             asyncio.create_task(self._poll_loop(stop), name="telegram-poll"),
-            asyncio.create_task(self._outbox_loop(stop), name="telegram-outbox"),
+            asyncio.create_task(self.deliver_outbox(stop), name="telegram-outbox"),
             asyncio.create_task(self._layer_loop(stop), name="telegram-layer"),
             asyncio.create_task(self._lease_loop(stop), name="telegram-lease"),
         ]
@@ -326,7 +326,7 @@ class Bridge:
             logger.exception("update %s applied but not broadcast", update.update_id)
         for reply in outcome.replies:
             await self._say(reply)
-        self._wake_outbox.set()
+        self.wake_outbox()
 
     async def _announce(self, sent: list[events.Event], outcome: Any) -> None:
         await events.send_events(sent)
@@ -366,7 +366,13 @@ class Bridge:
 
     # --- Outbound ----------------------------------------------------------------
 
-    async def _outbox_loop(self, stop: asyncio.Event) -> None:
+    def wake_outbox(self) -> None:
+        """Something was queued: deliver it now rather than at the next look."""
+        self._wake_outbox.set()
+
+    async def deliver_outbox(self, stop: asyncio.Event) -> None:
+        """The outbox loop: deliver what is due, step by step, until ``stop``; look
+        again when woken (``wake_outbox``) or every OUTBOX_IDLE seconds."""
         last_beat = float("-inf")
         failures = 0
         while not stop.is_set():
@@ -408,7 +414,7 @@ class Bridge:
 
     def _rename(self, thread_id: int) -> None:
         self.delivery.request_rename(thread_id)
-        self._wake_outbox.set()
+        self.wake_outbox()
 
     # --- Visitor state from the channel layer --------------------------------------
 
