@@ -1,17 +1,13 @@
-"""Outbound: chat.OutboxEntry rows of the "telegram" channel, delivered in order per
-thread and paced under Telegram's limits (``telegram_bridge.pacer``).
+"""Outbound: chat.OutboxEntry rows of the "telegram" channel, in order per thread,
+paced under Telegram's limits (``telegram_bridge.pacer``).
 
-``deliver_next`` delivers one thing of one thread once the group can take it: the
-threads take turns, one never served going first (a new conversation waits behind
-no busy one), and a thread's text messages that piled up while the group's budget
-refilled go as one message. A failure is judged by what it means
-(``telegram_bridge.errors``): waited out, tried again with back-off (``MAX_ATTEMPTS``
-in all), or given up; the operators are told in the group, with a link to the
-admin's list, once the bot can post there.
+``deliver_next`` delivers one thing of one thread: threads take turns, a new one
+first; what piled up while the group's budget was short goes as one message. A
+failure is waited out, tried again with back-off or given up, by what it means
+(``telegram_bridge.errors``); the operators are told, once, of those given up.
 
-A delivery is recorded (message links, entry done) only after Telegram accepted it:
-if the bridge dies between the two, that delivery is sent again when it restarts, so
-Telegram may show one message twice; nothing is lost.
+A delivery is recorded only after Telegram accepted it: a bridge that dies between
+the two sends it again on restart (Telegram may show it twice; nothing is lost).
 """
 
 from __future__ import annotations

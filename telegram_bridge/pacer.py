@@ -1,16 +1,11 @@
 """One pacer for every call the bridge makes to a chat, ahead of Telegram's limits.
 
-Telegram allows a bot about one message a second in a chat (short bursts pass), 20
-a minute in a group and about 30 a second in all (``Limits``, from settings). Each
-message waits for a token of its chat, of its group and of the whole bot: the
-buckets hold a few tokens and refill so that no window can ever take more than the
-limit, so sends spread out instead of running into a 429. Behind the buckets, the
-messages answered in the last window are counted exactly (``_Recent``). Calls to a
-chat take turns (first come, first served), which is what makes that count exact.
-
-A 429 holds its chat for ``retry_after`` (every call to it waits, whichever part of
-the bridge makes it). Calls that post no message (typing, reactions) share a bucket
-of their own per chat. The clock is injectable: tests run minutes in no time.
+Each message waits for a token of its chat, its group and the whole bot (``Limits``,
+from settings): small buckets that refill so that no window ever takes more than its
+limit, with an exact count of the last window behind them. Calls to a chat take
+turns, first come first served. A 429 holds its chat for ``retry_after``, whichever
+part of the bridge made the call. The clock is injectable: tests run minutes of it
+in no time.
 """
 
 from __future__ import annotations
