@@ -196,7 +196,7 @@ async def bridge(
         base_url=api_url(bot_api),
         owner="in-process",
         clock=clock,
-        read_timeout=0.5,
+        read_timeout=1.5,
         poll_timeout=0,
     )
     await bridge.bot.initialize()

@@ -32,6 +32,21 @@ FILES = {  # Bot API method -> a visitor's upload it carries
 }
 
 
+# One of each class of error Telegram answers with (as the fake's fail_next takes it).
+NEW_CHAT_ID = -1009876543210
+FAULTS: dict[str, dict[str, Any]] = {
+    "retry_after": {"status": 429, "retry_after": 30},
+    "bad_request": {"status": 400, "description": "Bad Request: something new"},
+    "forbidden": {
+        "status": 403,
+        "description": "Forbidden: bot is not a member of the supergroup chat",
+    },
+    "network": {"status": 502},
+    "invalid_token": {"status": 401, "description": "Unauthorized"},
+    "chat_migrated": {"status": 400, "migrate_to_chat_id": NEW_CHAT_ID},
+}
+
+
 def _post(thread_id: int, body: str, attachment_id: int | None = None) -> int:
     return services.post_message(
         thread_id=thread_id,

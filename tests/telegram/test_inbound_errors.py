@@ -21,13 +21,14 @@ from tests.telegram.clock import VirtualClock
 from tests.telegram.conftest import CHAT_ID, api_url
 from tests.telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
 from tests.telegram.harness import (
+    FAULTS,
+    NEW_CHAT_ID,
     deliver_all,
     new_thread,
     png_bytes,
     texts,
     visitor_writes,
 )
-from tests.telegram.test_outbox_errors import FAULTS, NEW_CHAT_ID
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -41,7 +42,7 @@ ALL_FAULTS = [*FAULTS, "timed_out"]
 
 def inject(api: FakeBotApi, method: str, fault: str, times: int = 1) -> None:
     if fault == "timed_out":  # the answer comes after the bridge stopped waiting
-        api.delay_next(method, 2, times=times)
+        api.delay_next(method, 3, times=times)
     else:
         api.fail_next(method, times=times, **FAULTS[fault])
 

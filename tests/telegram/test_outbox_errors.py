@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -17,7 +16,9 @@ from telegram_bridge.bot import Bridge
 from tests.telegram.clock import VirtualClock
 from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.harness import (
+    FAULTS,
     FILES,
+    NEW_CHAT_ID,
     deliver_all,
     new_thread,
     outbox,
@@ -30,19 +31,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
 ]
-
-NEW_CHAT_ID = -1009876543210
-FAULTS: dict[str, dict[str, Any]] = {
-    "retry_after": {"status": 429, "retry_after": 30},
-    "bad_request": {"status": 400, "description": "Bad Request: something new"},
-    "forbidden": {
-        "status": 403,
-        "description": "Forbidden: bot is not a member of the supergroup chat",
-    },
-    "network": {"status": 502},
-    "invalid_token": {"status": 401, "description": "Unauthorized"},
-    "chat_migrated": {"status": 400, "migrate_to_chat_id": NEW_CHAT_ID},
-}
 
 Check = Callable[[], Awaitable[None]]
 
