@@ -190,6 +190,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("channel", "status", "kind")
     list_select_related = ("thread", "message")
+    actions = ["retry_selected"]
     readonly_fields = (
         "channel",
         "kind",
@@ -202,3 +203,21 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         "created_at",
         "done_at",
     )
+
+    @admin.action(description=_("Try selected failed deliveries again"))
+    def retry_selected(
+        self, request: HttpRequest, queryset: QuerySet[OutboxEntry]
+    ) -> None:
+        count = services.retry_failed_outbox(
+            entry_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery queued again.",
+                "%(count)d deliveries queued again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )

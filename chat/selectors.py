@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,17 +99,60 @@ def list_operators() -> list[dict[str, object]]:
     ]
 
 
-def list_due_outbox(*, channel: str, limit: int = 200) -> list[OutboxEntry]:
-    """Pending deliveries of one channel, oldest first, with their message and thread
-    (and visitor) loaded. Includes entries not yet due, so that a delivery waiting
-    for a retry holds back the later ones of its thread (order per thread)."""
+@dataclass(frozen=True, slots=True)
+class OutboxHead:
+    """What a thread's pending deliveries of one channel look like."""
+
+    thread_id: int
+    first_id: int  # the oldest: what the thread waits on
+    last_id: int  # the newest
+    next_attempt_at: dt.datetime  # of the oldest
+
+
+def list_outbox_heads(*, channel: str, limit: int = 500) -> list[OutboxHead]:
+    """Each thread with pending deliveries of one channel, the oldest first (a
+    delivery waiting for a retry holds back the later ones of its thread). Two
+    queries."""
+    rows = list(
+        OutboxEntry.objects.filter(channel=channel, status=OutboxEntry.Status.PENDING)
+        .values("thread_id")
+        .annotate(first=Min("pk"), last=Max("pk"))
+        .order_by("first")[:limit]
+    )
+    due = dict(
+        OutboxEntry.objects.filter(pk__in=[row["first"] for row in rows]).values_list(
+            "pk", "next_attempt_at"
+        )
+    )
+    return [
+        OutboxHead(row["thread_id"], row["first"], row["last"], due[row["first"]])
+        for row in rows
+        if row["first"] in due
+    ]
+
+
+def list_pending_outbox(
+    *, channel: str, thread_id: int, limit: int = 50
+) -> list[OutboxEntry]:
+    """A thread's pending deliveries of one channel, oldest first, with their message
+    (and attachment), thread and visitor loaded."""
     return list(
         OutboxEntry.objects.select_related(
             "message", "message__attachment", "thread", "thread__visitor"
         )
-        .filter(channel=channel, status=OutboxEntry.Status.PENDING)
+        .filter(channel=channel, thread_id=thread_id, status=OutboxEntry.Status.PENDING)
         .order_by("pk")[:limit]
     )
+
+
+def count_failed_outbox(*, channel: str, since: dt.datetime | None) -> int:
+    """Deliveries of one channel given up on after ``since`` (ever, when None)."""
+    failed = OutboxEntry.objects.filter(
+        channel=channel, status=OutboxEntry.Status.FAILED
+    )
+    if since is not None:
+        failed = failed.filter(done_at__gt=since)
+    return failed.count()
 
 
 def count_pending_outbox(*, channel: str) -> int:

@@ -379,6 +379,7 @@ def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
     new_messages: list[Message] = []
     changed_threads: dict[int, Thread] = {}
     state_changed: set[int] = set()
+    reopened: set[int] = set()
     for post in posts:
         thread = threads.get(post.thread_id)
         if thread is None:
@@ -424,7 +425,9 @@ def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
         stored[key] = message
         new_messages.append(message)
         outcomes.append(None)  # filled in once the rows have ids
-        _apply_to_thread(thread, post, now=now, state_changed=state_changed)
+        _apply_to_thread(
+            thread, post, now=now, state_changed=state_changed, reopened=reopened
+        )
         changed_threads[thread.pk] = thread
 
     if new_messages:
@@ -438,7 +441,7 @@ def _plan(posts: Sequence[NewMessage], *, resends: bool) -> Any:
             thread.last_message = message
             thread.last_message_at = message.created_at
         yield (_SAVE, list(changed_threads.values()))
-        entries = _outbox_entries(new_messages)
+        entries = _outbox_entries(new_messages, reopened=reopened)
         if entries:
             yield (_OUTBOX, entries)
 
@@ -519,7 +522,12 @@ THREAD_POST_FIELDS = (
 
 
 def _apply_to_thread(
-    thread: Thread, post: NewMessage, *, now: object, state_changed: set[int]
+    thread: Thread,
+    post: NewMessage,
+    *,
+    now: object,
+    state_changed: set[int],
+    reopened: set[int],
 ) -> None:
     thread.updated_at = now  # type: ignore[assignment]
     if post.author == Message.Author.VISITOR:
@@ -528,6 +536,7 @@ def _apply_to_thread(
             thread.status = Thread.Status.OPEN
             thread.closed_at = None
             state_changed.add(thread.pk)
+            reopened.add(thread.pk)
         if thread.last_seq == 1:
             state_changed.add(thread.pk)  # a new conversation for the inbox
     elif post.author == Message.Author.OPERATOR:
@@ -537,20 +546,36 @@ def _apply_to_thread(
             state_changed.add(thread.pk)
 
 
-def _outbox_entries(messages: list[Message]) -> list[OutboxEntry]:
-    """An outbox row per message and external channel (not back where it came)."""
+def _outbox_entries(
+    messages: list[Message], *, reopened: set[int]
+) -> list[OutboxEntry]:
+    """An outbox row per message and external channel (not back where it came); a
+    thread that a visitor's message reopened gets its "reopened" row first, as
+    ``reopen_thread`` writes one."""
     channels = settings.SOHBET_OUTBOX_CHANNELS
-    return [
-        OutboxEntry(
-            channel=channel,
-            kind=OutboxEntry.Kind.MESSAGE,
-            thread_id=message.thread_id,
-            message=message,
+    entries: list[OutboxEntry] = []
+    for message in messages:
+        if message.thread_id in reopened:
+            reopened = reopened - {message.thread_id}
+            entries.extend(
+                OutboxEntry(
+                    channel=channel,
+                    kind=OutboxEntry.Kind.THREAD_REOPENED,
+                    thread_id=message.thread_id,
+                )
+                for channel in channels
+            )
+        entries.extend(
+            OutboxEntry(
+                channel=channel,
+                kind=OutboxEntry.Kind.MESSAGE,
+                thread_id=message.thread_id,
+                message=message,
+            )
+            for channel in channels
+            if channel != message.source
         )
-        for message in messages
-        for channel in channels
-        if channel != message.source
-    ]
+    return entries
 
 
 def message_events(messages: list[Message]) -> list[events.Event]:
@@ -811,13 +836,32 @@ def retry_outbox(*, entry_id: int, error: str, delay_seconds: float) -> None:
     )
 
 
-def fail_outbox(*, entry_id: int, error: str) -> None:
-    """Give up on a delivery after its retries; the admin lists failed ones."""
-    OutboxEntry.objects.filter(pk=entry_id).update(
+def note_outbox_wait(*, entry_id: int, error: str) -> None:
+    """Say why a delivery waits (the service asked it to), without counting a try."""
+    OutboxEntry.objects.filter(pk=entry_id).update(last_error=error[:1000])
+
+
+def fail_outbox(*, entry_ids: Sequence[int], error: str) -> None:
+    """Give up on deliveries (after their retries, or refused for good); the admin
+    lists failed ones and may queue them again (``retry_failed_outbox``)."""
+    OutboxEntry.objects.filter(pk__in=entry_ids).update(
         status=OutboxEntry.Status.FAILED,
         attempts=F("attempts") + 1,
         last_error=error[:1000],
         done_at=timezone.now(),
+    )
+
+
+def retry_failed_outbox(*, entry_ids: Sequence[int]) -> int:
+    """Queue failed deliveries again, due now, with their tries counted from zero.
+    Other entries are left as they are. Returns how many were queued."""
+    return OutboxEntry.objects.filter(
+        pk__in=entry_ids, status=OutboxEntry.Status.FAILED
+    ).update(
+        status=OutboxEntry.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        done_at=None,
     )
 
 

@@ -442,6 +442,24 @@ TELEGRAM_LEASE_SECONDS = env_int("TELEGRAM_LEASE_SECONDS", 30)
 TELEGRAM_DOWNLOAD_LIMIT_BYTES = env_int(
     "TELEGRAM_DOWNLOAD_LIMIT_BYTES", 20 * 1024 * 1024
 )
+# Telegram's limits for a bot, "count/seconds": messages in one chat, in one group,
+# in all chats. The bridge paces its sends to stay under them (docs/telegram.md).
+TELEGRAM_RATE_PER_CHAT = os.environ.get("TELEGRAM_RATE_PER_CHAT", "3/3")
+TELEGRAM_RATE_PER_GROUP = os.environ.get("TELEGRAM_RATE_PER_GROUP", "20/60")
+TELEGRAM_RATE_OVERALL = os.environ.get("TELEGRAM_RATE_OVERALL", "30/1")
+# Seconds a visitor stays away before the bridge notes in the topic that they left
+# (a visitor moving between pages leaves and comes back at once).
+TELEGRAM_LEAVE_NOTE_SECONDS = env_int("TELEGRAM_LEAVE_NOTE_SECONDS", 60)
+# The site's public address, for links in messages the bot posts (e.g. to the admin);
+# on Railway its public domain is used when this is not set.
+SOHBET_PUBLIC_URL = (
+    os.environ.get("SOHBET_PUBLIC_URL", "").strip()
+    or (
+        f"https://{os.environ['RAILWAY_PUBLIC_DOMAIN'].strip()}"
+        if os.environ.get("RAILWAY_PUBLIC_DOMAIN", "").strip()
+        else ""
+    )
+).rstrip("/")
 # Operator second factor (a code sent by the bot) and account linking, in seconds.
 SOHBET_LOGIN_CODE_TTL = env_int("SOHBET_LOGIN_CODE_TTL", 300)
 SOHBET_LOGIN_CODE_ATTEMPTS = env_int("SOHBET_LOGIN_CODE_ATTEMPTS", 5)

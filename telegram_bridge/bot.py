@@ -2,8 +2,13 @@
 
 One bridge polls at a time (a lease in the database). It runs four loops: inbound
 updates (our own long polling: the offset is stored with each update's effects),
-outbound deliveries (the outbox), visitor state mirrored from the channel layer
-(typing, read, leaving), and the lease with its heartbeat.
+outbound deliveries (``telegram_bridge.outbox``), visitor state mirrored from the
+channel layer (``telegram_bridge.mirror``), and the lease with its heartbeat. Every
+call to a chat goes through one pacer (``telegram_bridge.pacer``).
+
+Nothing Telegram answers stops the bridge: each loop records what failed and goes
+on. Only a configuration the site owner must change stops it at start-up, with a
+line saying what to set (``BridgeConfigError``).
 """
 
 from __future__ import annotations
@@ -12,45 +17,42 @@ import asyncio
 import logging
 import os
 import socket
-import time
 import uuid
 from typing import Any
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
-from telegram import (
-    Audio,
-    Bot,
-    Document,
-    PhotoSize,
-    ReactionTypeEmoji,
-    ReplyParameters,
-    Update,
-    Voice,
-)
-from telegram.constants import ChatAction
+from telegram import Bot, ReplyParameters, Update
 from telegram.error import (
     BadRequest,
-    NetworkError,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.request import HTTPXRequest
 
 from chat import events, hub, presence
 from telegram_bridge import handlers, selectors, services
-from telegram_bridge.outbox import OutboxDelivery, Pause, _seconds, sleep_until
+from telegram_bridge.errors import describe, migration_advice
+from telegram_bridge.files import Download, FileFetcher
+from telegram_bridge.mirror import Mirror
+from telegram_bridge.outbox import OutboxDelivery
+from telegram_bridge.pacer import Clock, Limits, Pacer, SystemClock, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 25
 OUTBOX_IDLE = 2.0
+HEARTBEAT_EVERY = 5.0
 ALLOWED_UPDATES = ["message", "edited_message"]
-READ_REACTION = "👀"
+
+
+class BridgeConfigError(Exception):
+    """Telegram refuses the configuration: only the site owner can change it."""
 
 
 def build_application(
@@ -60,6 +62,8 @@ def build_application(
     base_url: str = "https://api.telegram.org",
     owner: str | None = None,
     poll_timeout: int = POLL_TIMEOUT,
+    clock: Clock | None = None,
+    read_timeout: float = 20,
 ) -> Bridge:
     """A bridge for this bot and operator chat. ``base_url`` is the Bot API server
     (``TELEGRAM_API_URL``; the tests point it at a fake one on 127.0.0.1)."""
@@ -69,78 +73,149 @@ def build_application(
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
         request=HTTPXRequest(
-            connection_pool_size=8, read_timeout=20, connect_timeout=10
+            connection_pool_size=8, read_timeout=read_timeout, connect_timeout=10
         ),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=10),
     )
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    return Bridge(bot, chat_id=chat_id, owner=owner, poll_timeout=poll_timeout)
+    return Bridge(
+        bot, chat_id=chat_id, owner=owner, poll_timeout=poll_timeout, clock=clock
+    )
 
 
 class Bridge:
     def __init__(
-        self, bot: Bot, *, chat_id: int, owner: str, poll_timeout: int
+        self,
+        bot: Bot,
+        *,
+        chat_id: int,
+        owner: str,
+        poll_timeout: int,
+        clock: Clock | None = None,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.owner = owner
         self.poll_timeout = poll_timeout
+        self.clock: Clock = clock or SystemClock()
+        self.pacer = Pacer(Limits.from_settings(), self.clock)
         self.is_forum = False
         self.bot_id = 0
         self.bot_username = ""
         self.lease_seconds = float(settings.TELEGRAM_LEASE_SECONDS)
         self._wake_outbox = asyncio.Event()
         self._last_error: str | None = None
+        self._poll_failures = 0
+        self.configure(bot_id=0, bot_username="", is_forum=False)
+
+    def configure(self, *, bot_id: int, bot_username: str, is_forum: bool) -> None:
+        """Wire the parts for what Telegram said of the bot and the chat."""
+        self.bot_id, self.bot_username, self.is_forum = bot_id, bot_username, is_forum
+        common: dict[str, Any] = {"chat_id": self.chat_id, "is_forum": is_forum}
+        self.delivery = OutboxDelivery(
+            self.bot, pacer=self.pacer, on_error=self._note_error, **common
+        )
+        self.files = FileFetcher(
+            self.bot, chat_id=self.chat_id, clock=self.clock, on_error=self._note_error
+        )
+        self.mirror = Mirror(
+            self.bot,
+            pacer=self.pacer,
+            leave_after=float(settings.TELEGRAM_LEAVE_NOTE_SECONDS),
+            on_messages=self.wake_outbox,
+            on_rename=self._rename,
+            **common,
+        )
 
     # --- Running -----------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set (SIGTERM) or the lease is lost."""
+        """Run until ``stop`` is set (SIGTERM) or the lease is lost. Raises
+        BridgeConfigError when Telegram refuses the token or the chat."""
         if not await self._wait_for_lease(stop):
             return
         try:
-            await self.bot.initialize()
-            me = await self.bot.get_me()
-            chat = await self.bot.get_chat(self.chat_id)
-            self.bot_id, self.bot_username = me.id, me.username or ""
-            self.is_forum = bool(getattr(chat, "is_forum", False))
-            await database_sync_to_async(services.record_bot)(
-                bot_username=self.bot_username, chat_is_forum=self.is_forum
-            )
+            if not await self.connect(stop):
+                return
             logger.info(
                 "bridge running as @%s for chat %s (%s)",
                 self.bot_username,
                 self.chat_id,
                 "forum topics" if self.is_forum else "replies",
             )
-            loops = [
-                asyncio.create_task(self._poll_loop(stop), name="telegram-poll"),
-                asyncio.create_task(self._outbox_loop(stop), name="telegram-outbox"),
-                asyncio.create_task(self._layer_loop(stop), name="telegram-layer"),
-                asyncio.create_task(self._lease_loop(stop), name="telegram-lease"),
-            ]
-            stopper = asyncio.create_task(stop.wait())
-            done, _pending = await asyncio.wait(
-                [*loops, stopper], return_when=asyncio.FIRST_COMPLETED
-            )
-            stop.set()
-            for task in [*loops, stopper]:
-                task.cancel()
-            results = await asyncio.gather(*loops, return_exceptions=True)
-            for result in results:
-                if isinstance(result, services.LeaseLost):
-                    logger.warning("another bridge took over; stopping")
-                elif isinstance(result, BaseException) and not isinstance(
-                    result, asyncio.CancelledError
-                ):
-                    raise result
+            await self._run_loops(stop)
         finally:
+            self.mirror.close()
             await database_sync_to_async(services.release_lease)(owner=self.owner)
             try:
                 await self.bot.shutdown()
             except Exception:  # noqa: S110 - closing a client that failed to start
                 pass
             logger.info("bridge stopped")
+
+    async def connect(self, stop: asyncio.Event) -> bool:
+        """Ask Telegram who the bot is and what the chat is, until it answers."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.bot.initialize()
+                me = await self.bot.get_me()
+                chat = await self.bot.get_chat(self.chat_id)
+            except ChatMigrated as exc:
+                raise BridgeConfigError(
+                    migration_advice(self.chat_id, exc.new_chat_id)
+                ) from None
+            except (InvalidToken, Forbidden) as exc:
+                raise BridgeConfigError(describe(exc, chat_id=self.chat_id)) from None
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    raise BridgeConfigError(
+                        f"Telegram knows no chat {self.chat_id} for this bot: check "
+                        "TELEGRAM_CHAT_ID and that the bot is a member of the group"
+                    ) from None
+                failures += 1
+                await self._note_error(f"start: {describe(exc, chat_id=self.chat_id)}")
+                await self._pause(min(60.0, 2.0**failures), stop)
+                continue
+            except RetryAfter as exc:
+                await self._pause(retry_after_seconds(exc), stop)
+                continue
+            except TelegramError as exc:
+                failures += 1
+                await self._note_error(f"start: {describe(exc, chat_id=self.chat_id)}")
+                await self._pause(min(60.0, 2.0**failures), stop)
+                continue
+            self.configure(
+                bot_id=me.id,
+                bot_username=me.username or "",
+                is_forum=bool(getattr(chat, "is_forum", False)),
+            )
+            await database_sync_to_async(services.record_bot)(
+                bot_username=self.bot_username, chat_is_forum=self.is_forum
+            )
+            return True
+        return False
+
+    async def _run_loops(self, stop: asyncio.Event) -> None:
+        loops = [
+            asyncio.create_task(self._poll_loop(stop), name="telegram-poll"),
+            asyncio.create_task(self.deliver_outbox(stop), name="telegram-outbox"),
+            asyncio.create_task(self._layer_loop(stop), name="telegram-layer"),
+            asyncio.create_task(self._lease_loop(stop), name="telegram-lease"),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait([*loops, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        for task in [*loops, stopper]:
+            task.cancel()
+        results = await asyncio.gather(*loops, return_exceptions=True)
+        for result in results:
+            if isinstance(result, services.LeaseLost):
+                logger.warning("another bridge took over; stopping")
+            elif isinstance(result, BaseException) and not isinstance(
+                result, asyncio.CancelledError
+            ):
+                raise result
 
     async def _wait_for_lease(self, stop: asyncio.Event) -> bool:
         said = False
@@ -154,12 +229,12 @@ class Bridge:
                     "another bridge is running; waiting to take over if it stops"
                 )
                 said = True
-            await sleep_until(time.monotonic() + self.lease_seconds / 6, stop)
+            await self._pause(self.lease_seconds / 6, stop)
         return False
 
     async def _lease_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await sleep_until(time.monotonic() + self.lease_seconds / 3, stop)
+            await self._pause(self.lease_seconds / 3, stop)
             if stop.is_set():
                 return
             if not await database_sync_to_async(services.acquire_lease)(
@@ -167,39 +242,52 @@ class Bridge:
             ):
                 raise services.LeaseLost(self.owner)
 
+    async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
+        """Wait ``seconds`` on the bridge's clock, or until asked to stop."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([sleeper, stopper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+
     # --- Inbound -----------------------------------------------------------------
 
     async def _poll_loop(self, stop: asyncio.Event) -> None:
-        failures = 0
         while not stop.is_set():
-            offset = await database_sync_to_async(selectors.get_offset)()
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                failures = 0
-            except RetryAfter as exc:
-                await sleep_until(time.monotonic() + _seconds(exc.retry_after), stop)
-                continue
-            except (TimedOut, NetworkError, TelegramError) as exc:
-                failures += 1
-                await self._note_error(f"getUpdates: {exc}")
-                await sleep_until(time.monotonic() + min(30.0, 2.0**failures), stop)
-                continue
-            for update in updates:
-                if update.update_id < offset:
-                    continue  # already applied (a duplicate delivery)
-                try:
-                    await self._apply(update)
-                except (TimedOut, NetworkError) as exc:
-                    # Fetching the update's file failed: not applied, offset kept,
-                    # so the same update comes again on the next poll.
-                    failures += 1
-                    await self._note_error(f"file download: {exc}")
-                    await sleep_until(time.monotonic() + min(30.0, 2.0**failures), stop)
-                    break
+                delay = await self.poll_once()
+            except services.LeaseLost:
+                raise
+            except Exception as exc:  # the database, a bug: polling goes on
+                logger.exception("polling Telegram failed")
+                await self._note_error(f"polling: {exc!r}")
+                delay = 5.0
+            if delay:
+                await self._pause(delay, stop)
+
+    async def poll_once(self) -> float:
+        """One getUpdates, its updates applied. Returns the seconds to wait before
+        the next (Telegram's retry_after, or back-off while it fails)."""
+        offset = await database_sync_to_async(selectors.get_offset)()
+        try:
+            updates = await self.bot.get_updates(
+                offset=offset,
+                timeout=self.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except RetryAfter as exc:
+            return retry_after_seconds(exc)
+        except TelegramError as exc:
+            self._poll_failures += 1
+            await self._note_error(f"getUpdates: {describe(exc, chat_id=self.chat_id)}")
+            return min(30.0, 2.0**self._poll_failures)
+        self._poll_failures = 0
+        for update in updates:
+            if update.update_id >= offset:  # else already applied (a redelivery)
+                await self._apply(update)
+        return 0.0
 
     async def _apply(self, update: Update) -> None:
         context = handlers.Context(
@@ -209,7 +297,11 @@ class Bridge:
             bot_id=self.bot_id,
             bot_username=self.bot_username,
         )
-        download = await self._prefetch(update)
+        try:
+            download = await self.files.fetch(update)
+        except Exception:  # never raised by Telegram's answers; a bug must not wedge
+            logger.exception("file of update %s not fetched", update.update_id)
+            download = Download(None, "", _("This file could not be relayed."))
         try:
             outcome, sent = await database_sync_to_async(events.call_collecting)(
                 handlers.handle_update,
@@ -224,10 +316,19 @@ class Bridge:
             logger.exception(
                 "update %s could not be applied; skipped", update.update_id
             )
-            await database_sync_to_async(_skip)(
+            await database_sync_to_async(services.advance_offset)(
                 owner=self.owner, update_id=update.update_id
             )
             return
+        try:
+            await self._announce(sent, outcome)
+        except Exception:  # the database has it all; clients catch up with sync
+            logger.exception("update %s applied but not broadcast", update.update_id)
+        for reply in outcome.replies:
+            await self._say(reply)
+        self.wake_outbox()
+
+    async def _announce(self, sent: list[events.Event], outcome: Any) -> None:
         await events.send_events(sent)
         if outcome.availability_changed:
             online = await database_sync_to_async(presence.is_online)(
@@ -237,105 +338,83 @@ class Bridge:
                 events.VISITORS_GROUP,
                 {"type": events.PRESENCE, "operators_online": online},
             )
-        for reply in outcome.replies:
-            await self._say(reply)
-        self._wake_outbox.set()
-
-    async def _prefetch(self, update: Update) -> handlers.Download | None:
-        """Download the file an operator sent, before the update's transaction.
-
-        A network failure raises (the update is fetched again later); a file that
-        cannot be relayed becomes a note for the operator.
-        """
-        message = update.message
-        if message is None or message.chat.id != self.chat_id:
-            return None
-        found = message.effective_attachment
-        if found is None or message.from_user is None:
-            return None
-        if isinstance(found, tuple | list):  # photo sizes: take the largest
-            found = found[-1] if found else None
-        name = _file_name(found)
-        if name is None or not isinstance(found, PhotoSize | Voice | Audio | Document):
-            return handlers.Download(
-                None,
-                "",
-                _("Only photos, voice notes, audio and documents are relayed."),
-            )
-        size = getattr(found, "file_size", None) or 0
-        limit = settings.TELEGRAM_DOWNLOAD_LIMIT_BYTES
-        if size > limit:
-            return handlers.Download(
-                None,
-                name,
-                _(
-                    "This file is too big for the bot to fetch (%(mb)s MB at most); "
-                    "it was not sent to the visitor."
-                )
-                % {"mb": limit // (1024 * 1024)},
-            )
-        try:
-            remote = await self.bot.get_file(found.file_id)
-            content = bytes(await remote.download_as_bytearray())
-        except BadRequest as exc:
-            return handlers.Download(
-                None,
-                name,
-                _("This file could not be fetched from Telegram.")
-                + f" ({exc.message})",
-            )
-        return handlers.Download(content, name)
 
     async def _say(self, reply: handlers.Reply) -> None:
+        """A reply of the bot (to a command, a refused message): paced, a 429
+        waited out; not sent after a few tries."""
         try:
-            await self.bot.send_message(
-                chat_id=reply.chat_id,
-                text=reply.text,
-                message_thread_id=reply.message_thread_id,
-                reply_parameters=(
-                    ReplyParameters(reply.reply_to, allow_sending_without_reply=True)
-                    if reply.reply_to
-                    else None
+            await self.pacer.call(
+                reply.chat_id,
+                lambda: self.bot.send_message(
+                    chat_id=reply.chat_id,
+                    text=reply.text,
+                    message_thread_id=reply.message_thread_id,
+                    reply_parameters=(
+                        ReplyParameters(
+                            reply.reply_to, allow_sending_without_reply=True
+                        )
+                        if reply.reply_to
+                        else None
+                    ),
+                    disable_notification=reply.silent,
                 ),
-                disable_notification=reply.silent,
             )
         except TelegramError as exc:
-            logger.warning("bot reply not sent: %s", exc)
+            logger.warning(
+                "bot reply not sent: %s", describe(exc, chat_id=reply.chat_id)
+            )
 
     # --- Outbound ----------------------------------------------------------------
 
-    async def _outbox_loop(self, stop: asyncio.Event) -> None:
-        delivery = OutboxDelivery(
-            self.bot, chat_id=self.chat_id, is_forum=self.is_forum
-        )
-        last_beat = 0.0
+    def wake_outbox(self) -> None:
+        """Something was queued: deliver it now rather than at the next look."""
+        self._wake_outbox.set()
+
+    async def deliver_outbox(self, stop: asyncio.Event) -> None:
+        """The outbox loop: deliver what is due, step by step, until ``stop``; look
+        again when woken (``wake_outbox``) or every OUTBOX_IDLE seconds."""
+        last_beat = float("-inf")
+        failures = 0
         while not stop.is_set():
             self._wake_outbox.clear()
-            pause = 0.0
-            backlog = 0
             try:
-                backlog = await delivery.deliver_pending()
-            except Pause as exc:
-                pause = exc.seconds
-                await self._note_error(f"rate limited by Telegram for {pause:.0f}s")
-            now = time.monotonic()
-            if now - last_beat > 5 or self._last_error is not None:
-                await database_sync_to_async(services.record_heartbeat)(
-                    backlog=backlog, error=self._last_error
-                )
-                self._last_error = None
-                last_beat = now
-            if pause:
-                await sleep_until(time.monotonic() + pause, stop)
+                worked = await self.delivery.deliver_next()
+                failures = 0
+            except Exception as exc:  # the database, a bug: delivery goes on
+                failures += 1
+                logger.exception("outbox delivery failed")
+                await self._note_error(f"outbox: {exc!r}")
+                await self._pause(min(30.0, 2.0**failures), stop)
                 continue
-            try:
-                await asyncio.wait_for(self._wake_outbox.wait(), timeout=OUTBOX_IDLE)
-            except TimeoutError:
-                pass
+            now = self.clock.now()
+            if now - last_beat > HEARTBEAT_EVERY or self._last_error is not None:
+                await self._heartbeat()
+                last_beat = now
+            if not worked:
+                try:
+                    await asyncio.wait_for(
+                        self._wake_outbox.wait(), timeout=OUTBOX_IDLE
+                    )
+                except TimeoutError:
+                    pass
+
+    async def _heartbeat(self) -> None:
+        try:
+            backlog = await self.delivery.backlog()
+            await database_sync_to_async(services.record_heartbeat)(
+                backlog=backlog, error=self._last_error
+            )
+            self._last_error = None
+        except Exception:
+            logger.exception("bridge heartbeat not recorded")
 
     async def _note_error(self, text: str) -> None:
         logger.warning("%s", text)
         self._last_error = text
+
+    def _rename(self, thread_id: int) -> None:
+        self.delivery.request_rename(thread_id)
+        self.wake_outbox()
 
     # --- Visitor state from the channel layer --------------------------------------
 
@@ -352,92 +431,8 @@ class Bridge:
             while not stop.is_set():
                 event = await inbox.get()
                 try:
-                    await self._on_layer_event(event)
+                    await self.mirror.on_event(event)
                 except Exception:
                     logger.exception("visitor state not mirrored to Telegram")
         finally:
             the_hub.leave(events.OPERATORS_GROUP, inbox)
-
-    async def _on_layer_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == events.MESSAGES:
-            self._wake_outbox.set()
-        elif (
-            kind == events.TYPING
-            and event.get("author") == "visitor"
-            and event.get("active")
-        ):
-            target = await self._topic_of(event["thread"])
-            if target is not None:
-                await self.bot.send_chat_action(
-                    chat_id=self.chat_id,
-                    action=ChatAction.TYPING,
-                    message_thread_id=target,
-                )
-        elif kind == events.READ and event.get("by") == "visitor":
-            await self._react_to_read(event["thread"], event["up_to"])
-        elif kind == events.PRESENCE and event.get("visitor_online") is False:
-            target = await self._topic_of(event["thread"])
-            if target is not None:
-                with translation.override(settings.LANGUAGE_CODE):
-                    text = _("The visitor left the page.")
-                await self.bot.send_message(
-                    chat_id=self.chat_id,
-                    text="· " + text,
-                    message_thread_id=target,
-                    disable_notification=True,
-                )
-
-    async def _topic_of(self, thread_id: int) -> int | None:
-        """The topic of a thread that already has one (state is not worth a topic)."""
-        if not self.is_forum:
-            return None
-        topic = await database_sync_to_async(_topic_for_thread)(
-            chat_id=self.chat_id, thread_id=thread_id
-        )
-        return topic
-
-    async def _react_to_read(self, thread_id: int, up_to: int) -> None:
-        links = await database_sync_to_async(selectors.list_unreacted_operator_links)(
-            thread_id=thread_id, up_to=up_to
-        )
-        done = []
-        for link in links:
-            try:
-                await self.bot.set_message_reaction(
-                    chat_id=link.chat_id,
-                    message_id=link.telegram_message_id,
-                    reaction=[ReactionTypeEmoji(READ_REACTION)],
-                )
-            except TelegramError as exc:
-                logger.info("read reaction not set: %s", exc)
-            done.append(link.pk)
-        if done:
-            await database_sync_to_async(services.mark_reacted)(link_ids=done)
-
-
-def _topic_for_thread(*, chat_id: int, thread_id: int) -> int | None:
-    from chat.models import Thread
-
-    visitor_id = (
-        Thread.objects.filter(pk=thread_id).values_list("visitor_id", flat=True).first()
-    )
-    if visitor_id is None:
-        return None
-    topic = selectors.get_topic(chat_id=chat_id, visitor_id=visitor_id)
-    return topic.message_thread_id if topic else None
-
-
-def _skip(*, owner: str, update_id: int) -> None:
-    services.advance_offset(owner=owner, update_id=update_id)
-
-
-def _file_name(found: object) -> str | None:
-    """A name for a relayed Telegram file (its own when it has one)."""
-    if isinstance(found, PhotoSize):
-        return "photo.jpg"
-    if isinstance(found, Voice):
-        return "voice-note.ogg"
-    if isinstance(found, Audio | Document):
-        return found.file_name or ("audio" if isinstance(found, Audio) else "file")
-    return None

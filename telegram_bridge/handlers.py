@@ -30,6 +30,7 @@ from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
+from telegram_bridge.files import Download
 from telegram_bridge.models import MessageLink
 
 logger = logging.getLogger(__name__)
@@ -67,15 +68,6 @@ class Outcome:
 
 def client_id_for(chat_id: int, message_id: int) -> uuid.UUID:
     return uuid.uuid5(TELEGRAM_NAMESPACE, f"{chat_id}:{message_id}")
-
-
-@dataclass(frozen=True, slots=True)
-class Download:
-    """A file of the update, fetched from Telegram before the transaction."""
-
-    content: bytes | None
-    name: str
-    problem: str | None = None
 
 
 @transaction.atomic
@@ -354,12 +346,18 @@ def _on_command(
             else _("Use this command as a reply to a visitor's message.")
         )
         return
+    # The change itself is the one notice: the outbox closes or reopens the topic
+    # (in a plain group it posts one line), whoever made it.
     if command == "close":
-        chat_services.close_thread(thread_id=thread.pk)
-        reply(_("Conversation #%(id)s closed.") % {"id": thread.pk})
+        if thread.status == Thread.Status.CLOSED:
+            reply(_("Conversation #%(id)s is already closed.") % {"id": thread.pk})
+        else:
+            chat_services.close_thread(thread_id=thread.pk)
     elif command == "reopen":
-        chat_services.reopen_thread(thread_id=thread.pk)
-        reply(_("Conversation #%(id)s reopened.") % {"id": thread.pk})
+        if thread.status == Thread.Status.OPEN:
+            reply(_("Conversation #%(id)s is already open.") % {"id": thread.pk})
+        else:
+            chat_services.reopen_thread(thread_id=thread.pk)
     elif command == "info":
         reply(info_text(thread))
 

@@ -14,8 +14,9 @@ from chat.models import Message, Thread, Visitor
 
 
 class BridgeState(models.Model):
-    """One row (pk=1): the lease of the running bridge, the next update offset and the
-    heartbeat the health URL reads."""
+    """One row (pk=1): the lease of the running bridge, the next update offset, the
+    heartbeat the health URL reads, and when the operators were last told in Telegram
+    that deliveries failed."""
 
     update_offset = models.BigIntegerField(_("next update id"), default=0)
     lease_owner = models.CharField(_("lease owner"), max_length=100, blank=True)
@@ -26,6 +27,9 @@ class BridgeState(models.Model):
     outbox_backlog = models.PositiveIntegerField(_("outbox backlog"), default=0)
     chat_is_forum = models.BooleanField(_("operator chat is a forum"), null=True)
     bot_username = models.CharField(_("bot username"), max_length=64, blank=True)
+    failures_told_at = models.DateTimeField(
+        _("undelivered messages last told"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("bridge state")

@@ -1,259 +1,277 @@
-"""Outbound: chat.OutboxEntry rows of the "telegram" channel, delivered in order per
-thread, with Telegram's rate limits honoured.
+"""Outbound: chat.OutboxEntry rows of the "telegram" channel, in order per thread,
+paced under Telegram's limits (``telegram_bridge.pacer``).
 
-A delivery is recorded (message links, entry done) only after Telegram accepted it:
-if the bridge dies between the two, that delivery is sent again when it restarts, so
-Telegram may show one message twice; nothing is lost.
+``deliver_next`` delivers one thing of one thread: threads take turns, a new one
+first; what piled up while the group's budget was short goes as one message. A
+failure is waited out, tried again with back-off or given up, by what it means
+(``telegram_bridge.errors``); the operators are told, once, of those given up.
+
+A delivery is recorded only after Telegram accepted it: a bridge that dies between
+the two sends it again on restart (Telegram may show it twice; nothing is lost).
 """
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import logging
 import random
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, TelegramError
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
-from chat.models import Attachment, Message, OutboxEntry, Thread
+from chat.models import Attachment, OutboxEntry, Thread
+from chat.selectors import OutboxHead
 from telegram_bridge import selectors, services
+from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
+from telegram_bridge.pacer import Pacer, Turn
+from telegram_bridge.render import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    combined_length,
+    render_combined,
+    render_message,
+    split_text,
+    utf16_len,
+)
+from telegram_bridge.topics import Target, Topics
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-TEXT_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
-CAPTION_LIMIT = 1024
-TOPIC_NAME_LIMIT = 128
-# A thread whose pending deliveries reach this many is sent as one combined message
-# (Telegram allows about 20 messages a minute per group).
-COMBINE_AT = 3
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = 300.0
+# A wait longer than this is not waited inside a step: the loop idles meanwhile.
+LONG_WAIT = 2.0
+# When the group's budget is short of the threads waiting, a thread whose visitor is
+# still writing waits until they pause this long (what they write meanwhile goes in
+# the same message), but no longer than HOLD_AT_MOST after its first message waited.
+SETTLE = 2.0
+HOLD_AT_MOST = 12.0
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    chat_id: int
-    message_thread_id: int | None
-
-
-class Pause(Exception):
-    """Telegram said to wait (429): stop this pass for ``seconds``."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at Telegram's limit, preferring line breaks, then spaces."""
-    parts: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        cut = len(rest)
-        while utf16_len(rest[:cut]) > limit:
-            cut = max(1, cut * limit // max(utf16_len(rest[:cut]), 1) - 1)
-        window = rest[:cut]
-        for separator in ("\n", " "):
-            at = window.rfind(separator)
-            if at > cut // 2:
-                cut = at + 1
-                break
-        parts.append(rest[:cut])
-        rest = rest[cut:]
-    if rest or not parts:
-        parts.append(rest)
-    return parts
-
-
-def render_message(message: Message, thread: Thread, *, is_forum: bool) -> str:
-    """The Telegram text of one chat message (plain text: nothing is interpreted)."""
-    name = thread.visitor.display_name
-    if message.author == Message.Author.OPERATOR:
-        head = _("🧑‍💼 %(operator)s (web)") % {"operator": message.author_name}
-        if not is_forum:
-            head += " → " + f"{name} · #{thread.pk}"
-        return f"{head}\n{message.body}"
-    if message.author == Message.Author.SYSTEM:
-        return f"ℹ️ {message.body}"
-    if is_forum:
-        return message.body
-    return f"💬 {name} · #{thread.pk}\n{message.body}".strip()
-
-
-def render_combined(
-    messages: Sequence[Message], thread: Thread, *, is_forum: bool
-) -> str:
-    lines = [
-        _("%(count)d messages while the bridge caught up:") % {"count": len(messages)}
-    ]
-    if not is_forum:
-        lines[0] = f"💬 {thread.visitor.display_name} · #{thread.pk} — " + lines[0]
-    for message in messages:
-        who = message.author_name or thread.visitor.display_name
-        lines.append(f"• {who}: {message.body}")
-    return "\n".join(lines)
-
-
-def topic_name(thread: Thread) -> str:
-    return f"{thread.visitor.display_name} · #{thread.pk}"[:TOPIC_NAME_LIMIT]
+def backoff(attempts: int) -> float:
+    """Seconds before try number ``attempts + 1``: doubling, capped, jittered."""
+    return min(BACKOFF_CAP, 2.0**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
 
 
 class OutboxDelivery:
-    """One pass over the pending deliveries (``deliver_pending``)."""
+    """The outbox of one operator chat; ``deliver_next`` is one step."""
 
-    def __init__(self, bot: Bot, *, chat_id: int, is_forum: bool) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        chat_id: int,
+        is_forum: bool,
+        pacer: Pacer,
+        on_error: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.is_forum = is_forum
+        self.pacer = pacer
+        self.on_error = on_error
+        self._served: dict[int, int] = {}
+        # thread -> (first and last pending ids, when first seen, when last changed)
+        self._seen: dict[int, tuple[int, int, float, float]] = {}
+        self._turns = itertools.count()
+        self.topics = Topics(bot, chat_id=chat_id, is_forum=is_forum)
+        self._tell_failures = True
+        self._tell_failures_after = 0.0
+        self._told: set[str] = set()
 
-    async def deliver_pending(self) -> int:
-        """Deliver what is due; returns how many entries are still pending.
+    def request_rename(self, thread_id: int) -> None:
+        """The visitor's name may have changed: check the topic's name."""
+        self.topics.request_rename(thread_id)
 
-        Raises Pause when Telegram asks to wait.
-        """
-        entries = await database_sync_to_async(chat_selectors.list_due_outbox)(
-            channel=CHANNEL
-        )
-        by_thread: dict[int, list[OutboxEntry]] = {}
-        for entry in entries:
-            by_thread.setdefault(entry.thread_id, []).append(entry)
-        now = timezone.now()
-        with translation.override(settings.LANGUAGE_CODE):
-            for rows in by_thread.values():
-                if rows[0].next_attempt_at > now:
-                    continue  # waiting for a retry: later rows of the thread wait too
-                await self._deliver_thread(rows)
+    async def deliver_next(self) -> bool:
+        """Deliver one thing if something is due and the chat can take it soon;
+        False when there was nothing to do now. Raises nothing Telegram answers."""
+        if self.pacer.ready_in(self.chat_id) > LONG_WAIT:
+            return False
+        if self._tell_failures and self.pacer.clock.now() >= self._tell_failures_after:
+            if await self._tell_of_failures():
+                return True
+        heads = await self._due_heads()
+        if not heads:
+            try:
+                return await self.topics.rename_next(self.pacer)
+            except TelegramError as exc:
+                await self._say_once(describe(exc, chat_id=self.chat_id), exc)
+                return True
+        if not self._settled(heads):
+            return False
+        async with self.pacer.turn(self.chat_id) as turn:
+            await turn.ready()
+            heads = self._settled(await self._due_heads())  # what came meanwhile too
+            if not heads:
+                return True
+            head = min(
+                heads, key=lambda h: (self._served.get(h.thread_id, -1), h.first_id)
+            )
+            rows = await database_sync_to_async(chat_selectors.list_pending_outbox)(
+                channel=CHANNEL, thread_id=head.thread_id
+            )
+            if rows:
+                with translation.override(settings.LANGUAGE_CODE):
+                    await self._serve(rows, turn)
+        if len(self._served) > 10_000:
+            self._served.clear()  # only the order matters; start it over
+        self._served[head.thread_id] = next(self._turns)
+        return True
+
+    async def backlog(self) -> int:
         return await database_sync_to_async(chat_selectors.count_pending_outbox)(
             channel=CHANNEL
         )
 
-    async def _deliver_thread(self, rows: list[OutboxEntry]) -> None:
-        index = 0
-        while index < len(rows):
-            entry = rows[index]
-            if entry.kind == OutboxEntry.Kind.MESSAGE and _has_file(entry):
-                ok = await self._attempt([entry], self._send_file_message)
-                index += 1 if ok else len(rows)
-            elif entry.kind == OutboxEntry.Kind.MESSAGE:
-                run = [entry]
-                while (
-                    index + len(run) < len(rows)
-                    and rows[index + len(run)].kind == OutboxEntry.Kind.MESSAGE
-                    and not _has_file(rows[index + len(run)])
-                ):
-                    run.append(rows[index + len(run)])
-                batch = run if len(run) >= COMBINE_AT else [entry]
-                ok = await self._attempt(batch, self._send_messages)
-                index += len(batch) if ok else len(rows)
-            else:
-                ok = await self._attempt([entry], self._send_thread_event)
-                index += 1 if ok else len(rows)
+    async def _due_heads(self) -> list[OutboxHead]:
+        heads = await database_sync_to_async(chat_selectors.list_outbox_heads)(
+            channel=CHANNEL
+        )
+        now = timezone.now()
+        return [head for head in heads if head.next_attempt_at <= now]
 
-    async def _attempt(self, batch: list[OutboxEntry], send: object) -> bool:
-        first = batch[0]
+    def _settled(self, heads: list[OutboxHead]) -> list[OutboxHead]:
+        """The threads to serve now: all of them while the budget lasts, else those
+        whose visitor paused (or that waited long enough)."""
+        now = self.pacer.clock.now()
+        seen = {}
+        for head in heads:
+            first, last, since, changed = self._seen.get(
+                head.thread_id, (0, 0, now, now)
+            )
+            if first != head.first_id:
+                since = changed = now
+            elif last != head.last_id:
+                changed = now
+            seen[head.thread_id] = (head.first_id, head.last_id, since, changed)
+        self._seen = seen
+        if self.pacer.budget(self.chat_id) >= len(heads):
+            return heads
+        return [
+            head
+            for head in heads
+            if now - seen[head.thread_id][3] >= SETTLE
+            or now - seen[head.thread_id][2] >= HOLD_AT_MOST
+        ]
+
+    # --- One step ----------------------------------------------------------------
+
+    async def _serve(self, rows: list[OutboxEntry], turn: Turn) -> None:
+        head = rows[0]
+        if head.kind != OutboxEntry.Kind.MESSAGE:
+            batch = list(
+                itertools.takewhile(lambda r: r.kind != OutboxEntry.Kind.MESSAGE, rows)
+            )
+            send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
+            send = self._send_thread_event
+        elif _has_file(head):
+            batch, send = [head], self._send_file_message
+        else:
+            batch, send = _text_batch(rows), self._send_messages
         try:
-            await send(batch)  # type: ignore[operator]
-        except RetryAfter as exc:
-            delay = _seconds(exc.retry_after)
-            await database_sync_to_async(chat_services.retry_outbox)(
-                entry_id=first.pk,
-                error=f"429 retry after {delay}s",
-                delay_seconds=delay,
-            )
-            raise Pause(delay) from exc
-        except (BadRequest, Forbidden) as exc:
-            # Telegram refuses this content for good: retrying cannot help.
-            logger.warning("telegram refused delivery %s: %s", first.pk, exc.message)
-            for entry in batch:
-                await database_sync_to_async(chat_services.fail_outbox)(
-                    entry_id=entry.pk, error=exc.message
-                )
-            return True
-        except (TimedOut, NetworkError) as exc:
-            attempts = first.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                for entry in batch:
-                    await database_sync_to_async(chat_services.fail_outbox)(
-                        entry_id=entry.pk, error=str(exc)
-                    )
-                return True
-            delay = random.uniform(0, min(BACKOFF_CAP, 2.0**attempts))  # noqa: S311
-            await database_sync_to_async(chat_services.retry_outbox)(
-                entry_id=first.pk, error=str(exc), delay_seconds=delay
-            )
-            return False
-        return True
+            await send(batch, turn)
+        except TelegramError as exc:
+            await self._failed(batch, exc, classify(exc))
+        except Exception as exc:  # a bug or the storage: never wedge the bridge
+            logger.exception("telegram delivery %s failed", head.pk)
+            await self._failed(batch, exc, Verdict.RETRY)
 
-    async def _target(self, thread: Thread) -> Target:
-        if not self.is_forum:
-            return Target(self.chat_id, None)
-        topic = await database_sync_to_async(selectors.get_topic)(
-            chat_id=self.chat_id, visitor_id=thread.visitor_id
+    async def _failed(
+        self, batch: list[OutboxEntry], exc: Exception, verdict: Verdict
+    ) -> None:
+        head = batch[0]
+        ids = [entry.pk for entry in batch]
+        error = (
+            describe(exc, chat_id=self.chat_id)
+            if isinstance(exc, TelegramError)
+            else f"{type(exc).__name__}: {exc}"
         )
-        if topic is not None:
-            return Target(self.chat_id, topic.message_thread_id)
-        name = topic_name(thread)
-        created = await self.bot.create_forum_topic(chat_id=self.chat_id, name=name)
-        await database_sync_to_async(services.save_topic)(
-            visitor_id=thread.visitor_id,
-            chat_id=self.chat_id,
-            message_thread_id=created.message_thread_id,
-            name=name,
+        await self._say_once(error, exc)
+        if verdict is Verdict.WAIT:
+            await database_sync_to_async(chat_services.note_outbox_wait)(
+                entry_id=head.pk, error=error
+            )
+            return
+        attempts = head.attempts + 1
+        if verdict is Verdict.REFUSED or attempts >= MAX_ATTEMPTS:
+            logger.warning("telegram delivery %s given up: %s", ids, error)
+            await database_sync_to_async(chat_services.fail_outbox)(
+                entry_ids=ids, error=error
+            )
+            self._tell_failures = True
+            return
+        delay = 0.0 if verdict is Verdict.TOPIC_GONE else backoff(attempts)
+        await database_sync_to_async(chat_services.retry_outbox)(
+            entry_id=head.pk, error=error, delay_seconds=delay
         )
-        return Target(self.chat_id, created.message_thread_id)
+        if verdict is Verdict.CHAT:
+            self.pacer.hold(self.chat_id, delay)
 
-    async def _to_thread_place(
-        self, thread: Thread, send: Callable[[Target], Awaitable[list[int]]]
-    ) -> list[int]:
-        """Run ``send`` for the thread's place; recreates a deleted topic once."""
-        for attempt in (1, 2):
-            target = await self._target(thread)
-            try:
-                return await send(target)
-            except BadRequest as exc:
-                gone = "thread not found" in exc.message.lower()
-                if not (gone and target.message_thread_id and attempt == 1):
-                    raise
-                await database_sync_to_async(services.forget_topic)(
-                    chat_id=target.chat_id, message_thread_id=target.message_thread_id
-                )
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def _say_once(self, error: str, exc: Exception) -> None:
+        """Log a failure (what the site owner must set, once, as an error) and pass
+        it on to the heartbeat."""
+        if isinstance(exc, ChatMigrated) and error not in self._told:
+            self._told.add(error)
+            logger.error("%s", error)
+        if self.on_error is not None:
+            await self.on_error(f"delivery: {error}")
+        else:
+            logger.warning("telegram delivery failed: %s", error)
 
-    async def _send_text(self, thread: Thread, text: str) -> list[int]:
+    # --- What is sent ----------------------------------------------------------------
+
+    async def _send_text(self, thread: Thread, text: str, turn: Turn) -> list[int]:
         """Send text, split at Telegram's limit, to the thread's place."""
 
         async def send(target: Target) -> list[int]:
             sent = []
             for part in split_text(text):
-                message = await self.bot.send_message(
-                    chat_id=target.chat_id,
-                    text=part,
-                    message_thread_id=target.message_thread_id,
-                    link_preview_options=None,
-                )
+
+                def post(part: str = part) -> Awaitable[Any]:
+                    return self.bot.send_message(
+                        chat_id=target.chat_id,
+                        text=part,
+                        message_thread_id=target.message_thread_id,
+                    )
+
+                message = await turn.call(post)
                 sent.append(message.message_id)
             return sent
 
-        return await self._to_thread_place(thread, send)
+        return await self.topics.to_thread_place(thread, turn, send)
 
-    async def _send_file_message(self, batch: list[OutboxEntry]) -> None:
+    async def _send_messages(self, batch: list[OutboxEntry], turn: Turn) -> None:
+        thread = batch[0].thread
+        messages = [entry.message for entry in batch if entry.message is not None]
+        if len(messages) == 1:
+            text = render_message(messages[0], thread, is_forum=self.is_forum)
+        else:
+            text = render_combined(messages, thread, is_forum=self.is_forum)
+        sent = await self._send_text(thread, text, turn)
+        await database_sync_to_async(_record_delivery)(
+            chat_id=self.chat_id,
+            thread_id=thread.pk,
+            telegram_message_ids=sent,
+            message_id=messages[-1].pk if len(messages) == 1 else None,
+            entry_ids=[entry.pk for entry in batch],
+        )
+
+    async def _send_file_message(self, batch: list[OutboxEntry], turn: Turn) -> None:
         """A message with an attachment: uploaded to Telegram by us (Telegram never
         fetches our URLs), as a photo, voice note, audio or document."""
         entry = batch[0]
@@ -267,26 +285,28 @@ class OutboxDelivery:
         if utf16_len(caption) > CAPTION_LIMIT:
             caption, extra_text = "", caption
 
-        async def send(target: Target) -> list[int]:
-            file = InputFile(content, filename=attachment.name)
+        def post(target: Target) -> Awaitable[Any]:
             common: dict[str, Any] = {
                 "chat_id": target.chat_id,
                 "message_thread_id": target.message_thread_id,
                 "caption": caption or None,
             }
+            file = InputFile(content, filename=attachment.name)
             if attachment.kind == Attachment.Kind.IMAGE:
-                sent = await self.bot.send_photo(photo=file, **common)
-            elif attachment.content_type == "audio/ogg":
-                sent = await self.bot.send_voice(voice=file, **common)
-            elif attachment.kind == Attachment.Kind.AUDIO:
-                sent = await self.bot.send_audio(audio=file, **common)
-            else:
-                sent = await self.bot.send_document(document=file, **common)
+                return self.bot.send_photo(photo=file, **common)
+            if attachment.content_type == "audio/ogg":
+                return self.bot.send_voice(voice=file, **common)
+            if attachment.kind == Attachment.Kind.AUDIO:
+                return self.bot.send_audio(audio=file, **common)
+            return self.bot.send_document(document=file, **common)
+
+        async def send(target: Target) -> list[int]:
+            sent = await turn.call(lambda: post(target))
             return [sent.message_id]
 
-        sent_ids = await self._to_thread_place(thread, send)
+        sent_ids = await self.topics.to_thread_place(thread, turn, send)
         if extra_text:
-            sent_ids += await self._send_text(thread, extra_text)
+            sent_ids += await self._send_text(thread, extra_text, turn)
         await database_sync_to_async(_record_delivery)(
             chat_id=self.chat_id,
             thread_id=thread.pk,
@@ -295,54 +315,88 @@ class OutboxDelivery:
             entry_ids=[entry.pk],
         )
 
-    async def _send_messages(self, batch: list[OutboxEntry]) -> None:
+    async def _send_thread_event(self, batch: list[OutboxEntry], turn: Turn) -> None:
+        """Closed or reopened (the last of a run of them is what holds). In a forum
+        the topic is closed or reopened (Telegram shows that in the topic); in a
+        plain group one line says so."""
         thread = batch[0].thread
-        messages = [entry.message for entry in batch if entry.message is not None]
-        if len(messages) == 1:
-            text = render_message(messages[0], thread, is_forum=self.is_forum)
+        closed = batch[-1].kind == OutboxEntry.Kind.THREAD_CLOSED
+        sent: list[int] = []
+        if self.is_forum:
+            await self.topics.set_closed(thread, closed, turn)
         else:
-            text = render_combined(messages, thread, is_forum=self.is_forum)
-        sent = await self._send_text(thread, text)
-        await database_sync_to_async(_record_delivery)(
-            chat_id=self.chat_id,
-            thread_id=thread.pk,
-            telegram_message_ids=sent,
-            message_id=messages[-1].pk if len(messages) == 1 else None,
-            entry_ids=[entry.pk for entry in batch],
-        )
-
-    async def _send_thread_event(self, batch: list[OutboxEntry]) -> None:
-        entry = batch[0]
-        thread = entry.thread
-        closed = entry.kind == OutboxEntry.Kind.THREAD_CLOSED
-        text = (
-            _("Conversation #%(id)s closed.")
-            if closed
-            else _("Conversation #%(id)s reopened.")
-        ) % {"id": thread.pk}
-        sent = await self._send_text(thread, "ℹ️ " + text)
-        target = await self._target(thread)
-        if target.message_thread_id is not None:
-            try:
-                if closed:
-                    await self.bot.close_forum_topic(
-                        self.chat_id, target.message_thread_id
-                    )
-                else:
-                    await self.bot.reopen_forum_topic(
-                        self.chat_id, target.message_thread_id
-                    )
-            except (
-                BadRequest
-            ) as exc:  # already closed/open, or no right to manage topics
-                logger.info("topic state not changed: %s", exc.message)
+            text = (
+                _("Conversation #%(id)s closed.")
+                if closed
+                else _("Conversation #%(id)s reopened.")
+            ) % {"id": thread.pk}
+            sent = await self._send_text(thread, "ℹ️ " + text, turn)
         await database_sync_to_async(_record_delivery)(
             chat_id=self.chat_id,
             thread_id=thread.pk,
             telegram_message_ids=sent,
             message_id=None,
-            entry_ids=[entry.pk],
+            entry_ids=[entry.pk for entry in batch],
         )
+
+    # --- Telling the operators of failures ----------------------------------------
+
+    async def _tell_of_failures(self) -> bool:
+        """Post, once, how many deliveries failed since the operators were last told
+        (with a link to them in the admin). True when a call was made."""
+        checked_at = timezone.now()
+        state = await database_sync_to_async(selectors.get_state)()
+        count = await database_sync_to_async(chat_selectors.count_failed_outbox)(
+            channel=CHANNEL, since=state.failures_told_at if state else None
+        )
+        if not count:
+            self._tell_failures = False
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            text = "⚠️ " + ngettext(
+                "%(count)d message could not be delivered here. It is listed in "
+                "the admin: %(url)s",
+                "%(count)d messages could not be delivered here. They are listed "
+                "in the admin: %(url)s",
+                count,
+            ) % {"count": count, "url": failed_deliveries_url()}
+        try:
+            await self.pacer.call(
+                self.chat_id,
+                lambda: self.bot.send_message(chat_id=self.chat_id, text=text),
+                attempts=1,
+            )
+        except TelegramError as exc:
+            error = describe(exc, chat_id=self.chat_id)
+            await self._say_once(error, exc)
+            delay = backoff(3)
+            if classify(exc) is Verdict.CHAT:
+                self.pacer.hold(self.chat_id, delay)
+            self._tell_failures_after = self.pacer.clock.now() + delay
+            return True
+        await database_sync_to_async(services.record_failures_told)(at=checked_at)
+        self._tell_failures = False
+        return True
+
+
+def failed_deliveries_url() -> str:
+    """The admin's list of the deliveries to Telegram that failed."""
+    path = reverse("admin:chat_outboxentry_changelist")
+    query = f"?channel__exact={CHANNEL}&status__exact={OutboxEntry.Status.FAILED}"
+    return f"{settings.SOHBET_PUBLIC_URL}{path}{query}"
+
+
+def _text_batch(rows: list[OutboxEntry]) -> list[OutboxEntry]:
+    """The leading text messages that fit in one Telegram message (at least one)."""
+    batch = [rows[0]]
+    for entry in rows[1:]:
+        if entry.kind != OutboxEntry.Kind.MESSAGE or _has_file(entry):
+            break
+        messages = [e.message for e in [*batch, entry] if e.message is not None]
+        if combined_length(messages, entry.thread) > TEXT_LIMIT:
+            break
+        batch.append(entry)
+    return batch
 
 
 def _record_delivery(
@@ -353,8 +407,6 @@ def _record_delivery(
     message_id: int | None,
     entry_ids: list[int],
 ) -> None:
-    from django.db import transaction
-
     with transaction.atomic():
         services.link_messages(
             chat_id=chat_id,
@@ -373,18 +425,3 @@ def _has_file(entry: OutboxEntry) -> bool:
 def _read_file(attachment: Attachment) -> bytes:
     with attachment.file.open("rb") as handle:
         return handle.read()
-
-
-def _seconds(value: object) -> float:
-    seconds = getattr(value, "total_seconds", None)
-    return float(seconds() if callable(seconds) else value)  # type: ignore[arg-type]
-
-
-async def sleep_until(deadline: float, stop: asyncio.Event) -> None:
-    """Wait until ``deadline`` (monotonic) or until asked to stop."""
-    remaining = deadline - time.monotonic()
-    if remaining > 0:
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=remaining)
-        except TimeoutError:
-            pass

@@ -85,6 +85,20 @@ def record_bot(*, bot_username: str, chat_is_forum: bool) -> None:
     )
 
 
+def record_failures_told(*, at: dt.datetime) -> None:
+    """The operators were told in Telegram of the deliveries that failed before
+    ``at``."""
+    BridgeState.objects.get_or_create(pk=STATE_PK)
+    BridgeState.objects.filter(pk=STATE_PK).update(failures_told_at=at)
+
+
+def rename_topic(*, chat_id: int, message_thread_id: int, name: str) -> None:
+    """Remember the name the topic now has in Telegram."""
+    TopicLink.objects.filter(
+        chat_id=chat_id, message_thread_id=message_thread_id
+    ).update(name=name)
+
+
 def save_topic(
     *, visitor_id: int, chat_id: int, message_thread_id: int, name: str
 ) -> TopicLink:

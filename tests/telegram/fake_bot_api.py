@@ -12,12 +12,21 @@ Tests drive it from the other side: ``push_update`` and the builders
 ``set_rate_limit`` inject faults, and ``calls``/``sent_messages``/``wait_for`` observe.
 ``wait_for`` is how tests synchronise with the bridge; never sleep.
 
+Telegram's flood control is enforced (``tests.telegram.fake_flood``: per chat, per
+group, overall; flood waits with the calls that broke them in ``flood_violations``),
+with Telegram's figures unless a test passes other ``flood`` rules. ``clock`` (the
+flood windows and ``Call.at``) may be a test's virtual clock, shared with the bridge.
+
 Where Telegram's behaviour matters to the bridge it is reproduced, quirks included:
 - ``message_thread_id`` of a forum topic is the id of its ``forum_topic_created``
   service message, and a message in a topic without an explicit reply comes back with
   that service message as ``reply_to_message``;
 - ``getUpdates`` confirms every update below ``offset``, long-polls up to ``timeout``
   seconds, and a second concurrent ``getUpdates`` ends the first with 409 Conflict;
+- a closed topic refuses the messages of members who are not admins (the builders
+  raise ``TopicClosed``); bots may write there with the right to manage topics;
+- a group upgraded to a supergroup (``migrate_chat``) answers every call with 400
+  and ``parameters.migrate_to_chat_id``;
 - HTML ``parse_mode`` is parsed like Telegram does: the stored text is the plain text
   and the markup becomes entities with UTF-16 offsets. Markdown modes are accepted but
   their markup is not interpreted.
@@ -41,6 +50,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests.telegram.fake_flood import TELEGRAM, FloodControl, FloodRules, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +204,10 @@ class ApiError(Exception):
         if self.parameters:
             payload["parameters"] = self.parameters
         return payload
+
+
+class TopicClosed(ValueError):
+    """A member who is not an admin wrote in a closed topic: Telegram refuses it."""
 
 
 def _bad_request(detail: str) -> ApiError:
@@ -691,10 +706,16 @@ class FakeBotApi:
         is_forum: bool = True,
         max_download_size: int = MAX_DOWNLOAD_SIZE,
         first_update_id: int = 1,
+        flood: FloodRules = TELEGRAM,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.chat_id = chat_id
         self.max_download_size = max_download_size
+        self._clock = clock
+        self._flood = FloodControl(flood, clock)
+        self._admins: set[int] = {OPERATOR_USER_ID}
+        self._migrated: dict[int, int] = {}
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -808,6 +829,24 @@ class FakeBotApi:
             else:
                 self._bot_member = {"status": status}
 
+    def add_admin(self, user_id: int) -> None:
+        """A member who is an admin of the groups (writes in closed topics too).
+        OPERATOR_USER_ID, the group's owner, is one from the start."""
+        with self._cond:
+            self._admins.add(user_id)
+
+    def migrate_chat(
+        self, chat_id: int, new_chat_id: int, *, is_forum: bool = False
+    ) -> None:
+        """The group was upgraded to a supergroup ``new_chat_id``: calls naming the
+        old id are answered 400 with ``parameters.migrate_to_chat_id``."""
+        with self._cond:
+            old = self._test_chat(chat_id)
+            self._migrated[chat_id] = new_chat_id
+            self.add_chat(
+                new_chat_id, type="supergroup", title=old.title, is_forum=is_forum
+            )
+
     def block_bot(self, user_id: int) -> None:
         """The user blocked the bot: messages to their private chat answer 403."""
         with self._cond:
@@ -868,18 +907,29 @@ class FakeBotApi:
         description: str | None = None,
         times: int = 1,
         body: bytes | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with an error, before any
-        effect. 429 carries ``parameters.retry_after`` (default 1). ``body`` replaces
-        the JSON answer (an HTML page from a proxy, say)."""
-        method = self._canonical(method)
-        parameters = None
+        effect. 429 carries ``parameters.retry_after`` (default 1) and starts a flood
+        wait; ``migrate_to_chat_id`` is the answer for an upgraded group. ``body``
+        replaces the JSON answer (an HTML page from a proxy, say). ``downloadFile``
+        stands for the file server."""
+        method = DOWNLOAD if method == DOWNLOAD else self._canonical(method)
+        parameters: dict[str, Any] | None = None
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             parameters = {"retry_after": retry_after}
             description = description or f"Too Many Requests: retry after {retry_after}"
         elif retry_after is not None:
             parameters = {"retry_after": retry_after}
+        if migrate_to_chat_id is not None:
+            parameters = {
+                **(parameters or {}),
+                "migrate_to_chat_id": migrate_to_chat_id,
+            }
+            description = description or (
+                "Bad Request: group chat was upgraded to a supergroup chat"
+            )
         if description is None:
             try:
                 description = HTTPStatus(status).phrase
@@ -1215,6 +1265,12 @@ class FakeBotApi:
             }
 
     @property
+    def flood_violations(self) -> list[Violation]:
+        """Calls made while their chat (or method) was in a flood wait."""
+        with self._cond:
+            return list(self._flood.violations)
+
+    @property
     def reactions(self) -> list[tuple[int, int, list[dict[str, Any]]]]:
         with self._cond:
             return list(self._reactions)
@@ -1291,7 +1347,7 @@ class FakeBotApi:
         token, _, name = path.removeprefix("/bot").partition("/")
         if not path.startswith("/bot") or token != self.token or not name:
             return _json_response(_not_found().payload(), 404)
-        at = time.monotonic()
+        at = self._clock()
         method = _METHODS_BY_LOWER_NAME.get(name.lower())
         try:
             params, files = _parse_parameters(url.query, content_type, body)
@@ -1305,15 +1361,43 @@ class FakeBotApi:
             return self._serve_get_updates(call)
         with self._cond:
             self._calls.append(call)
+            chat_id, is_group = self._call_chat(params)
             try:
-                fault = self._take_fault(method)
+                fault = self._flood_fault(method, chat_id, is_group)
                 if fault is not None:
                     return self._answer(call, fault)
                 handler = getattr(self, _METHODS[method])
                 result = handler(_Params(params, files))
             except ApiError as error:
                 return self._answer(call, error)
+            self._flood.accepted(method, chat_id, is_group)
             return self._answer(call, result, ok=True)
+
+    def _call_chat(self, params: dict[str, Any]) -> tuple[int | None, bool]:
+        """The chat a call names (by numeric id), and whether it is a group."""
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+            return None, False
+        chat = self._chats.get(chat_id)
+        return chat_id, chat is not None and chat.type in ("group", "supergroup")
+
+    def _flood_fault(
+        self, method: str, chat_id: int | None, is_group: bool
+    ) -> _Fault | None:
+        """A 429 for a flood wait or a full window, else a queued fault."""
+        retry_after = self._flood.refusal(method, chat_id, is_group)
+        if retry_after is not None:
+            return _Fault(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+                None,
+            )
+        fault = self._take_fault(method)
+        if fault is not None and fault.status == 429:
+            wait = (fault.parameters or {}).get("retry_after", 1)
+            self._flood.refused(method, chat_id, float(wait))
+        return fault
 
     def _answer(
         self, call: Call, outcome: Any, *, ok: bool = False, record: bool = False
@@ -1325,9 +1409,7 @@ class FakeBotApi:
             if ok:
                 payload: Any = {"ok": True, "result": outcome}
                 response = _json_response(payload)
-                self._accepted_at.setdefault(call.method, deque()).append(
-                    time.monotonic()
-                )
+                self._accepted_at.setdefault(call.method, deque()).append(self._clock())
             elif isinstance(outcome, _Fault) and outcome.body is not None:
                 payload = outcome.body.decode("utf-8", "replace")
                 response = _Response(outcome.status, outcome.body, "text/html")
@@ -1354,7 +1436,7 @@ class FakeBotApi:
         if limit is None:
             return None
         window, max_calls = limit
-        now = time.monotonic()
+        now = self._clock()
         accepted = self._accepted_at.setdefault(method, deque())
         while accepted and accepted[0] <= now - window:
             accepted.popleft()
@@ -1372,7 +1454,7 @@ class FakeBotApi:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
-            fault = self._take_fault("getUpdates")
+            fault = self._flood_fault("getUpdates", None, False)
             if fault is not None:
                 return self._answer(call, fault)
             try:
@@ -1421,8 +1503,11 @@ class FakeBotApi:
     def _serve_download(self, rest: str) -> _Response:
         token, _, file_path = rest.partition("/")
         with self._cond:
-            call = Call(DOWNLOAD, {"file_path": file_path}, {}, time.monotonic())
+            call = Call(DOWNLOAD, {"file_path": file_path}, {}, self._clock())
             self._calls.append(call)
+            fault = self._take_fault(DOWNLOAD)
+            if fault is not None:
+                return self._answer(call, fault)
             stored = next(
                 (f for f in self._files.values() if f.file_path == file_path), None
             )
@@ -1492,6 +1577,10 @@ class FakeBotApi:
                 topic = self._topics.get((chat.id, message_thread_id))
                 if topic is None or topic.deleted:
                     raise ValueError(f"no open topic {message_thread_id} to post in")
+                if topic.closed and user_id not in self._admins:
+                    raise TopicClosed(
+                        f"topic {message_thread_id} is closed: only admins write there"
+                    )
             key = self._store_message(
                 chat,
                 sender=self._human(user_id, first_name, username),
@@ -1586,6 +1675,12 @@ class FakeBotApi:
             )
         if chat is None:
             raise _bad_request("chat not found")
+        if chat.id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated[chat.id]},
+            )
         if writing:
             if chat.type == "private" and chat.id in self._blocked_by:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -2134,6 +2229,7 @@ __all__ = [
     "OPERATOR_CHAT_ID",
     "StoredFile",
     "Topic",
+    "TopicClosed",
     "UploadedFile",
     "parse_html",
     "run_fake_bot_api",

@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from telegram_bridge.bot import build_application
+from telegram_bridge.bot import BridgeConfigError, build_application
+from telegram_bridge.pacer import Limits
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,13 @@ class Command(BaseCommand):
             raise CommandError(
                 "TELEGRAM_CHAT_ID must be a number, like -1001234567890."
             ) from None
+        try:
+            Limits.from_settings()
+        except ValueError as exc:
+            raise CommandError(
+                f"TELEGRAM_RATE_PER_CHAT, _PER_GROUP and _OVERALL are count/seconds, "
+                f"like 20/60: {exc}"
+            ) from None
         backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
         if "InMemory" in backend:
             raise CommandError(
@@ -56,7 +64,11 @@ class Command(BaseCommand):
             base_url=settings.TELEGRAM_API_URL,
             poll_timeout=options["poll_timeout"],
         )
-        asyncio.run(self._run(bridge))
+        try:
+            asyncio.run(self._run(bridge))
+        except BridgeConfigError as exc:
+            logger.error("bridge not started: %s", exc)
+            raise CommandError(str(exc)) from None
 
     async def _run(self, bridge: Any) -> None:
         stop = asyncio.Event()
