@@ -12,16 +12,19 @@ socket"; thousands of idle visitor pages are the common case):
   (four deques and an event, ≈ 3 KiB). A WebSocket application reads it from one
   task at a time, so ours gets a ``chat.hub.Inbox`` (one list), which the chat
   consumers also take as their inbox, with no task of their own to fill it from
-  ``receive`` (≈ 1 KiB more); HTTP keeps Daphne's queue.
+  ``receive`` (≈ 1 KiB more). HTTP gets a ``chatsite.httpbody.BodySpool``.
+
+Request bodies are bounded before they are stored, and never held whole in memory
+(``chatsite.httpbody``: 413 over ``SOHBET_MAX_REQUEST_BYTES``, declared or chunked).
 
 It also writes a socket's frames as soon as the socket has nothing more to handle
 (``flush_transport``), rather than when the reactor next sees the socket writable:
 one turn of the event loop less for every ack and every live message.
 
-All three go through public seams (Daphne's ``CommandLineInterface.server_class``, its
-server's ``ready_callable`` and ``create_application``; Twisted's ``doWrite``, of
-``IWriteDescriptor``); no library code is changed.
-``create_application`` for WebSockets does what Daphne's does with another queue; it
+All go through public seams (Daphne's ``CommandLineInterface.server_class``, its
+server's ``ready_callable``, ``http_factory`` and ``create_application``; Twisted's
+``doWrite``, of ``IWriteDescriptor``); no library code is changed.
+``create_application`` does what Daphne's does with another queue; it
 is covered by every test that opens a socket through a server process
 (tests/deploy, tests/browser) and by tests/deploy/test_server.py.
 """
@@ -39,6 +42,7 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
 
 from chat.hub import Inbox
+from chatsite.httpbody import BodySpool, LimitedHTTPFactory
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,22 @@ class Server(DaphneServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
         super().__init__(*args, ready_callable=self._ready, **kwargs)
+
+    @property
+    def http_factory(self) -> LimitedHTTPFactory:
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory: Any) -> None:
+        # Daphne's run() makes its own factory here; ours limits request bodies
+        # (chatsite.httpbody).
+        from django.conf import settings
+
+        if not isinstance(factory, LimitedHTTPFactory):
+            factory = LimitedHTTPFactory(
+                self, max_body=settings.SOHBET_MAX_REQUEST_BYTES
+            )
+        self._http_factory = factory
 
     def _ready(self) -> None:
         """Called by ``run`` once the factories are configured, before the first
@@ -57,16 +77,19 @@ class Server(DaphneServer):
             self._then_ready()
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
-        if scope.get("type") != "websocket":
-            return super().create_application(protocol, scope)
-        # As Daphne's, with an Inbox for the queue the protocol puts into.
+        # As Daphne's, with another queue for the protocol to put into: an Inbox
+        # for a WebSocket, a BodySpool (the body on disk past 64 KiB) for HTTP.
         if "application_instance" in self.connections[protocol]:
             raise RuntimeError(f"{protocol!r} has an application already")
-        queue = Inbox()
+        queue: Inbox | BodySpool
+        if scope.get("type") == "websocket":
+            queue = Inbox()
+            send = partial(self._send, protocol, queue)
+        else:
+            queue = BodySpool()
+            send = partial(self.handle_reply, protocol)
         scope.setdefault("asgi", {"version": "3.0"})
-        instance = self.application(
-            scope=scope, receive=queue.get, send=partial(self._send, protocol, queue)
-        )
+        instance = self.application(scope=scope, receive=queue.get, send=send)
         if protocol not in self.connections:
             return None
         self.connections[protocol]["application_instance"] = asyncio.ensure_future(

@@ -300,10 +300,16 @@ SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
 SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
 SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
+# Bytes of any request body (an upload's file and its form around it); the web
+# process answers 413 before storing more (chatsite/httpbody.py).
+SOHBET_MAX_REQUEST_BYTES = env_int(
+    "SOHBET_MAX_REQUEST_BYTES", SOHBET_MAX_UPLOAD_BYTES + 64 * 1024
+)
 # One file per upload request; a little room for the form's other fields.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Past this, a request's body and an uploaded file are kept on disk, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 SOHBET_MAX_FRAME_BYTES = env_int("SOHBET_MAX_FRAME_BYTES", 16384)
 # "count/seconds" per connection: beyond SOHBET_WS_RATE frames get `rate_limited`,
 # beyond SOHBET_WS_FLOOD the socket is closed with 4429.
