@@ -298,6 +298,11 @@ SOHBET_WRITER_PREPARE = env_bool("DATABASE_WRITER_PREPARE", True)
 # upload per hour and bytes per day.
 SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
+# Memory one decoded image may take (one is decoded at a time per process): larger
+# JPEGs are decoded at 1/2, 1/4 or 1/8 of their size, other images refused.
+SOHBET_MAX_IMAGE_DECODE_BYTES = env_int(
+    "SOHBET_MAX_IMAGE_DECODE_BYTES", 64 * 1024 * 1024
+)
 SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
 SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
 # Bytes of any request body (an upload's file and its form around it); the web
