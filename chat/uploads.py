@@ -4,9 +4,9 @@ Types are recognised by their first bytes, never by the file name or the content
 type the client claims. Images are decoded and re-encoded with Pillow, which drops
 EXIF/GPS metadata and anything appended to the file (a GIF/HTML polyglot comes out as
 a plain GIF) and refuses decompression bombs; decoding memory is bounded (a size
-budget, JPEGs decoded smaller to fit it, one image at a time). Audio and PDF are kept as they are and
-served with their detected type, ``nosniff`` and (for PDF) as a download. SVG, HTML
-and everything else are refused.
+budget, JPEGs decoded smaller to fit it, one image at a time). Audio and PDF are
+kept as they are and served with their detected type, ``nosniff`` and (for PDF) as a
+download. SVG, HTML and everything else are refused.
 """
 
 from __future__ import annotations
