@@ -72,6 +72,10 @@ class Server(DaphneServer):
         """Called by ``run`` once the factories are configured, before the first
         connection is accepted."""
         factory = self.ws_factory
+        # A protocol violation (a frame over --websocket-max-message-size, bad
+        # UTF-8) closes with its code (1009, 1007) rather than dropping the TCP
+        # connection (1006): what docs/protocol.md promises.
+        factory.setProtocolOptions(failByDrop=False)
         factory.protocol = protocol_with_options(factory.protocol, factory)
         if self._then_ready is not None:
             self._then_ready()

@@ -57,6 +57,9 @@ def message_count() -> int:
         (json.dumps({"type": "sync", "after": True}), "invalid"),
         (json.dumps({"type": "history", "before": None, "limit": 1000}), "invalid"),
         (json.dumps({"type": "thread.close", "thread": 1}), "invalid"),
+        # Nested deeper than the JSON parser goes (a RecursionError), within the
+        # frame limit.
+        ('{"type":"ping","x":' + "[" * 8000 + "]" * 8000 + "}", "invalid"),
     ],
 )
 async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(
