@@ -47,8 +47,17 @@ from chatsite.httpbody import BodySpool, LimitedHTTPFactory
 logger = logging.getLogger(__name__)
 
 
+PROXY_HEADERS_REFUSED = (
+    "chatsite.server: --proxy-headers is not supported: Daphne would take the "
+    "client's address from the left-most X-Forwarded-For entry, which the client "
+    "writes. Set CLIENT_IP_HEADER and TRUSTED_PROXIES instead (docs/security.md)."
+)
+
+
 class Server(DaphneServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("proxy_forwarded_address_header"):
+            raise SystemExit(PROXY_HEADERS_REFUSED)
         self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
         super().__init__(*args, ready_callable=self._ready, **kwargs)
 

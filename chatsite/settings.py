@@ -7,6 +7,7 @@ local-memory cache, local media), which is what `make run` uses. Production sets
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -284,6 +285,18 @@ if not DEBUG:
 # A header set by your proxy with the client's address (for example X-Forwarded-For,
 # whose right-most entry is used, or X-Real-IP). Unset: the socket peer's address.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+# Addresses or networks (comma-separated) of the proxies in front of the web process.
+# Listed: only they may set forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP,
+# CLIENT_IP_HEADER) and Daphne-Root-Path. Empty: every peer is taken to be the proxy
+# for forwarding headers, and Daphne-Root-Path is never honoured (chatsite/proxies.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from exc
 RATELIMIT_VIEW = "chat.views.rate_limited"
 RATELIMIT_USE_CACHE = "ratelimit"
 
