@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +44,15 @@ def env_list(name: str, default: str = "") -> list[str]:
         for part in os.environ.get(name, default).split(",")
         if part.strip()
     ]
+
+
+def redis_url_with_next_db(url: str) -> str:
+    """``url`` with its database number plus one (``/0`` or none: ``/1``)."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    if not number.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL: {number!r} is not a database number")
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
 
 
 # --- Core -----------------------------------------------------------------------------
@@ -123,7 +133,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation."
         "UserAttributeSimilarityValidator"
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -168,6 +181,12 @@ else:
 # --- Channel layer, cache -------------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache (sessions, rate counters, presence) in a Redis database of its own, so
+# that clearing or evicting it never touches the channel layer: REDIS_CACHE_URL, or
+# REDIS_URL's database number + 1.
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (
+    redis_url_with_next_db(REDIS_URL) if REDIS_URL else ""
+)
 if REDIS_URL:
     # The pub/sub layer publishes a group event once per Redis, whatever the number of
     # members, and resubscribes after Redis restarts. It keeps no per-channel capacity:
@@ -195,7 +214,7 @@ if REDIS_URL:
     # database) and the rate counters raise, so each rate-limited view decides
     # whether to fail open or closed (chatsite/cache.py, docs/operations.md).
     _redis_cache = {
-        "LOCATION": REDIS_URL,
+        "LOCATION": REDIS_CACHE_URL,
         "KEY_PREFIX": "sohbet",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
