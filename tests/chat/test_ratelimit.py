@@ -46,7 +46,8 @@ def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
     from chatsite import cache as shared
 
     reachable = settings.REDIS_CACHE_URL
-    settings.REDIS_CACHE_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    # Nothing listens on the discard port.
+    settings.REDIS_CACHE_URL = "redis://127.0.0.1:9/0"
     shared._sync_client = None
     try:
         assert hit("send:visitor:3", Rule(1, 60))
