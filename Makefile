@@ -60,7 +60,7 @@ run: deps
 	@echo "  chat page:     http://$(HOST):$(PORT)/"
 	@echo "  admin inbox:   http://$(HOST):$(PORT)/admin/inbox/"
 	@echo ""
-	$(PY) -m chatsite.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 \
+	$(PY) -m chatsite.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --no-server-name \
 	  chatsite.asgi:application
 
 # --- checks -------------------------------------------------------------------------

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 
 import pytest
 
 from tests.deploy.client import Peer, new_client_id, open_operator, open_visitor, visit
 from tests.deploy.conftest import Processes
+from tests.deploy.servers import ROOT
 
 pytestmark = [pytest.mark.postgres_redis, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +85,27 @@ async def test_deeply_nested_json_gets_invalid_and_the_socket_carries_on(
     log = server.log_tail(400)
     assert "RecursionError" not in log
     assert "Traceback" not in log
+
+
+async def test_the_server_does_not_name_itself(processes: Processes) -> None:
+    server = await asyncio.to_thread(processes.daphne)
+    with await asyncio.to_thread(
+        urllib.request.urlopen,
+        server.http + "/healthz/",
+        timeout=10,
+    ) as response:
+        assert response.headers.get("Server") is None
+
+
+def test_the_deployed_command_lines_are_the_tested_one() -> None:
+    # tests/deploy starts Daphne with these options; so do production and make run.
+    tested = ["--websocket-max-message-size 65536", "--no-server-name"]
+    railway = json.loads((ROOT / "railway.json").read_text())
+    commands = {
+        "railway.json": railway["deploy"]["startCommand"],
+        "Makefile": (ROOT / "Makefile").read_text().replace("\\\n", " "),
+        "docs/deploy.md": (ROOT / "docs" / "deploy.md").read_text(),
+    }
+    for where, text in commands.items():
+        for option in tested:
+            assert option in " ".join(text.split()), (where, option)
