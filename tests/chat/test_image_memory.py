@@ -21,16 +21,24 @@ ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
 
 # Cleans each file given (in threads when several), then prints the peak memory it
-# took above what the process held before, and what came out.
+# took above what the process held before (its resident memory then, against its
+# high-water mark after), and what came out.
 CLEAN = """
-import json, os, resource, sys, threading
+import json, sys, threading
 import django
 django.setup()
 from chat.uploads import UploadRefused, clean_upload
 
 files = [open(path, "rb").read() for path in sys.argv[1:]]
 results = [None] * len(files)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def status_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+
+before = status_kib("VmRSS")
 
 def clean(index):
     try:
@@ -44,7 +52,7 @@ for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = status_kib("VmHWM")
 print(json.dumps({"peak_mib": (after - before) / 1024, "results": results}))
 """
 
