@@ -7,4 +7,7 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
-        from chat import signals  # noqa: F401  (session end -> close operator sockets)
+        from chat import (  # noqa: F401
+            checks,  # the frame sizes the settings allow
+            signals,  # session end -> close operator sockets
+        )

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, hub, presence, selectors, services
+from chat import events, frames, framing, hub, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -55,6 +56,18 @@ VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
 # The inbox's list asks for many threads' presence at once: off the database thread.
 cache_call = sync_to_async(thread_sensitive=False)
+# The sockets' database work (connecting, pages, read marks, thread actions) runs on
+# threads of its own, several at once, not on Channels' one shared thread: a slow
+# query holds up its own socket, not every socket of the process. Each call takes a
+# pooled connection and gives it back (DatabaseSyncToAsync closes it after).
+_db_threads = ThreadPoolExecutor(
+    settings.SOHBET_DB_THREADS, thread_name_prefix="sohbet-db"
+)
+
+
+def db_call(function: Callable[..., Any]) -> Any:
+    """``database_sync_to_async`` on the sockets' database threads."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_db_threads)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -173,7 +186,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Channels' dispatch first hops to the shared sync thread to close stale
         # database connections, for every frame and every channel-layer event: that
         # serialised the whole process behind one thread. The ORM is only used
-        # through database_sync_to_async here, which already does that cleanup
+        # through db_call here, which already does that cleanup
         # around each call.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -276,15 +289,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("database unavailable while handling a frame: %s", exc)
             else:
                 logger.exception("unexpected error while handling a frame")
+            client_id = _client_id_of(text_data)
             await self.send_error(
                 ChatError(
                     ErrorCode.UNAVAILABLE,
-                    _(
-                        "The server cannot store messages right now. "
-                        "It will be retried."
-                    ),
+                    _("The server cannot store messages right now. It will be retried.")
+                    if client_id is not None
+                    else _("The server cannot answer right now. Please try again."),
                 ),
-                client_id=_client_id_of(text_data),
+                client_id=client_id,
             )
 
     async def dispatch_frame(self, frame: frames.Frame) -> None:
@@ -318,10 +331,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        await self.send(
-            text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")),
-            close=close,
-        )
+        await self.send(text_data=framing.encode(content), close=close)
 
     async def post(self, post: NewMessage) -> None:
         # Counted per sender, across their sockets and the web processes (the frame
@@ -348,14 +358,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def send_messages(
         self, frame_type: str, thread_id: int, messages: list[Message], has_more: bool
     ) -> None:
-        await self.send_json(
-            {
-                "type": frame_type,
-                "thread": thread_id,
-                "messages": [events.message_payload(m) for m in messages],
-                "has_more": has_more,
-            }
+        """A ``sync`` or ``history`` answer: as many of ``messages`` as one frame
+        holds (the oldest for ``sync``, the newest for ``history``), with
+        ``has_more`` when some were left for the next page."""
+        fields = {"type": frame_type, "thread": thread_id, "has_more": False}
+        items = framing.fitting(
+            [events.message_payload(m) for m in messages],
+            room=framing.room(fields, "messages"),
+            newest=frame_type == "history",
         )
+        fields["has_more"] = has_more or len(items) < len(messages)
+        await self.send(text_data=framing.list_frame(fields, "messages", items))
 
     # --- Channel-layer events -----------------------------------------------------
 
@@ -367,7 +380,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         together when the client asked for it (an inbox under a burst gets one frame
         per batch instead of one per message), else a ``message`` frame each."""
         if self.batch_messages and len(payloads) > 1:
-            await self.send_json({"type": "messages", "messages": payloads})
+            fields = {"type": "messages"}
+            for items in framing.pages(payloads, room=framing.room(fields, "messages")):
+                await self.send(text_data=framing.list_frame(fields, "messages", items))
             return
         for payload in payloads:
             await self.send_json({"type": "message", "message": payload})
@@ -412,7 +427,7 @@ class VisitorConsumer(ChatConsumer):
             await self.refuse(CLOSE_NO_IDENTITY)
             return
         try:
-            hello = await database_sync_to_async(self._load_or_start)(session)
+            hello = await db_call(self._load_or_start)(session)
         except DatabaseError as exc:
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
@@ -530,15 +545,15 @@ class VisitorConsumer(ChatConsumer):
         )
 
     async def _on_sync(self, frame: frames.Sync) -> None:
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_after
-        )(thread_id=self.thread_id, after_seq=frame.after)
+        messages, has_more = await db_call(selectors.list_messages_after)(
+            thread_id=self.thread_id, after_seq=frame.after
+        )
         await self.send_messages("sync", self.thread_id, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_before
-        )(thread_id=self.thread_id, before_id=frame.before, limit=frame.limit)
+        messages, has_more = await db_call(selectors.list_messages_before)(
+            thread_id=self.thread_id, before_id=frame.before, limit=frame.limit
+        )
         await self.send_messages("history", self.thread_id, messages, has_more)
 
     async def _on_visitorupdate(self, frame: frames.VisitorUpdate) -> None:
@@ -613,9 +628,9 @@ class OperatorConsumer(ChatConsumer):
         ):
             await self.refuse(CLOSE_NO_IDENTITY)
             return
-        satisfied = session is not None and await database_sync_to_async(
-            is_second_factor_satisfied
-        )(user=user, session=session)
+        satisfied = session is not None and await db_call(is_second_factor_satisfied)(
+            user=user, session=session
+        )
         if not satisfied:  # password given, Telegram code not yet
             await self.refuse(CLOSE_NO_IDENTITY)
             return
@@ -660,9 +675,7 @@ class OperatorConsumer(ChatConsumer):
     async def _thread(self, thread_id: int | None) -> Thread:
         if thread_id is None:  # frames.parse_frame requires it for operators
             raise ChatError(ErrorCode.INVALID, _("“thread” is required."))
-        return await database_sync_to_async(selectors.get_thread_for_operator)(
-            thread_id=thread_id
-        )
+        return await db_call(selectors.get_thread_for_operator)(thread_id=thread_id)
 
     # --- Frames -------------------------------------------------------------------
 
@@ -716,17 +729,17 @@ class OperatorConsumer(ChatConsumer):
     async def _on_sync(self, frame: frames.Sync) -> None:
         thread = await self._thread(frame.thread)
         await self._send_thread(thread)
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_after
-        )(thread_id=thread.pk, after_seq=frame.after)
+        messages, has_more = await db_call(selectors.list_messages_after)(
+            thread_id=thread.pk, after_seq=frame.after
+        )
         await self.send_messages("sync", thread.pk, messages, has_more)
 
     async def _on_history(self, frame: frames.History) -> None:
         thread = await self._thread(frame.thread)
         await self._send_thread(thread)
-        messages, has_more = await database_sync_to_async(
-            selectors.list_messages_before
-        )(thread_id=thread.pk, before_id=frame.before, limit=frame.limit)
+        messages, has_more = await db_call(selectors.list_messages_before)(
+            thread_id=thread.pk, before_id=frame.before, limit=frame.limit
+        )
         await self.send_messages("history", thread.pk, messages, has_more)
 
     async def _on_threadaction(self, frame: frames.ThreadAction) -> None:
@@ -741,20 +754,17 @@ class OperatorConsumer(ChatConsumer):
         )
 
     async def _on_threadlist(self, frame: frames.ThreadList) -> None:
-        threads, has_more = await database_sync_to_async(
-            selectors.list_threads_for_operator
-        )(status=frame.status, q=frame.q, before=frame.before, limit=frame.limit)
-        online = await cache_call(presence.online_threads)([t.pk for t in threads])
-        await self.send_json(
-            {
-                "type": "threads",
-                "threads": [
-                    events.thread_payload(t, visitor_online=t.pk in online)
-                    for t in threads
-                ],
-                "has_more": has_more,
-            }
+        threads, has_more = await db_call(selectors.list_threads_for_operator)(
+            status=frame.status, q=frame.q, before=frame.before, limit=frame.limit
         )
+        online = await cache_call(presence.online_threads)([t.pk for t in threads])
+        fields = {"type": "threads", "has_more": False}
+        items = framing.fitting(
+            [events.thread_payload(t, visitor_online=t.pk in online) for t in threads],
+            room=framing.room(fields, "threads"),
+        )
+        fields["has_more"] = has_more or len(items) < len(threads)
+        await self.send(text_data=framing.list_frame(fields, "threads", items))
 
     async def _send_thread(self, thread: Thread) -> None:
         """The thread's current state, so an inbox opening any thread (even one not
@@ -796,9 +806,7 @@ async def run_service(service: Any, **kwargs: Any) -> Any:
     Used for the less frequent writes (read marks, thread actions); the hot path
     (posting) goes through ``chat.writer`` instead.
     """
-    result, sent = await database_sync_to_async(events.call_collecting)(
-        service, **kwargs
-    )
+    result, sent = await db_call(events.call_collecting)(service, **kwargs)
     await events.send_events(sent)
     return result
 
@@ -838,6 +846,8 @@ def _language_from_scope(scope: dict[str, Any]) -> str:
 def _limits() -> dict[str, Any]:
     return {
         "max_body": settings.SOHBET_MAX_BODY,
+        "max_frame_bytes": settings.SOHBET_MAX_FRAME_BYTES,
+        "max_server_frame_bytes": settings.SOHBET_MAX_SERVER_FRAME_BYTES,
         "max_upload": settings.SOHBET_MAX_UPLOAD_BYTES,
         "upload_types": ACCEPTED_CONTENT_TYPES,
     }

@@ -879,13 +879,18 @@ def store_attachment(
 ) -> Attachment:
     """Store a checked upload under a random name and record it (not sent yet).
 
-    The file is written first; if recording it fails the file is removed, and if
-    writing fails no row exists: a failed upload leaves nothing behind.
+    The file is written first; if writing fails (a full disk) what was written is
+    removed and no row exists, and if recording it fails the file is removed: a
+    failed upload leaves nothing behind.
     """
-    path = default_storage.save(
-        attachment_path(None, f"upload.{cleaned.extension}"),
-        ContentFile(cleaned.content),
+    name = default_storage.get_available_name(
+        attachment_path(None, f"upload.{cleaned.extension}")
     )
+    try:
+        path = default_storage.save(name, ContentFile(cleaned.content))
+    except BaseException:
+        _delete_files([name])  # the part written before the failure, if any
+        raise
     try:
         with transaction.atomic():
             return Attachment.objects.create(

@@ -119,12 +119,14 @@ class MessageWriter:
             queued = [(post, limit) for post, limit, _ in live]
             changed: set[int] = set()
             try:
-                if self._on_loop:
-                    outcomes, sent, changed = await self._store_on_loop(queued)
-                else:
-                    outcomes, sent = await asyncio.get_running_loop().run_in_executor(
-                        self._thread, _store, queued
-                    )
+                async with _bounded():
+                    if self._on_loop:
+                        outcomes, sent, changed = await self._store_on_loop(queued)
+                    else:
+                        loop = asyncio.get_running_loop()
+                        outcomes, sent = await loop.run_in_executor(
+                            self._thread, _store, queued
+                        )
             except Exception as exc:
                 logger.warning("storing %d message(s) failed: %s", len(live), exc)
                 for _, _, fut in live:
@@ -188,8 +190,8 @@ class MessageWriter:
         try:
             return await self._post_on_loop_once(posts, admitted)
         except (OperationalError, InterfaceError) as exc:
-            if not kept:
-                raise  # a fresh connection failed: the database is away
+            if not kept or is_timeout(exc):
+                raise  # a fresh connection failed (the database is away), or a bound
             logger.info(
                 "storing a batch failed on its connection, trying again: %s", exc
             )
@@ -317,6 +319,31 @@ class MessageWriter:
         return await services.athread_events(threads)
 
 
+@contextlib.asynccontextmanager
+async def _bounded() -> AsyncIterator[None]:
+    """At most ``SOHBET_STORE_TIMEOUT`` seconds for a batch; beyond them its senders
+    are told to retry, as for a database error (a batch on the event loop is
+    cancelled and its connection closed: nothing of it is committed, or a resend
+    finds it by its ``client_id``)."""
+    try:
+        async with asyncio.timeout(settings.SOHBET_STORE_TIMEOUT):
+            yield
+    except TimeoutError as exc:
+        raise OperationalError(
+            f"storing a batch took over {settings.SOHBET_STORE_TIMEOUT} s"
+        ) from exc
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a database error is one of the bounds on waiting (a statement or lock
+    timeout), not a lost connection: trying again at once would wait as long."""
+    import psycopg
+
+    return isinstance(
+        exc.__cause__, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable
+    )
+
+
 def _store(
     queued: list[tuple[NewMessage, Limit | None]],
 ) -> tuple[list[PostOutcome], list[events.Event]]:
@@ -402,8 +429,8 @@ def _store_posts(
     try:
         return _store_once(posts, resent)
     except (OperationalError, InterfaceError) as exc:
-        if not kept:
-            raise  # a fresh connection failed: the database is away (no second wait)
+        if not kept or is_timeout(exc):
+            raise  # a fresh connection failed (the database is away), or a bound
         logger.info("storing a batch failed on its connection, trying again: %s", exc)
         return _store_once(posts, resent)
 

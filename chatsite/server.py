@@ -21,6 +21,12 @@ It also writes a socket's frames as soon as the socket has nothing more to handl
 (``flush_transport``), rather than when the reactor next sees the socket writable:
 one turn of the event loop less for every ack and every live message.
 
+Before it serves it runs Django's system checks (as ``runserver`` does) and refuses
+to start when its WebSocket message limit is below ``SOHBET_MAX_SERVER_FRAME_BYTES``
+(the library refuses to send larger frames). On SIGTERM or SIGINT it stops
+listening and closes every WebSocket with 1012 (service restart), so that clients
+reconnect at once instead of taking it for a network failure (``drain``).
+
 All go through public seams (Daphne's ``CommandLineInterface.server_class``, its
 server's ``ready_callable``, ``http_factory`` and ``create_application``; Twisted's
 ``doWrite``, of ``IWriteDescriptor``); no library code is changed.
@@ -40,11 +46,20 @@ from typing import Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
+from daphne.ws_protocol import WebSocketProtocol
+from django.conf import settings
+from twisted.internet import defer
+from twisted.internet import reactor as _reactor
 
+from chat.checks import refuse_to_start_unless_sound
 from chat.hub import Inbox
 from chatsite.httpbody import BodySpool, LimitedHTTPFactory
 
 logger = logging.getLogger(__name__)
+
+reactor: Any = _reactor  # Twisted's interfaces type its methods oddly for mypy
+# RFC 6455's "service restart": the client may reconnect at once (with jitter).
+CLOSE_RESTART = 1012
 
 
 PROXY_HEADERS_REFUSED = (
@@ -59,6 +74,7 @@ class Server(DaphneServer):
         if kwargs.get("proxy_forwarded_address_header"):
             raise SystemExit(PROXY_HEADERS_REFUSED)
         self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
+        self._ports: list[Any] = []  # listening (listen_success)
         super().__init__(*args, ready_callable=self._ready, **kwargs)
 
     @property
@@ -69,8 +85,6 @@ class Server(DaphneServer):
     def http_factory(self, factory: Any) -> None:
         # Daphne's run() makes its own factory here; ours limits request bodies
         # (chatsite.httpbody).
-        from django.conf import settings
-
         if not isinstance(factory, LimitedHTTPFactory):
             factory = LimitedHTTPFactory(
                 self, max_body=settings.SOHBET_MAX_REQUEST_BYTES
@@ -81,13 +95,47 @@ class Server(DaphneServer):
         """Called by ``run`` once the factories are configured, before the first
         connection is accepted."""
         factory = self.ws_factory
+        refuse_to_start_unless_sound(factory.maxMessagePayloadSize)
         # A protocol violation (a frame over --websocket-max-message-size, bad
         # UTF-8) closes with its code (1009, 1007) rather than dropping the TCP
         # connection (1006): what docs/protocol.md promises.
         factory.setProtocolOptions(failByDrop=False)
         factory.protocol = protocol_with_options(factory.protocol, factory)
+        reactor.addSystemEventTrigger("before", "shutdown", self.drain)
         if self._then_ready is not None:
             self._then_ready()
+
+    def listen_success(self, port: Any) -> None:
+        self._ports.append(port)
+        super().listen_success(port)
+
+    def drain(self) -> defer.Deferred[None]:
+        """Stop taking connections and close every open WebSocket with 1012; fires
+        once their clients have answered (or were dropped by the close handshake's
+        timeout), or after ``SOHBET_SHUTDOWN_GRACE`` seconds at most."""
+        for port in self._ports:
+            port.stopListening()
+        sockets = [
+            protocol
+            for protocol in self.connections
+            if isinstance(protocol, WebSocketProtocol)
+            and protocol.state == protocol.STATE_OPEN
+        ]
+        for protocol in sockets:
+            protocol.sendCloseFrame(code=CLOSE_RESTART, reasonUtf8=b"restart")
+        logger.info("shutting down: closing %d WebSocket(s)", len(sockets))
+        done: defer.Deferred[None] = defer.Deferred()
+        deadline = reactor.seconds() + settings.SOHBET_SHUTDOWN_GRACE
+
+        def check() -> None:
+            open_ = [p for p in sockets if p.state != p.STATE_CLOSED]
+            if not open_ or reactor.seconds() >= deadline:
+                done.callback(None)
+            else:
+                reactor.callLater(0.05, check)
+
+        check()
+        return done
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         # As Daphne's, with another queue for the protocol to put into: an Inbox

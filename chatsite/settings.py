@@ -165,6 +165,20 @@ if DATABASE_URL:
             # (the default, 300 s, lets it grow past a minute).
             "reconnect_timeout": 30,
         }
+        # Every wait on the database is bounded: a statement running, or waiting for
+        # a lock, longer than this fails, and the client is told to retry
+        # (`unavailable`) instead of waiting with no answer. Migrations lift both
+        # (chat.signals). Seconds; 0: no bound.
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = " ".join(
+            part
+            for part in (
+                _options.get("options", ""),
+                f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 10)}s",
+                f"-c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT', 3)}s",
+            )
+            if part
+        )
 else:
     DATABASES = {
         "default": {
@@ -347,7 +361,20 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 # Past this, a request's body and an uploaded file are kept on disk, not in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Bytes of one WebSocket frame: a client's (beyond it: `too_long`), and the server's
+# own, which must not pass the server's --websocket-max-message-size (the library
+# refuses to send more): sync, history and thread pages are cut to fit it.
 SOHBET_MAX_FRAME_BYTES = env_int("SOHBET_MAX_FRAME_BYTES", 16384)
+SOHBET_MAX_SERVER_FRAME_BYTES = env_int("SOHBET_MAX_SERVER_FRAME_BYTES", 65536)
+# Seconds the message writer waits for a batch to be stored before it tells the
+# senders to retry (`unavailable`; a resend is stored once, by its client_id).
+SOHBET_STORE_TIMEOUT = env_int("SOHBET_STORE_TIMEOUT", 8)
+# Threads on which the sockets' database work runs (connecting, sync, history, read
+# marks, thread actions): one slow query holds up one socket, not the others.
+SOHBET_DB_THREADS = env_int("SOHBET_DB_THREADS", 4)
+# On SIGTERM the web process closes its WebSockets (1012) and waits at most this many
+# seconds for the clients' answers before it exits.
+SOHBET_SHUTDOWN_GRACE = env_int("SOHBET_SHUTDOWN_GRACE", 5)
 # "count/seconds" per connection: beyond SOHBET_WS_RATE frames get `rate_limited`,
 # beyond SOHBET_WS_FLOOD the socket is closed with 4429.
 SOHBET_WS_RATE = os.environ.get("SOHBET_WS_RATE", "30/10")

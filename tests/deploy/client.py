@@ -35,6 +35,7 @@ class Peer:
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
         self.frames: list[Frame] = []
+        self.frame_bytes: list[int] = []  # each frame's size on the wire, in order
         self.closed: asyncio.Future[int | None] = (
             asyncio.get_running_loop().create_future()
         )
@@ -66,6 +67,9 @@ class Peer:
         try:
             async for text in self.connection:
                 frame = json.loads(text)
+                self.frame_bytes.append(
+                    len(text.encode() if isinstance(text, str) else text)
+                )
                 self.frames.append(frame)
                 self._queue.put_nowait(frame)
                 self._arrived.set()
@@ -77,7 +81,8 @@ class Peer:
             self._arrived.set()
 
     async def send(self, **frame: Any) -> None:
-        await self.connection.send(json.dumps(frame))
+        # As a browser's JSON.stringify: text as it is, not \u-escaped.
+        await self.connection.send(json.dumps(frame, ensure_ascii=False))
 
     async def next(
         self,

@@ -52,12 +52,14 @@ class Processes:
         self.test_db_name = test_db_name
         self.started: list[Process] = []
 
-    def daphne(self, *, port: int | None = None, **env: str) -> Daphne:
+    def daphne(
+        self, *, port: int | None = None, file_size_limit: int | None = None, **env: str
+    ) -> Daphne:
         """A Daphne on the pytest test database (unless ``DATABASE_URL`` is given),
         with the suite's Redis (unless ``REDIS_URL`` is given)."""
         if "DATABASE_URL" not in env:
             env["SOHBET_TEST_SERVER_DB"] = self.test_db_name
-        server = Daphne(env=env, port=port)
+        server = Daphne(env=env, port=port, file_size_limit=file_size_limit)
         self.started.append(server)
         return server.start()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -167,10 +168,19 @@ class Daphne(Process):
 
     name = "daphne"
 
-    def __init__(self, *, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        port: int | None = None,
+        file_size_limit: int | None = None,
+    ) -> None:
         super().__init__()
         self.env = env
         self.port = port or free_port()
+        # Bytes any file the process writes may reach (RLIMIT_FSIZE): a write past
+        # it fails as on a full disk (EFBIG; Python ignores SIGXFSZ).
+        self.file_size_limit = file_size_limit
 
     @property
     def http(self) -> str:
@@ -193,8 +203,20 @@ class Daphne(Process):
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
+        limit = self.file_size_limit
+
+        def limit_file_size() -> None:
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
         self._start(
-            command, log="daphne", ready=self._answers, timeout=30, cwd=ROOT, env=env
+            command,
+            log="daphne",
+            ready=self._answers,
+            timeout=30,
+            cwd=ROOT,
+            env=env,
+            preexec_fn=limit_file_size,
         )
         return self
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import urllib.request
 
 import pytest
@@ -109,3 +110,18 @@ def test_the_deployed_command_lines_are_the_tested_one() -> None:
     for where, text in commands.items():
         for option in tested:
             assert option in " ".join(text.split()), (where, option)
+
+
+async def test_stopping_the_server_closes_every_socket_with_service_restart(
+    processes: Processes, peers: list[Peer], operator_cookie: str
+) -> None:
+    # A deploy stops the old process with SIGTERM: its clients must be able to tell
+    # that from a network failure (1006) and come back at once.
+    server = await asyncio.to_thread(processes.daphne)
+    cookie = await asyncio.to_thread(visit, server)
+    visitor = await open_visitor(server, cookie, peers)
+    operator = await open_operator(server, operator_cookie, peers)
+    server.send_signal(signal.SIGTERM)
+    assert await visitor.wait_closed() == 1012
+    assert await operator.wait_closed() == 1012
+    assert await asyncio.to_thread(server.wait_exit) == 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import uuid
 from dataclasses import dataclass
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
@@ -19,6 +22,7 @@ from django.utils import timezone
 from accounts.models import LinkToken, LoginCode, TelegramLink, User
 from chat import services
 from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.uploads import CleanFile
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +230,37 @@ def test_dry_run_counts_and_removes_nothing(world: World, settings) -> None:
     assert "Closed conversations older than 90 days: 1" in output
     assert "last seen over 30 days ago: 1" in output
     assert "Dry run: nothing was removed." in output
+
+
+def _media_file(name: str, *, days_old: float) -> Path:
+    path = Path(settings.MEDIA_ROOT, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 partial")
+    stamp = _days_ago(days_old).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_cleanup_removes_old_files_that_no_upload_refers_to() -> None:
+    _visitor, thread = services.start_visitor(session_key=uuid.uuid4().hex)
+    attachment = services.store_attachment(
+        thread_id=thread.pk,
+        uploaded_by="visitor",
+        operator_id=None,
+        cleaned=CleanFile(b"%PDF-1.4 kept", "file", "application/pdf", "pdf", "a.pdf"),
+    )
+    kept = Path(settings.MEDIA_ROOT, attachment.file.name)
+    os.utime(kept, (_days_ago(3).timestamp(),) * 2)
+    orphan = _media_file("attachments/2026/01/partial.pdf", days_old=2)
+    recent = _media_file("attachments/2026/12/on-its-way.pdf", days_old=0.01)
+
+    assert "Stored files no upload refers to, older than a day: 1" in _cleanup(
+        "--dry-run"
+    )
+    assert orphan.exists()
+    assert "Stored files no upload refers to, older than a day: 1" in _cleanup()
+    assert not orphan.exists()
+    assert kept.exists() and recent.exists()
 
 
 # --- Erasure --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import purge_expired_codes
+from chat.files import delete_orphan_files
 from chat.selectors import count_unsent_attachments
 from chat.services import (
     delete_unsent_attachments,
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         "expired or used more than a day ago, expired sessions, visitors who never "
         "wrote and were last seen more than SOHBET_STALE_VISITOR_DAYS days ago, and, "
         "when RETENTION_DAYS is set, closed conversations whose last message is older "
-        "than that (with their messages). Run it daily."
+        "than that (with their messages), and files in the media folder that no "
+        "upload refers to. Run it daily."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -80,6 +82,8 @@ class Command(BaseCommand):
             else delete_unsent_attachments(older_than=UNSENT_UPLOAD_AGE)
         )
         self._report(_("Uploads never sent, older than a day"), unsent)
+        orphans = delete_orphan_files(older_than=UNSENT_UPLOAD_AGE, dry_run=dry_run)
+        self._report(_("Stored files no upload refers to, older than a day"), orphans)
 
         # After the threads: a visitor whose conversations just went counts as stale.
         visitor_count = purge_stale_visitors(

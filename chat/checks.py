@@ -1,0 +1,128 @@
+"""System checks: settings the message path cannot carry are refused at start-up
+(``manage.py check``, and the web process before it serves: chatsite.server)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.checks import Error, register
+
+from chat import framing
+
+logger = logging.getLogger(__name__)
+
+# Telegram's own limit; the bridge keeps operators' texts to it.
+TELEGRAM_MAX_TEXT = 4096
+# The largest id a JSON number carries exactly (JavaScript's safe integers).
+LARGEST_ID = 2**53 - 1
+
+
+@register()
+def check_frame_sizes(**kwargs: Any) -> list[Error]:
+    """One message of the longest body, written with the characters that take the
+    most bytes, must fit a frame each way: else it could be stored and never be
+    sent to anyone, or not be sendable at all."""
+    errors: list[Error] = []
+    body = max(settings.SOHBET_MAX_BODY, TELEGRAM_MAX_TEXT)
+    client_frame = framing.byte_size(
+        framing.encode(
+            {
+                "type": "message.send",
+                "client_id": str(uuid.UUID(int=0)),
+                "body": "\U0001f600" * settings.SOHBET_MAX_BODY,  # 4 bytes each
+                "attachment": LARGEST_ID,
+                "thread": LARGEST_ID,
+            }
+        )
+    )
+    if client_frame > settings.SOHBET_MAX_FRAME_BYTES:
+        errors.append(
+            Error(
+                f"SOHBET_MAX_FRAME_BYTES ({settings.SOHBET_MAX_FRAME_BYTES}) cannot "
+                f"hold a message of SOHBET_MAX_BODY ({settings.SOHBET_MAX_BODY}) "
+                f"characters: it takes up to {client_frame} bytes.",
+                hint="Raise SOHBET_MAX_FRAME_BYTES or lower SOHBET_MAX_BODY.",
+                id="chat.E001",
+            )
+        )
+    server_frame = framing.byte_size(framing.encode(_largest_thread_frame(body)))
+    if server_frame > settings.SOHBET_MAX_SERVER_FRAME_BYTES:
+        errors.append(
+            Error(
+                f"SOHBET_MAX_SERVER_FRAME_BYTES "
+                f"({settings.SOHBET_MAX_SERVER_FRAME_BYTES}) cannot hold a message "
+                f"of {body} characters: its frame takes up to {server_frame} bytes.",
+                hint="Raise SOHBET_MAX_SERVER_FRAME_BYTES (and the server's "
+                "--websocket-max-message-size with it) or lower SOHBET_MAX_BODY.",
+                id="chat.E002",
+            )
+        )
+    return errors
+
+
+def _largest_thread_frame(body: int) -> dict[str, Any]:
+    """A ``thread`` frame at its largest (it carries a message at its largest):
+    every text field full of characters that JSON escapes to six bytes."""
+    worst = "\x01"
+    message = {
+        "id": LARGEST_ID,
+        "thread": LARGEST_ID,
+        "seq": LARGEST_ID,
+        "client_id": str(uuid.UUID(int=0)),
+        "author": "operator",
+        "author_name": worst * 150,
+        "body": worst * body,
+        "created": "2000-01-01T00:00:00.000000Z",
+        "source": "telegram",
+        "edited": "2000-01-01T00:00:00.000000Z",
+        "attachment": {
+            "id": LARGEST_ID,
+            "kind": "image",
+            "url": f"/attachments/{LARGEST_ID}/" + "%01" * 160,
+            "name": worst * 160,
+            "size": LARGEST_ID,
+            "content_type": "x" * 100,
+            "width": LARGEST_ID,
+            "height": LARGEST_ID,
+        },
+    }
+    thread = {
+        "id": LARGEST_ID,
+        "status": "closed",
+        "visitor_id": LARGEST_ID,
+        "visitor_name": worst * 80,
+        "assigned_to": {"id": LARGEST_ID, "name": worst * 150},
+        "unread": LARGEST_ID,
+        "last_message": message,
+        "updated": message["created"],
+        "created": message["created"],
+        "visitor_online": False,
+        "visitor_read_up_to": LARGEST_ID,
+    }
+    # Room to spare for fields added later.
+    thread["spare"] = "x" * 1024
+    return {"type": "thread", "thread": thread}
+
+
+def refuse_to_start_unless_sound(websocket_limit: int) -> None:
+    """Exit with the reasons when Django's system checks find errors (warnings are
+    logged), or when the WebSocket library's message limit is below the frames the
+    application sends."""
+    problems = checks.run_checks()
+    for problem in problems:
+        if not problem.is_silenced():
+            log = logger.error if problem.is_serious() else logger.warning
+            log("%s", problem)
+    if any(p.is_serious() and not p.is_silenced() for p in problems):
+        raise SystemExit("System check errors: the server does not start.")
+    if 0 < websocket_limit < settings.SOHBET_MAX_SERVER_FRAME_BYTES:
+        raise SystemExit(
+            f"--websocket-max-message-size {websocket_limit} is below "
+            f"SOHBET_MAX_SERVER_FRAME_BYTES ({settings.SOHBET_MAX_SERVER_FRAME_BYTES}):"
+            " frames up to that size could not be sent. Raise the first or lower"
+            " the second."
+        )
