@@ -12,7 +12,7 @@ Twisted's ``parsePOSTFormSubmission``, the server's queue):
   known, before it is stored; what the client still sends is read and dropped for a
   few seconds (so that it sees the answer), then the connection is closed;
 - Twisted's form parsing is off;
-- the application reads the body from a ``BodySpool`` (memory up to 64 KiB, then a
+- the application reads the body from a ``BodySpool`` (memory up to 100 KB, then a
   temporary file) instead of a queue holding all of it.
 """
 
@@ -33,7 +33,9 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
-SPOOL_MEMORY = 64 * 1024  # body bytes a request may hold in memory before disk
+# Body bytes a request may hold in memory before disk: as Twisted keeps a body under
+# 100,000 bytes in memory, a small request touches no file.
+SPOOL_MEMORY = 100_000
 CHUNK = 64 * 1024  # bytes per http.request message handed to the application
 
 

@@ -139,7 +139,7 @@ class Server(DaphneServer):
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         # As Daphne's, with another queue for the protocol to put into: an Inbox
-        # for a WebSocket, a BodySpool (the body on disk past 64 KiB) for HTTP.
+        # for a WebSocket, a BodySpool (the body on disk past 100 KB) for HTTP.
         if "application_instance" in self.connections[protocol]:
             raise RuntimeError(f"{protocol!r} has an application already")
         queue: Inbox | BodySpool
