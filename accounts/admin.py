@@ -2,15 +2,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import TelegramLink, User
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class OperatorAdmin(UserAdmin):
+    """Django's user admin, with "sign out everywhere" for the selected users."""
+
+    actions = ["end_sessions"]
+
+    @admin.action(description=_("Sign out everywhere"))
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            services.end_sessions(user=user)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s user was signed out everywhere.",
+                "%(count)s users were signed out everywhere.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(TelegramLink)

@@ -67,6 +67,25 @@ class LoginCodeCooldown(AccountError):
         )
 
 
+class LoginCodesExhausted(AccountError):
+    """The account was sent as many codes as an hour or a day allows."""
+
+    default_message = _(
+        "This account has been sent as many sign-in codes as allowed for now. Use "
+        "a recovery code, or try again later."
+    )
+
+
+class LoginCodesPaused(AccountError):
+    """Too many wrong codes were entered for the account: codes are refused for a
+    while, unchecked."""
+
+    default_message = _(
+        "Too many wrong codes were entered for this account, so codes are paused "
+        "for a while. Use a recovery code, or try again later."
+    )
+
+
 class TelegramUnavailable(AccountError):
     """The Bot API could not be reached or refused the call.
 

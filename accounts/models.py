@@ -6,20 +6,50 @@ tokens, login codes, recovery codes) are stored as hashes: see ``accounts.codes`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
     """An operator (staff) or site owner. Visitors are not users: see chat.Visitor."""
 
+    # Raised to end every session of the user at once (sign out everywhere, a
+    # second-factor reset): it is part of the hash each session keeps, as the
+    # password is (Django's session verification).
+    session_generation = models.PositiveIntegerField(
+        _("session generation"), default=0, editable=False
+    )
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.get_username()
+
+    def get_session_auth_hash(self) -> str:
+        if not self.session_generation:  # sessions made before the field existed
+            return super().get_session_auth_hash()
+        return self._generation_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        if not self.session_generation:
+            yield from super().get_session_auth_fallback_hash()
+            return
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._generation_hash(secret=secret)
+
+    def _generation_hash(self, *, secret: str | bytes | None) -> str:
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.session_generation}:{self.password}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class TelegramLink(models.Model):
@@ -38,6 +68,10 @@ class TelegramLink(models.Model):
     )
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     recovery_codes_shown = models.BooleanField(_("recovery codes shown"), default=False)
+    # When the operator was last told in Telegram about wrong sign-in codes.
+    failure_alert_at = models.DateTimeField(
+        _("wrong codes reported"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("Telegram link")
@@ -84,9 +118,12 @@ class LinkToken(models.Model):
 
 
 class LoginCode(models.Model):
-    """A six-digit sign-in code sent through Telegram (only its keyed hash).
+    """A six-digit sign-in code sent through Telegram (only its keyed hash), for one
+    sign-in attempt (one browser's, named in its session).
 
-    Usable while it was sent, is unused, unexpired and has attempts left.
+    Usable by that attempt while it is the attempt's latest sent code, unused,
+    unexpired and has attempts left. Rows stay a day past expiry: the hourly and
+    daily caps on codes sent and wrong codes count them.
     """
 
     user = models.ForeignKey(
@@ -96,6 +133,7 @@ class LoginCode(models.Model):
         verbose_name=_("user"),
     )
     code_hash = models.CharField(_("code hash"), max_length=128)
+    attempt = models.CharField(_("sign-in attempt"), max_length=64)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
     attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import F
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkToken, LoginCode, RecoveryCode, TelegramLink, User
 
@@ -50,6 +54,28 @@ def is_second_factor_satisfied(*, user: Any, session: SessionBase) -> bool:
     ).exists()
 
 
+def is_operator_session_current(*, session_key: str | None, user_id: int) -> bool:
+    """Whether the session stored under ``session_key`` still signs ``user_id`` in
+    as an operator: unexpired and in the database, for this user, its hash still
+    the user's (no password change, no sessions ended since), the user active
+    staff, the second factor satisfied."""
+    if not session_key:
+        return False
+    # The database's copy: the cache may still hold a session deleted from it.
+    session = DatabaseSessionStore(session_key)
+    data = session.load()
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return False
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    if user is None:
+        return False
+    kept = str(data.get(HASH_SESSION_KEY, ""))
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(constant_time_compare(kept, expected) for expected in hashes):
+        return False
+    return is_second_factor_satisfied(user=user, session=session)
+
+
 def get_operator_by_telegram_id(*, telegram_user_id: int) -> User | None:
     """The active staff user linked to this Telegram user, or None."""
     return (
@@ -78,11 +104,13 @@ def get_pending_link_token(*, user: Any, token_hash: str) -> LinkToken | None:
     ).first()
 
 
-def has_usable_login_code(*, user: Any) -> bool:
-    """Whether the user's latest sent code can still be entered (unused, unexpired,
-    attempts left)."""
+def has_usable_login_code(*, user: Any, attempt: str) -> bool:
+    """Whether the sign-in ``attempt``'s latest sent code can still be entered
+    (unused, unexpired, attempts left)."""
     code = (
-        LoginCode.objects.filter(user_id=user.pk, sent_at__isnull=False)
+        LoginCode.objects.filter(
+            user_id=user.pk, attempt=attempt, sent_at__isnull=False
+        )
         .order_by("-created_at")
         .first()
     )
@@ -91,6 +119,37 @@ def has_usable_login_code(*, user: Any) -> bool:
         and code.used_at is None
         and code.expires_at > timezone.now()
         and code.attempts < settings.SOHBET_LOGIN_CODE_ATTEMPTS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCodeUsage:
+    """An account's codes sent and wrong codes entered, in the last hour and day."""
+
+    sent_hour_count: int
+    sent_day_count: int
+    wrong_hour_count: int
+    wrong_day_count: int
+
+
+def get_login_code_usage(*, user: Any) -> LoginCodeUsage:
+    """What the caps on codes sent and wrong codes count, for every sign-in
+    attempt of the account together. One query."""
+    now = timezone.now()
+    hour = now - timedelta(hours=1)
+    totals = LoginCode.objects.filter(
+        user_id=user.pk, created_at__gte=now - timedelta(days=1)
+    ).aggregate(
+        sent_hour=Count("pk", filter=Q(sent_at__gte=hour)),
+        sent_day=Count("pk", filter=Q(sent_at__isnull=False)),
+        wrong_hour=Sum("attempts", filter=Q(created_at__gte=hour)),
+        wrong_day=Sum("attempts"),
+    )
+    return LoginCodeUsage(
+        sent_hour_count=totals["sent_hour"] or 0,
+        sent_day_count=totals["sent_day"] or 0,
+        wrong_hour_count=totals["wrong_hour"] or 0,
+        wrong_day_count=totals["wrong_day"] or 0,
     )
 
 

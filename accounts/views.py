@@ -10,14 +10,15 @@ only remembers the pending user for a while, the bot sends a code, and step 2
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.forms import AuthenticationForm
@@ -33,18 +34,22 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors, services, telegram
 from accounts.codes import hash_link_token
 from accounts.exceptions import (
     LoginCodeCooldown,
+    LoginCodesExhausted,
+    LoginCodesPaused,
     SecondFactorNotAvailable,
     TelegramUnavailable,
 )
 from accounts.forms import LoginCodeForm, RecoveryCodeForm
+from accounts.models import User
 from accounts.selectors import LINK_TOKEN_SESSION_KEY, SECOND_FACTOR_SESSION_KEY
-from chatsite.clientip import client_ip
+from chatsite.clientip import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +58,17 @@ logger = logging.getLogger(__name__)
 PENDING_USER_SESSION_KEY = "sohbet_2fa_pending_user"
 PENDING_BACKEND_SESSION_KEY = "sohbet_2fa_pending_backend"
 PENDING_AT_SESSION_KEY = "sohbet_2fa_pending_at"
+# A random name for this browser's sign-in attempt: the codes sent for it work in
+# this session only.
+PENDING_ATTEMPT_SESSION_KEY = "sohbet_2fa_attempt"
 # How long a correct password waits for its code (a few resends fit in it).
 PENDING_LOGIN_SECONDS = 15 * 60
 
 # django-ratelimit rules: "count/period" per key.
 LOGIN_RATE_PER_IP = "10/m"
+# Wrong passwords for one account, from any number of addresses, per window.
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURE_WINDOW_MINUTES = 15
 CODE_RATE_PER_IP = "10/m"
 CODE_RATE_PER_USER = "10/m"
 RESEND_RATE_PER_USER = "3/10m"
@@ -70,9 +81,28 @@ def pending_user_key(group: str, request: HttpRequest) -> str:
     return str(request.session.get(PENDING_USER_SESSION_KEY, "-"))
 
 
+def account_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key: the account a sign-in names, as typed (case-folded)."""
+    return str(request.POST.get("username", ""))[:150].casefold()
+
+
+def _account_failures(request: HttpRequest, *, increment: bool) -> int:
+    """Wrong passwords counted for the account this sign-in names (one more with
+    ``increment``), in the current window."""
+    usage = get_usage(
+        request,
+        group="accounts.login.password.account",
+        key=account_key,
+        rate=f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES}m",
+        method="POST",
+        increment=increment,
+    )
+    return int(usage["count"]) if usage else 0
+
+
 password_step_ratelimit = ratelimit(
     group="accounts.login.password",
-    key=client_ip,
+    key=client_key,
     rate=LOGIN_RATE_PER_IP,
     method="POST",
 )
@@ -88,26 +118,57 @@ class PasswordLoginView(LoginView):
     def get_default_redirect_url(self) -> str:
         return reverse("admin:index")
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Checked before the password is: hashing it is the work this protects.
+        named = account_key("", request)
+        if named and _account_failures(request, increment=False) >= (
+            LOGIN_FAILURES_PER_ACCOUNT
+        ):
+            return self._account_locked(request)
+        return super().post(request, *args, **kwargs)
+
+    def _account_locked(self, request: HttpRequest) -> HttpResponse:
+        messages.error(
+            request,
+            _(
+                "Too many wrong passwords were entered for this account. Wait "
+                "%(minutes)s minutes and try again."
+            )
+            % {"minutes": LOGIN_FAILURE_WINDOW_MINUTES},
+        )
+        # An unbound form: validating the posted one would check the password.
+        form = self.get_form_class()(
+            request, initial={"username": request.POST.get("username", "")}
+        )
+        return self.render_to_response(self.get_context_data(form=form), status=429)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        if account_key("", self.request):
+            _account_failures(self.request, increment=True)
+        return super().form_invalid(form)
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if not selectors.is_second_factor_required(user=user):
             return super().form_valid(form)
         request = self.request
-        _begin_pending_login(request, user=user)
+        attempt = _begin_pending_login(request, user=user)
         try:
-            services.issue_login_code(user=user)
+            services.issue_login_code(user=user, attempt=attempt)
         except SecondFactorNotAvailable:
             # Unlinked between the two reads: the password is all there is.
             _clear_pending_login(request)
             return super().form_valid(form)
         except LoginCodeCooldown as exc:
-            if selectors.has_usable_login_code(user=user):
+            if selectors.has_usable_login_code(user=user, attempt=attempt):
                 messages.info(
                     request,
                     _("A code was sent to your Telegram moments ago: enter it here."),
                 )
             else:
                 messages.warning(request, str(exc))
+        except LoginCodesExhausted as exc:
+            messages.error(request, str(exc))
         except TelegramUnavailable as exc:
             logger.warning(
                 "could not send a login code to operator %s: %s", user.pk, exc.detail
@@ -116,15 +177,20 @@ class PasswordLoginView(LoginView):
         return _redirect_with_next("accounts:login-code", self.get_redirect_url() or "")
 
 
-def _begin_pending_login(request: HttpRequest, *, user: Any) -> None:
+def _begin_pending_login(request: HttpRequest, *, user: Any) -> str:
+    """Remember the user whose password this session entered; returns the new
+    sign-in attempt's name, which the codes sent for it are bound to."""
     if request.user.is_authenticated and request.user.pk != user.pk:
         auth_logout(request)  # another account's session ends here
     request.session.cycle_key()
+    attempt = secrets.token_urlsafe(24)
     request.session[PENDING_USER_SESSION_KEY] = user.pk
     request.session[PENDING_BACKEND_SESSION_KEY] = getattr(
         user, "backend", settings.AUTHENTICATION_BACKENDS[0]
     )
     request.session[PENDING_AT_SESSION_KEY] = time.time()
+    request.session[PENDING_ATTEMPT_SESSION_KEY] = attempt
+    return attempt
 
 
 def _clear_pending_login(request: HttpRequest) -> None:
@@ -132,6 +198,7 @@ def _clear_pending_login(request: HttpRequest) -> None:
         PENDING_USER_SESSION_KEY,
         PENDING_BACKEND_SESSION_KEY,
         PENDING_AT_SESSION_KEY,
+        PENDING_ATTEMPT_SESSION_KEY,
     ):
         request.session.pop(key, None)
 
@@ -152,6 +219,10 @@ def _pending_user(request: HttpRequest) -> Any:
     return user
 
 
+def _pending_attempt(request: HttpRequest) -> str:
+    return str(request.session.get(PENDING_ATTEMPT_SESSION_KEY, ""))
+
+
 def _finish_login(request: HttpRequest, *, user: Any) -> HttpResponse:
     next_url = _safe_next(request)
     backend = request.session.get(
@@ -169,7 +240,7 @@ def _finish_login(request: HttpRequest, *, user: Any) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("code")
 @ratelimit(
-    group="accounts.login.code.ip", key=client_ip, rate=CODE_RATE_PER_IP, method="POST"
+    group="accounts.login.code.ip", key=client_key, rate=CODE_RATE_PER_IP, method="POST"
 )
 @ratelimit(
     group="accounts.login.code.user",
@@ -182,23 +253,20 @@ def login_code(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return _restart_login(request)
+    attempt = _pending_attempt(request)
     form = LoginCodeForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if services.verify_login_code(user=user, code=form.cleaned_data["code"]):
-            return _finish_login(request, user=user)
+        try:
+            if services.verify_login_code(
+                user=user, attempt=attempt, code=form.cleaned_data["code"]
+            ):
+                return _finish_login(request, user=user)
+            error = _wrong_code_message(user=user, attempt=attempt)
+        except LoginCodesPaused as exc:
+            error = str(exc)
         # A fresh form: the wrong code is not echoed back into the page.
         form = LoginCodeForm()
-        if selectors.has_usable_login_code(user=user):
-            error = _(
-                "That code is not right. Check the latest message from the bot "
-                "and try again."
-            )
-        else:
-            error = _(
-                "This code can no longer be used: it has expired, was already "
-                "used or was tried too many times. Ask for a new code."
-            )
     link = selectors.get_telegram_link(user=user)
     return _second_step_page(
         request,
@@ -213,11 +281,23 @@ def login_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wrong_code_message(*, user: Any, attempt: str) -> str:
+    if selectors.has_usable_login_code(user=user, attempt=attempt):
+        return _(
+            "That code is not right. Check the latest message from the bot and try "
+            "again."
+        )
+    return _(
+        "This code can no longer be used: it has expired, was already used or was "
+        "tried too many times. Ask for a new code."
+    )
+
+
 @require_POST
 @never_cache
 @ratelimit(
     group="accounts.login.resend.ip",
-    key=client_ip,
+    key=client_key,
     rate=RESEND_RATE_PER_IP,
     method="POST",
     block=False,
@@ -244,9 +324,11 @@ def login_code_resend(request: HttpRequest) -> HttpResponse:
         )
     else:
         try:
-            services.issue_login_code(user=user)
+            services.issue_login_code(user=user, attempt=_pending_attempt(request))
         except (LoginCodeCooldown, SecondFactorNotAvailable) as exc:
             messages.warning(request, str(exc))
+        except LoginCodesExhausted as exc:
+            messages.error(request, str(exc))
         except TelegramUnavailable as exc:
             logger.warning(
                 "could not send a login code to operator %s: %s", user.pk, exc.detail
@@ -261,7 +343,7 @@ def login_code_resend(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @ratelimit(
     group="accounts.login.recovery.ip",
-    key=client_ip,
+    key=client_key,
     rate=CODE_RATE_PER_IP,
     method="POST",
 )
@@ -378,6 +460,8 @@ def telegram_page(request: HttpRequest) -> HttpResponse:
             context.update(_start_linking(request))
         elif action == "unlink":
             services.unlink_telegram(user=user)
+            # Other sessions end with the second factor; this one stays signed in.
+            update_session_auth_hash(request, cast(User, user))
             request.session.pop(LINK_TOKEN_SESSION_KEY, None)
             messages.success(
                 request,

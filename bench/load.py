@@ -236,6 +236,15 @@ def cookie_header(cookies: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
+def named_cookie(cookies: dict[str, str], name: str) -> dict[str, str]:
+    """The cookie called ``name`` (``sessionid``, ``csrftoken``) as the server names
+    it: with the ``__Host-`` prefix under production settings. Empty if absent."""
+    for candidate in (f"__Host-{name}", name):
+        if candidate in cookies:
+            return {candidate: cookies[candidate]}
+    return {}
+
+
 def parse_set_cookies(values: list[str]) -> dict[str, str]:
     """Cookie values from Set-Cookie headers (Secure ones too: we talk to 127.0.0.1
     over plain HTTP the way a TLS-terminating proxy would)."""
@@ -294,7 +303,7 @@ def login_operator(port: int, username: str, password: str) -> str:
     page = resp.read().decode("utf-8", "replace")
     cookies = parse_set_cookies(resp.headers.get_all("Set-Cookie") or [])
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    if resp.status != 200 or not match or "csrftoken" not in cookies:
+    if resp.status != 200 or not match or not named_cookie(cookies, "csrftoken"):
         raise RuntimeError(f"admin login page: HTTP {resp.status}, no CSRF token")
     form = urlencode(
         {
@@ -319,7 +328,7 @@ def login_operator(port: int, username: str, password: str) -> str:
     resp.read()
     cookies.update(parse_set_cookies(resp.headers.get_all("Set-Cookie") or []))
     conn.close()
-    if resp.status != 302 or "sessionid" not in cookies:
+    if resp.status != 302 or not named_cookie(cookies, "sessionid"):
         raise RuntimeError(
             f"admin login failed: HTTP {resp.status} (wrong user or password, "
             "or a second factor is required)"
@@ -446,13 +455,14 @@ class VisitorWorker:
             status, cookies = await http_get(
                 self.port, "/", src=src, timeout=timeout, headers={}
             )
-            if status != 200 or "sessionid" not in cookies:
+            session = named_cookie(cookies, "sessionid")
+            if status != 200 or not session:
                 self.stats.failed[f"GET / HTTP {status}"] += 1
                 return
             ws = await open_socket(
                 self.port,
                 "/ws/chat/",
-                cookie_header({"sessionid": cookies["sessionid"]}),
+                cookie_header(session),
                 src=src,
                 timeout=timeout,
             )

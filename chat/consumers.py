@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +29,18 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from accounts.selectors import is_second_factor_satisfied
-from chat import events, frames, framing, hub, presence, selectors, services
+from accounts import sessions as operator_sessions
+from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
+from chat import (
+    events,
+    frames,
+    framing,
+    hub,
+    presence,
+    selectors,
+    services,
+    socket_limits,
+)
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.ratelimit import Rule, TokenBucket
@@ -45,6 +56,9 @@ CLOSE_FLOOD = 4429
 # Reconnect with back-off: a service this socket needs was unreachable. (Not RFC 6455's
 # 1013: Daphne's WebSocket library only lets an application send 1000 or 3000-4999.)
 CLOSE_TRY_AGAIN = 4503
+# The socket's rights changed (password, staff flag, sessions ended...): reconnect at
+# once; the new socket is checked again and refused (4401) if they are gone.
+CLOSE_RECHECK = 4001
 
 # What the layer raises when its server (Redis) cannot be reached.
 LAYER_ERRORS = (RedisError, OSError)
@@ -53,6 +67,14 @@ LAYER_ERRORS = (RedisError, OSError)
 CLIENT_GONE = (OSError, Disconnected)
 
 VISITOR_SESSION_KEY = "sohbet_visitor_id"
+# What an operator does (rather than their page by itself): keeps their session alive.
+OPERATOR_ACTIONS = (
+    frames.SendMessage,
+    frames.Typing,
+    frames.Read,
+    frames.ThreadAction,
+    frames.ThreadAssign,
+)
 
 # The inbox's list asks for many threads' presence at once: off the database thread.
 cache_call = sync_to_async(thread_sensitive=False)
@@ -81,6 +103,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     without_layer = False
     # The client asked for live messages committed together in one frame (options).
     batch_messages = False
+    socket_claim: socket_limits.Claim | None = None  # this socket in the caps
     _typing_thread: int | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -122,6 +145,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             self._leave_hub()
+            socket_limits.release(self.socket_claim)
 
     async def base_send(self, message: dict[str, Any]) -> None:
         """What Channels' ``send`` calls for every frame (an instance attribute in
@@ -177,6 +201,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # context rather than overridden around every frame (≈ 10 µs per frame).
         translation.activate(self.language)
         await self.accept()
+        self.socket_claim = socket_limits.claim(self.scope)
+        if self.socket_claim is None:
+            await self.send_error(
+                ChatError(
+                    ErrorCode.RATE_LIMITED,
+                    _("Too many open connections. Close some tabs and try again."),
+                )
+            )
+            await self.close(code=CLOSE_FLOOD)
+            return
         await self.start()
 
     async def start(self) -> None:  # pragma: no cover - overridden
@@ -432,6 +466,9 @@ class VisitorConsumer(ChatConsumer):
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
+        if hello is None:
+            await self.refuse(CLOSE_NO_IDENTITY)
+            return
         self.ready = True
         self.sender_key = f"send:visitor:{self.visitor_id}"
         await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
@@ -449,11 +486,16 @@ class VisitorConsumer(ChatConsumer):
                 },
             )
 
-    def _load_or_start(self, session: Any) -> dict[str, Any]:
+    def _load_or_start(self, session: Any) -> dict[str, Any] | None:
+        """The hello for this session's visitor; None when the cookie names no
+        session (unknown, expired, or a key since rotated)."""
+        visitor_id = session.get(VISITOR_SESSION_KEY)  # loads the session
+        if not session.session_key:
+            return None
         headers = dict(self.scope.get("headers", []))
         page = headers.get(b"referer", b"").decode("latin1")
         visitor = selectors.get_visitor_for_session(
-            visitor_id=session.get(VISITOR_SESSION_KEY), session_key=session.session_key
+            visitor_id=visitor_id, session_key=session.session_key
         )
         thread = (
             selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
@@ -461,6 +503,7 @@ class VisitorConsumer(ChatConsumer):
         if visitor is None or thread is None:
             visitor, thread = services.start_visitor(
                 session_key=session.session_key,
+                visitor_id=visitor.pk if visitor else None,
                 locale=self.language,
                 user_agent=headers.get(b"user-agent", b"").decode("latin1"),
                 page=page,
@@ -610,12 +653,21 @@ class VisitorConsumer(ChatConsumer):
     async def chat_threads(self, event: dict[str, Any]) -> None:
         pass  # operators only
 
+    async def session_rotated(self, event: dict[str, Any]) -> None:
+        # The browser's session has a new key: a socket opened with the old one
+        # reconnects with the new cookie (or, if it was not that browser, fails).
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None) or ""
+        if event.get("session") == events.session_group(key):
+            await self.close(code=CLOSE_RECHECK)
+
 
 class OperatorConsumer(ChatConsumer):
     """``/ws/operator/``: a logged-in, active staff user."""
 
     is_operator = True
     has_channel = True
+    _activity_noted_at = float("-inf")
 
     async def start(self) -> None:
         user = self.scope.get("user")
@@ -637,7 +689,7 @@ class OperatorConsumer(ChatConsumer):
         self.user = user
         self.ready = True
         self.sender_key = f"send:operator:{user.pk}"
-        await self.join(events.OPERATORS_GROUP)
+        await self.join(events.OPERATORS_GROUP, events.operator_group(user.pk))
         if session is not None and session.session_key:
             self.session_group = events.session_group(session.session_key)
             await self.join(self.session_group)
@@ -660,7 +712,7 @@ class OperatorConsumer(ChatConsumer):
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "ready", False):
             return
-        await self.leave(events.OPERATORS_GROUP)
+        await self.leave(events.OPERATORS_GROUP, events.operator_group(self.user.pk))
         if getattr(self, "session_group", None):
             await self.leave(self.session_group)
         if self._typing_thread is not None:
@@ -671,6 +723,22 @@ class OperatorConsumer(ChatConsumer):
                 events.VISITORS_GROUP,
                 {"type": events.PRESENCE, "operators_online": False},
             )
+
+    async def dispatch_frame(self, frame: frames.Frame) -> None:
+        if isinstance(frame, OPERATOR_ACTIONS):
+            await self._note_activity()
+        await super().dispatch_frame(frame)
+
+    async def _note_activity(self) -> None:
+        """The operator is at work: their session's idle deadline moves on
+        (accounts.sessions), checked at most once a minute per socket."""
+        now = time.monotonic()
+        if now - self._activity_noted_at < operator_sessions.PUSH_EVERY_SECONDS:
+            return
+        self._activity_noted_at = now
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if key:
+            await db_call(operator_sessions.note_socket_activity)(session_key=key)
 
     async def _thread(self, thread_id: int | None) -> Thread:
         if thread_id is None:  # frames.parse_frame requires it for operators
@@ -798,6 +866,19 @@ class OperatorConsumer(ChatConsumer):
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_FORBIDDEN)
+
+    async def rights_changed(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_RECHECK)
+
+    async def on_ping(self) -> None:
+        # What the events above may miss (rights changed by a bulk update, the
+        # session expired or deleted in the database) is found on the next ping.
+        await super().on_ping()
+        session = self.scope.get("session")
+        if not await db_call(is_operator_session_current)(
+            session_key=getattr(session, "session_key", None), user_id=self.user.pk
+        ):
+            await self.close(code=CLOSE_RECHECK)
 
 
 async def run_service(service: Any, **kwargs: Any) -> Any:

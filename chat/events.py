@@ -43,7 +43,9 @@ TYPING = "chat.typing"  # {"thread", "author", "active", "name", "origin"}
 READ = "chat.read"  # {"thread", "by", "up_to"}
 DELIVERED = "chat.delivered"  # {"thread", "up_to"}
 PRESENCE = "chat.presence"  # {"thread"?, "visitor_online"? | "operators_online"?}
-SESSION_ENDED = "session.ended"
+SESSION_ENDED = "session.ended"  # the login signed out: the socket is refused
+RIGHTS_CHANGED = "rights.changed"  # reconnect: the new socket is checked again
+SESSION_ROTATED = "session.rotated"  # {"session": session_group(old key)}: visitors
 
 Event = tuple[str, dict[str, Any]]  # (group, event)
 
@@ -54,10 +56,16 @@ def thread_group(thread_id: int) -> str:
 
 
 def session_group(session_key: str) -> str:
-    """The group of the operator sockets opened with one login session."""
+    """The group of the operator sockets opened with one login session (its name
+    also stands for the session in events: a digest, never the key)."""
     import hashlib
 
     return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def operator_group(user_id: int) -> str:
+    """The group of one operator's sockets, in every login session and process."""
+    return f"operator.{user_id}"
 
 
 def iso(value: Any) -> str | None:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 class Visitor(models.Model):
     """An anonymous website visitor, bound to a browser session."""
 
-    session_key = models.CharField(
-        _("session key"), max_length=64, blank=True, db_index=True
-    )
+    # The browser session that made the visitor (kept current when its key is
+    # rotated): one visitor per session, whatever the race (see Meta).
+    session_key = models.CharField(_("session key"), max_length=64, blank=True)
     name = models.CharField(_("name"), max_length=80, blank=True)
     locale = models.CharField(_("locale"), max_length=16, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
@@ -31,6 +31,13 @@ class Visitor(models.Model):
     class Meta:
         verbose_name = _("visitor")
         verbose_name_plural = _("visitors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_key"],
+                condition=~Q(session_key=""),
+                name="visitor_unique_session_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -142,10 +149,18 @@ class Attachment(models.Model):
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    # A visitor upload's network (chatsite.clientip.rate_limit_key) as a keyed
+    # hash: what the per-address upload quota counts, never the address itself.
+    uploader_key = models.CharField(_("uploader key"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+        indexes = [
+            models.Index(
+                fields=["uploader_key", "created_at"], name="attachment_uploader"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -126,15 +126,24 @@ def get_pending_outbox_summary(*, channel: str) -> tuple[int, dt.datetime | None
     return summary["count"], summary["oldest"]
 
 
-def get_upload_usage(*, thread_id: int) -> tuple[int, int]:
-    """Uploads to a thread in the last hour, and their bytes in the last day."""
+def get_upload_usage(
+    *, visitor_id: int | None = None, uploader_key: str | None = None
+) -> tuple[int, int]:
+    """Uploads in the last hour, and their bytes in the last day: a visitor's (to
+    any of their threads) or those from one address (``uploader_key``)."""
     now = timezone.now()
-    recent = Attachment.objects.filter(thread_id=thread_id)
-    hour = recent.filter(created_at__gte=now - dt.timedelta(hours=1)).count()
-    day = recent.filter(created_at__gte=now - dt.timedelta(days=1)).aggregate(
-        total=Sum("size")
-    )["total"]
-    return hour, int(day or 0)
+    if visitor_id is not None:
+        recent = Attachment.objects.filter(
+            thread__visitor_id=visitor_id, uploaded_by="visitor"
+        )
+    else:
+        recent = Attachment.objects.filter(uploader_key=uploader_key or "-")
+    recent = recent.filter(created_at__gte=now - dt.timedelta(days=1))
+    usage = recent.aggregate(
+        hour=Count("pk", filter=Q(created_at__gte=now - dt.timedelta(hours=1))),
+        day=Sum("size"),
+    )
+    return int(usage["hour"] or 0), int(usage["day"] or 0)
 
 
 def get_attachment(*, attachment_id: int) -> Attachment | None:

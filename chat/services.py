@@ -71,20 +71,57 @@ PostOutcome = Posted | ChatError
 
 @transaction.atomic
 def start_visitor(
-    *, session_key: str, locale: str = "", user_agent: str = "", page: str = ""
+    *,
+    session_key: str,
+    visitor_id: int | None = None,
+    locale: str = "",
+    user_agent: str = "",
+    page: str = "",
 ) -> tuple[Visitor, Thread]:
-    """Create a visitor for a browser session, with their (empty) thread.
+    """The visitor of a browser session (``visitor_id`` when the session names one
+    that exists) with their current thread, each created if missing.
 
-    Broadcasts nothing: operators see a thread once it has a message.
+    One session has one visitor whatever the race (two first sockets at once, on two
+    processes): ``Visitor.session_key`` is unique, and the loser of a race to create
+    it gets the winner's. Thread creation waits on the visitor's row, so the visitor
+    gets one thread. Broadcasts nothing: operators see a thread once it has a message.
     """
-    visitor = Visitor.objects.create(
-        session_key=session_key,
-        locale=locale[:16],
-        user_agent=user_agent[:300],
-        last_page=page[:500],
-    )
-    thread = Thread.objects.create(visitor=visitor)
+    visitor = None
+    if visitor_id is not None:
+        visitor = Visitor.objects.select_for_update().filter(pk=visitor_id).first()
+    if visitor is None:
+        visitor, _created = Visitor.objects.get_or_create(
+            session_key=session_key,
+            defaults={
+                "locale": locale[:16],
+                "user_agent": user_agent[:300],
+                "last_page": page[:500],
+            },
+        )
+        Visitor.objects.select_for_update().filter(pk=visitor.pk).first()
+    thread = Thread.objects.filter(visitor=visitor).order_by("-pk").first()
+    if thread is None:
+        thread = Thread.objects.create(visitor=visitor)
     return visitor, thread
+
+
+@transaction.atomic
+def rebind_visitor_session(
+    *, visitor_id: int, old_session_key: str, session_key: str
+) -> None:
+    """Move a visitor to their browser session's new key (rotated), and close the
+    sockets opened with the old key after commit (``session.rotated`` to their
+    thread's group: they reconnect with the browser's new cookie)."""
+    Visitor.objects.filter(pk=visitor_id).update(session_key=session_key)
+    thread = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
+    if thread is not None:
+        events.broadcast_on_commit(
+            events.thread_group(thread.pk),
+            {
+                "type": events.SESSION_ROTATED,
+                "session": events.session_group(old_session_key),
+            },
+        )
 
 
 def touch_visitor(*, visitor_id: int, page: str | None = None) -> None:
@@ -875,9 +912,15 @@ def _delete_in_batches(queryset: QuerySet[Any]) -> int:
 
 
 def store_attachment(
-    *, thread_id: int, uploaded_by: str, operator_id: int | None, cleaned: CleanFile
+    *,
+    thread_id: int,
+    uploaded_by: str,
+    operator_id: int | None,
+    cleaned: CleanFile,
+    uploader_key: str = "",
 ) -> Attachment:
-    """Store a checked upload under a random name and record it (not sent yet).
+    """Store a checked upload under a random name and record it (not sent yet), with
+    the ``uploader_key`` its address's quota counts it under.
 
     The file is written first; if writing fails (a full disk) what was written is
     removed and no row exists, and if recording it fails the file is removed: a
@@ -904,6 +947,7 @@ def store_attachment(
                 name=cleaned.name,
                 width=cleaned.width,
                 height=cleaned.height,
+                uploader_key=uploader_key,
             )
     except BaseException:
         default_storage.delete(path)

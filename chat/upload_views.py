@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.crypto import salted_hmac
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -23,7 +24,7 @@ from chat.events import attachment_payload
 from chat.models import Attachment
 from chat.uploads import UploadRefused, clean_upload
 from chatsite.cache import CountersUnavailable
-from chatsite.clientip import client_ip
+from chatsite.clientip import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +54,43 @@ def _visitor_thread_id(session: SessionBase) -> int | None:
     return thread.pk if thread else None
 
 
+def _uploader_key(request: HttpRequest) -> str:
+    """The key the per-address quota counts an upload under: the client's network
+    (an IPv4 address, an IPv6 /64), hashed with the site's secret."""
+    network = client_key(None, request)
+    return salted_hmac("chat.upload_views.uploader", network).hexdigest()[:32]
+
+
+def _over_quota(
+    usage: tuple[int, int], *, per_hour: int, bytes_per_day: int
+) -> JsonResponse | None:
+    hour_count, day_bytes = usage
+    if hour_count >= per_hour:
+        return _error(
+            429, "rate_limited", _("Too many files at once. Please wait a little.")
+        )
+    if day_bytes >= bytes_per_day:
+        return _error(
+            429, "quota_exceeded", _("You have sent as many files as allowed today.")
+        )
+    return None
+
+
 @require_POST
 @never_cache
 def upload(request: HttpRequest) -> HttpResponse:
     """Store one file for the visitor's thread (or, for an operator, ``thread``).
 
     The answer is the attachment as messages carry it; send it with ``message.send``.
-    Rate-limited per client IP, failing open while Redis is down: the hourly and
-    daily limits per visitor (counted in the database) still apply then.
+    Rate-limited per client (IP, IPv6 /64), failing open while Redis is down; the
+    hourly and daily quotas per visitor and per client address (counted in the
+    database) apply whatever the session.
     """
     try:
         limited = is_ratelimited(
             request,
             group="chat.upload",
-            key=client_ip,
+            key=client_key,
             rate=UPLOAD_RATE,
             increment=True,
         )
@@ -87,23 +111,24 @@ def upload(request: HttpRequest) -> HttpResponse:
             selectors.get_thread_for_operator(thread_id=thread_id)
         except Exception:
             return _error(404, "not_found", _("This conversation does not exist."))
-        uploaded_by, operator_id = "operator", request.user.pk
+        uploaded_by, operator_id, uploader_key = "operator", request.user.pk, ""
     else:
         visitor_thread = _visitor_thread_id(request.session)
         if visitor_thread is None:
             return _error(403, "forbidden", _("Open the chat before sending a file."))
         thread_id, uploaded_by = visitor_thread, "visitor"
-        hour, day_bytes = selectors.get_upload_usage(thread_id=thread_id)
-        if hour >= settings.SOHBET_UPLOADS_PER_HOUR:
-            return _error(
-                429, "rate_limited", _("Too many files at once. Please wait a little.")
-            )
-        if day_bytes >= settings.SOHBET_UPLOAD_BYTES_PER_DAY:
-            return _error(
-                429,
-                "quota_exceeded",
-                _("You have sent as many files as allowed today."),
-            )
+        uploader_key = _uploader_key(request)
+        over = _over_quota(
+            selectors.get_upload_usage(visitor_id=request.session[VISITOR_SESSION_KEY]),
+            per_hour=settings.SOHBET_UPLOADS_PER_HOUR,
+            bytes_per_day=settings.SOHBET_UPLOAD_BYTES_PER_DAY,
+        ) or _over_quota(
+            selectors.get_upload_usage(uploader_key=uploader_key),
+            per_hour=settings.SOHBET_ADDRESS_UPLOADS_PER_HOUR,
+            bytes_per_day=settings.SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY,
+        )
+        if over is not None:
+            return over
     file = request.FILES.get("file")
     if file is None:
         return _error(400, "invalid", _("Choose a file to send."))
@@ -126,6 +151,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             uploaded_by=uploaded_by,
             operator_id=operator_id,
             cleaned=cleaned,
+            uploader_key=uploader_key,
         )
     except Exception:
         logger.exception("storing an upload failed")

@@ -21,7 +21,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from chat import uploads
 from chatsite.cache import CountersUnavailable
-from chatsite.clientip import client_ip
+from chatsite.clientip import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         limited = is_ratelimited(
             request,
             group="chat.views.visitor_page",
-            key=client_ip,
+            key=client_key,
             rate=VISITOR_PAGE_RATE,
             increment=True,
         )

@@ -14,6 +14,7 @@ from django.utils.http import is_same_domain
 from chatsite import views
 from chatsite.logging import connection_id_var, new_id
 from chatsite.proxies import believed
+from chatsite.sessions import session_cookie_value
 
 CLOSE_FORBIDDEN = 4403
 
@@ -61,7 +62,7 @@ class WebSocketMiddleware:
                     await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
                 return None
             cookies = parse_cookie("; ".join(cookie)) if cookie else {}
-            session = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
+            session = self.session_store(session_cookie_value(cookies))
             return await self.application(
                 {**scope, "cookies": cookies, "session": session}, receive, send
             )

@@ -97,10 +97,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "chatsite.sessions.LegacySessionCookieMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.OperatorIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chatsite.middleware.ContentSecurityPolicyMiddleware",
@@ -252,7 +254,8 @@ else:
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db, telling the sockets of a deleted session (chatsite/sessions.py).
+SESSION_ENGINE = "chatsite.sessions"
 
 # --- Internationalisation -------------------------------------------------------------
 
@@ -300,13 +303,21 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Visitors keep their session (their conversation) this long after its last change;
+# a signed-in operator's ends after SOHBET_OPERATOR_IDLE_MINUTES without activity
+# (pages, and frames other than pings on the inbox socket; accounts/sessions.py).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
+SOHBET_OPERATOR_IDLE_MINUTES = env_int("SOHBET_OPERATOR_IDLE_MINUTES", 8 * 60)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^health/?$", r"^healthz/?$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Taken by the browser only from this host, over HTTPS, for path /: no sibling
+    # subdomain can plant one (chatsite/sessions.py adopts cookies from before).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
@@ -341,7 +352,8 @@ SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # per server session): off behind a pooler in transaction mode (PgBouncer).
 SOHBET_WRITER_PREPARE = env_bool("DATABASE_WRITER_PREPARE", True)
 # Uploads: bytes per file, pixels per image (decompression bombs), files a visitor may
-# upload per hour and bytes per day.
+# upload per hour and bytes per day; the same for all visitors of one client address
+# (an IPv4 address, an IPv6 /64), which a new session does not renew.
 SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
 # Memory one decoded image may take (one is decoded at a time per process): larger
@@ -351,6 +363,10 @@ SOHBET_MAX_IMAGE_DECODE_BYTES = env_int(
 )
 SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
 SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
+SOHBET_ADDRESS_UPLOADS_PER_HOUR = env_int("SOHBET_ADDRESS_UPLOADS_PER_HOUR", 60)
+SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
+    "SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY", 200 * 1024 * 1024
+)
 # Bytes of any request body (an upload's file and its form around it); the web
 # process answers 413 before storing more (chatsite/httpbody.py).
 SOHBET_MAX_REQUEST_BYTES = env_int(
@@ -382,6 +398,10 @@ SOHBET_WS_FLOOD = os.environ.get("SOHBET_WS_FLOOD", "60/10")
 # "count/seconds" of message.send per sender (a visitor, an operator) over all their
 # sockets in every web process, counted in the cache; empty: the SOHBET_WS_RATE numbers.
 SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
+# Open sockets per client address (an IPv4 address, an IPv6 /64) and per browser
+# session, in each web process; beyond them a new socket is closed with 4429.
+SOHBET_WS_PER_ADDRESS = env_int("SOHBET_WS_PER_ADDRESS", 200)
+SOHBET_WS_PER_SESSION = env_int("SOHBET_WS_PER_SESSION", 20)
 # Presence entries expire when a socket stops pinging (clients ping every 25 s).
 SOHBET_PRESENCE_TTL = env_int("SOHBET_PRESENCE_TTL", 70)
 
@@ -469,6 +489,14 @@ TELEGRAM_DOWNLOAD_LIMIT_BYTES = env_int(
 SOHBET_LOGIN_CODE_TTL = env_int("SOHBET_LOGIN_CODE_TTL", 300)
 SOHBET_LOGIN_CODE_ATTEMPTS = env_int("SOHBET_LOGIN_CODE_ATTEMPTS", 5)
 SOHBET_LOGIN_CODE_RESEND_SECONDS = env_int("SOHBET_LOGIN_CODE_RESEND_SECONDS", 60)
+# Per account, whatever the browsers and addresses: codes sent, and wrong codes
+# entered, per hour and per day. Beyond them codes pause (recovery codes still work);
+# the operator is told in Telegram once an hour's wrong codes reach
+# SOHBET_LOGIN_CODE_ATTEMPTS.
+SOHBET_LOGIN_CODES_PER_HOUR = env_int("SOHBET_LOGIN_CODES_PER_HOUR", 10)
+SOHBET_LOGIN_CODES_PER_DAY = env_int("SOHBET_LOGIN_CODES_PER_DAY", 20)
+SOHBET_LOGIN_CODE_FAILURES_PER_HOUR = env_int("SOHBET_LOGIN_CODE_FAILURES_PER_HOUR", 10)
+SOHBET_LOGIN_CODE_FAILURES_PER_DAY = env_int("SOHBET_LOGIN_CODE_FAILURES_PER_DAY", 20)
 SOHBET_LINK_TOKEN_TTL = env_int("SOHBET_LINK_TOKEN_TTL", 600)
 # External deliveries queued with every message (chat.OutboxEntry.channel values).
 SOHBET_OUTBOX_CHANNELS = ["telegram"] if TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID else []

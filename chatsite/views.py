@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
 
-from chatsite.clientip import client_ip
+from chatsite.clientip import client_key
 from chatsite.health import get_report
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def _is_rate_limited(request: HttpRequest) -> bool:
         limited: Any = is_ratelimited(
             request,
             group="chatsite.health",
-            key=client_ip,
+            key=client_key,
             rate=_health_rate,
             increment=True,
         )

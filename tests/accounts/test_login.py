@@ -18,6 +18,7 @@ from accounts.views import PENDING_USER_SESSION_KEY
 from tests.accounts.conftest import (
     OTHER_TELEGRAM_USER_ID,
     PASSWORD,
+    TELEGRAM_USER_ID,
     codes_sent,
     last_code,
     link,
@@ -333,3 +334,123 @@ def test_logout_still_ends_the_session(
     assert is_signed_in(client)
     client.post("/admin/logout/")
     assert not is_signed_in(client)
+
+
+def test_one_account_is_slowed_whatever_the_addresses_it_is_tried_from(
+    telegram: FakeBotApi, operator: Any, make_user: Any
+) -> None:
+    make_user("mehmet")
+    client = Client()
+    for n in range(10):
+        client.post(
+            LOGIN, {"username": "ayse", "password": "nope"}, REMOTE_ADDR=f"10.0.1.{n}"
+        )
+    # The right password from yet another address: refused before it is checked.
+    blocked = password_step(client, REMOTE_ADDR="10.0.2.1")
+    assert blocked.status_code == 429
+    assert "Too many wrong passwords" in blocked.content.decode()
+    assert not is_signed_in(client)
+    # Other accounts are not held back.
+    other = Client()
+    assert password_step(other, username="mehmet", REMOTE_ADDR="10.0.2.1")[
+        "Location"
+    ] == ("/admin/")
+
+
+# --- Codes bound to the attempt, capped per account, reported -------------------------
+
+
+def test_a_code_sent_for_one_browser_does_not_sign_in_another(
+    telegram: FakeBotApi, linked_operator: Any
+) -> None:
+    first, second = Client(), Client()
+    password_step(first)
+    code = last_code(telegram)
+    password_step(second)  # the same password elsewhere, within the cool-down
+    assert codes_sent(telegram) == [code]
+    refused = second.post(CODE, {"code": code})
+    assert refused.status_code == 200 and not is_signed_in(second)
+    assert first.post(CODE, {"code": code}).status_code == 302
+    assert is_signed_in(first)
+
+
+def test_codes_sent_are_capped_per_account_per_hour_and_per_day(
+    settings: Any, telegram: FakeBotApi, linked_operator: Any
+) -> None:
+    settings.SOHBET_LOGIN_CODE_RESEND_SECONDS = 0
+    settings.SOHBET_LOGIN_CODES_PER_HOUR = 3
+    settings.SOHBET_LOGIN_CODES_PER_DAY = 4
+    for n in range(3):  # three browsers, three addresses
+        password_step(Client(), REMOTE_ADDR=f"10.0.3.{n}")
+    assert len(codes_sent(telegram)) == 3
+    browser = Client()
+    page = client_follow(browser, password_step(browser, REMOTE_ADDR="10.0.3.9"))
+    assert "as many sign-in codes as allowed" in page
+    assert len(codes_sent(telegram)) == 3
+    # An hour later one more fits in the day, and no more.
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    LoginCode.objects.update(created_at=two_hours_ago, sent_at=two_hours_ago)
+    password_step(Client())
+    assert len(codes_sent(telegram)) == 4
+    later = Client()
+    assert "as many sign-in codes as allowed" in client_follow(
+        later, password_step(later)
+    )
+    assert len(codes_sent(telegram)) == 4
+
+
+def test_wrong_codes_from_every_browser_pause_codes_for_the_account(
+    settings: Any, telegram: FakeBotApi, linked_operator: Any
+) -> None:
+    settings.SOHBET_LOGIN_CODE_RESEND_SECONDS = 0
+    settings.SOHBET_LOGIN_CODE_FAILURES_PER_HOUR = 3
+    first, second = Client(), Client()
+    password_step(first)
+    first_code = last_code(telegram)
+    password_step(second)
+    second_code = last_code(telegram)
+    for client, code in (
+        (first, first_code),
+        (first, first_code),
+        (second, second_code),
+    ):
+        client.post(CODE, {"code": wrong(code)})
+    # Right code, but the account's wrong codes reached the cap: not even checked.
+    paused = first.post(CODE, {"code": first_code})
+    assert "codes are paused" in paused.content.decode()
+    assert not is_signed_in(first)
+    # A recovery code still signs in.
+    recovery = services.issue_recovery_codes(user=linked_operator)
+    assert second.post(RECOVERY, {"code": recovery[0]}).status_code == 302
+    assert is_signed_in(second)
+
+
+def test_the_operator_is_told_in_telegram_after_repeated_wrong_codes(
+    settings: Any, telegram: FakeBotApi, linked_operator: Any
+) -> None:
+    settings.SOHBET_LOGIN_CODE_RESEND_SECONDS = 0
+    client = Client()
+    password_step(client)
+    code = last_code(telegram)
+    for _ in range(4):
+        client.post(CODE, {"code": wrong(code)})
+    assert not alerts(telegram)
+    client.post(CODE, {"code": wrong(code)})
+    [alert] = alerts(telegram)
+    assert "5 wrong sign-in codes" in alert and "change your password" in alert
+    # Told once an hour, however many more.
+    client.post(RESEND)
+    client.post(CODE, {"code": wrong(last_code(telegram))})
+    assert len(alerts(telegram)) == 1
+
+
+def alerts(api: FakeBotApi) -> list[str]:
+    return [
+        message["text"]
+        for message in api.sent_messages(chat_id=TELEGRAM_USER_ID)
+        if "wrong sign-in code" in message.get("text", "")
+    ]
+
+
+def client_follow(client: Client, response: Any) -> str:
+    return client.get(response["Location"]).content.decode()

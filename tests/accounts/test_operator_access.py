@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from accounts import selectors, services
 from tests.accounts.conftest import link
@@ -55,3 +56,28 @@ def test_recovery_codes_for_an_unlinked_operator_is_a_command_error(
 def test_one_action_is_required(operator: Any) -> None:
     with pytest.raises(CommandError):
         run("ayse")
+
+
+def test_end_sessions_signs_the_operator_out_everywhere(operator: Any) -> None:
+    browser = Client()
+    browser.force_login(operator)
+    assert browser.get("/admin/").status_code == 200
+    assert "Signed 'ayse' out everywhere" in run("ayse", "--end-sessions")
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_the_admin_signs_selected_users_out_everywhere(make_user: Any) -> None:
+    owner = make_user("owner", is_superuser=True)
+    mehmet = make_user("mehmet")
+    his_browser = Client()
+    his_browser.force_login(mehmet)
+    admin = Client()
+    admin.force_login(owner)
+    done = admin.post(
+        "/admin/accounts/user/",
+        {"action": "end_sessions", "_selected_action": [mehmet.pk]},
+        follow=True,
+    )
+    assert "1 user was signed out everywhere" in done.content.decode()
+    assert his_browser.get("/admin/").status_code == 302
+    assert admin.get("/admin/").status_code == 200

@@ -32,6 +32,8 @@ from tests.telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
 
 pytestmark = pytest.mark.django_db
 
+ATTEMPT = "attempt-in-browser-a"
+
 
 # --- Link tokens ----------------------------------------------------------------------
 
@@ -172,28 +174,39 @@ def test_a_session_verified_for_one_user_does_not_satisfy_another(
 def test_login_code_is_sent_to_the_private_chat_and_stored_hashed(
     telegram: FakeBotApi, linked_operator: Any
 ) -> None:
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     code = last_code(telegram)
     row = LoginCode.objects.get(user=linked_operator)
     assert code not in row.code_hash
     assert row.sent_at is not None
     assert (row.expires_at - row.created_at) == timedelta(seconds=300)
     assert telegram.calls("sendMessage")[-1].params["chat_id"] == TELEGRAM_USER_ID
-    assert services.verify_login_code(user=linked_operator, code=code) is True
+    assert (
+        services.verify_login_code(user=linked_operator, attempt=ATTEMPT, code=code)
+        is True
+    )
 
 
 def test_a_used_code_is_refused(telegram: FakeBotApi, linked_operator: Any) -> None:
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     code = last_code(telegram)
-    assert services.verify_login_code(user=linked_operator, code=code) is True
-    assert services.verify_login_code(user=linked_operator, code=code) is False
+    assert (
+        services.verify_login_code(user=linked_operator, attempt=ATTEMPT, code=code)
+        is True
+    )
+    assert (
+        services.verify_login_code(user=linked_operator, attempt=ATTEMPT, code=code)
+        is False
+    )
 
 
 def test_an_expired_code_is_refused(telegram: FakeBotApi, linked_operator: Any) -> None:
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     LoginCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert (
-        services.verify_login_code(user=linked_operator, code=last_code(telegram))
+        services.verify_login_code(
+            user=linked_operator, attempt=ATTEMPT, code=last_code(telegram)
+        )
         is False
     )
 
@@ -201,32 +214,48 @@ def test_an_expired_code_is_refused(telegram: FakeBotApi, linked_operator: Any) 
 def test_five_wrong_codes_kill_the_code(
     telegram: FakeBotApi, linked_operator: Any
 ) -> None:
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     code = last_code(telegram)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        assert services.verify_login_code(user=linked_operator, code=wrong) is False
+        assert (
+            services.verify_login_code(
+                user=linked_operator, attempt=ATTEMPT, code=wrong
+            )
+            is False
+        )
     assert LoginCode.objects.get().attempts == 5
-    assert services.verify_login_code(user=linked_operator, code=code) is False
-    assert not selectors.has_usable_login_code(user=linked_operator)
+    assert (
+        services.verify_login_code(user=linked_operator, attempt=ATTEMPT, code=code)
+        is False
+    )
+    assert not selectors.has_usable_login_code(user=linked_operator, attempt=ATTEMPT)
 
 
 def test_a_new_code_waits_for_the_cooldown_then_replaces_the_old_one(
     telegram: FakeBotApi, linked_operator: Any
 ) -> None:
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     first = last_code(telegram)
     with pytest.raises(LoginCodeCooldown) as refused:
-        services.issue_login_code(user=linked_operator)
+        services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     assert 0 < refused.value.seconds_left <= 60
     assert len(codes_sent(telegram)) == 1
     LoginCode.objects.update(created_at=timezone.now() - timedelta(seconds=61))
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     second = last_code(telegram)
     assert len(codes_sent(telegram)) == 2
     if first != second:
-        assert services.verify_login_code(user=linked_operator, code=first) is False
-    assert services.verify_login_code(user=linked_operator, code=second) is True
+        assert (
+            services.verify_login_code(
+                user=linked_operator, attempt=ATTEMPT, code=first
+            )
+            is False
+        )
+    assert (
+        services.verify_login_code(user=linked_operator, attempt=ATTEMPT, code=second)
+        is True
+    )
 
 
 def test_telegram_down_leaves_no_usable_code(
@@ -234,13 +263,13 @@ def test_telegram_down_leaves_no_usable_code(
 ) -> None:
     telegram.fail_next("sendMessage", status=500)
     with pytest.raises(TelegramUnavailable) as failed:
-        services.issue_login_code(user=linked_operator)
+        services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     assert "could not reach Telegram" in str(failed.value)
     assert "500" in failed.value.detail
     assert telegram.token not in failed.value.detail
     assert not LoginCode.objects.exists()
     # Nothing was sent, so no cool-down: the next try goes through.
-    services.issue_login_code(user=linked_operator)
+    services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     assert len(codes_sent(telegram)) == 1
 
 
@@ -249,7 +278,7 @@ def test_unreachable_bot_api_is_telegram_unavailable(
 ) -> None:
     telegram.stop()
     with pytest.raises(TelegramUnavailable) as failed:
-        services.issue_login_code(user=linked_operator)
+        services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     assert "ConnectError" in failed.value.detail
     assert not LoginCode.objects.exists()
 
@@ -258,7 +287,7 @@ def test_neither_the_token_nor_the_code_reaches_the_logs(
     telegram: FakeBotApi, linked_operator: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
-        services.issue_login_code(user=linked_operator)
+        services.issue_login_code(user=linked_operator, attempt=ATTEMPT)
     # Everything logged in this process except by the fake server itself.
     ours = "\n".join(
         record.getMessage()

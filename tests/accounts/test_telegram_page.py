@@ -124,6 +124,8 @@ def test_unlink_lets_the_password_alone_sign_in_again(
     response = client.post(PAGE, {"action": "unlink"}, follow=True)
     assert "Your Telegram account is unlinked" in response.content.decode()
     assert not TelegramLink.objects.exists()
+    assert client.get("/admin/").status_code == 200  # this session stays
+    linked_operator.refresh_from_db()
     assert signed_in(linked_operator).get("/admin/").status_code == 200
 
 

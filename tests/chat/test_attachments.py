@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -188,6 +189,53 @@ async def test_hourly_upload_limit_per_visitor(connect_visitor, settings):
         for n in range(3)
     ]
     assert codes == [201, 201, 429]
+
+
+async def test_a_new_session_from_the_same_address_gets_no_fresh_quota(
+    connect_visitor, settings
+):
+    settings.SOHBET_ADDRESS_UPLOADS_PER_HOUR = 2
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+
+    def upload_from(client: Client, address: str) -> Any:
+        return client.post(
+            "/api/uploads/",
+            {"file": SimpleUploadedFile("a.png", png())},
+            HTTP_X_CSRFTOKEN=client.csrf,  # type: ignore[attr-defined]
+            HTTP_X_FORWARDED_FOR=address,
+        )
+
+    first = await sync_to_async(visitor_client)((await connect_visitor()).cookie)
+    for n in range(2):
+        sent = await sync_to_async(upload_from)(first, f"2001:db8:5:6::{n + 1}")
+        assert sent.status_code == 201
+    # One more GET / (a new session, a new visitor) from the same /64.
+    second = await sync_to_async(visitor_client)((await connect_visitor()).cookie)
+    refused = await sync_to_async(upload_from)(second, "2001:db8:5:6::99")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    accepted = await sync_to_async(upload_from)(second, "2001:db8:5:7::1")
+    assert accepted.status_code == 201
+
+
+async def test_the_daily_quota_counts_every_thread_of_the_visitor(
+    connect_visitor, settings
+):
+    settings.SOHBET_UPLOAD_BYTES_PER_DAY = len(png()) + 1
+    visitor = await connect_visitor()
+    client = await sync_to_async(visitor_client)(visitor.cookie)
+    assert (await sync_to_async(upload)(client, "a.png", png())).status_code == 201
+    # A new thread of the same visitor (the old one closed and purged, say).
+    await database_sync_to_async(_new_thread_for)(visitor.hello["visitor"]["id"])
+    assert (await sync_to_async(upload)(client, "b.png", png())).status_code == 201
+    refused = await sync_to_async(upload)(client, "c.png", png())
+    assert refused.json()["error"]["code"] == "quota_exceeded"
+
+
+def _new_thread_for(visitor_id: int) -> None:
+    from chat.models import Thread
+
+    Thread.objects.create(visitor_id=visitor_id)
 
 
 async def test_unsent_uploads_are_cleaned_up_after_a_day(connect_visitor):

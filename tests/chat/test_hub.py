@@ -23,7 +23,8 @@ async def test_each_socket_hears_its_own_thread_only_and_in_order(
     ada_tab = await connect_visitor(ada.cookie)
     bora = await connect_visitor()
     operator = await connect_operator()
-    for socket in (ada, ada_tab, bora):  # "an operator is online" may come late
+    for socket in (ada, ada_tab, bora):
+        # Through the layer, so it may come after messages handed on at once.
         await socket.receive_type("presence")
     threads = {ada.hello["thread"]["id"]: "ada", bora.hello["thread"]["id"]: "bora"}
     for n in range(4):

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Let an operator back in when their Telegram account is out of reach: print "
         "fresh recovery codes for them, or unlink their Telegram account so that the "
-        "password alone signs them in."
+        "password alone signs them in; or sign them out everywhere."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +30,14 @@ class Command(BaseCommand):
         action.add_argument(
             "--unlink",
             action="store_true",
-            help="Remove the operator's Telegram link and recovery codes.",
+            help="Remove the operator's Telegram link and recovery codes (their "
+            "sessions end).",
+        )
+        action.add_argument(
+            "--end-sessions",
+            action="store_true",
+            help="Sign the operator out everywhere: every session ends and their "
+            "open inbox sockets close.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,6 +45,11 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
+        if options["end_sessions"]:
+            services.end_sessions(user=user)
+            logger.info("operator_access: ended the sessions of user %s", user.pk)
+            self.stdout.write(f"Signed {username!r} out everywhere.")
+            return
         if options["unlink"]:
             if services.unlink_telegram(user=user):
                 logger.info("operator_access: unlinked Telegram of user %s", user.pk)
