@@ -14,7 +14,7 @@ PORT ?= 8000
 ARGS ?=
 PACKAGES := chatsite chat accounts telegram_bridge
 
-.PHONY: help deps run test lint fmt bench
+.PHONY: help deps run test lint fmt audit bench
 
 help:
 	@echo "Sohbet -- make targets"
@@ -28,6 +28,8 @@ help:
 	@echo "               Redis, then embedded defaults); ARGS=\"-k sync\" goes to pytest"
 	@echo "  make lint    ruff format --check, ruff check, mypy"
 	@echo "  make fmt     ruff format, ruff check --fix"
+	@echo "  make audit   dependencies against known vulnerabilities (pip-audit; needs"
+	@echo "               the network, says so without it)"
 	@echo "  make bench   load benchmarks (see docs/performance.md)"
 	@echo "  make deps    create .venv and install requirements-dev.txt if they changed"
 
@@ -60,7 +62,7 @@ run: deps
 	@echo "  chat page:     http://$(HOST):$(PORT)/"
 	@echo "  admin inbox:   http://$(HOST):$(PORT)/admin/inbox/"
 	@echo ""
-	$(PY) -m chatsite.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 \
+	$(PY) -m chatsite.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --no-server-name \
 	  chatsite.asgi:application
 
 # --- checks -------------------------------------------------------------------------
@@ -79,6 +81,9 @@ lint: deps
 fmt: deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+audit: deps
+	@bash scripts/audit.sh
 
 bench:
 	@echo "see docs/performance.md"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
 import uuid
@@ -317,11 +316,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            data = json.loads(text_data)
-        except ValueError:
-            await self.send_error(
-                ChatError(ErrorCode.INVALID, _("A frame must be JSON."))
-            )
+            data = frames.load_frame(text_data)
+        except ChatError as error:
+            await self.send_error(error)
             return
         try:
             frame = frames.parse_frame(data, operator=self.is_operator)
@@ -906,8 +903,8 @@ async def run_service(service: Any, **kwargs: Any) -> Any:
 
 def _client_id_of(text: str) -> str | None:
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = frames.load_frame(text)
+    except ChatError:
         return None
     if isinstance(data, dict) and isinstance(data.get("client_id"), str):
         return data["client_id"][:64]

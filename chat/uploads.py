@@ -3,21 +3,23 @@
 Types are recognised by their first bytes, never by the file name or the content
 type the client claims. Images are decoded and re-encoded with Pillow, which drops
 EXIF/GPS metadata and anything appended to the file (a GIF/HTML polyglot comes out as
-a plain GIF) and refuses decompression bombs. Audio and PDF are kept as they are and
-served with their detected type, ``nosniff`` and (for PDF) as a download. SVG, HTML
-and everything else are refused.
+a plain GIF) and refuses decompression bombs; decoding memory is bounded (a size
+budget, JPEGs decoded smaller to fit it, one image at a time). Audio and PDF are
+kept as they are and served with their detected type, ``nosniff`` and (for PDF) as a
+download. SVG, HTML and everything else are refused.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 
 class UploadRefused(Exception):
@@ -148,16 +150,20 @@ def _clean_image(data: bytes, detected: Detected, *, name: str) -> CleanFile:
     )
     limit = settings.SOHBET_MAX_IMAGE_PIXELS
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _decoding:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             formats = [detected.pillow_format or "PNG"]
             with Image.open(io.BytesIO(data), formats=formats) as image:
+                # Decided from the header, before decoding.
                 width, height = image.size
                 if width * height > limit:
-                    raise too_big  # decided from the header, before decoding
+                    raise too_big
                 frames = getattr(image, "n_frames", 1)
                 if width * height * frames > limit * 4:
                     raise too_big
+                if not _fits_decode_budget(image, frames):
+                    raise too_big
+                width, height = image.size
                 image.load()
                 output = io.BytesIO()
                 _save_clean(image, output, detected)
@@ -178,11 +184,44 @@ def _clean_image(data: bytes, detected: Detected, *, name: str) -> CleanFile:
     )
 
 
+# One image decoded at a time in a process: decoding memory is bounded by one
+# image's budget (SOHBET_MAX_IMAGE_DECODE_BYTES), whatever the number of uploads.
+_decoding = threading.Lock()
+
+
+def _fits_decode_budget(image: ImageFile.ImageFile, frames: int) -> bool:
+    """Whether decoding ``image`` stays within SOHBET_MAX_IMAGE_DECODE_BYTES; a
+    JPEG over it is set to decode at 1/2, 1/4 or 1/8 of its size (``draft``)
+    instead, when that fits."""
+    budget = settings.SOHBET_MAX_IMAGE_DECODE_BYTES
+    if _decoded_bytes(image, frames) <= budget:
+        return True
+    if image.format != "JPEG":
+        return False
+    width, height = image.size
+    for scale in (2, 4, 8):
+        wanted = (-(-width // scale), -(-height // scale))
+        if wanted[0] * wanted[1] * 4 <= budget:
+            image.draft(None, wanted)
+            return _decoded_bytes(image, frames) <= budget
+    return False
+
+
+def _decoded_bytes(image: Image.Image, frames: int) -> int:
+    """Bytes Pillow holds for ``image`` decoded: a byte per pixel for one-band
+    modes, four for the others (RGB is stored as four), twice over for an animation
+    (the frame and the one it is drawn on)."""
+    per_pixel = 1 if image.mode in ("1", "L", "P") and frames == 1 else 4
+    return image.width * image.height * per_pixel * (2 if frames > 1 else 1)
+
+
 def _save_clean(image: Image.Image, output: io.BytesIO, detected: Detected) -> None:
     """Re-encode without metadata: only pixels (and frames) survive."""
     fmt = detected.pillow_format
     if fmt == "JPEG":
-        image.convert("RGB").save(output, "JPEG", quality=88, optimize=True)
+        # convert() copies the image even to its own mode: only when needed.
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        rgb.save(output, "JPEG", quality=88, optimize=True)
     elif fmt == "PNG":
         image.save(output, "PNG", optimize=True)
     elif fmt == "GIF":

@@ -23,10 +23,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chatsite.middleware import WebSocketMiddleware  # noqa: E402
+from chatsite.proxies import TrustedProxyMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": TrustedProxyMiddleware(django_asgi_app),
         "websocket": WebSocketMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

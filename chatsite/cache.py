@@ -141,7 +141,8 @@ def _count(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 # --- Direct Redis clients -------------------------------------------------------------
 # For the few hot paths that need one round trip where the cache API takes two (rate
-# counters, presence). Same server as the caches (REDIS_URL); same 2-s timeouts.
+# counters, presence). Same Redis database as the caches (REDIS_CACHE_URL); same 2-s
+# timeouts.
 
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
     weakref.WeakKeyDictionary()
@@ -154,7 +155,7 @@ _sync_client_lock = threading.Lock()
 
 def redis_url() -> str:
     """The Redis of the caches, or "" when they are in local memory."""
-    return str(getattr(settings, "REDIS_URL", "") or "")
+    return str(getattr(settings, "REDIS_CACHE_URL", "") or "")
 
 
 def async_redis() -> Any:

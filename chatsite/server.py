@@ -12,7 +12,10 @@ socket"; thousands of idle visitor pages are the common case):
   (four deques and an event, ≈ 3 KiB). A WebSocket application reads it from one
   task at a time, so ours gets a ``chat.hub.Inbox`` (one list), which the chat
   consumers also take as their inbox, with no task of their own to fill it from
-  ``receive`` (≈ 1 KiB more); HTTP keeps Daphne's queue.
+  ``receive`` (≈ 1 KiB more). HTTP gets a ``chatsite.httpbody.BodySpool``.
+
+Request bodies are bounded before they are stored, and never held whole in memory
+(``chatsite.httpbody``: 413 over ``SOHBET_MAX_REQUEST_BYTES``, declared or chunked).
 
 It also writes a socket's frames as soon as the socket has nothing more to handle
 (``flush_transport``), rather than when the reactor next sees the socket writable:
@@ -24,10 +27,10 @@ to start when its WebSocket message limit is below ``SOHBET_MAX_SERVER_FRAME_BYT
 listening and closes every WebSocket with 1012 (service restart), so that clients
 reconnect at once instead of taking it for a network failure (``drain``).
 
-All three go through public seams (Daphne's ``CommandLineInterface.server_class``, its
-server's ``ready_callable`` and ``create_application``; Twisted's ``doWrite``, of
-``IWriteDescriptor``); no library code is changed.
-``create_application`` for WebSockets does what Daphne's does with another queue; it
+All go through public seams (Daphne's ``CommandLineInterface.server_class``, its
+server's ``ready_callable``, ``http_factory`` and ``create_application``; Twisted's
+``doWrite``, of ``IWriteDescriptor``); no library code is changed.
+``create_application`` does what Daphne's does with another queue; it
 is covered by every test that opens a socket through a server process
 (tests/deploy, tests/browser) and by tests/deploy/test_server.py.
 """
@@ -50,6 +53,7 @@ from twisted.internet import reactor as _reactor
 
 from chat.checks import refuse_to_start_unless_sound
 from chat.hub import Inbox
+from chatsite.httpbody import BodySpool, LimitedHTTPFactory
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +62,44 @@ reactor: Any = _reactor  # Twisted's interfaces type its methods oddly for mypy
 CLOSE_RESTART = 1012
 
 
+PROXY_HEADERS_REFUSED = (
+    "chatsite.server: --proxy-headers is not supported: Daphne would take the "
+    "client's address from the left-most X-Forwarded-For entry, which the client "
+    "writes. Set CLIENT_IP_HEADER and TRUSTED_PROXIES instead (docs/security.md)."
+)
+
+
 class Server(DaphneServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("proxy_forwarded_address_header"):
+            raise SystemExit(PROXY_HEADERS_REFUSED)
         self._then_ready: Callable[[], None] | None = kwargs.pop("ready_callable", None)
         self._ports: list[Any] = []  # listening (listen_success)
         super().__init__(*args, ready_callable=self._ready, **kwargs)
+
+    @property
+    def http_factory(self) -> LimitedHTTPFactory:
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory: Any) -> None:
+        # Daphne's run() makes its own factory here; ours limits request bodies
+        # (chatsite.httpbody).
+        if not isinstance(factory, LimitedHTTPFactory):
+            factory = LimitedHTTPFactory(
+                self, max_body=settings.SOHBET_MAX_REQUEST_BYTES
+            )
+        self._http_factory = factory
 
     def _ready(self) -> None:
         """Called by ``run`` once the factories are configured, before the first
         connection is accepted."""
         factory = self.ws_factory
         refuse_to_start_unless_sound(factory.maxMessagePayloadSize)
+        # A protocol violation (a frame over --websocket-max-message-size, bad
+        # UTF-8) closes with its code (1009, 1007) rather than dropping the TCP
+        # connection (1006): what docs/protocol.md promises.
+        factory.setProtocolOptions(failByDrop=False)
         factory.protocol = protocol_with_options(factory.protocol, factory)
         reactor.addSystemEventTrigger("before", "shutdown", self.drain)
         if self._then_ready is not None:
@@ -107,16 +138,19 @@ class Server(DaphneServer):
         return done
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
-        if scope.get("type") != "websocket":
-            return super().create_application(protocol, scope)
-        # As Daphne's, with an Inbox for the queue the protocol puts into.
+        # As Daphne's, with another queue for the protocol to put into: an Inbox
+        # for a WebSocket, a BodySpool (the body on disk past 100 KB) for HTTP.
         if "application_instance" in self.connections[protocol]:
             raise RuntimeError(f"{protocol!r} has an application already")
-        queue = Inbox()
+        queue: Inbox | BodySpool
+        if scope.get("type") == "websocket":
+            queue = Inbox()
+            send = partial(self._send, protocol, queue)
+        else:
+            queue = BodySpool()
+            send = partial(self.handle_reply, protocol)
         scope.setdefault("asgi", {"version": "3.0"})
-        instance = self.application(
-            scope=scope, receive=queue.get, send=partial(self._send, protocol, queue)
-        )
+        instance = self.application(scope=scope, receive=queue.get, send=send)
         if protocol not in self.connections:
             return None
         self.connections[protocol]["application_instance"] = asyncio.ensure_future(

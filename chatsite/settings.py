@@ -7,8 +7,10 @@ local-memory cache, local media), which is what `make run` uses. Production sets
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +44,15 @@ def env_list(name: str, default: str = "") -> list[str]:
         for part in os.environ.get(name, default).split(",")
         if part.strip()
     ]
+
+
+def redis_url_with_next_db(url: str) -> str:
+    """``url`` with its database number plus one (``/0`` or none: ``/1``)."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    if not number.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL: {number!r} is not a database number")
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
 
 
 # --- Core -----------------------------------------------------------------------------
@@ -124,7 +135,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation."
         "UserAttributeSimilarityValidator"
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -183,6 +197,12 @@ else:
 # --- Channel layer, cache -------------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache (sessions, rate counters, presence) in a Redis database of its own, so
+# that clearing or evicting it never touches the channel layer: REDIS_CACHE_URL, or
+# REDIS_URL's database number + 1.
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (
+    redis_url_with_next_db(REDIS_URL) if REDIS_URL else ""
+)
 if REDIS_URL:
     # The pub/sub layer publishes a group event once per Redis, whatever the number of
     # members, and resubscribes after Redis restarts. It keeps no per-channel capacity:
@@ -210,7 +230,7 @@ if REDIS_URL:
     # database) and the rate counters raise, so each rate-limited view decides
     # whether to fail open or closed (chatsite/cache.py, docs/operations.md).
     _redis_cache = {
-        "LOCATION": REDIS_URL,
+        "LOCATION": REDIS_CACHE_URL,
         "KEY_PREFIX": "sohbet",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
@@ -309,6 +329,18 @@ if not DEBUG:
 # A header set by your proxy with the client's address (for example X-Forwarded-For,
 # whose right-most entry is used, or X-Real-IP). Unset: the socket peer's address.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+# Addresses or networks (comma-separated) of the proxies in front of the web process.
+# Listed: only they may set forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP,
+# CLIENT_IP_HEADER) and Daphne-Root-Path. Empty: every peer is taken to be the proxy
+# for forwarding headers, and Daphne-Root-Path is never honoured (chatsite/proxies.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from exc
 RATELIMIT_VIEW = "chat.views.rate_limited"
 RATELIMIT_USE_CACHE = "ratelimit"
 
@@ -324,16 +356,27 @@ SOHBET_WRITER_PREPARE = env_bool("DATABASE_WRITER_PREPARE", True)
 # (an IPv4 address, an IPv6 /64), which a new session does not renew.
 SOHBET_MAX_UPLOAD_BYTES = env_int("SOHBET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SOHBET_MAX_IMAGE_PIXELS = env_int("SOHBET_MAX_IMAGE_PIXELS", 40_000_000)
+# Memory one decoded image may take (one is decoded at a time per process): larger
+# JPEGs are decoded at 1/2, 1/4 or 1/8 of their size, other images refused.
+SOHBET_MAX_IMAGE_DECODE_BYTES = env_int(
+    "SOHBET_MAX_IMAGE_DECODE_BYTES", 64 * 1024 * 1024
+)
 SOHBET_UPLOADS_PER_HOUR = env_int("SOHBET_UPLOADS_PER_HOUR", 30)
 SOHBET_UPLOAD_BYTES_PER_DAY = env_int("SOHBET_UPLOAD_BYTES_PER_DAY", 100 * 1024 * 1024)
 SOHBET_ADDRESS_UPLOADS_PER_HOUR = env_int("SOHBET_ADDRESS_UPLOADS_PER_HOUR", 60)
 SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
     "SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY", 200 * 1024 * 1024
 )
+# Bytes of any request body (an upload's file and its form around it); the web
+# process answers 413 before storing more (chatsite/httpbody.py).
+SOHBET_MAX_REQUEST_BYTES = env_int(
+    "SOHBET_MAX_REQUEST_BYTES", SOHBET_MAX_UPLOAD_BYTES + 64 * 1024
+)
 # One file per upload request; a little room for the form's other fields.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Past this, a request's body and an uploaded file are kept on disk, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # Bytes of one WebSocket frame: a client's (beyond it: `too_long`), and the server's
 # own, which must not pass the server's --websocket-max-message-size (the library
 # refuses to send more): sync, history and thread pages are cut to fit it.

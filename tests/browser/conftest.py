@@ -82,7 +82,8 @@ def start_daphne(db_name: str, port: int | None = None) -> LiveServer:
     log.parent.mkdir(exist_ok=True)
     command = [
         *(sys.executable, "-m", "chatsite.server", "-b", "127.0.0.1", "-p", str(port)),
-        *("--websocket-max-message-size", "65536", "chatsite.asgi:application"),
+        *("--websocket-max-message-size", "65536", "--no-server-name"),
+        "chatsite.asgi:application",
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -45,14 +45,15 @@ def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
     from chat import ratelimit
     from chatsite import cache as shared
 
-    reachable = settings.REDIS_URL
-    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    reachable = settings.REDIS_CACHE_URL
+    # Nothing listens on the discard port.
+    settings.REDIS_CACHE_URL = "redis://127.0.0.1:9/0"
     shared._sync_client = None
     try:
         assert hit("send:visitor:3", Rule(1, 60))
         # Redis is back, but the writer does not ask again for every batch at once:
         # counting resumes after a few seconds.
-        settings.REDIS_URL = reachable
+        settings.REDIS_CACHE_URL = reachable
         shared._sync_client = None
         assert hit_many([("send:visitor:3", Rule(1, 60))] * 2) == [True, True]
         ratelimit._skip_redis_until = 0.0  # the few seconds are over

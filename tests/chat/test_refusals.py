@@ -57,6 +57,9 @@ def message_count() -> int:
         (json.dumps({"type": "sync", "after": True}), "invalid"),
         (json.dumps({"type": "history", "before": None, "limit": 1000}), "invalid"),
         (json.dumps({"type": "thread.close", "thread": 1}), "invalid"),
+        # Nested deeper than the JSON parser goes (a RecursionError), within the
+        # frame limit.
+        ('{"type":"ping","x":' + "[" * 8000 + "]" * 8000 + "}", "invalid"),
     ],
 )
 async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(
@@ -143,6 +146,70 @@ async def test_foreign_origin_is_closed_with_4403_and_creates_nothing():
     assert connected
     assert await socket.receive_close() == 4403
     assert await database_sync_to_async(Visitor.objects.count)() == 0
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:8001",  # another port on the same host
+        "https://localhost",  # another scheme
+        "http://localhost.evil.example",
+        "null",
+    ],
+)
+async def test_an_origin_that_differs_in_scheme_host_or_port_is_closed_with_4403(
+    origin,
+):
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    socket, _ = await open_socket(
+        "/ws/chat/", cookie=cookie, origin=(b"origin", origin.encode())
+    )
+    assert await socket.receive_close() == 4403
+    assert await database_sync_to_async(Visitor.objects.count)() == 0
+
+
+async def test_a_csrf_trusted_origin_may_open_a_socket(connect_visitor, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.com"]
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    socket, _ = await open_socket(
+        "/ws/chat/", cookie=cookie, origin=(b"origin", b"https://www.example.com")
+    )
+    assert (await socket.receive_type("hello"))["type"] == "hello"
+    await socket.close()
+
+
+async def test_behind_a_tls_proxy_the_origin_is_https(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    proto = [(b"x-forwarded-proto", b"https")]
+    socket, _ = await open_socket(
+        "/ws/chat/",
+        cookie=cookie,
+        origin=(b"origin", b"https://localhost"),
+        extra_headers=proto,
+    )
+    assert (await socket.receive_type("hello"))["type"] == "hello"
+    await socket.close()
+    plain, _ = await open_socket(
+        "/ws/chat/",
+        cookie=cookie,
+        origin=(b"origin", b"http://localhost"),
+        extra_headers=proto,
+    )
+    assert await plain.receive_close() == 4403
+
+
+async def test_a_forwarded_scheme_from_an_untrusted_peer_is_not_believed(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = ["192.0.2.1"]  # the test client is no such peer
+    cookie = await sync_to_async(lambda: Client().get("/").cookies["sessionid"].value)()
+    socket, _ = await open_socket(
+        "/ws/chat/",
+        cookie=cookie,
+        origin=(b"origin", b"https://localhost"),
+        extra_headers=[(b"x-forwarded-proto", b"https")],
+    )
+    assert await socket.receive_close() == 4403
 
 
 async def test_visitor_socket_without_session_is_closed_with_4401():

@@ -194,6 +194,7 @@ class Daphne(Process):
         command = [
             *(sys.executable, "-m", "chatsite.server", "-b", "127.0.0.1"),
             *("-p", str(self.port), "--websocket-max-message-size", "65536"),
+            "--no-server-name",
             "chatsite.asgi:application",
         ]
         env = {

@@ -199,7 +199,8 @@ async def test_each_socket_gets_its_own_connection_id(
         logger.info("connected")
 
     wrapped = WebSocketMiddleware(app)
-    scope = {"type": "websocket", "headers": [(b"origin", b"http://testserver")]}
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    scope = {"type": "websocket", "headers": headers}
     await wrapped(scope, None, None)
     await wrapped(scope, None, None)
     logger.info("after")

@@ -4,6 +4,8 @@ import logging
 import os
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
@@ -26,6 +28,12 @@ class Command(BaseCommand):
                 "Set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither."
             )
         if username:
+            try:
+                validate_password(password, user=User(username=username))
+            except ValidationError as error:
+                raise CommandError(
+                    "ADMIN_PASSWORD is not accepted: " + " ".join(error.messages)
+                ) from None
             _, created = ensure_operator(username=username, password=password)
             verb = "Created" if created else "Updated"
             self.stdout.write(f"{verb} operator {username!r} from ADMIN_USERNAME.")
