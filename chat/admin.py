@@ -5,11 +5,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chat import services
-from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 
 admin.site.site_header = _("Sohbet")
 admin.site.site_title = _("Sohbet")
@@ -28,8 +32,50 @@ def _for_each_thread(queryset: QuerySet[Thread], service: Any) -> int:
     return len(thread_ids)
 
 
+def attachment_html(attachment: Attachment | None) -> SafeString | str:
+    """A message's file in the admin: a thumbnail for an image, a player for audio,
+    and always a link (the URL checks that the viewer is an operator)."""
+    if attachment is None:
+        return ""
+    url = reverse("attachment", args=[attachment.pk, attachment.name])
+    link = format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a> ({})',
+        url,
+        attachment.name,
+        filesizeformat(attachment.size),
+    )
+    if attachment.kind == Attachment.Kind.IMAGE:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="sohbet-thumb-link">'
+            '<img src="{}" alt="{}" class="sohbet-thumb" loading="lazy"></a>{}',
+            url,
+            url,
+            attachment.name,
+            link,
+        )
+    if attachment.kind == Attachment.Kind.AUDIO:
+        return format_html(
+            '<audio controls preload="none" src="{}" class="sohbet-audio"></audio>{}',
+            url,
+            link,
+        )
+    return link
+
+
+class AttachmentColumn:
+    """The ``attachment_preview`` column and field of the message views."""
+
+    class Media:
+        css = {"all": ("chat/admin.css",)}
+
+    @admin.display(description=_("attachment"))
+    def attachment_preview(self, obj: Message) -> SafeString | str:
+        return attachment_html(obj.attachment)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows are written by chat.services only; the admin shows them."""
+    """Rows are written by chat.services only; the admin shows them (a view page,
+    without inputs or Save buttons)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -38,9 +84,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(AttachmentColumn, admin.TabularInline):
     model = Message
-    fields = ("seq", "author", "author_name", "body", "source", "created_at")
+    fields = (
+        "seq",
+        "author",
+        "author_name",
+        "body",
+        "attachment_preview",
+        "source",
+        "created_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -49,6 +103,12 @@ class MessageInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("attachment")
 
 
 @admin.register(Thread)
@@ -64,7 +124,7 @@ class ThreadAdmin(ReadOnlyAdmin):
     list_filter = ("status", "assigned_to")
     search_fields = ("visitor__name", "messages__body")
     list_select_related = ("visitor", "assigned_to")
-    readonly_fields = (
+    fields = (
         "visitor",
         "status",
         "assigned_to",
@@ -76,17 +136,16 @@ class ThreadAdmin(ReadOnlyAdmin):
         "updated_at",
         "closed_at",
     )
-    exclude = ("last_message",)
     inlines = [MessageInline]
     actions = ["close_selected", "reopen_selected"]
     date_hierarchy = "updated_at"
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Viewing the change page is allowed; every field is read-only and the
-        # actions go through chat.services.
-        return bool(request.user.is_staff)
+    def has_close_permission(self, request: HttpRequest) -> bool:
+        """Closing and reopening (the actions, through chat.services) is what
+        "change conversation" allows; the page itself stays read-only."""
+        return bool(request.user.has_perm("chat.change_thread"))
 
-    @admin.action(description=_("Close selected conversations"))
+    @admin.action(description=_("Close selected conversations"), permissions=["close"])
     def close_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         count = _for_each_thread(queryset, services.close_thread)
         self.message_user(
@@ -100,7 +159,7 @@ class ThreadAdmin(ReadOnlyAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reopen selected conversations"))
+    @admin.action(description=_("Reopen selected conversations"), permissions=["close"])
     def reopen_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         count = _for_each_thread(queryset, services.reopen_thread)
         self.message_user(
@@ -116,7 +175,7 @@ class ThreadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(AttachmentColumn, ReadOnlyAdmin):
     list_display = (
         "id",
         "thread",
@@ -129,8 +188,8 @@ class MessageAdmin(ReadOnlyAdmin):
     )
     list_filter = ("author", "source")
     search_fields = ("body", "author_name")
-    list_select_related = ("thread",)
-    readonly_fields = (
+    list_select_related = ("thread", "attachment")
+    fields = (
         "thread",
         "seq",
         "client_id",
@@ -138,13 +197,17 @@ class MessageAdmin(ReadOnlyAdmin):
         "operator",
         "author_name",
         "body",
+        "attachment_preview",
         "source",
         "created_at",
         "edited_at",
     )
+    readonly_fields = ("attachment_preview",)
 
     @admin.display(description=_("body"))
     def short_body(self, obj: Message) -> str:
+        if not obj.body and obj.attachment is not None:
+            return f"📎 {obj.attachment.name}"
         return obj.body if len(obj.body) <= 80 else obj.body[:79] + "…"
 
 
