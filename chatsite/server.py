@@ -40,7 +40,7 @@ from daphne.server import Server as DaphneServer
 
 from chat.hub import Inbox
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("chatsite.server")  # also when run as __main__
 
 
 class Server(DaphneServer):
@@ -53,6 +53,7 @@ class Server(DaphneServer):
         connection is accepted."""
         factory = self.ws_factory
         factory.protocol = protocol_with_options(factory.protocol, factory)
+        announce_ready(self.listening_addresses)
         if self._then_ready is not None:
             self._then_ready()
 
@@ -81,6 +82,23 @@ class Server(DaphneServer):
         await self.handle_reply(protocol, message)
         if message.get("type") == "websocket.send" and inbox.flush is None:
             inbox.flush = partial(flush_transport, protocol.transport)
+
+
+def announce_ready(addresses: list[tuple[str, int]]) -> None:
+    """One log line once the server listens, with the pages' URLs (``make run``)."""
+    from django.urls import reverse
+
+    for host, port in addresses:
+        if host in ("0.0.0.0", "::"):  # noqa: S104 - a wildcard bind, shown locally
+            host = "127.0.0.1"
+        origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        logger.info(
+            "Sohbet is ready: chat page %s%s  inbox %s%s",
+            origin,
+            reverse("visitor-page"),
+            origin,
+            reverse("inbox"),
+        )
 
 
 def flush_transport(transport: Any) -> None:
