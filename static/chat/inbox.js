@@ -8,7 +8,8 @@
  * User text only ever reaches the DOM through textContent and Sohbet.linkify.
  *
  * DOM hooks (browser tests rely on them; keep them stable):
- *   #connection-state[data-state]      connecting | open | offline | denied
+ *   #connection-state[data-state]      connecting | open | reconnecting | offline | limited
+ *                                      (4429: counts down to the retry) | denied
  *   #enable-notifications              shown while Notification.permission is "default"
  *   #thread-filter button[data-status] open | closed | all; aria-pressed="true" on the current one
  *   #thread-search                     search input, 300 ms debounce
@@ -61,6 +62,7 @@
   var DELIVERED_DEBOUNCE_MS = 1000;
   var TYPING_EXPIRE_MS = S.TYPING_EXPIRE_MS;
   var RETRY_DELAY_MS = 5000;
+  var ACK_TIMEOUT_MS = 15000; // an unanswered send is sent again after this
   var MAX_AUTO_RETRIES = 5;
   var NOTICE_MS = 8000;
   var NEW_THREAD_WAIT_MS = 400;
@@ -337,25 +339,37 @@
     return false;
   }
 
+  // Sent on this connection, no answer yet (an ack or an error clears it).
+  function isInFlight(entry) {
+    return !!entry.sentAt && Date.now() - entry.sentAt < ACK_TIMEOUT_MS;
+  }
+
   function transmit(entry) {
-    if (waitsForUpload(entry)) {
+    if (waitsForUpload(entry) || isInFlight(entry)) {
       return false;
     }
-    return send({
+    var ok = send({
       type: "message.send",
       thread: entry.thread,
       client_id: entry.client_id,
       body: entry.body,
       attachment: entry.attachment || null,
     });
+    if (ok) {
+      entry.sentAt = Date.now();
+    }
+    return ok;
   }
 
+  // In order; stops at the first the socket cannot take now (paced: it says when).
   function flushOutbox() {
-    outbox.forEach(function (entry) {
-      if (entry.status === "pending") {
-        transmit(entry);
+    for (var i = 0; i < outbox.length; i++) {
+      var entry = outbox[i];
+      if (entry.status === "pending" && !isInFlight(entry) && !waitsForUpload(entry) &&
+          !transmit(entry)) {
+        return;
       }
-    });
+    }
   }
 
   function retry(entry) {
@@ -766,6 +780,9 @@
   }
 
   function resetInFlight() {
+    outbox.forEach(function (entry) {
+      entry.sentAt = 0;
+    });
     if (list.inFlight) {
       window.clearTimeout(list.inFlight.timer);
     }
@@ -935,6 +952,7 @@
     var detail = frame.detail || frame.code || t("Something went wrong.");
     var entry = frame.client_id ? outboxEntry(frame.client_id) : null;
     if (entry) {
+      entry.sentAt = 0;
       entry.status = "failed";
       entry.error = detail;
       entry.code = frame.code || "";
@@ -1059,6 +1077,8 @@
     switch (state) {
       case "open":
         return t("Live");
+      case "reconnecting":
+        return t("Reconnecting…");
       case "offline":
         return t("Offline, reconnecting…");
       case "denied":
@@ -1068,9 +1088,26 @@
     }
   }
 
+  // Closed for sending too much (4429): said as such, with the time left.
+  var limitedBanner = S.countdownBanner(el.state, el.state, function (seconds) {
+    return S.tf(
+      S.nt(
+        "Too many messages at once. Sending again in %(seconds)s second.",
+        "Too many messages at once. Sending again in %(seconds)s seconds.",
+        seconds
+      ),
+      { seconds: seconds }
+    );
+  });
+
   function onStateChange(state) {
     el.state.dataset.state = state;
-    el.state.textContent = stateText(state);
+    limitedBanner.stop();
+    if (state === "limited") {
+      limitedBanner.start(socket.retryAt);
+    } else {
+      el.state.textContent = stateText(state);
+    }
     el.input.disabled = state === "denied";
     el.send.disabled = state === "denied";
     el.attach.disabled = state === "denied";
@@ -2241,6 +2278,7 @@
   }
 
   var socket = new S.Socket(config.wsPath || "/ws/operator/", {
+    onRoom: flushOutbox,
     onFrame: onFrame,
     onClose: onClose,
     onStateChange: onStateChange,

@@ -13,11 +13,13 @@
  *       .message-error      the failure detail; [data-action="remove"|"edit"] buttons
  *   #composer               the form; textarea #composer-input; button #send-button
  *   #char-counter           shown near the body limit
- *   #connection-state       data-state = connecting|open|offline|denied (hidden when open)
+ *   #connection-state       data-state = connecting|open|reconnecting|offline|limited|denied
+ *                           (hidden when open; "limited" counts down to the retry)
  *   #availability           data-online = true|false; text in #availability-text
  *   #typing-indicator       hidden unless an operator is typing
  *   #load-earlier           asks for older messages (history)
  *   #menu-button, #name-panel, #name-input   the optional visitor name
+ *   #thread-note            shown while the conversation is closed (live: `thread` frames)
  *   #toast                  role="status", transient errors
  *   #welcome                shown while the conversation is empty
  *
@@ -1019,6 +1021,11 @@
           setAvailability(frame.operators_online);
         }
         break;
+      case "thread":
+        if (frame.thread && frame.thread.id === state.threadId) {
+          setThreadStatus(frame.thread.status);
+        }
+        break;
       case "error":
         onError(frame);
         break;
@@ -1067,7 +1074,7 @@
         state.deliveredUpTo = Math.max(state.deliveredUpTo, thread.operator_delivered_up_to);
       }
       state.deliveredUpTo = Math.max(state.deliveredUpTo, state.readUpTo);
-      el.threadNote.hidden = thread.status !== "closed";
+      setThreadStatus(thread.status);
       state.freshHistory =
         state.lastSeq === 0 && lastSeqOnServer !== null && lastSeqOnServer > SYNC_PAGE;
     }
@@ -1213,6 +1220,7 @@
     el.connection.setAttribute("data-state", s);
     el.app.setAttribute("data-connection", s);
     el.connectionRetry.hidden = s !== "denied";
+    limitedBanner.stop();
     if (s === "open") {
       el.connection.hidden = true;
       return;
@@ -1220,16 +1228,33 @@
     el.connection.hidden = false;
     if (s === "connecting") {
       el.connectionText.textContent = t("Connecting…");
+    } else if (s === "reconnecting") {
+      el.connectionText.textContent = t("Reconnecting…");
     } else if (s === "offline") {
       el.connectionText.textContent = t(
         "Offline: your messages will be sent when you are back online"
       );
+    } else if (s === "limited") {
+      limitedBanner.start(socket.retryAt);
     } else if (s === "denied") {
       el.connectionText.textContent = t(
         "This chat is not available right now. Please reload the page."
       );
     }
   }
+
+  // Closed for sending too much (4429): what happened and when it goes on, the
+  // seconds counted down on screen; a screen reader hears the first sentence only.
+  var limitedBanner = S.countdownBanner(el.connection, el.connectionText, function (seconds) {
+    return tf(
+      nt(
+        "Too many messages at once. Sending again in %(seconds)s second.",
+        "Too many messages at once. Sending again in %(seconds)s seconds.",
+        seconds
+      ),
+      { seconds: seconds }
+    );
+  });
 
   function onClose() {
     state.helloSeen = false;
@@ -1239,6 +1264,13 @@
     typing.reset();
     hideTyping();
     updateHistoryControl();
+  }
+
+  // Closed by an operator: a note above the composer (writing again reopens it).
+  function setThreadStatus(status) {
+    if (status === "open" || status === "closed") {
+      el.threadNote.hidden = status !== "closed";
+    }
   }
 
   function setAvailability(online) {
@@ -1785,6 +1817,9 @@
       onFrame: onFrame,
       onClose: onClose,
       onStateChange: onStateChange,
+      onRoom: function () {
+        flushOutbox();
+      },
     });
     onStateChange(socket.state);
   }
