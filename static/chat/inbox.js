@@ -833,6 +833,8 @@
       }
       if (m.author === "visitor") {
         visitorTyping.delete(m.thread);
+      } else if (m.author === "operator") {
+        operatorTyping.delete(m.thread);
       }
       touch(th);
       placeThread(th);
@@ -1738,7 +1740,7 @@
       el.input.focus();
       return;
     }
-    typing.stop();
+    typing.sent(); // the message ends the notice (visitor page, other inboxes)
     if (files) {
       sendFiles(openId, strip.take(), body);
     } else {
@@ -2211,16 +2213,17 @@
 
   el.jump.addEventListener("click", scrollToBottom);
 
-  if (window.ResizeObserver) {
-    // Images loading and the reply box growing must not push the latest message away.
-    var keepDown = new window.ResizeObserver(function () {
-      if (stickToBottom && openId != null) {
-        el.scroll.scrollTop = el.scroll.scrollHeight;
-      }
-    });
-    keepDown.observe(el.messages);
-    keepDown.observe(el.scroll);
-  }
+  // Images loading and the reply box growing must not push the latest message away.
+  S.keepAtEnd(
+    el.scroll,
+    el.messages,
+    function () {
+      return stickToBottom && openId != null;
+    },
+    function () {
+      el.scroll.scrollTop = el.scroll.scrollHeight;
+    }
+  );
 
   el.form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -2239,7 +2242,7 @@
     sendTyping();
   });
 
-  el.input.addEventListener("blur", typing.stop);
+  el.input.addEventListener("blur", typing.blur);
 
   el.close.addEventListener("click", function () {
     threadAction("thread.close", el.close);

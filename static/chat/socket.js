@@ -19,7 +19,8 @@
  *   Sohbet.RESTART_CODES                        {1001: true, 1012: true}
  *   Sohbet.countdownBanner(region, textEl, format(seconds)) -> {start(atMs), stop()}
  *       a live status line counting down (announced once, then updated on screen)
- *   new Sohbet.RateWindow(count, ms)            .room(now), .add(now), .freeAt(now, keep)
+ *   new Sohbet.RateWindow(count, ms), new Sohbet.TokenBucket(count, ms)
+ *                                               .room(now), .add(now), .freeAt(now, keep)
  *
  * The limits come from the server's hello (`limits.frame_rate`, `limits.send_rate`:
  * {count, seconds}; docs/protocol.md); until then the server's defaults are assumed.
@@ -46,10 +47,10 @@
   var NO_RETRY_CODES = { 4401: true, 4403: true };
 
   // Pacing. The server counts frames per connection (a token bucket: `count` at once,
-  // refilled over `seconds`) and messages per sender (fixed windows). At most `count`
-  // in any window of `seconds` (a sliding window) keeps within both; one frame and a
-  // second of slack cover delays on the way. Messages leave FRAME_RESERVE frames for
-  // the rest (reads, syncs, pings).
+  // refilled over `seconds`) and messages per sender (fixed windows of `seconds`).
+  // The socket keeps the same bucket and a sliding window, each with one frame and a
+  // second of slack for delays on the way. Messages leave FRAME_RESERVE frames for
+  // the rest (reads, syncs, pings); typing notices give way at half the bucket.
   var DEFAULT_RATE = { count: 30, seconds: 10 };
   var SLACK_MS = 1000;
   var FRAME_RESERVE = 4;
@@ -90,11 +91,56 @@
     return expire <= 0 ? now : this.stamps[expire - 1] + this.ms;
   };
 
-  function windowFor(rate) {
-    var count = rate && S.isInt(rate.count) && rate.count > 0 ? rate.count : DEFAULT_RATE.count;
-    var seconds =
-      rate && typeof rate.seconds === "number" && rate.seconds > 0 ? rate.seconds : DEFAULT_RATE.seconds;
-    return new RateWindow(count - 1, seconds * 1000 + SLACK_MS);
+  // ---------------------------------------------------------------- TokenBucket
+  // `count` at once, refilled at count per `ms`: the server's per-connection frame
+  // limit, a little slower. Frames flow on steadily after a burst.
+  function TokenBucket(count, ms) {
+    this.count = Math.max(1, count);
+    this.perMs = this.count / ms;
+    this.tokens = this.count;
+    this.stamp = null;
+  }
+
+  TokenBucket.prototype._refill = function (now) {
+    if (this.stamp !== null) {
+      this.tokens = Math.min(this.count, this.tokens + (now - this.stamp) * this.perMs);
+    }
+    this.stamp = now;
+  };
+
+  TokenBucket.prototype.room = function (now) {
+    this._refill(now);
+    return Math.floor(this.tokens);
+  };
+
+  TokenBucket.prototype.add = function (now) {
+    this._refill(now);
+    this.tokens -= 1;
+  };
+
+  TokenBucket.prototype.freeAt = function (now, keep) {
+    this._refill(now);
+    var short = (keep || 0) + 1 - this.tokens;
+    return short <= 0 ? now : now + Math.ceil(short / this.perMs);
+  };
+
+  function parseRate(rate) {
+    var ok = rate && S.isInt(rate.count) && rate.count > 0 && typeof rate.seconds === "number" &&
+      rate.seconds > 0;
+    return ok ? rate : DEFAULT_RATE;
+  }
+
+  // Frames per connection: the server's token bucket, one frame and a second less.
+  function framesFor(rate) {
+    rate = parseRate(rate);
+    return new TokenBucket(rate.count - 1, rate.seconds * 1000 + SLACK_MS);
+  }
+
+  // Messages per sender: the server counts fixed windows; a sliding one of the same
+  // length never has more in any of them.
+  function sendsFor(rate) {
+    rate = parseRate(rate);
+    return new RateWindow(rate.count - 1, rate.seconds * 1000 + SLACK_MS);
   }
 
   // ---------------------------------------------------------------- Socket
@@ -113,8 +159,8 @@
     this._lastFrameAt = 0;
     this._notBefore = 0; // no reconnect before this time (after 4429)
     this._restartUntil = 0; // a restart is under way until then
-    this._frames = windowFor(null);
-    this._sends = windowFor(null);
+    this._frames = framesFor(null);
+    this._sends = sendsFor(null);
     this._waiting = []; // frames waiting for room, in order
 
     var self = this;
@@ -256,12 +302,11 @@
 
   Socket.prototype._applyLimits = function (limits) {
     limits = limits || {};
-    var frames = windowFor(limits.frame_rate);
-    var sends = windowFor(limits.send_rate);
-    // What was sent still counts.
-    frames.stamps = this._frames.stamps.slice(-frames.count);
+    // A new connection starts with a full bucket on the server; the messages sent
+    // still count against the sender.
+    var sends = sendsFor(limits.send_rate);
     sends.stamps = this._sends.stamps.slice(-sends.count);
-    this._frames = frames;
+    this._frames = framesFor(limits.frame_rate);
     this._sends = sends;
   };
 
@@ -391,11 +436,13 @@
       }
       return this._write(obj, now);
     }
+    if (obj.type === "typing" || obj.type === "ping") {
+      // State that the next one repeats: typing gives way to messages early.
+      var keep = obj.type === "typing" ? this._frames.count / 2 : 0;
+      return room > keep && this._write(obj, now);
+    }
     if (room > 0) {
       return this._write(obj, now);
-    }
-    if (obj.type === "typing" || obj.type === "ping") {
-      return false; // state that the next one repeats
     }
     if (this._waiting.length >= MAX_WAITING) {
       return false;
@@ -482,5 +529,6 @@
   S.countdownBanner = countdownBanner;
   S.retryDelay = retryDelay;
   S.RateWindow = RateWindow;
+  S.TokenBucket = TokenBucket;
   S.RESTART_CODES = RESTART_CODES;
 })(window, document);

@@ -26,10 +26,12 @@
  *   Sohbet.isSendKey(keydownEvent)       Enter without Shift, outside an IME composition
  *   Sohbet.bodyLength(text) -> n         message length as the server counts it (code points,
  *                                        surrounding white space ignored)
- *   Sohbet.typingSender(send) -> {input(hasText, key), stop(), reset()}
+ *   Sohbet.typingSender(send) -> {input(hasText, key), stop(), reset(), sent()}
  *       Typing notices: send(active, key) -> bool sends one typing frame (key: e.g. the thread,
  *       or nothing). input() repeats "active" every 3 s while there is text, stop() (also after
- *       5 s without input) sends "inactive" once; reset() forgets the state (socket closed).
+ *       5 s without input) sends "inactive" once; reset() forgets the state (socket closed);
+ *       sent(): a message went, which ends the notice on the other side by itself (no frame);
+ *       blur(): the box lost focus: stop() in a moment unless sent() comes first.
  *   Sohbet.TYPING_EXPIRE_MS              hide someone else's typing notice after this long
  *
  * DOM building (user data as text nodes and validated properties only):
@@ -38,6 +40,8 @@
  *   Sohbet.reconcile(parent, nodes)      make parent's children exactly `nodes`, moving only what
  *                                        is out of place (focus, selection, live regions survive)
  *   Sohbet.isNearBottom(box, px) -> bool box is scrolled to within px of its end
+ *   Sohbet.keepAtEnd(scroller, content, isPinned(), toEnd())  while content grows (media
+ *                                        loading), back to the end if the reader was there
  *   Sohbet.setTime(timeEl, iso)          a <time>'s datetime and clock text
  *   Sohbet.daySeparator() -> <div class="day-separator" role="separator">
  *   Sohbet.groupsWith(prev, msg) -> bool msg continues prev's bubble group: same author (not
@@ -435,6 +439,7 @@
   // ---------------------------------------------------------------- typing notices
   var TYPING_REPEAT_MS = 3000;
   var TYPING_IDLE_MS = 5000;
+  var TYPING_BLUR_MS = 1000;
   // Longer than TYPING_REPEAT_MS, so that a live notice never flickers off.
   var TYPING_EXPIRE_MS = 6000;
 
@@ -477,7 +482,16 @@
       idleTimer = window.setTimeout(stop, TYPING_IDLE_MS);
     }
 
-    return { input: input, stop: stop, reset: reset };
+    // Leaving the box (for the send button, say) stops the notice a moment later,
+    // unless a message went meanwhile (sent), which said so already.
+    function blur() {
+      window.clearTimeout(idleTimer);
+      if (active) {
+        idleTimer = window.setTimeout(stop, TYPING_BLUR_MS);
+      }
+    }
+
+    return { input: input, stop: stop, reset: reset, sent: reset, blur: blur };
   }
 
   // ---------------------------------------------------------------- DOM building
@@ -508,6 +522,25 @@
     while (parent.childNodes.length > nodes.length) {
       parent.removeChild(parent.lastChild);
     }
+  }
+
+  // Keep a conversation at its end while its content grows (a picture that loads, a
+  // player that appears) if the reader was there: isPinned() says whether they were
+  // (as of their last scroll), toEnd() takes them back.
+  function keepAtEnd(scroller, content, isPinned, toEnd) {
+    function check() {
+      if (isPinned() && !isNearBottom(scroller, 1)) {
+        toEnd();
+      }
+    }
+    if (window.ResizeObserver) {
+      var watch = new window.ResizeObserver(check);
+      watch.observe(content);
+      watch.observe(scroller);
+    }
+    // Media events do not bubble: caught on the way down.
+    content.addEventListener("load", check, true);
+    content.addEventListener("loadedmetadata", check, true);
   }
 
   function isNearBottom(box, px) {
@@ -1970,6 +2003,7 @@
     button: button,
     reconcile: reconcile,
     isNearBottom: isNearBottom,
+    keepAtEnd: keepAtEnd,
     setTime: setTime,
     daySeparator: daySeparator,
     groupsWith: groupsWith,

@@ -1325,7 +1325,7 @@
       el.input.value = "";
       autoGrow();
       updateCounter();
-      typing.stop();
+      typing.sent(); // the message ends the notice
       return;
     }
     if (len === 0) {
@@ -1344,7 +1344,7 @@
     el.input.value = "";
     autoGrow();
     updateCounter();
-    typing.stop();
+    typing.sent(); // the message ends the notice
     flushOutbox();
   }
 
@@ -1660,7 +1660,7 @@
       }
     });
     el.input.addEventListener("input", onComposerInput);
-    el.input.addEventListener("blur", typing.stop);
+    el.input.addEventListener("blur", typing.blur);
 
     el.messages.addEventListener("click", function (event) {
       var button = event.target.closest ? event.target.closest("[data-action]") : null;
@@ -1700,15 +1700,19 @@
     });
 
     el.loadEarlier.addEventListener("click", requestHistory);
-    // Pictures that load (or a player that appears) must not push the latest message away.
+    // Pictures that load (or a player that appears) must not push the latest message
+    // away, even while a smooth scroll to the old end is still on its way there.
     var atBottom = true;
-    if (window.ResizeObserver) {
-      new window.ResizeObserver(function () {
-        if (atBottom && !isNearBottom()) {
-          scrollToBottom(false);
-        }
-      }).observe(el.messages);
-    }
+    S.keepAtEnd(
+      el.conversation,
+      el.messages,
+      function () {
+        return atBottom;
+      },
+      function () {
+        scrollToBottom(false);
+      }
+    );
     el.conversation.addEventListener("scroll", function () {
       atBottom = isNearBottom();
       if (!el.jump.hidden && isNearBottom()) {
