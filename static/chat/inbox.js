@@ -384,7 +384,7 @@
     entry.error = "";
     entry.code = "";
     saveOutbox();
-    transmit(entry);
+    flushOutbox();
     if (entry.thread === openId) {
       renderMessages();
     }
@@ -1759,7 +1759,8 @@
       };
       outbox.push(entry);
       saveOutbox();
-      transmit(entry); // when offline it waits in the outbox for the next hello
+      // In order behind any still waiting for room; offline, it waits for the hello.
+      flushOutbox();
     }
     el.input.value = "";
     drafts.delete(openId);
@@ -1861,7 +1862,7 @@
         if (u.thread === openId) {
           renderMessages();
         }
-        flushThread(u.thread, u.order); // what waited behind it goes now
+        flushOutbox(); // what waited behind it goes now
       },
     });
     if (u.thread === openId) {
@@ -1889,18 +1890,10 @@
     }
     outbox.splice(pos, 0, u);
     saveOutbox();
-    flushThread(u.thread, u.order);
+    flushOutbox();
     if (u.thread === openId) {
       renderMessages();
     }
-  }
-
-  function flushThread(threadId, fromOrder) {
-    outbox.forEach(function (entry) {
-      if (entry.thread === threadId && entry.status === "pending" && (entry.order || 0) >= fromOrder) {
-        transmit(entry);
-      }
-    });
   }
 
   function dropUpload(u) {
@@ -1918,7 +1911,7 @@
     if (u.thread === openId) {
       renderMessages();
     }
-    flushThread(u.thread, u.order);
+    flushOutbox();
   }
 
   function openFilePicker() {
