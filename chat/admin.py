@@ -63,10 +63,8 @@ def attachment_html(attachment: Attachment | None) -> SafeString | str:
 
 
 class AttachmentColumn:
-    """The ``attachment_preview`` column and field of the message views."""
-
-    class Media:
-        css = {"all": ("chat/admin.css",)}
+    """The ``attachment_preview`` column and field of the message views (styled by
+    static/chat/admin.css, on every admin page)."""
 
     @admin.display(description=_("attachment"))
     def attachment_preview(self, obj: Message) -> SafeString | str:

@@ -13,7 +13,8 @@
  *   #enable-notifications              shown while Notification.permission is "default"
  *   #thread-filter button[data-status] open | closed | all; aria-pressed="true" on the current one
  *   #thread-search                     search input, 300 ms debounce
- *   #thread-list > [data-thread-id]    one <button> per thread, newest activity first, with
+ *   #thread-list > [data-thread-id]    one <button> per thread, newest activity first (one Tab
+ *                                      stop for the list: tabindex 0 on one row; arrows move), with
  *       .unread-badge (the number, hidden when 0), .preview (last message, one line),
  *       .online-dot (present only while the visitor is online), aria-current="true" when open
  *   #thread-load-more                  next page of the thread list
@@ -1226,14 +1227,18 @@
     avatar.setAttribute("aria-hidden", "true");
     var initial = make("span", "thread-initial");
     avatar.appendChild(initial);
+    // Said, not shown: the avatar's dot is decoration.
+    var online = make("span", "visually-hidden thread-online", t("online"));
     var line = make("span", "thread-preview-line");
     line.appendChild(make("span", "preview-author"));
+    line.appendChild(make("span", "preview-kind"));
     line.appendChild(make("span", "preview"));
     var meta = make("span", "thread-meta");
     meta.appendChild(make("span", "status-pill"));
     meta.appendChild(make("span", "thread-assignee"));
     row.appendChild(avatar);
     row.appendChild(make("span", "thread-name"));
+    row.appendChild(online);
     row.appendChild(make("time", "thread-time"));
     row.appendChild(line);
     row.appendChild(make("span", "unread-badge", "0"));
@@ -1264,7 +1269,10 @@
     var authorEl = row.querySelector(".preview-author");
     authorEl.textContent = author;
     authorEl.hidden = !author;
-    row.querySelector(".preview").textContent = previewText(m);
+    updatePreviewKind(row.querySelector(".preview-kind"), m);
+    row.querySelector(".preview").textContent = m && m.attachment
+      ? String(m.body || "").replace(/\s+/g, " ").trim() || S.attachmentSummary(m.attachment)
+      : previewText(m);
 
     var badge = row.querySelector(".unread-badge");
     badge.textContent = String(unread);
@@ -1279,6 +1287,7 @@
     } else if (!th.visitor_online && dot) {
       dot.remove();
     }
+    row.querySelector(".thread-online").hidden = !th.visitor_online;
 
     var pill = row.querySelector(".status-pill");
     pill.dataset.status = th.status || "";
@@ -1288,17 +1297,32 @@
       ? (assignee.id === me.id ? t("Assigned to you") : tf("Assigned to %(name)s", { name: assignee.name || "" }))
       : t("Unassigned");
 
-    row.setAttribute("aria-label", [
-      name,
-      th.visitor_online ? t("online") : "",
-      unread ? tf("%(count)s unread", { count: unread }) : "",
-      (author ? author + " " : "") + previewText(m),
-      shortTime(th.updated),
-    ].filter(Boolean).join(", "));
+    // The row's name is its text (what is seen is what is said: WCAG 2.5.3); the
+    // unread badge says "N unread", the time its full date in a tooltip.
     if (th.id === openId) {
       row.setAttribute("aria-current", "true");
     } else {
       row.removeAttribute("aria-current");
+    }
+  }
+
+  // A file's kind in the list: an icon (emoji need a font the system may lack),
+  // said as a word.
+  var KIND_ICONS = { image: "image", audio: "mic", file: "file" };
+
+  function updatePreviewKind(box, m) {
+    var kind = m && m.attachment ? m.attachment.kind : null;
+    kind = KIND_ICONS[kind] ? kind : m && m.attachment ? "file" : null;
+    if (box.dataset.kind === (kind || "")) {
+      return;
+    }
+    box.dataset.kind = kind || "";
+    box.textContent = "";
+    box.hidden = !kind;
+    if (kind) {
+      box.appendChild(S.icon(KIND_ICONS[kind], 14));
+      var word = kind === "image" ? t("Photo") : kind === "audio" ? t("Voice message") : t("File");
+      box.appendChild(make("span", "visually-hidden", word + ":"));
     }
   }
 
@@ -1314,7 +1338,26 @@
       return row;
     });
     S.reconcile(el.list, nodes);
+    updateRovingStop();
     renderListChrome();
+  }
+
+  // The list is one Tab stop: the open thread's row (or the focused one, or the
+  // first); the arrows, Home and End move within it.
+  function updateRovingStop() {
+    var rows = Array.prototype.slice.call(el.list.children);
+    var stop = rows.indexOf(document.activeElement);
+    if (stop < 0) {
+      stop = rows.findIndex(function (row) {
+        return row.getAttribute("aria-current") === "true";
+      });
+    }
+    if (stop < 0) {
+      stop = 0;
+    }
+    rows.forEach(function (row, at) {
+      row.tabIndex = at === stop ? 0 : -1;
+    });
   }
 
   function renderListChrome() {
@@ -2108,6 +2151,7 @@
       next = Math.min(rows.length - 1, Math.max(0, at + step));
     }
     rows[next].focus();
+    updateRovingStop();
   }
 
   // ------------------------------------------------------------------ wiring
@@ -2139,6 +2183,8 @@
       moveFocusInList(0, "first");
     }
   });
+
+  el.list.addEventListener("focusin", updateRovingStop);
 
   el.list.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") {

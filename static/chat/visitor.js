@@ -9,7 +9,8 @@
  *                           (operator/system messages: "sent"),
  *                           class author-visitor | author-operator | author-system;
  *       .body               the message text (linkified, text nodes only)
- *       .tick               status icon with aria-label (visitor messages)
+ *       .tick               status icon with aria-label (visitor messages): a clock, one
+ *                           check (sent), two (delivered), two on a disc (read)
  *       .message-error      the failure detail; [data-action="remove"|"edit"] buttons
  *   #composer               the form; textarea #composer-input; button #send-button
  *   #char-counter           shown near the body limit
@@ -576,7 +577,7 @@
       icon = ICON_DOUBLE_CHECK;
       label = t("Delivered");
     } else if (status === "read") {
-      icon = ICON_DOUBLE_CHECK;
+      icon = null; // a disc, not only another colour: readTick()
       label = t("Read");
     } else {
       icon = ICON_ALERT;
@@ -586,8 +587,27 @@
     span.setAttribute("role", "img");
     span.setAttribute("aria-label", label);
     span.title = label;
-    span.appendChild(svgIcon(icon, status === "delivered" || status === "read" ? 18 : 15));
+    span.appendChild(icon ? svgIcon(icon, status === "delivered" ? 18 : 15) : readTick(16));
     return span;
+  }
+
+  // "Read" differs from "Delivered" in shape, not in hue alone: the double check on a
+  // filled disc (the check drawn in the bubble's colour, .tick-mark).
+  function readTick(size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = svgIcon([], size);
+    var disc = document.createElementNS(ns, "circle");
+    disc.setAttribute("cx", "12");
+    disc.setAttribute("cy", "12");
+    disc.setAttribute("r", "12");
+    disc.setAttribute("fill", "currentColor");
+    svg.appendChild(disc);
+    var mark = document.createElementNS(ns, "path");
+    mark.setAttribute("d", ICON_DOUBLE_CHECK[0]);
+    mark.setAttribute("class", "tick-mark");
+    mark.setAttribute("transform", "translate(4 4.4) scale(0.66)");
+    svg.appendChild(mark);
+    return svg;
   }
 
   // What a message shows of its file: the server's attachment, or while the file is still
