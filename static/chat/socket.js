@@ -1,6 +1,6 @@
 /*
- * Sohbet shared client library: the connection. Loaded after sohbet.js; adds to
- * window.Sohbet:
+ * Sohbet shared client library: the connection. Loaded after sohbet.js and limits.js
+ * (the pacing it keeps); adds to window.Sohbet:
  *
  *   Sohbet.Socket(path, {onOpen, onFrame, onClose(code), onStateChange(state), onRoom})
  *       Reconnecting JSON WebSocket, paced under the server's limits.
@@ -17,10 +17,6 @@
  *       .close(), .reconnectNow(), .retryAt (ms timestamp or 0)
  *   Sohbet.retryDelay(attempt, random?) -> ms   the back-off before retry `attempt` (0, 1..)
  *   Sohbet.RESTART_CODES                        {1001: true, 1012: true}
- *   Sohbet.countdownBanner(region, textEl, format(seconds)) -> {start(atMs), stop()}
- *       a live status line counting down (announced once, then updated on screen)
- *   new Sohbet.RateWindow(count, ms), new Sohbet.TokenBucket(count, ms)
- *                                               .room(now), .add(now), .freeAt(now, keep)
  *
  * The limits come from the server's hello (`limits.frame_rate`, `limits.send_rate`:
  * {count, seconds}; docs/protocol.md); until then the server's defaults are assumed.
@@ -51,8 +47,6 @@
   // The socket keeps the same bucket and a sliding window, each with one frame and a
   // second of slack for delays on the way. Messages leave FRAME_RESERVE frames for
   // the rest (reads, syncs, pings); typing notices give way at half the bucket.
-  var DEFAULT_RATE = { count: 30, seconds: 10 };
-  var SLACK_MS = 1000;
   var FRAME_RESERVE = 4;
   var MAX_WAITING = 200;
 
@@ -60,87 +54,6 @@
     var r = typeof random === "number" ? random : Math.random();
     var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * Math.pow(2, Math.max(0, attempt)));
     return ceiling / 2 + r * (ceiling / 2);
-  }
-
-  // ---------------------------------------------------------------- RateWindow
-  function RateWindow(count, ms) {
-    this.count = Math.max(1, count);
-    this.ms = ms;
-    this.stamps = [];
-  }
-
-  RateWindow.prototype._trim = function (now) {
-    while (this.stamps.length && now - this.stamps[0] >= this.ms) {
-      this.stamps.shift();
-    }
-  };
-
-  RateWindow.prototype.room = function (now) {
-    this._trim(now);
-    return this.count - this.stamps.length;
-  };
-
-  RateWindow.prototype.add = function (now) {
-    this.stamps.push(now);
-  };
-
-  // When the room will be more than `keep` (now, if it is).
-  RateWindow.prototype.freeAt = function (now, keep) {
-    this._trim(now);
-    var expire = this.stamps.length - (this.count - (keep || 0) - 1);
-    return expire <= 0 ? now : this.stamps[expire - 1] + this.ms;
-  };
-
-  // ---------------------------------------------------------------- TokenBucket
-  // `count` at once, refilled at count per `ms`: the server's per-connection frame
-  // limit, a little slower. Frames flow on steadily after a burst.
-  function TokenBucket(count, ms) {
-    this.count = Math.max(1, count);
-    this.perMs = this.count / ms;
-    this.tokens = this.count;
-    this.stamp = null;
-  }
-
-  TokenBucket.prototype._refill = function (now) {
-    if (this.stamp !== null) {
-      this.tokens = Math.min(this.count, this.tokens + (now - this.stamp) * this.perMs);
-    }
-    this.stamp = now;
-  };
-
-  TokenBucket.prototype.room = function (now) {
-    this._refill(now);
-    return Math.floor(this.tokens);
-  };
-
-  TokenBucket.prototype.add = function (now) {
-    this._refill(now);
-    this.tokens -= 1;
-  };
-
-  TokenBucket.prototype.freeAt = function (now, keep) {
-    this._refill(now);
-    var short = (keep || 0) + 1 - this.tokens;
-    return short <= 0 ? now : now + Math.ceil(short / this.perMs);
-  };
-
-  function parseRate(rate) {
-    var ok = rate && S.isInt(rate.count) && rate.count > 0 && typeof rate.seconds === "number" &&
-      rate.seconds > 0;
-    return ok ? rate : DEFAULT_RATE;
-  }
-
-  // Frames per connection: the server's token bucket, one frame and a second less.
-  function framesFor(rate) {
-    rate = parseRate(rate);
-    return new TokenBucket(rate.count - 1, rate.seconds * 1000 + SLACK_MS);
-  }
-
-  // Messages per sender: the server counts fixed windows; a sliding one of the same
-  // length never has more in any of them.
-  function sendsFor(rate) {
-    rate = parseRate(rate);
-    return new RateWindow(rate.count - 1, rate.seconds * 1000 + SLACK_MS);
   }
 
   // ---------------------------------------------------------------- Socket
@@ -159,8 +72,8 @@
     this._lastFrameAt = 0;
     this._notBefore = 0; // no reconnect before this time (after 4429)
     this._restartUntil = 0; // a restart is under way until then
-    this._frames = framesFor(null);
-    this._sends = sendsFor(null);
+    this._frames = S.frameLimit(null);
+    this._sends = S.sendLimit(null);
     this._waiting = []; // frames waiting for room, in order
 
     var self = this;
@@ -304,9 +217,9 @@
     limits = limits || {};
     // A new connection starts with a full bucket on the server; the messages sent
     // still count against the sender.
-    var sends = sendsFor(limits.send_rate);
+    var sends = S.sendLimit(limits.send_rate);
     sends.stamps = this._sends.stamps.slice(-sends.count);
-    this._frames = framesFor(limits.frame_rate);
+    this._frames = S.frameLimit(limits.frame_rate);
     this._sends = sends;
   };
 
@@ -501,34 +414,7 @@
     }
   };
 
-  // ---------------------------------------------------------------- countdown
-  // A status line that counts down to a time: `format(seconds)` is announced once
-  // (the region is polite), then the seconds change on screen only.
-  function countdownBanner(region, textEl, format) {
-    var timer = null;
-    function stop() {
-      window.clearInterval(timer);
-      timer = null;
-      region.setAttribute("aria-live", "polite");
-    }
-    function start(at) {
-      stop();
-      var show = function () {
-        textEl.textContent = format(Math.max(1, Math.ceil((at - Date.now()) / 1000)));
-      };
-      show();
-      timer = window.setInterval(function () {
-        region.setAttribute("aria-live", "off");
-        show();
-      }, 1000);
-    }
-    return { start: start, stop: stop };
-  }
-
   S.Socket = Socket;
-  S.countdownBanner = countdownBanner;
   S.retryDelay = retryDelay;
-  S.RateWindow = RateWindow;
-  S.TokenBucket = TokenBucket;
   S.RESTART_CODES = RESTART_CODES;
 })(window, document);
