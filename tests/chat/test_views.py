@@ -118,6 +118,16 @@ def test_head_is_answered_wherever_get_is(client: Client, path: str) -> None:
     assert head.get("Content-Type") == got.get("Content-Type")
 
 
+def test_head_on_the_login_page_of_a_signed_in_operator_answers_as_get(
+    client: Client, django_user_model
+) -> None:
+    user = django_user_model.objects.create_user("op", password="x", is_staff=True)
+    client.force_login(user)
+    got, head = client.get("/admin/login/"), client.head("/admin/login/")
+    assert got.status_code == head.status_code == 302
+    assert got["Location"] == head["Location"] == "/admin/"
+
+
 def test_head_on_the_chat_page_starts_no_session(client: Client) -> None:
     from django.contrib.sessions.models import Session
 
