@@ -13,13 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import codes, selectors, telegram
+from accounts import codes, roles, selectors, telegram
 from accounts.exceptions import (
     LinkTokenExpired,
     LinkTokenInvalid,
@@ -42,20 +43,40 @@ FAILURE_ALERT_EVERY = timedelta(hours=1)
 
 @transaction.atomic
 def ensure_operator(*, username: str, password: str) -> tuple[User, bool]:
-    """Create or update a superuser operator with this password.
+    """Create or update a superuser operator with this password, in the operators'
+    group (``ensure_operator_group``).
 
-    Returns the user and whether it was created. Used by ``manage.py ensure_operator``
-    so that ``ADMIN_USERNAME``/``ADMIN_PASSWORD`` (the old system's names) keep working.
+    Returns the user and whether it was created. The password hash is replaced only
+    when the password differs: a new hash (a new salt) would sign out every session
+    of the account, and ``make run`` calls this on every start. Used by
+    ``manage.py ensure_operator`` so that ``ADMIN_USERNAME``/``ADMIN_PASSWORD`` (the
+    old system's names) keep working.
     """
     user, created = User.objects.select_for_update().get_or_create(
         username=username, defaults={"is_staff": True, "is_superuser": True}
     )
-    user.is_staff = True
-    user.is_superuser = True
-    user.is_active = True
-    user.set_password(password)
-    user.save()
+    changed = created or not (user.is_staff and user.is_superuser and user.is_active)
+    user.is_staff = user.is_superuser = user.is_active = True
+    if created or not user.check_password(password):
+        user.set_password(password)
+        changed = True
+    if changed:
+        user.save()
+    user.groups.add(ensure_operator_group())
     return user, created
+
+
+@transaction.atomic
+def ensure_operator_group() -> Group:
+    """The operators' group (``accounts.roles``), created or given back any
+    permission it lost. Raises ``Permission.DoesNotExist`` before ``migrate``."""
+    group, _created = Group.objects.get_or_create(name=roles.OPERATORS_GROUP)
+    wanted = [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in roles.OPERATOR_PERMISSIONS
+    ]
+    group.permissions.add(*wanted)
+    return group
 
 
 # --- Linking a Telegram account -------------------------------------------------------

@@ -2,28 +2,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from bleach import callbacks
+from bleach.linkifier import Linker, build_url_re
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import urlize
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chat import services
-from chat.models import Message, OutboxEntry, Thread, Visitor
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 
 admin.site.site_header = _("Sohbet")
 admin.site.site_title = _("Sohbet")
 admin.site.index_title = _("Administration")
 
 
+# http(s) addresses and e-mail addresses become links; no other scheme does.
+_LINKER = Linker(
+    url_re=build_url_re(protocols=["http", "https"]),
+    parse_email=True,
+    callbacks=[callbacks.nofollow],
+)
+
+
 def linkify(text: str) -> SafeString:
-    """Message text (plain text) as HTML: all of it escaped, http(s) and e-mail
-    addresses made links (Django's ``urlize``, ``rel="nofollow"``), line breaks
-    kept. Nothing else in the text can become markup."""
-    html = urlize(text, nofollow=True, autoescape=True)
-    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308 - escaped by urlize
+    """Message text (plain text) as HTML: all of it escaped first, then http(s) and
+    e-mail addresses made links (bleach's linkifier, ``rel="nofollow"``), line
+    breaks kept. Nothing in the text can become markup."""
+    html = _LINKER.linkify(escape(text))
+    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308 - escaped above
 
 
 def _for_each_thread(queryset: QuerySet[Thread], service: Any) -> int:
@@ -38,8 +50,48 @@ def _for_each_thread(queryset: QuerySet[Thread], service: Any) -> int:
     return len(thread_ids)
 
 
+def attachment_html(attachment: Attachment | None) -> SafeString | str:
+    """A message's file in the admin: a thumbnail for an image, a player for audio,
+    and always a link (the URL checks that the viewer is an operator)."""
+    if attachment is None:
+        return ""
+    url = reverse("attachment", args=[attachment.pk, attachment.name])
+    link = format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a> ({})',
+        url,
+        attachment.name,
+        filesizeformat(attachment.size),
+    )
+    if attachment.kind == Attachment.Kind.IMAGE:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="sohbet-thumb-link">'
+            '<img src="{}" alt="{}" class="sohbet-thumb" loading="lazy"></a>{}',
+            url,
+            url,
+            attachment.name,
+            link,
+        )
+    if attachment.kind == Attachment.Kind.AUDIO:
+        return format_html(
+            '<audio controls preload="none" src="{}" class="sohbet-audio"></audio>{}',
+            url,
+            link,
+        )
+    return link
+
+
+class AttachmentColumn:
+    """The ``attachment_preview`` column and field of the message views (styled by
+    static/chat/admin.css, on every admin page)."""
+
+    @admin.display(description=_("attachment"))
+    def attachment_preview(self, obj: Message) -> SafeString | str:
+        return attachment_html(obj.attachment)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows are written by chat.services only; the admin shows them."""
+    """Rows are written by chat.services only; the admin shows them (a view page,
+    without inputs or Save buttons)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -48,9 +100,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(AttachmentColumn, admin.TabularInline):
     model = Message
-    fields = ("seq", "author", "author_name", "linked_body", "source", "created_at")
+    fields = (
+        "seq",
+        "author",
+        "author_name",
+        "linked_body",
+        "attachment_preview",
+        "source",
+        "created_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -59,6 +119,12 @@ class MessageInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("attachment")
 
     @admin.display(description=_("body"))
     def linked_body(self, obj: Message) -> SafeString:
@@ -78,7 +144,7 @@ class ThreadAdmin(ReadOnlyAdmin):
     list_filter = ("status", "assigned_to")
     search_fields = ("visitor__name", "messages__body")
     list_select_related = ("visitor", "assigned_to")
-    readonly_fields = (
+    fields = (
         "visitor",
         "status",
         "assigned_to",
@@ -90,17 +156,16 @@ class ThreadAdmin(ReadOnlyAdmin):
         "updated_at",
         "closed_at",
     )
-    exclude = ("last_message",)
     inlines = [MessageInline]
     actions = ["close_selected", "reopen_selected"]
     date_hierarchy = "updated_at"
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Viewing the change page is allowed; every field is read-only and the
-        # actions go through chat.services.
-        return bool(request.user.is_staff)
+    def has_close_permission(self, request: HttpRequest) -> bool:
+        """Closing and reopening (the actions, through chat.services) is what
+        "change conversation" allows; the page itself stays read-only."""
+        return bool(request.user.has_perm("chat.change_thread"))
 
-    @admin.action(description=_("Close selected conversations"))
+    @admin.action(description=_("Close selected conversations"), permissions=["close"])
     def close_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         count = _for_each_thread(queryset, services.close_thread)
         self.message_user(
@@ -114,7 +179,7 @@ class ThreadAdmin(ReadOnlyAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reopen selected conversations"))
+    @admin.action(description=_("Reopen selected conversations"), permissions=["close"])
     def reopen_selected(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         count = _for_each_thread(queryset, services.reopen_thread)
         self.message_user(
@@ -130,7 +195,7 @@ class ThreadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(AttachmentColumn, ReadOnlyAdmin):
     list_display = (
         "id",
         "thread",
@@ -143,8 +208,8 @@ class MessageAdmin(ReadOnlyAdmin):
     )
     list_filter = ("author", "source")
     search_fields = ("body", "author_name")
-    list_select_related = ("thread",)
-    readonly_fields = (
+    list_select_related = ("thread", "attachment")
+    fields = (
         "thread",
         "seq",
         "client_id",
@@ -152,11 +217,12 @@ class MessageAdmin(ReadOnlyAdmin):
         "operator",
         "author_name",
         "linked_body",
+        "attachment_preview",
         "source",
         "created_at",
         "edited_at",
     )
-    fields = readonly_fields
+    readonly_fields = ("linked_body", "attachment_preview")
 
     @admin.display(description=_("body"))
     def linked_body(self, obj: Message) -> SafeString:
@@ -164,6 +230,8 @@ class MessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("body"))
     def short_body(self, obj: Message) -> str:
+        if not obj.body and obj.attachment is not None:
+            return f"📎 {obj.attachment.name}"
         return obj.body if len(obj.body) <= 80 else obj.body[:79] + "…"
 
 

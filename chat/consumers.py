@@ -459,6 +459,7 @@ class VisitorConsumer(ChatConsumer):
 
     visitor_id: int
     thread_id: int
+    status: str  # the thread's, as this socket last told its client
     # The highest seq this socket was sent live, and the messages it echoed to its
     # sender itself (see send_ack), which the hub's copy must not repeat.
     last_live_seq = 0
@@ -523,6 +524,7 @@ class VisitorConsumer(ChatConsumer):
             services.touch_visitor(visitor_id=visitor.pk, page=page)
         self.visitor_id = visitor.pk
         self.thread_id = thread.pk
+        self.status = thread.status
         self.last_live_seq = thread.last_seq
         self.visitor_name = visitor.name
         return {
@@ -657,10 +659,21 @@ class VisitorConsumer(ChatConsumer):
             )
 
     async def chat_thread(self, event: dict[str, Any]) -> None:
-        pass  # operators only
+        await self.chat_threads({"threads": [event["thread"]]})
 
     async def chat_threads(self, event: dict[str, Any]) -> None:
-        pass  # operators only
+        # The thread group hears every change of the thread; its visitor sees only
+        # what they may (events.visitor_thread_payload), when the status changed.
+        for payload in event["threads"]:
+            if payload["id"] != self.thread_id or payload["status"] == self.status:
+                continue
+            self.status = payload["status"]
+            await self.send_json(
+                {
+                    "type": "thread",
+                    "thread": {"id": self.thread_id, "status": self.status},
+                }
+            )
 
     async def session_rotated(self, event: dict[str, Any]) -> None:
         # The browser's session has a new key: a socket opened with the old one
@@ -934,10 +947,15 @@ def _language_from_scope(scope: dict[str, Any]) -> str:
 
 
 def _limits() -> dict[str, Any]:
+    frames = Rule.parse(settings.SOHBET_WS_RATE)
+    sends = Rule.parse(settings.SOHBET_SEND_RATE or settings.SOHBET_WS_RATE)
     return {
         "max_body": settings.SOHBET_MAX_BODY,
         "max_frame_bytes": settings.SOHBET_MAX_FRAME_BYTES,
         "max_server_frame_bytes": settings.SOHBET_MAX_SERVER_FRAME_BYTES,
         "max_upload": settings.SOHBET_MAX_UPLOAD_BYTES,
         "upload_types": ACCEPTED_CONTENT_TYPES,
+        # What the pages pace themselves under (docs/protocol.md, "Limits").
+        "frame_rate": {"count": frames.count, "seconds": frames.seconds},
+        "send_rate": {"count": sends.count, "seconds": sends.seconds},
     }

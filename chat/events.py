@@ -129,6 +129,11 @@ def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str,
     }
 
 
+def visitor_thread_payload(thread: Thread) -> dict[str, Any]:
+    """What a visitor may know of their thread (the ``thread`` frame to visitors)."""
+    return {"id": thread.pk, "status": thread.status}
+
+
 # --- Sending ------------------------------------------------------------------
 
 _collector = threading.local()

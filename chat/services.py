@@ -647,22 +647,27 @@ def _thread_events(
     threads: Iterable[Thread], online: set[int] | None = None
 ) -> list[events.Event]:
     """Thread events with whether each visitor's page is open (read here once for
-    all, not by each operator socket for each thread, unless given)."""
+    all, not by each operator socket for each thread, unless given), and for the
+    thread's visitor sockets its status only (they pass on a change of it)."""
     threads = list(threads)
     if online is None:
         online = presence.online_threads([thread.pk for thread in threads])
-    return [
-        (
-            events.OPERATORS_GROUP,
-            {
-                "type": events.THREAD,
-                "thread": events.thread_payload(
-                    thread, visitor_online=thread.pk in online
-                ),
-            },
+    batch: list[events.Event] = []
+    for thread in threads:
+        payload = events.thread_payload(thread, visitor_online=thread.pk in online)
+        batch.append(
+            (events.OPERATORS_GROUP, {"type": events.THREAD, "thread": payload})
         )
-        for thread in threads
-    ]
+        batch.append(
+            (
+                events.thread_group(thread.pk),
+                {
+                    "type": events.THREAD,
+                    "thread": events.visitor_thread_payload(thread),
+                },
+            )
+        )
+    return batch
 
 
 # --- Threads ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from accounts.selectors import is_second_factor_satisfied
@@ -161,7 +161,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return JsonResponse(attachment_payload(attachment), status=201)
 
 
-@require_GET
+@require_safe
 def attachment(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
     """The file, to its thread's visitor and to operators; 404 to anyone else."""
     found = selectors.get_attachment(attachment_id=pk)

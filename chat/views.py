@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 VISITOR_PAGE_RATE = "120/m"  # per client IP (django-ratelimit rate)
 
 
-@require_GET
+@require_safe
 @never_cache
 def visitor_page(request: HttpRequest) -> HttpResponse:
     """The chat page. Makes sure the browser has a session: the socket's identity.
@@ -50,7 +50,8 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         limited = False
     if limited:
         raise Ratelimited()
-    request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
+    if request.method == "GET":  # a HEAD (an uptime monitor) starts no session
+        request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
     page_config = {
         "wsPath": "/ws/chat/",
         "siteName": settings.SOHBET_SITE_NAME,
@@ -61,7 +62,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/visitor.html", {"page_config": page_config})
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says."""
     return HttpResponsePermanentRedirect(static("icons/icon.svg"))

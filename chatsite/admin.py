@@ -42,7 +42,7 @@ class SohbetAdminSite(admin.AdminSite):
     ) -> HttpResponse:
         """Step 1 of the sign-in: Django's admin login, except that a user who needs
         a second factor goes on to /admin/login/code/ instead of being signed in."""
-        if request.method == "GET" and self.has_permission(request):
+        if request.method in ("GET", "HEAD") and self.has_permission(request):
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
         context: dict[str, Any] = {
             **self.each_context(request),

@@ -55,7 +55,7 @@ from chat.checks import refuse_to_start_unless_sound
 from chat.hub import Inbox
 from chatsite.httpbody import BodySpool, LimitedHTTPFactory
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("chatsite.server")  # also when run as __main__
 
 reactor: Any = _reactor  # Twisted's interfaces type its methods oddly for mypy
 # RFC 6455's "service restart": the client may reconnect at once (with jitter).
@@ -102,6 +102,7 @@ class Server(DaphneServer):
         factory.setProtocolOptions(failByDrop=False)
         factory.protocol = protocol_with_options(factory.protocol, factory)
         reactor.addSystemEventTrigger("before", "shutdown", self.drain)
+        announce_ready(self.listening_addresses)
         if self._then_ready is not None:
             self._then_ready()
 
@@ -165,6 +166,23 @@ class Server(DaphneServer):
         await self.handle_reply(protocol, message)
         if message.get("type") == "websocket.send" and inbox.flush is None:
             inbox.flush = partial(flush_transport, protocol.transport)
+
+
+def announce_ready(addresses: list[tuple[str, int]]) -> None:
+    """One log line once the server listens, with the pages' URLs (``make run``)."""
+    from django.urls import reverse
+
+    for host, port in addresses:
+        if host in ("0.0.0.0", "::"):  # noqa: S104 - a wildcard bind, shown locally
+            host = "127.0.0.1"
+        origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        logger.info(
+            "Sohbet is ready: chat page %s%s  inbox %s%s",
+            origin,
+            reverse("visitor-page"),
+            origin,
+            reverse("inbox"),
+        )
 
 
 def flush_transport(transport: Any) -> None:

@@ -3,8 +3,10 @@
 #
 #   scripts/test.sh [PYTEST ARGS...]
 #
-# 1. system packages: redis-server, chromium, PostgreSQL server binaries
+# 1. system packages: redis-server, chromium, PostgreSQL server binaries, npm
 #    (installed with apt-get when missing and we are root, else a clear error);
+#    then the browser tests' npm tools (axe-core, package-lock.json) into
+#    node_modules/ with npm ci, when missing or older than the lock file;
 # 2. private PostgreSQL + Redis on 127.0.0.1 (unless DATABASE_URL / REDIS_URL are
 #    already set), DATABASE_URL and REDIS_URL exported;
 # 3. run 1: the whole suite against PostgreSQL + Redis;
@@ -34,6 +36,7 @@ fi
 if [[ -z "${DATABASE_URL:-}" ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     missing+=(postgresql-15)
 fi
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
     if [[ "$(id -u)" == 0 ]]; then
         log "installing missing system packages: ${missing[*]}"
@@ -42,8 +45,8 @@ if ((${#missing[@]})); then
         cat >&2 <<EOF
 
 ERROR: missing system packages: ${missing[*]}
-The test suite needs them (Chromium for the browser tests, PostgreSQL and Redis
-for the production-like run). Install them as root, then run make test again:
+The test suite needs them (Chromium and npm for the browser tests, PostgreSQL and
+Redis for the production-like run). Install them as root, then run make test again:
 
     sudo apt-get update
     sudo apt-get install -y --no-install-recommends ${missing[*]}
@@ -57,6 +60,12 @@ fi
 if [[ ! -x "$PY" ]]; then
     log "no .venv: make deps"
     make --no-print-directory deps
+fi
+
+# --- 1c. the browser tests' npm tools ----------------------------------------
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    log "npm ci (axe-core for the accessibility checks, package-lock.json)"
+    npm ci --no-audit --no-fund
 fi
 
 # --- 2. services -------------------------------------------------------------

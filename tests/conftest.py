@@ -133,6 +133,15 @@ class Socket:
     async def nothing_more(self) -> bool:
         return await self.communicator.receive_nothing(timeout=0.2)
 
+    async def hears_no_message_again(self) -> bool:
+        """Whether no ``message``/``messages`` frame comes until the socket has been
+        quiet for a moment. Other frames (presence, typing, read marks) may come at
+        any time, through another path than the messages: they are skipped."""
+        while not await self.nothing_more():
+            if (await self.receive())["type"] in ("message", "messages"):
+                return False
+        return True
+
     async def close(self) -> None:
         await self.communicator.disconnect()
 

@@ -8,11 +8,13 @@
  * User text only ever reaches the DOM through textContent and Sohbet.linkify.
  *
  * DOM hooks (browser tests rely on them; keep them stable):
- *   #connection-state[data-state]      connecting | open | offline | denied
+ *   #connection-state[data-state]      connecting | open | reconnecting | offline | limited
+ *                                      (4429: counts down to the retry) | denied
  *   #enable-notifications              shown while Notification.permission is "default"
  *   #thread-filter button[data-status] open | closed | all; aria-pressed="true" on the current one
  *   #thread-search                     search input, 300 ms debounce
- *   #thread-list > [data-thread-id]    one <button> per thread, newest activity first, with
+ *   #thread-list > [data-thread-id]    one <button> per thread, newest activity first (one Tab
+ *                                      stop for the list: tabindex 0 on one row; arrows move), with
  *       .unread-badge (the number, hidden when 0), .preview (last message, one line),
  *       .online-dot (present only while the visitor is online), aria-current="true" when open
  *   #thread-load-more                  next page of the thread list
@@ -61,6 +63,7 @@
   var DELIVERED_DEBOUNCE_MS = 1000;
   var TYPING_EXPIRE_MS = S.TYPING_EXPIRE_MS;
   var RETRY_DELAY_MS = 5000;
+  var ACK_TIMEOUT_MS = 15000; // an unanswered send is sent again after this
   var MAX_AUTO_RETRIES = 5;
   var NOTICE_MS = 8000;
   var NEW_THREAD_WAIT_MS = 400;
@@ -337,25 +340,37 @@
     return false;
   }
 
+  // Sent on this connection, no answer yet (an ack or an error clears it).
+  function isInFlight(entry) {
+    return !!entry.sentAt && Date.now() - entry.sentAt < ACK_TIMEOUT_MS;
+  }
+
   function transmit(entry) {
-    if (waitsForUpload(entry)) {
+    if (waitsForUpload(entry) || isInFlight(entry)) {
       return false;
     }
-    return send({
+    var ok = send({
       type: "message.send",
       thread: entry.thread,
       client_id: entry.client_id,
       body: entry.body,
       attachment: entry.attachment || null,
     });
+    if (ok) {
+      entry.sentAt = Date.now();
+    }
+    return ok;
   }
 
+  // In order; stops at the first the socket cannot take now (paced: it says when).
   function flushOutbox() {
-    outbox.forEach(function (entry) {
-      if (entry.status === "pending") {
-        transmit(entry);
+    for (var i = 0; i < outbox.length; i++) {
+      var entry = outbox[i];
+      if (entry.status === "pending" && !isInFlight(entry) && !waitsForUpload(entry) &&
+          !transmit(entry)) {
+        return;
       }
-    });
+    }
   }
 
   function retry(entry) {
@@ -370,7 +385,7 @@
     entry.error = "";
     entry.code = "";
     saveOutbox();
-    transmit(entry);
+    flushOutbox();
     if (entry.thread === openId) {
       renderMessages();
     }
@@ -766,6 +781,9 @@
   }
 
   function resetInFlight() {
+    outbox.forEach(function (entry) {
+      entry.sentAt = 0;
+    });
     if (list.inFlight) {
       window.clearTimeout(list.inFlight.timer);
     }
@@ -816,6 +834,8 @@
       }
       if (m.author === "visitor") {
         visitorTyping.delete(m.thread);
+      } else if (m.author === "operator") {
+        operatorTyping.delete(m.thread);
       }
       touch(th);
       placeThread(th);
@@ -935,6 +955,7 @@
     var detail = frame.detail || frame.code || t("Something went wrong.");
     var entry = frame.client_id ? outboxEntry(frame.client_id) : null;
     if (entry) {
+      entry.sentAt = 0;
       entry.status = "failed";
       entry.error = detail;
       entry.code = frame.code || "";
@@ -1059,6 +1080,8 @@
     switch (state) {
       case "open":
         return t("Live");
+      case "reconnecting":
+        return t("Reconnecting…");
       case "offline":
         return t("Offline, reconnecting…");
       case "denied":
@@ -1068,9 +1091,26 @@
     }
   }
 
+  // Closed for sending too much (4429): said as such, with the time left.
+  var limitedBanner = S.countdownBanner(el.state, el.state, function (seconds) {
+    return S.tf(
+      S.nt(
+        "Too many messages at once. Sending again in %(seconds)s second.",
+        "Too many messages at once. Sending again in %(seconds)s seconds.",
+        seconds
+      ),
+      { seconds: seconds }
+    );
+  });
+
   function onStateChange(state) {
     el.state.dataset.state = state;
-    el.state.textContent = stateText(state);
+    limitedBanner.stop();
+    if (state === "limited") {
+      limitedBanner.start(socket.retryAt);
+    } else {
+      el.state.textContent = stateText(state);
+    }
     el.input.disabled = state === "denied";
     el.send.disabled = state === "denied";
     el.attach.disabled = state === "denied";
@@ -1187,14 +1227,18 @@
     avatar.setAttribute("aria-hidden", "true");
     var initial = make("span", "thread-initial");
     avatar.appendChild(initial);
+    // Said, not shown: the avatar's dot is decoration.
+    var online = make("span", "visually-hidden thread-online", t("online"));
     var line = make("span", "thread-preview-line");
     line.appendChild(make("span", "preview-author"));
+    line.appendChild(make("span", "preview-kind"));
     line.appendChild(make("span", "preview"));
     var meta = make("span", "thread-meta");
     meta.appendChild(make("span", "status-pill"));
     meta.appendChild(make("span", "thread-assignee"));
     row.appendChild(avatar);
     row.appendChild(make("span", "thread-name"));
+    row.appendChild(online);
     row.appendChild(make("time", "thread-time"));
     row.appendChild(line);
     row.appendChild(make("span", "unread-badge", "0"));
@@ -1225,7 +1269,10 @@
     var authorEl = row.querySelector(".preview-author");
     authorEl.textContent = author;
     authorEl.hidden = !author;
-    row.querySelector(".preview").textContent = previewText(m);
+    updatePreviewKind(row.querySelector(".preview-kind"), m);
+    row.querySelector(".preview").textContent = m && m.attachment
+      ? String(m.body || "").replace(/\s+/g, " ").trim() || S.attachmentSummary(m.attachment)
+      : previewText(m);
 
     var badge = row.querySelector(".unread-badge");
     badge.textContent = String(unread);
@@ -1240,6 +1287,7 @@
     } else if (!th.visitor_online && dot) {
       dot.remove();
     }
+    row.querySelector(".thread-online").hidden = !th.visitor_online;
 
     var pill = row.querySelector(".status-pill");
     pill.dataset.status = th.status || "";
@@ -1249,17 +1297,32 @@
       ? (assignee.id === me.id ? t("Assigned to you") : tf("Assigned to %(name)s", { name: assignee.name || "" }))
       : t("Unassigned");
 
-    row.setAttribute("aria-label", [
-      name,
-      th.visitor_online ? t("online") : "",
-      unread ? tf("%(count)s unread", { count: unread }) : "",
-      (author ? author + " " : "") + previewText(m),
-      shortTime(th.updated),
-    ].filter(Boolean).join(", "));
+    // The row's name is its text (what is seen is what is said: WCAG 2.5.3); the
+    // unread badge says "N unread", the time its full date in a tooltip.
     if (th.id === openId) {
       row.setAttribute("aria-current", "true");
     } else {
       row.removeAttribute("aria-current");
+    }
+  }
+
+  // A file's kind in the list: an icon (emoji need a font the system may lack),
+  // said as a word.
+  var KIND_ICONS = { image: "image", audio: "mic", file: "file" };
+
+  function updatePreviewKind(box, m) {
+    var kind = m && m.attachment ? m.attachment.kind : null;
+    kind = KIND_ICONS[kind] ? kind : m && m.attachment ? "file" : null;
+    if (box.dataset.kind === (kind || "")) {
+      return;
+    }
+    box.dataset.kind = kind || "";
+    box.textContent = "";
+    box.hidden = !kind;
+    if (kind) {
+      box.appendChild(S.icon(KIND_ICONS[kind], 14));
+      var word = kind === "image" ? t("Photo") : kind === "audio" ? t("Voice message") : t("File");
+      box.appendChild(make("span", "visually-hidden", word + ":"));
     }
   }
 
@@ -1275,7 +1338,26 @@
       return row;
     });
     S.reconcile(el.list, nodes);
+    updateRovingStop();
     renderListChrome();
+  }
+
+  // The list is one Tab stop: the open thread's row (or the focused one, or the
+  // first); the arrows, Home and End move within it.
+  function updateRovingStop() {
+    var rows = Array.prototype.slice.call(el.list.children);
+    var stop = rows.indexOf(document.activeElement);
+    if (stop < 0) {
+      stop = rows.findIndex(function (row) {
+        return row.getAttribute("aria-current") === "true";
+      });
+    }
+    if (stop < 0) {
+      stop = 0;
+    }
+    rows.forEach(function (row, at) {
+      row.tabIndex = at === stop ? 0 : -1;
+    });
   }
 
   function renderListChrome() {
@@ -1701,7 +1783,7 @@
       el.input.focus();
       return;
     }
-    typing.stop();
+    typing.sent(); // the message ends the notice (visitor page, other inboxes)
     if (files) {
       sendFiles(openId, strip.take(), body);
     } else {
@@ -1720,7 +1802,8 @@
       };
       outbox.push(entry);
       saveOutbox();
-      transmit(entry); // when offline it waits in the outbox for the next hello
+      // In order behind any still waiting for room; offline, it waits for the hello.
+      flushOutbox();
     }
     el.input.value = "";
     drafts.delete(openId);
@@ -1822,7 +1905,7 @@
         if (u.thread === openId) {
           renderMessages();
         }
-        flushThread(u.thread, u.order); // what waited behind it goes now
+        flushOutbox(); // what waited behind it goes now
       },
     });
     if (u.thread === openId) {
@@ -1850,18 +1933,10 @@
     }
     outbox.splice(pos, 0, u);
     saveOutbox();
-    flushThread(u.thread, u.order);
+    flushOutbox();
     if (u.thread === openId) {
       renderMessages();
     }
-  }
-
-  function flushThread(threadId, fromOrder) {
-    outbox.forEach(function (entry) {
-      if (entry.thread === threadId && entry.status === "pending" && (entry.order || 0) >= fromOrder) {
-        transmit(entry);
-      }
-    });
   }
 
   function dropUpload(u) {
@@ -1879,7 +1954,7 @@
     if (u.thread === openId) {
       renderMessages();
     }
-    flushThread(u.thread, u.order);
+    flushOutbox();
   }
 
   function openFilePicker() {
@@ -2076,6 +2151,7 @@
       next = Math.min(rows.length - 1, Math.max(0, at + step));
     }
     rows[next].focus();
+    updateRovingStop();
   }
 
   // ------------------------------------------------------------------ wiring
@@ -2107,6 +2183,8 @@
       moveFocusInList(0, "first");
     }
   });
+
+  el.list.addEventListener("focusin", updateRovingStop);
 
   el.list.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") {
@@ -2174,16 +2252,17 @@
 
   el.jump.addEventListener("click", scrollToBottom);
 
-  if (window.ResizeObserver) {
-    // Images loading and the reply box growing must not push the latest message away.
-    var keepDown = new window.ResizeObserver(function () {
-      if (stickToBottom && openId != null) {
-        el.scroll.scrollTop = el.scroll.scrollHeight;
-      }
-    });
-    keepDown.observe(el.messages);
-    keepDown.observe(el.scroll);
-  }
+  // Images loading and the reply box growing must not push the latest message away.
+  S.keepAtEnd(
+    el.scroll,
+    el.messages,
+    function () {
+      return stickToBottom && openId != null;
+    },
+    function () {
+      el.scroll.scrollTop = el.scroll.scrollHeight;
+    }
+  );
 
   el.form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -2202,7 +2281,7 @@
     sendTyping();
   });
 
-  el.input.addEventListener("blur", typing.stop);
+  el.input.addEventListener("blur", typing.blur);
 
   el.close.addEventListener("click", function () {
     threadAction("thread.close", el.close);
@@ -2241,6 +2320,7 @@
   }
 
   var socket = new S.Socket(config.wsPath || "/ws/operator/", {
+    onRoom: flushOutbox,
     onFrame: onFrame,
     onClose: onClose,
     onStateChange: onStateChange,

@@ -1,11 +1,10 @@
 /*
  * Sohbet shared client library (visitor page and admin inbox).
  *
- * Plain script, no modules, no build step: defines window.Sohbet.
+ * Plain script, no modules, no build step: defines window.Sohbet. The connection
+ * (Sohbet.Socket: reconnecting, paced under the server's limits) is in socket.js,
+ * loaded after this file.
  *
- *   Sohbet.Socket(path, {onOpen, onFrame, onClose, onStateChange})
- *       Reconnecting JSON WebSocket. state: 'connecting' | 'open' | 'offline' | 'denied'.
- *       .send(obj) -> bool, .close(), .reconnectNow()
  *   Sohbet.linkify(text) -> DocumentFragment   (text nodes, <a> and <br> only)
  *   Sohbet.uuid4() -> string
  *   Sohbet.formatTime(iso), Sohbet.formatDay(iso), Sohbet.isSameDay(isoA, isoB)
@@ -27,10 +26,12 @@
  *   Sohbet.isSendKey(keydownEvent)       Enter without Shift, outside an IME composition
  *   Sohbet.bodyLength(text) -> n         message length as the server counts it (code points,
  *                                        surrounding white space ignored)
- *   Sohbet.typingSender(send) -> {input(hasText, key), stop(), reset()}
+ *   Sohbet.typingSender(send) -> {input(hasText, key), stop(), reset(), sent()}
  *       Typing notices: send(active, key) -> bool sends one typing frame (key: e.g. the thread,
  *       or nothing). input() repeats "active" every 3 s while there is text, stop() (also after
- *       5 s without input) sends "inactive" once; reset() forgets the state (socket closed).
+ *       5 s without input) sends "inactive" once; reset() forgets the state (socket closed);
+ *       sent(): a message went, which ends the notice on the other side by itself (no frame);
+ *       blur(): the box lost focus: stop() in a moment unless sent() comes first.
  *   Sohbet.TYPING_EXPIRE_MS              hide someone else's typing notice after this long
  *
  * DOM building (user data as text nodes and validated properties only):
@@ -39,6 +40,8 @@
  *   Sohbet.reconcile(parent, nodes)      make parent's children exactly `nodes`, moving only what
  *                                        is out of place (focus, selection, live regions survive)
  *   Sohbet.isNearBottom(box, px) -> bool box is scrolled to within px of its end
+ *   Sohbet.keepAtEnd(scroller, content, isPinned(), toEnd())  while content grows (media
+ *                                        loading), back to the end if the reader was there
  *   Sohbet.setTime(timeEl, iso)          a <time>'s datetime and clock text
  *   Sohbet.daySeparator() -> <div class="day-separator" role="separator">
  *   Sohbet.groupsWith(prev, msg) -> bool msg continues prev's bubble group: same author (not
@@ -131,273 +134,6 @@
     }
     return n === 1 ? singular : plural;
   }
-
-  // ---------------------------------------------------------------- Socket
-  var BACKOFF_BASE_MS = 500;
-  var BACKOFF_CAP_MS = 30000;
-  var STABLE_AFTER_MS = 10000;
-  var PING_EVERY_MS = 25000;
-  // No frame at all (not even a pong) for this long: treat the socket as dead.
-  var SILENCE_LIMIT_MS = 2 * PING_EVERY_MS + 10000;
-  var FLOOD_WAIT_MS = 30000;
-  var NO_RETRY_CODES = { 4401: true, 4403: true };
-
-  function Socket(path, handlers) {
-    this.path = path;
-    this.handlers = handlers || {};
-    this.state = "connecting";
-    this._ws = null;
-    this._attempt = 0;
-    this._stopped = false;
-    this._retryTimer = null;
-    this._stableTimer = null;
-    this._pingTimer = null;
-    this._lastFrameAt = 0;
-    this._notBefore = 0; // no reconnect before this time (after 4429)
-
-    var self = this;
-    this._onOnline = function () {
-      self._reconnectSoon();
-    };
-    this._onVisible = function () {
-      if (document.visibilityState === "visible") {
-        self._reconnectSoon();
-      }
-    };
-    // The browser knows the network is gone long before TCP does: drop the socket
-    // at once so the page says "offline" and keeps new messages for later.
-    this._onOffline = function () {
-      var ws = self._ws;
-      if (!ws) {
-        return;
-      }
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try {
-        ws.close(4000);
-      } catch (err) {
-        /* ignore */
-      }
-      self._handleClose(1006);
-    };
-    window.addEventListener("online", this._onOnline);
-    window.addEventListener("offline", this._onOffline);
-    document.addEventListener("visibilitychange", this._onVisible);
-    this._notified = false;
-    this._connect();
-    // Report the initial state once the constructor has returned.
-    Promise.resolve().then(function () {
-      if (!self._notified) {
-        self._notified = true;
-        self._call("onStateChange", self.state);
-      }
-    });
-  }
-
-  Socket.prototype._url = function () {
-    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return scheme + "//" + window.location.host + this.path;
-  };
-
-  Socket.prototype._setState = function (state) {
-    if (this.state === state) {
-      return;
-    }
-    this.state = state;
-    this._notified = true;
-    this._call("onStateChange", state);
-  };
-
-  Socket.prototype._call = function (name, arg) {
-    var fn = this.handlers[name];
-    if (typeof fn !== "function") {
-      return;
-    }
-    try {
-      fn(arg);
-    } catch (err) {
-      // A handler bug must not kill the connection machinery.
-      if (window.console) {
-        window.console.error(err);
-      }
-    }
-  };
-
-  Socket.prototype._connect = function () {
-    if (this._stopped || this.state === "denied") {
-      return;
-    }
-    this._clearRetry();
-    var ws;
-    try {
-      ws = new WebSocket(this._url());
-    } catch (err) {
-      this._setState("offline");
-      this._scheduleRetry(0);
-      return;
-    }
-    this._ws = ws;
-    this._setState("connecting");
-    var self = this;
-    ws.onopen = function () {
-      if (self._ws !== ws) {
-        return;
-      }
-      self._lastFrameAt = Date.now();
-      self._setState("open");
-      self._stableTimer = window.setTimeout(function () {
-        self._attempt = 0;
-      }, STABLE_AFTER_MS);
-      self._pingTimer = window.setInterval(function () {
-        self._heartbeat();
-      }, PING_EVERY_MS);
-      self._call("onOpen");
-    };
-    ws.onmessage = function (event) {
-      if (self._ws !== ws) {
-        return;
-      }
-      self._lastFrameAt = Date.now();
-      if (typeof event.data !== "string") {
-        return;
-      }
-      var obj;
-      try {
-        obj = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
-      if (obj && typeof obj === "object" && typeof obj.type === "string") {
-        self._call("onFrame", obj);
-      }
-    };
-    ws.onclose = function (event) {
-      if (self._ws !== ws) {
-        return;
-      }
-      self._handleClose(event.code);
-    };
-    ws.onerror = function () {
-      // onclose follows; nothing to do here.
-    };
-  };
-
-  Socket.prototype._heartbeat = function () {
-    if (Date.now() - this._lastFrameAt > SILENCE_LIMIT_MS) {
-      this._drop(1006);
-      return;
-    }
-    this.send({ type: "ping" });
-  };
-
-  // Forget the current socket at once (a half-open socket may take minutes to close).
-  Socket.prototype._drop = function (code) {
-    var ws = this._ws;
-    if (!ws) {
-      return;
-    }
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-    try {
-      ws.close();
-    } catch (err) {
-      /* already closing */
-    }
-    this._handleClose(code);
-  };
-
-  Socket.prototype._stopTimers = function () {
-    window.clearTimeout(this._stableTimer);
-    window.clearInterval(this._pingTimer);
-    this._stableTimer = null;
-    this._pingTimer = null;
-  };
-
-  Socket.prototype._handleClose = function (code) {
-    this._ws = null;
-    this._stopTimers();
-    if (NO_RETRY_CODES[code]) {
-      this._setState("denied");
-      this._call("onClose", code);
-      return;
-    }
-    this._setState("offline");
-    this._call("onClose", code);
-    if (this._stopped) {
-      return;
-    }
-    if (code === 4429) {
-      this._notBefore = Date.now() + FLOOD_WAIT_MS;
-    }
-    this._scheduleRetry(this._backoffDelay());
-  };
-
-  Socket.prototype._backoffDelay = function () {
-    var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, this._attempt));
-    this._attempt = Math.min(this._attempt + 1, 16);
-    return Math.random() * ceiling; // full jitter
-  };
-
-  Socket.prototype._scheduleRetry = function (delay) {
-    this._clearRetry();
-    var wait = Math.max(delay, this._notBefore - Date.now(), 0);
-    var self = this;
-    this._retryTimer = window.setTimeout(function () {
-      self._retryTimer = null;
-      self._connect();
-    }, wait);
-  };
-
-  Socket.prototype._clearRetry = function () {
-    if (this._retryTimer !== null) {
-      window.clearTimeout(this._retryTimer);
-      this._retryTimer = null;
-    }
-  };
-
-  // Skip the back-off (the network is back, or the page became visible);
-  // the 4429 penalty still applies.
-  Socket.prototype._reconnectSoon = function () {
-    if (this._stopped || this.state !== "offline") {
-      return;
-    }
-    this._scheduleRetry(0);
-  };
-
-  Socket.prototype.reconnectNow = Socket.prototype._reconnectSoon;
-
-  Socket.prototype.send = function (obj) {
-    var ws = this._ws;
-    if (!ws || ws.readyState !== 1 || this.state !== "open") {
-      return false;
-    }
-    try {
-      ws.send(JSON.stringify(obj));
-      return true;
-    } catch (err) {
-      return false;
-    }
-  };
-
-  Socket.prototype.close = function () {
-    this._stopped = true;
-    this._clearRetry();
-    window.removeEventListener("online", this._onOnline);
-    window.removeEventListener("offline", this._onOffline);
-    document.removeEventListener("visibilitychange", this._onVisible);
-    var ws = this._ws;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try {
-        ws.close(1000);
-      } catch (err) {
-        /* ignore */
-      }
-    }
-    this._ws = null;
-    this._stopTimers();
-    if (this.state !== "denied") {
-      this._setState("offline");
-    }
-  };
 
   // ---------------------------------------------------------------- linkify
   var LINK_START = /(?:https?:\/\/|mailto:)/gi;
@@ -703,6 +439,7 @@
   // ---------------------------------------------------------------- typing notices
   var TYPING_REPEAT_MS = 3000;
   var TYPING_IDLE_MS = 5000;
+  var TYPING_BLUR_MS = 1000;
   // Longer than TYPING_REPEAT_MS, so that a live notice never flickers off.
   var TYPING_EXPIRE_MS = 6000;
 
@@ -745,7 +482,16 @@
       idleTimer = window.setTimeout(stop, TYPING_IDLE_MS);
     }
 
-    return { input: input, stop: stop, reset: reset };
+    // Leaving the box (for the send button, say) stops the notice a moment later,
+    // unless a message went meanwhile (sent), which said so already.
+    function blur() {
+      window.clearTimeout(idleTimer);
+      if (active) {
+        idleTimer = window.setTimeout(stop, TYPING_BLUR_MS);
+      }
+    }
+
+    return { input: input, stop: stop, reset: reset, sent: reset, blur: blur };
   }
 
   // ---------------------------------------------------------------- DOM building
@@ -776,6 +522,25 @@
     while (parent.childNodes.length > nodes.length) {
       parent.removeChild(parent.lastChild);
     }
+  }
+
+  // Keep a conversation at its end while its content grows (a picture that loads, a
+  // player that appears) if the reader was there: isPinned() says whether they were
+  // (as of their last scroll), toEnd() takes them back.
+  function keepAtEnd(scroller, content, isPinned, toEnd) {
+    function check() {
+      if (isPinned() && !isNearBottom(scroller, 1)) {
+        toEnd();
+      }
+    }
+    if (window.ResizeObserver) {
+      var watch = new window.ResizeObserver(check);
+      watch.observe(content);
+      watch.observe(scroller);
+    }
+    // Media events do not bubble: caught on the way down.
+    content.addEventListener("load", check, true);
+    content.addEventListener("loadedmetadata", check, true);
   }
 
   function isNearBottom(box, px) {
@@ -2213,7 +1978,6 @@
   })();
 
   window.Sohbet = {
-    Socket: Socket,
     linkify: linkify,
     uuid4: uuid4,
     formatTime: formatTime,
@@ -2239,6 +2003,7 @@
     button: button,
     reconcile: reconcile,
     isNearBottom: isNearBottom,
+    keepAtEnd: keepAtEnd,
     setTime: setTime,
     daySeparator: daySeparator,
     groupsWith: groupsWith,

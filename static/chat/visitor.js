@@ -9,15 +9,18 @@
  *                           (operator/system messages: "sent"),
  *                           class author-visitor | author-operator | author-system;
  *       .body               the message text (linkified, text nodes only)
- *       .tick               status icon with aria-label (visitor messages)
+ *       .tick               status icon with aria-label (visitor messages): a clock, one
+ *                           check (sent), two (delivered), two on a disc (read)
  *       .message-error      the failure detail; [data-action="remove"|"edit"] buttons
  *   #composer               the form; textarea #composer-input; button #send-button
  *   #char-counter           shown near the body limit
- *   #connection-state       data-state = connecting|open|offline|denied (hidden when open)
+ *   #connection-state       data-state = connecting|open|reconnecting|offline|limited|denied
+ *                           (hidden when open; "limited" counts down to the retry)
  *   #availability           data-online = true|false; text in #availability-text
  *   #typing-indicator       hidden unless an operator is typing
  *   #load-earlier           asks for older messages (history)
  *   #menu-button, #name-panel, #name-input   the optional visitor name
+ *   #thread-note            shown while the conversation is closed (live: `thread` frames)
  *   #toast                  role="status", transient errors
  *   #welcome                shown while the conversation is empty
  *
@@ -574,7 +577,7 @@
       icon = ICON_DOUBLE_CHECK;
       label = t("Delivered");
     } else if (status === "read") {
-      icon = ICON_DOUBLE_CHECK;
+      icon = null; // a disc, not only another colour: readTick()
       label = t("Read");
     } else {
       icon = ICON_ALERT;
@@ -584,8 +587,27 @@
     span.setAttribute("role", "img");
     span.setAttribute("aria-label", label);
     span.title = label;
-    span.appendChild(svgIcon(icon, status === "delivered" || status === "read" ? 18 : 15));
+    span.appendChild(icon ? svgIcon(icon, status === "delivered" ? 18 : 15) : readTick(16));
     return span;
+  }
+
+  // "Read" differs from "Delivered" in shape, not in hue alone: the double check on a
+  // filled disc (the check drawn in the bubble's colour, .tick-mark).
+  function readTick(size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = svgIcon([], size);
+    var disc = document.createElementNS(ns, "circle");
+    disc.setAttribute("cx", "12");
+    disc.setAttribute("cy", "12");
+    disc.setAttribute("r", "12");
+    disc.setAttribute("fill", "currentColor");
+    svg.appendChild(disc);
+    var mark = document.createElementNS(ns, "path");
+    mark.setAttribute("d", ICON_DOUBLE_CHECK[0]);
+    mark.setAttribute("class", "tick-mark");
+    mark.setAttribute("transform", "translate(4 4.4) scale(0.66)");
+    svg.appendChild(mark);
+    return svg;
   }
 
   // What a message shows of its file: the server's attachment, or while the file is still
@@ -1019,6 +1041,11 @@
           setAvailability(frame.operators_online);
         }
         break;
+      case "thread":
+        if (frame.thread && frame.thread.id === state.threadId) {
+          setThreadStatus(frame.thread.status);
+        }
+        break;
       case "error":
         onError(frame);
         break;
@@ -1067,7 +1094,7 @@
         state.deliveredUpTo = Math.max(state.deliveredUpTo, thread.operator_delivered_up_to);
       }
       state.deliveredUpTo = Math.max(state.deliveredUpTo, state.readUpTo);
-      el.threadNote.hidden = thread.status !== "closed";
+      setThreadStatus(thread.status);
       state.freshHistory =
         state.lastSeq === 0 && lastSeqOnServer !== null && lastSeqOnServer > SYNC_PAGE;
     }
@@ -1213,6 +1240,7 @@
     el.connection.setAttribute("data-state", s);
     el.app.setAttribute("data-connection", s);
     el.connectionRetry.hidden = s !== "denied";
+    limitedBanner.stop();
     if (s === "open") {
       el.connection.hidden = true;
       return;
@@ -1220,16 +1248,33 @@
     el.connection.hidden = false;
     if (s === "connecting") {
       el.connectionText.textContent = t("Connecting…");
+    } else if (s === "reconnecting") {
+      el.connectionText.textContent = t("Reconnecting…");
     } else if (s === "offline") {
       el.connectionText.textContent = t(
         "Offline: your messages will be sent when you are back online"
       );
+    } else if (s === "limited") {
+      limitedBanner.start(socket.retryAt);
     } else if (s === "denied") {
       el.connectionText.textContent = t(
         "This chat is not available right now. Please reload the page."
       );
     }
   }
+
+  // Closed for sending too much (4429): what happened and when it goes on, the
+  // seconds counted down on screen; a screen reader hears the first sentence only.
+  var limitedBanner = S.countdownBanner(el.connection, el.connectionText, function (seconds) {
+    return tf(
+      nt(
+        "Too many messages at once. Sending again in %(seconds)s second.",
+        "Too many messages at once. Sending again in %(seconds)s seconds.",
+        seconds
+      ),
+      { seconds: seconds }
+    );
+  });
 
   function onClose() {
     state.helloSeen = false;
@@ -1239,6 +1284,13 @@
     typing.reset();
     hideTyping();
     updateHistoryControl();
+  }
+
+  // Closed by an operator: a note above the composer (writing again reopens it).
+  function setThreadStatus(status) {
+    if (status === "open" || status === "closed") {
+      el.threadNote.hidden = status !== "closed";
+    }
   }
 
   function setAvailability(online) {
@@ -1293,7 +1345,7 @@
       el.input.value = "";
       autoGrow();
       updateCounter();
-      typing.stop();
+      typing.sent(); // the message ends the notice
       return;
     }
     if (len === 0) {
@@ -1312,7 +1364,7 @@
     el.input.value = "";
     autoGrow();
     updateCounter();
-    typing.stop();
+    typing.sent(); // the message ends the notice
     flushOutbox();
   }
 
@@ -1628,7 +1680,7 @@
       }
     });
     el.input.addEventListener("input", onComposerInput);
-    el.input.addEventListener("blur", typing.stop);
+    el.input.addEventListener("blur", typing.blur);
 
     el.messages.addEventListener("click", function (event) {
       var button = event.target.closest ? event.target.closest("[data-action]") : null;
@@ -1668,15 +1720,19 @@
     });
 
     el.loadEarlier.addEventListener("click", requestHistory);
-    // Pictures that load (or a player that appears) must not push the latest message away.
+    // Pictures that load (or a player that appears) must not push the latest message
+    // away, even while a smooth scroll to the old end is still on its way there.
     var atBottom = true;
-    if (window.ResizeObserver) {
-      new window.ResizeObserver(function () {
-        if (atBottom && !isNearBottom()) {
-          scrollToBottom(false);
-        }
-      }).observe(el.messages);
-    }
+    S.keepAtEnd(
+      el.conversation,
+      el.messages,
+      function () {
+        return atBottom;
+      },
+      function () {
+        scrollToBottom(false);
+      }
+    );
     el.conversation.addEventListener("scroll", function () {
       atBottom = isNearBottom();
       if (!el.jump.hidden && isNearBottom()) {
@@ -1785,6 +1841,9 @@
       onFrame: onFrame,
       onClose: onClose,
       onStateChange: onStateChange,
+      onRoom: function () {
+        flushOutbox();
+      },
     });
     onStateChange(socket.state);
   }

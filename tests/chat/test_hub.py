@@ -40,7 +40,7 @@ async def test_each_socket_hears_its_own_thread_only_and_in_order(
         assert [m["body"] for m in heard] == [f"{name} {n}" for n in range(4)]
         assert [m["seq"] for m in heard] == [1, 2, 3, 4]
     for socket in (ada, ada_tab, bora):
-        assert await socket.nothing_more()  # none twice
+        assert await socket.hears_no_message_again()  # none twice
 
 
 async def test_the_hub_hands_events_to_their_groups_and_skips_bad_ones() -> None:

@@ -68,8 +68,7 @@ async def test_operator_receives_visitor_messages_in_order(
     assert received == sorted(received, key=lambda m: m["id"])
     # Each once: the operator's process delivers them to its sockets when they are
     # stored, and its hub skips the copies the channel layer brings back.
-    while not await operator.nothing_more():
-        assert (await operator.receive())["type"] != "message"
+    assert await operator.hears_no_message_again()
 
 
 async def test_operator_reply_reaches_every_tab_of_the_visitor(
@@ -110,7 +109,7 @@ async def test_each_tab_gets_every_message_once_and_in_order(connect_visitor):
             frame = (await socket.receive_type("message"))["message"]
             heard[socket].append((frame["seq"], frame["body"]))
         assert heard[socket] == expected
-        assert await socket.nothing_more()
+        assert await socket.hears_no_message_again()
 
 
 async def test_sync_returns_everything_after_the_given_seq(connect_visitor):

@@ -93,3 +93,64 @@ async def test_refusals_of_the_message_writer_follow_each_sockets_language() -> 
         "Bu dosya bulunamadı veya zaten gönderilmiş.",
         "This file does not exist or was already sent.",
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/favicon.ico",
+        "/healthz/",
+        "/health/",
+        "/jsi18n/",
+        "/admin/login/",
+        "/admin/inbox/",
+        "/admin/chat/thread/",
+        "/i18n/setlang/",
+    ],
+)
+def test_head_is_answered_wherever_get_is(client: Client, path: str) -> None:
+    # Uptime monitors use HEAD.
+    got = client.get(path)
+    assert got.status_code in (200, 301, 302)
+    head = client.head(path)
+    assert (head.status_code, head.content) == (got.status_code, b"")
+    assert head.get("Content-Type") == got.get("Content-Type")
+
+
+def test_head_on_the_login_page_of_a_signed_in_operator_answers_as_get(
+    client: Client, django_user_model
+) -> None:
+    user = django_user_model.objects.create_user("op", password="x", is_staff=True)
+    client.force_login(user)
+    got, head = client.get("/admin/login/"), client.head("/admin/login/")
+    assert got.status_code == head.status_code == 302
+    assert got["Location"] == head["Location"] == "/admin/"
+
+
+def test_head_on_the_chat_page_starts_no_session(client: Client) -> None:
+    from django.contrib.sessions.models import Session
+
+    assert client.head("/").status_code == 200
+    assert Session.objects.count() == 0
+
+
+def test_head_on_an_attachment_answers_as_get(
+    client: Client, settings, tmp_path
+) -> None:
+    from chat import services
+    from tests.samples import post_every_kind
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.get("/")  # the session; the socket makes the visitor, as here:
+    visitor, thread = services.start_visitor(session_key=client.session.session_key)
+    session = client.session
+    session["sohbet_visitor_id"] = visitor.pk
+    session.save()
+    image = post_every_kind(thread.pk)[0]
+    url = f"/attachments/{image.attachment.pk}/{image.attachment.name}"
+    got = client.get(url)
+    head = client.head(url)
+    assert got.status_code == head.status_code == 200
+    assert head["Content-Type"] == "image/png"
+    assert b"".join(head.streaming_content) == b""

@@ -35,8 +35,10 @@ class Command(BaseCommand):
                     "ADMIN_PASSWORD is not accepted: " + " ".join(error.messages)
                 ) from None
             _, created = ensure_operator(username=username, password=password)
-            verb = "Created" if created else "Updated"
-            self.stdout.write(f"{verb} operator {username!r} from ADMIN_USERNAME.")
+            if created:
+                self.stdout.write(f"Created operator {username!r} from ADMIN_USERNAME.")
+            else:
+                self.stdout.write(f"Operator {username!r} (ADMIN_USERNAME) is ready.")
             return
         if User.objects.filter(is_staff=True, is_active=True).exists():
             return
