@@ -49,7 +49,7 @@ from accounts.exceptions import (
 from accounts.forms import LoginCodeForm, RecoveryCodeForm
 from accounts.models import User
 from accounts.selectors import LINK_TOKEN_SESSION_KEY, SECOND_FACTOR_SESSION_KEY
-from chatsite.clientip import client_key
+from realtime.clientip import client_key
 
 logger = logging.getLogger(__name__)
 

@@ -122,7 +122,7 @@ if os.environ.get("BENCH_PROFILE_WRITER"):
     import atexit
     import cProfile
 
-    from chat import writer as _writer
+    from realtime import writer as _writer
 
     _profile = cProfile.Profile()
     _store = _writer._store
@@ -149,7 +149,7 @@ if os.environ.get("BENCH_WRITER_TIMES"):
     import time
 
     from chat import events as _events
-    from chat import writer as _wmod
+    from realtime import writer as _wmod
 
     _times: dict[str, list[float]] = {
         "store_wall": [],

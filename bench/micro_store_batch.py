@@ -27,8 +27,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from chat import services, writer  # noqa: E402
+from chat import services  # noqa: E402
 from chat.services import NewMessage  # noqa: E402
+from realtime import writer  # noqa: E402
 
 
 def main(batches: int = 1500, size: int = 3) -> None:

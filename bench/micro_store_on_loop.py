@@ -32,8 +32,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from chat import services, writer  # noqa: E402
+from chat import services  # noqa: E402
 from chat.services import NewMessage  # noqa: E402
+from realtime import writer  # noqa: E402
 
 
 def backend_cpu(pid: int) -> float:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Micro-benchmark: writing a batch's thread rows with Django's ``bulk_update`` against
 the message path's one ``UPDATE ... FROM json_populate_recordset(...)``
-(chat.batchsql.update_rows).
+(realtime.sql.update_rows).
 
     DATABASE_URL=postgres://... DJANGO_SECRET_KEY=x \\
         .venv/bin/python bench/micro_thread_update.py
@@ -27,9 +27,9 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from chat.batchsql import update_rows  # noqa: E402
 from chat.models import Thread, Visitor  # noqa: E402
 from chat.services import THREAD_POST_FIELDS  # noqa: E402
+from realtime.sql import update_rows  # noqa: E402
 
 FIELDS = list(THREAD_POST_FIELDS)
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.checks import Error, register
 
-from chat import framing
+from realtime import framing
 
 logger = logging.getLogger(__name__)
 

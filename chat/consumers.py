@@ -31,22 +31,14 @@ from redis.exceptions import RedisError
 
 from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
-from chat import (
-    events,
-    frames,
-    framing,
-    hub,
-    presence,
-    selectors,
-    services,
-    socket_limits,
-)
+from chat import events, frames, presence, selectors, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
-from chat.ratelimit import Rule, TokenBucket
 from chat.services import NewMessage, Posted
 from chat.uploads import ACCEPTED_CONTENT_TYPES
-from chat.writer import get_writer
+from realtime import framing, hub, socket_limits
+from realtime.ratelimit import Rule, TokenBucket
+from realtime.writer import get_writer
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +100,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     has_channel = False  # a channel of its own in the layer (else: the hub only)
     connection_id: str
     presence_key: str = ""
-    sender_key: str = ""  # whose messages count together (chat.writer)
+    sender_key: str = ""  # whose messages count together (realtime.writer)
     without_layer = False
     # The client asked for live messages committed together in one frame (options).
     batch_messages = False
@@ -119,7 +111,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Channels' own loop (``await_many_dispatch``) waits on the client and the
         # layer with asyncio.wait and a new task per frame and per event. Here one
         # inbox takes the client's frames, the hub's events (visitor sockets have no
-        # channel of their own, see chat.hub) and, for operators, the layer's, and
+        # channel of their own, see realtime.hub) and, for operators, the layer's, and
         # everything is dispatched in order, one at a time, as Channels does.
         self.scope = scope
         self._client_send = send
@@ -247,7 +239,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def join(self, *groups: str) -> None:
         """Subscribe to live delivery: visitor-bound groups through the process's hub
-        (chat.hub), the others through this socket's channel. A socket that cannot
+        (realtime.hub), the others through this socket's channel. A socket that cannot
         (the layer is down) works without it until a ping finds the layer back."""
         for group in groups:
             try:
@@ -630,7 +622,7 @@ class VisitorConsumer(ChatConsumer):
         if not posted.created or message.seq != self.last_live_seq + 1:
             return
         self.last_live_seq = message.seq
-        echoed = self.inbox.echoed  # the hub drops its copy (chat.hub.Inbox)
+        echoed = self.inbox.echoed  # the hub drops its copy (realtime.hub.Inbox)
         echoed[message.pk] = None
         if len(echoed) > self.ECHOED_KEPT:  # copies the layer lost
             del echoed[next(iter(echoed))]
@@ -907,7 +899,7 @@ async def run_service(service: Any, **kwargs: Any) -> Any:
     """Run a service in the database thread, then send the events it committed.
 
     Used for the less frequent writes (read marks, thread actions); the hot path
-    (posting) goes through ``chat.writer`` instead.
+    (posting) goes through ``realtime.writer`` instead.
     """
     result, sent = await db_call(events.call_collecting)(service, **kwargs)
     await events.send_events(sent)

@@ -5,7 +5,7 @@ is the only caller of ``group_send``. Events queued in one transaction are sent 
 it commits; consecutive message events to the same group are sent as one
 ``chat.messages`` event, and everything for the sockets' shared groups (thread
 groups, the visitors', the operators') travels as one event to the processes' hubs
-(``chat.hub``), so a batch of N messages costs one publish rather than one per message
+(``realtime.hub``), so a batch of N messages costs one publish rather than one per message
 and member.
 """
 
@@ -22,8 +22,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
-from chat.hub import HUB_EVENTS, HUB_GROUP, running_hub
-from chat.hub import MESSAGES as _MESSAGES
+from realtime.hub import HUB_EVENTS, HUB_GROUP, running_hub
+from realtime.hub import MESSAGES as _MESSAGES
 
 if TYPE_CHECKING:
     from chat.models import Attachment, Message, Thread
@@ -216,7 +216,7 @@ def coalesce(events: list[Event]) -> list[Event]:
 
 
 def is_hub_group(group: str) -> bool:
-    """Whether a group's members hear it through their process's hub (``chat.hub``)
+    """Whether a group's members hear it through their process's hub (``realtime.hub``)
     rather than a channel of their own: every group but an operator login's."""
     return group in (VISITORS_GROUP, OPERATORS_GROUP) or group.startswith("thread.")
 
@@ -237,7 +237,7 @@ def deliver_here(events: list[Event]) -> list[Event]:
     hub may hand on now without getting ahead of their thread (``Hub.in_order``)
     handed to it at once (its sockets need not wait for the round trip through the
     layer) and marked with it as their origin: it skips them when the layer brings
-    them back (``chat.hub``). Everything else goes through the layer, after them."""
+    them back (``realtime.hub``). Everything else goes through the layer, after them."""
     layer = get_channel_layer()
     hub = running_hub(layer) if layer is not None else None
     if hub is None:

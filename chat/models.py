@@ -149,7 +149,7 @@ class Attachment(models.Model):
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
-    # A visitor upload's network (chatsite.clientip.rate_limit_key) as a keyed
+    # A visitor upload's network (realtime.clientip.rate_limit_key) as a keyed
     # hash: what the per-address upload quota counts, never the address itself.
     uploader_key = models.CharField(_("uploader key"), max_length=32, blank=True)
 

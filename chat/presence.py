@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from chatsite.cache import async_redis, redis_url, sync_redis
+from realtime.cache import async_redis, redis_url, sync_redis
 
 logger = logging.getLogger(__name__)
 

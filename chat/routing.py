@@ -3,7 +3,7 @@ from django.urls import path
 
 from chat.consumers import OperatorConsumer, VisitorConsumer
 
-# Both run inside chatsite.middleware.WebSocketMiddleware (chatsite/asgi.py).
+# Both run inside realtime.middleware.WebSocketMiddleware (chatsite/asgi.py).
 # Only operator sockets need the user: a visitor socket, the many, does without the
 # auth wrapper and its copy of the scope.
 websocket_urlpatterns = [

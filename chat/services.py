@@ -2,7 +2,7 @@
 
 Every function here is synchronous and atomic (async callers use
 ``database_sync_to_async``), but ``apost_messages``: the message writer's batches on
-PostgreSQL, on the event loop (``chat.writer``). Broadcasts leave after commit through
+PostgreSQL, on the event loop (``realtime.writer``). Broadcasts leave after commit through
 ``chat.events.broadcast_on_commit``; external deliveries are queued as outbox rows in
 the same transaction.
 """
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from chat import batchsql, events, presence
+from chat import events, presence
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import (
     Attachment,
@@ -39,6 +39,7 @@ from chat.models import (
 )
 from chat.selectors import THREAD_RELATED
 from chat.uploads import CleanFile
+from realtime import sql as batchsql
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from chat.consumers import VISITOR_SESSION_KEY
 from chat.events import attachment_payload
 from chat.models import Attachment
 from chat.uploads import UploadRefused, clean_upload
-from chatsite.cache import CountersUnavailable
-from chatsite.clientip import client_key
+from realtime.cache import CountersUnavailable
+from realtime.clientip import client_key
 
 logger = logging.getLogger(__name__)
 

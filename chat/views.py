@@ -20,8 +20,8 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
 from chat import uploads
-from chatsite.cache import CountersUnavailable
-from chatsite.clientip import client_key
+from realtime.cache import CountersUnavailable
+from realtime.clientip import client_key
 
 logger = logging.getLogger(__name__)
 

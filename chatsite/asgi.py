@@ -14,7 +14,7 @@ from django.core.cache import caches  # noqa: E402
 # socket's task starts from a copy of this (the main) context: backends built here are
 # the ones all of them use, instead of one set per socket (≈ 0.7 KiB each;
 # docs/performance.md). Both cache configurations (Redis, with one client per process,
-# chatsite.cache; local memory, behind a lock) are safe to share between tasks and
+# realtime.cache; local memory, behind a lock) are safe to share between tasks and
 # threads.
 for alias in settings.CACHES:
     caches[alias]
@@ -22,8 +22,8 @@ for alias in settings.CACHES:
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from chatsite.middleware import WebSocketMiddleware  # noqa: E402
-from chatsite.proxies import TrustedProxyMiddleware  # noqa: E402
+from realtime.middleware import WebSocketMiddleware  # noqa: E402
+from realtime.proxies import TrustedProxyMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -32,7 +32,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from chatsite.logging import redact
+from realtime.logs import redact
 
 logger = logging.getLogger(__name__)
 

@@ -1,129 +1,14 @@
+"""The site's HTTP middleware: a strict Content-Security-Policy, and the answer to a
+platform's liveness probe before host validation."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
-from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.http.cookie import parse_cookie
-from django.http.request import split_domain_port, validate_host
-from django.utils.http import is_same_domain
 
 from chatsite import views
-from chatsite.logging import connection_id_var, new_id
-from chatsite.proxies import believed
-from chatsite.sessions import session_cookie_value
-
-CLOSE_FORBIDDEN = 4403
-
-
-class WebSocketMiddleware:
-    """What every WebSocket connection goes through before its consumer, in one layer:
-
-    - an id for the connection's log lines (``chatsite.logging.connection_id_var``);
-    - the root path and forwarding headers as a trusted proxy set them
-      (``chatsite.proxies.believed``);
-    - the ``Origin`` header checked as Django checks it on an unsafe request: the
-      socket's own origin (scheme, host and port; the host in ALLOWED_HOSTS) or
-      one of CSRF_TRUSTED_ORIGINS (``is_allowed_origin``). Unlike Channels'
-      validator (which rejects the handshake, so a browser only sees 1006), a
-      refused socket is accepted and closed with 4403, as docs/protocol.md promises;
-    - ``scope["cookies"]`` and ``scope["session"]`` (loaded on first use): what
-      Channels' ``SessionMiddlewareStack`` gives, without its wrapper around every
-      frame sent (it saves a modified session on an HTTP response, which a WebSocket
-      never sends; the consumers save the session themselves).
-
-    One layer rather than three: each layer keeps a coroutine frame, and each that
-    adds to the scope a copy of it, for the whole life of the socket (≈ 1 KiB of an
-    idle socket's memory, docs/performance.md).
-    """
-
-    def __init__(self, application: Any) -> None:
-        self.application = application
-        self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        token = connection_id_var.set(new_id())
-        try:
-            scope = believed(scope)
-            origin = None
-            cookie = []
-            for name, value in scope.get("headers", ()):
-                if name == b"origin":
-                    origin = value.decode("latin1")
-                elif name == b"cookie":
-                    cookie.append(value.decode("latin1"))
-            if origin is None or not is_allowed_origin(scope, origin):
-                message = await receive()
-                if message["type"] == "websocket.connect":
-                    await send({"type": "websocket.accept"})
-                    await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
-                return None
-            cookies = parse_cookie("; ".join(cookie)) if cookie else {}
-            session = self.session_store(session_cookie_value(cookies))
-            return await self.application(
-                {**scope, "cookies": cookies, "session": session}, receive, send
-            )
-        finally:
-            connection_id_var.reset(token)
-
-
-def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:
-    """Whether a WebSocket's ``Origin`` is its own origin (the scheme it came by,
-    through the proxy's SECURE_PROXY_SSL_HEADER; the Host header, which must be in
-    ALLOWED_HOSTS; the port) or one of CSRF_TRUSTED_ORIGINS, as Django decides for
-    an unsafe request."""
-    try:
-        parsed = urlsplit(origin)
-        port = parsed.port
-    except ValueError:
-        return False
-    if parsed.scheme not in DEFAULT_PORTS or not parsed.hostname:
-        return False
-    if origin in settings.CSRF_TRUSTED_ORIGINS or any(
-        parsed.scheme == scheme and is_same_domain(parsed.netloc, pattern)
-        for scheme, pattern in _trusted_subdomains()
-    ):
-        return True
-    headers = dict(scope.get("headers", ()))
-    host = headers.get(b"host", b"").decode("latin1")
-    domain, host_port = split_domain_port(host)
-    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
-        return False
-    scheme = "https" if _is_secure(scope, headers) else "http"
-    return (parsed.scheme, parsed.hostname, port or DEFAULT_PORTS[parsed.scheme]) == (
-        scheme,
-        domain.strip("[]"),  # an IPv6 host is bracketed, its hostname is not
-        int(host_port) if host_port else DEFAULT_PORTS[scheme],
-    )
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _trusted_subdomains() -> list[tuple[str, str]]:
-    """CSRF_TRUSTED_ORIGINS entries with a wildcard (``https://*.example.com``) as
-    (scheme, ``.example.com``), as Django's CSRF check reads them."""
-    found = []
-    for entry in settings.CSRF_TRUSTED_ORIGINS:
-        if "*" in entry:
-            parsed = urlsplit(entry)
-            found.append((parsed.scheme, parsed.netloc.lstrip("*")))
-    return found
-
-
-def _is_secure(scope: dict[str, Any], headers: dict[bytes, bytes]) -> bool:
-    if scope.get("scheme") in ("wss", "https"):
-        return True
-    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if not proxy_header:
-        return False
-    meta_name, secure_value = proxy_header
-    name = meta_name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin1")
-    value = headers.get(name, b"").decode("latin1")
-    return value.split(",", 1)[0].strip() == secure_value
 
 
 class ContentSecurityPolicyMiddleware:

@@ -16,7 +16,7 @@ name, once, under a new key.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
@@ -24,9 +24,7 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbS
 from django.http import HttpRequest, HttpResponse
 
 from chat import events
-
-LEGACY_SESSION_COOKIE = "sessionid"
-LEGACY_CSRF_COOKIE = "csrftoken"
+from realtime.middleware import LEGACY_CSRF_COOKIE, LEGACY_SESSION_COOKIE
 
 
 class SessionStore(CachedDbStore):
@@ -56,14 +54,6 @@ def _on_an_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def session_cookie_value(cookies: Mapping[str, str]) -> str | None:
-    """The session key a request's cookies carry: under the current name, else under
-    the name used before ``__Host-`` (a page opened before the change)."""
-    return cookies.get(settings.SESSION_COOKIE_NAME) or cookies.get(
-        LEGACY_SESSION_COOKIE
-    )
 
 
 class LegacySessionCookieMiddleware:

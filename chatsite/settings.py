@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "realtime",
     "accounts",
     "chat",
     "telegram_bridge",
@@ -93,7 +94,7 @@ MIDDLEWARE = [
     # Before host validation and the HTTPS redirect: a platform's probe (Railway sends
     # Host: healthcheck.railway.app over plain HTTP) must reach /healthz/.
     "chatsite.middleware.LivenessProbeMiddleware",
-    "chatsite.logging.RequestIdMiddleware",
+    "realtime.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -228,16 +229,16 @@ if REDIS_URL:
     }
     # While Redis is away the default cache reads as empty (sessions come from the
     # database) and the rate counters raise, so each rate-limited view decides
-    # whether to fail open or closed (chatsite/cache.py, docs/operations.md).
+    # whether to fail open or closed (realtime/cache.py, docs/operations.md).
     _redis_cache = {
         "LOCATION": REDIS_CACHE_URL,
         "KEY_PREFIX": "sohbet",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
     CACHES = {
-        "default": {"BACKEND": "chatsite.cache.ForgivingRedisCache", **_redis_cache},
+        "default": {"BACKEND": "realtime.cache.ForgivingRedisCache", **_redis_cache},
         "ratelimit": {
-            "BACKEND": "chatsite.cache.RateCounterRedisCache",
+            "BACKEND": "realtime.cache.RateCounterRedisCache",
             **_redis_cache,
         },
     }
@@ -334,7 +335,7 @@ CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 # Addresses or networks (comma-separated) of the proxies in front of the web process.
 # Listed: only they may set forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP,
 # CLIENT_IP_HEADER) and Daphne-Root-Path. Empty: every peer is taken to be the proxy
-# for forwarding headers, and Daphne-Root-Path is never honoured (chatsite/proxies.py).
+# for forwarding headers, and Daphne-Root-Path is never honoured (realtime/proxies.py).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 for _proxy in TRUSTED_PROXIES:
     try:
@@ -370,7 +371,7 @@ SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
     "SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY", 200 * 1024 * 1024
 )
 # Bytes of any request body (an upload's file and its form around it); the web
-# process answers 413 before storing more (chatsite/httpbody.py).
+# process answers 413 before storing more (realtime/httpbody.py).
 SOHBET_MAX_REQUEST_BYTES = env_int(
     "SOHBET_MAX_REQUEST_BYTES", SOHBET_MAX_UPLOAD_BYTES + 64 * 1024
 )
@@ -438,7 +439,7 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
 
 # "json": one JSON object per line (the default when DJANGO_DEBUG is off), "text":
 # readable lines (the default in development). Both carry the request or connection id
-# and redact token-like strings; see chatsite/logging.py.
+# and redact token-like strings; see realtime/logs.py.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or (
     "text" if DEBUG else "json"
 )
@@ -448,10 +449,10 @@ if LOG_FORMAT not in {"json", "text"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "chatsite.logging.ContextFilter"}},
+    "filters": {"context": {"()": "realtime.logs.ContextFilter"}},
     "formatters": {
-        "json": {"()": "chatsite.logging.JsonFormatter"},
-        "text": {"()": "chatsite.logging.TextFormatter"},
+        "json": {"()": "realtime.logs.JsonFormatter"},
+        "text": {"()": "realtime.logs.TextFormatter"},
     },
     "handlers": {
         "console": {

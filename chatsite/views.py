@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
 
-from chatsite.clientip import client_key
 from chatsite.health import get_report
+from realtime.clientip import client_key
 
 logger = logging.getLogger(__name__)
 

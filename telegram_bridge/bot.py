@@ -35,7 +35,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from chat import events, hub, presence
+from chat import events, presence
+from realtime import hub
 from telegram_bridge import handlers, selectors, services
 from telegram_bridge.errors import describe, migration_advice
 from telegram_bridge.files import Download, FileFetcher
@@ -419,7 +420,7 @@ class Bridge:
     # --- Visitor state from the channel layer --------------------------------------
 
     async def _layer_loop(self, stop: asyncio.Event) -> None:
-        # The operators' group reaches a process through its hub (chat.hub), as
+        # The operators' group reaches a process through its hub (realtime.hub), as
         # for the inbox's sockets.
         the_hub = hub.get_hub(DEFAULT_CHANNEL_LAYER)
         if the_hub is None:  # no channel layer configured: nothing to mirror

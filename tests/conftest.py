@@ -64,7 +64,7 @@ def _writer_connections_closed() -> Iterator[None]:
     gives it back before the next test flushes the database (and at the end, drops
     it)."""
     yield
-    from chat import writer
+    from realtime import writer
 
     writer.close_connections()
 

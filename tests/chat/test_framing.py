@@ -1,4 +1,4 @@
-"""Frames cut to the size a client accepts (chat.framing), and the settings that are
+"""Frames cut to the size a client accepts (realtime.framing), and the settings that are
 refused because a message could not fit (chat.checks)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from chat import checks, framing
+from chat import checks
 from chat.checks import refuse_to_start_unless_sound
+from realtime import framing
 
 ITEMS = [{"n": n, "body": "ğ" * 40} for n in range(10)]  # 96 bytes each
 ITEM_BYTES = framing.byte_size(framing.encode(ITEMS[0]))

@@ -1,5 +1,5 @@
 """Sockets hear their shared groups (their thread, the visitors', the operators')
-through their process's hub (chat.hub): one channel-layer subscription per process,
+through their process's hub (realtime.hub): one channel-layer subscription per process,
 not one per socket."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from chat import events
-from chat.hub import HUB_EVENTS, HUB_GROUP, Hub, Inbox, Mailbox, get_hub
-from chatsite.cache import sync_redis
+from realtime.cache import sync_redis
+from realtime.hub import HUB_EVENTS, HUB_GROUP, Hub, Inbox, Mailbox, get_hub
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -236,8 +236,8 @@ async def test_the_hub_stays_in_its_group_past_the_layers_expiry(
 ) -> None:
     # The in-memory layer (make run) forgets group members after group_expiry (a
     # day by default); the hub lives as long as its process and renews.
-    from chat import hub as hub_module
-    from chat.hub import HUB_GROUP
+    from realtime import hub as hub_module
+    from realtime.hub import HUB_GROUP
 
     settings.CHANNEL_LAYERS = {
         "default": {

@@ -463,7 +463,7 @@ def test_message_events_are_merged_per_group_in_commit_order():
 
 def test_a_batchs_events_travel_together_to_the_hubs():
     from chat.events import MESSAGES, OPERATORS_GROUP, VISITORS_GROUP, route
-    from chat.hub import HUB_EVENTS, HUB_GROUP
+    from realtime.hub import HUB_EVENTS, HUB_GROUP
 
     def msg(n):
         return {"type": MESSAGES, "messages": [n]}

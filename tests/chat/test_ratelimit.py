@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat.ratelimit import Rule, hit, hit_many
-from chatsite.cache import redis_url, sync_redis
+from realtime.cache import redis_url, sync_redis
+from realtime.ratelimit import Rule, hit, hit_many
 
 
 def test_a_sender_is_limited_per_window_and_the_count_expires() -> None:
@@ -42,8 +42,8 @@ def test_a_batch_is_counted_in_order_in_one_call() -> None:
 
 @pytest.mark.postgres_redis
 def test_counting_fails_open_when_redis_is_unreachable(settings) -> None:
-    from chat import ratelimit
-    from chatsite import cache as shared
+    from realtime import cache as shared
+    from realtime import ratelimit
 
     reachable = settings.REDIS_CACHE_URL
     # Nothing listens on the discard port.

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from chat import events, services, writer
+from chat import events, services
 from chat.models import Message
-from chat.ratelimit import Rule
 from chat.services import NewMessage, Posted
+from realtime import writer
+from realtime.ratelimit import Rule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -372,7 +373,7 @@ async def test_prepared_statements_survive_a_failed_string_and_are_remade(
     """A string that prepared statements and then failed leaves the connection's
     prepared set unknown: the next run starts from none (no "already exists"), and
     after REPLAN_AFTER they are remade; every result stays right."""
-    from chat import batchsql
+    from realtime import sql as batchsql
 
     def select(value: int) -> batchsql.Statement[list[int]]:
         return batchsql.Statement(
@@ -447,7 +448,7 @@ def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
     """Keys (ids, UUIDs) travel as one array text; any other value as a list psycopg
     dumps: a text with braces, commas, quotes and backslashes, which array text would
     have to escape, still finds its row, and nothing else."""
-    from chat import batchsql
+    from realtime import sql as batchsql
 
     _visitor, thread = services.start_visitor(session_key="k" * 32)
     posts = [

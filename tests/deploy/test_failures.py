@@ -133,7 +133,7 @@ async def open_and_send_during_an_outage(
 async def test_a_socket_opened_while_redis_is_down_stores_then_rejoins_live_delivery(
     processes: Processes, peers: list[Peer], operator_cookie: str
 ) -> None:
-    # The process's first socket opens during the outage: its hub (chat.hub) cannot
+    # The process's first socket opens during the outage: its hub (realtime.hub) cannot
     # subscribe, so the socket works without live delivery until told to reconnect.
     redis = await asyncio.to_thread(processes.redis)
     server = await asyncio.to_thread(processes.daphne, REDIS_URL=redis.url)

@@ -1,6 +1,6 @@
 """Headers the web process believes only from a trusted proxy, through a real
 server: Daphne turns ``Daphne-Root-Path`` into the prefix of every URL Django
-builds, so a client must not be able to set it (chatsite.proxies)."""
+builds, so a client must not be able to set it (realtime.proxies)."""
 
 from __future__ import annotations
 

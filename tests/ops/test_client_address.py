@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from chatsite.clientip import get_scope_client_ip, rate_limit_key
+from realtime.clientip import get_scope_client_ip, rate_limit_key
 
 
 @pytest.mark.parametrize(

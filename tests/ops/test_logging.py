@@ -15,13 +15,13 @@ import pytest
 from django.test import Client
 
 from chatsite.asgi import application
-from chatsite.logging import (
+from realtime.logs import (
     ContextFilter,
     JsonFormatter,
     TextFormatter,
     request_id_var,
 )
-from chatsite.middleware import WebSocketMiddleware
+from realtime.middleware import WebSocketMiddleware
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"

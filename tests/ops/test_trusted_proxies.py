@@ -1,5 +1,5 @@
 """Forwarding headers and the root path are believed only from a trusted proxy
-(chatsite.proxies.believed)."""
+(realtime.proxies.believed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chatsite.proxies import believed
+from realtime.proxies import believed
 
 FORWARDED = [
     (b"host", b"chat.example.com"),

@@ -3,7 +3,7 @@
 An open socket costs the process that holds it memory, a file descriptor and a share
 of its event loop, so the caps count per process, in memory: nothing to ask on
 connect, nothing left behind by a process that dies. A socket counts against its
-client address (an IPv4 address, an IPv6 /64: ``chatsite.clientip``), which a client
+client address (an IPv4 address, an IPv6 /64: ``realtime.clientip``), which a client
 cannot cheaply renew, and against its browser session, so that one page cannot
 open hundreds. With N web processes behind a balancer, an address holds at most N
 times its cap.
@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chatsite.clientip import get_scope_client_ip, rate_limit_key
+from realtime.clientip import get_scope_client_ip, rate_limit_key
 
 
 @dataclass(frozen=True, slots=True)

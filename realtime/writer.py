@@ -11,7 +11,7 @@ message.
 
 On PostgreSQL the batches are stored on the event loop itself, on an asyncio psycopg
 connection of the writer's own (``chat.services.apost_messages``, the statements of
-``chat.batchsql``): no thread to hand each batch to, and no wait to take the
+``realtime.sql``): no thread to hand each batch to, and no wait to take the
 interpreter lock back from the busy event loop after each of a batch's round trips,
 which was most of a batch's time and a fifth of the process's CPU under load
 (docs/performance.md). The connection is kept for the life of the process; a batch
@@ -51,11 +51,12 @@ from django.db import (
 )
 from django.utils.translation import gettext_lazy
 
-from chat import events, ratelimit, services
+from chat import events, services
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message
-from chat.ratelimit import Rule
 from chat.services import NewMessage, PostOutcome
+from realtime import ratelimit
+from realtime.ratelimit import Rule
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ MAX_BATCH = 256
 KEEP_CONNECTION_IDLE = 2.0
 
 
-Limit = tuple[str, Rule]  # (sender key, rule): chat.ratelimit.hit_many
+Limit = tuple[str, Rule]  # (sender key, rule): realtime.ratelimit.hit_many
 Queued = tuple[NewMessage, Limit | None, "asyncio.Future[PostOutcome]"]
 
 
@@ -100,7 +101,7 @@ class MessageWriter:
 
         With ``limit`` (sender key, rule) the post is first counted against its
         sender's limit, across sockets and processes, with the rest of the batch in
-        one call (``chat.ratelimit.hit_many``): over the limit, the outcome is a
+        one call (``realtime.ratelimit.hit_many``): over the limit, the outcome is a
         ``rate_limited`` refusal and nothing is stored."""
         future: asyncio.Future[PostOutcome] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((post, limit, future))
@@ -415,7 +416,7 @@ async def _connect() -> Any:
     params.setdefault("keepalives_interval", 5)
     params.setdefault("keepalives_count", 3)
     if settings.SOHBET_WRITER_PREPARE:
-        # Its statements are prepared (chat.batchsql.arun_together) and planned
+        # Its statements are prepared (realtime.sql.arun_together) and planned
         # once each, not again on every run (what PostgreSQL would choose for some).
         options = params.get("options", "")
         params["options"] = f"{options} -c plan_cache_mode=force_generic_plan".strip()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
-from chatsite.cache import async_redis, sync_redis
+from realtime.cache import async_redis, sync_redis
 
 logger = logging.getLogger(__name__)
 

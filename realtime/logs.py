@@ -5,7 +5,7 @@
   (Railway's edge, so app lines match its HTTP logs) when it is a plain token
   (``REQUEST_ID_PATTERN``), else a new one. It is returned in the ``X-Request-ID``
   response header.
-- ``chatsite.middleware.WebSocketMiddleware`` (ASGI) gives every WebSocket
+- ``realtime.middleware.WebSocketMiddleware`` (ASGI) gives every WebSocket
   connection an id (``connection_id_var``).
 - ``ContextFilter`` (on the handler) puts them on each record as ``request_id`` and
   ``connection_id``.

@@ -77,7 +77,7 @@ def _client_ip_header() -> frozenset[bytes]:
 
 class TrustedProxyMiddleware:
     """ASGI middleware for HTTP: Django sees the scope as ``believed`` leaves it.
-    (WebSockets get the same from ``chatsite.middleware.WebSocketMiddleware``.)"""
+    (WebSockets get the same from ``realtime.middleware.WebSocketMiddleware``.)"""
 
     def __init__(self, application: Any) -> None:
         self.application = application
