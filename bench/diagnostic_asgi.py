@@ -118,23 +118,23 @@ if os.environ.get("BENCH_GC_FREEZE"):
     gc.freeze()
 
 if os.environ.get("BENCH_PROFILE_WRITER"):
-    # cProfile of the message writer's batches (its own thread), written at exit.
+    # cProfile of the message writer's batches stored on its thread, written at exit.
     import atexit
     import cProfile
 
     from realtime import writer as _writer
 
     _profile = cProfile.Profile()
-    _store = _writer._store
+    _store_on_thread = _writer.Writer._store_on_thread
 
-    def _profiled_store(posts: Any) -> Any:
+    def _profiled_store(self: Any, items: Any, hint: Any = None) -> Any:
         _profile.enable()
         try:
-            return _store(posts)
+            return _store_on_thread(self, items, hint)
         finally:
             _profile.disable()
 
-    _writer._store = _profiled_store  # type: ignore[assignment]
+    _writer.Writer._store_on_thread = _profiled_store  # type: ignore[method-assign]
     atexit.register(_profile.dump_stats, os.environ["BENCH_PROFILE_WRITER"])
 
 if os.environ.get("BENCH_SWITCH_INTERVAL"):
@@ -148,26 +148,13 @@ if os.environ.get("BENCH_WRITER_TIMES"):
     import sys
     import time
 
-    from chat import events as _events
+    from realtime import delivery as _delivery
     from realtime import writer as _wmod
 
-    _times: dict[str, list[float]] = {
-        "store_wall": [],
-        "store_cpu": [],
-        "send": [],
-        "size": [],
-    }
-    _orig_store = _wmod._store
-    _orig_send = _events.publish
-
-    def _timed_store(posts: Any) -> Any:
-        w, c = time.perf_counter(), time.thread_time()
-        try:
-            return _orig_store(posts)
-        finally:
-            _times["store_wall"].append(time.perf_counter() - w)
-            _times["store_cpu"].append(time.thread_time() - c)
-            _times["size"].append(len(posts))
+    _times: dict[str, list[float]] = {"store_wall": [], "send": [], "size": []}
+    _orig_send = _delivery.publish
+    _orig_on_loop = _wmod.Writer._store_on_loop
+    _orig_store = _wmod.Writer._store
 
     async def _timed_send(routed: Any) -> Any:
         w = time.perf_counter()
@@ -176,20 +163,26 @@ if os.environ.get("BENCH_WRITER_TIMES"):
         finally:
             _times["send"].append(time.perf_counter() - w)
 
-    _orig_on_loop = _wmod.MessageWriter._store_on_loop
-
-    async def _timed_on_loop(self: Any, posts: Any) -> Any:
+    async def _timed_on_loop(self: Any, queued: Any) -> Any:
         # On the event loop (PostgreSQL): wall time only, the loop's CPU is shared.
         w = time.perf_counter()
         try:
-            return await _orig_on_loop(self, posts)
+            return await _orig_on_loop(self, queued)
         finally:
             _times["store_wall"].append(time.perf_counter() - w)
-            _times["size"].append(len(posts))
+            _times["size"].append(len(queued))
 
-    _wmod.MessageWriter._store_on_loop = _timed_on_loop  # type: ignore[method-assign]
-    _wmod._store = _timed_store  # type: ignore[assignment]
-    _wmod.events.publish = _timed_send  # type: ignore[assignment]
+    def _timed_store(self: Any, queued: Any) -> Any:
+        w = time.perf_counter()
+        try:
+            return _orig_store(self, queued)
+        finally:
+            _times["store_wall"].append(time.perf_counter() - w)
+            _times["size"].append(len(queued))
+
+    _wmod.Writer._store_on_loop = _timed_on_loop  # type: ignore[method-assign]
+    _wmod.Writer._store = _timed_store  # type: ignore[method-assign]
+    _wmod.delivery.publish = _timed_send  # type: ignore[assignment]
 
     def _report_writer() -> None:
         for name, values in _times.items():

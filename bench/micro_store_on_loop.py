@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Micro-benchmark: the message writer's batches on PostgreSQL as the event loop
-stores them (``chat.services.apost_messages`` on the writer's own asyncio
+stores them (``chat.storage.MessageStore.astore`` on the writer's own asyncio
 connection), alone: per batch, this process's CPU, the PostgreSQL backend's CPU and
 the wall time, in rounds, so that a plan that degrades as the tables grow shows.
 
@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
@@ -34,6 +35,7 @@ django.setup()
 
 from chat import services  # noqa: E402
 from chat.services import NewMessage  # noqa: E402
+from chat.storage import STORE  # noqa: E402
 from realtime import writer  # noqa: E402
 
 
@@ -52,7 +54,7 @@ def conversations(count: int) -> list[int]:
 async def main(ids: list[int], size: int, rounds: int, batches: int) -> None:
     threads = len(ids)
     rng = random.Random(7)
-    aconnection = await writer._connect()
+    aconnection = await writer.connect()
     row = await (await aconnection.execute("SELECT pg_backend_pid()")).fetchone()
     pid = row[0]
     print(f"{threads} threads, batches of {size}, {batches} batches per round")
@@ -73,7 +75,11 @@ async def main(ids: list[int], size: int, rounds: int, batches: int) -> None:
                 time.perf_counter(),
             )
             for posts in work:
-                await services.apost_messages(aconnection, posts)
+
+                async def admitted(posts: list[NewMessage] = posts) -> Any:
+                    return posts
+
+                await STORE.astore(aconnection, posts, admitted)
             cpu = time.process_time() - cpu
             database = backend_cpu(pid) - database
             wall = time.perf_counter() - wall

@@ -1,19 +1,15 @@
-"""System checks: settings the message path cannot carry are refused at start-up
-(``manage.py check``, and the web process before it serves: chatsite.server)."""
+"""System checks: settings and fields the message path cannot carry are refused at
+start-up (``manage.py check``, and the web process before it serves)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core import checks
 from django.core.checks import Error, register
 
-from realtime import framing
-
-logger = logging.getLogger(__name__)
+from realtime import framing, sql
 
 # Telegram's own limit; the bridge keeps operators' texts to it.
 TELEGRAM_MAX_TEXT = 4096
@@ -64,6 +60,25 @@ def check_frame_sizes(**kwargs: Any) -> list[Error]:
     return errors
 
 
+@register()
+def check_fast_storage(**kwargs: Any) -> list[Error]:
+    """The message path's fast storage (chat.storage on PostgreSQL) writes rows as
+    JSON of plain values: a field it cannot carry would make every post fail."""
+    from chat.storage import FAST_FIELDS
+
+    return [
+        Error(
+            f"{model.__name__}.{field.name} ({type(field).__name__}) cannot be "
+            "stored by the message path's fast storage (realtime.sql).",
+            hint="Keep the field off this model (a related model of its own), or "
+            "teach realtime.sql its values and test them.",
+            id="chat.E003",
+        )
+        for model, names in FAST_FIELDS.items()
+        for field in sql.unsupported_fields(model, names)
+    ]
+
+
 def _largest_thread_frame(body: int) -> dict[str, Any]:
     """A ``thread`` frame at its largest (it carries a message at its largest):
     every text field full of characters that JSON escapes to six bytes."""
@@ -106,23 +121,3 @@ def _largest_thread_frame(body: int) -> dict[str, Any]:
     # Room to spare for fields added later.
     thread["spare"] = "x" * 1024
     return {"type": "thread", "thread": thread}
-
-
-def refuse_to_start_unless_sound(websocket_limit: int) -> None:
-    """Exit with the reasons when Django's system checks find errors (warnings are
-    logged), or when the WebSocket library's message limit is below the frames the
-    application sends."""
-    problems = checks.run_checks()
-    for problem in problems:
-        if not problem.is_silenced():
-            log = logger.error if problem.is_serious() else logger.warning
-            log("%s", problem)
-    if any(p.is_serious() and not p.is_silenced() for p in problems):
-        raise SystemExit("System check errors: the server does not start.")
-    if 0 < websocket_limit < settings.SOHBET_MAX_SERVER_FRAME_BYTES:
-        raise SystemExit(
-            f"--websocket-max-message-size {websocket_limit} is below "
-            f"SOHBET_MAX_SERVER_FRAME_BYTES ({settings.SOHBET_MAX_SERVER_FRAME_BYTES}):"
-            " frames up to that size could not be sent. Raise the first or lower"
-            " the second."
-        )

@@ -1,53 +1,38 @@
-"""Group names, channel-layer event types and the wire payloads.
+"""The chat's live events: group names, event types and shapes, wire payloads.
 
-``broadcast_on_commit`` is the only way a change leaves the process, and this module
-is the only caller of ``group_send``. Events queued in one transaction are sent after
-it commits; consecutive message events to the same group are sent as one
-``chat.messages`` event, and everything for the sockets' shared groups (thread
-groups, the visitors', the operators') travels as one event to the processes' hubs
-(``realtime.hub``), so a batch of N messages costs one publish rather than one per message
-and member.
+Events are ``(group, event)`` pairs made by the constructors below and sent with
+``realtime.send_on_commit`` (or ``realtime.send_now`` when they change no row); each
+event shape is declared once here. A socket's handler for an event type is named after
+it as Channels does ("chat.messages" -> ``chat_messages``).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+import hashlib
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.urls import reverse
 
-from realtime.hub import HUB_EVENTS, HUB_GROUP, running_hub
-from realtime.hub import MESSAGES as _MESSAGES
+from realtime.delivery import Event
+from realtime.hub import MESSAGES
 
 if TYPE_CHECKING:
     from chat.models import Attachment, Message, Thread
 
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
+__all__ = ["MESSAGES", "Event"]
 
-OPERATORS_GROUP = "operators"
-VISITORS_GROUP = "visitors"
-PROBE_GROUP = "probe"  # nobody joins it (is_layer_available)
+OPERATORS_GROUP = "operators"  # every operator socket: all threads' news
+VISITORS_GROUP = "visitors"  # every visitor socket: whether an operator is online
 
-# Channel-layer event types (consumer handler names with "." -> "_").
-MESSAGES = _MESSAGES  # "chat.messages": {"messages": [payload, ...]}
-THREAD = "chat.thread"  # {"thread": payload}
-THREADS = "chat.threads"  # {"threads": [payload, ...]}: THREAD events merged
-TYPING = "chat.typing"  # {"thread", "author", "active", "name", "origin"}
-READ = "chat.read"  # {"thread", "by", "up_to"}
-DELIVERED = "chat.delivered"  # {"thread", "up_to"}
-PRESENCE = "chat.presence"  # {"thread"?, "visitor_online"? | "operators_online"?}
-SESSION_ENDED = "session.ended"  # the login signed out: the socket is refused
-RIGHTS_CHANGED = "rights.changed"  # reconnect: the new socket is checked again
-SESSION_ROTATED = "session.rotated"  # {"session": session_group(old key)}: visitors
-
-Event = tuple[str, dict[str, Any]]  # (group, event)
+# Event types.
+THREADS: Final = "chat.threads"
+TYPING: Final = "chat.typing"
+READ: Final = "chat.read"
+DELIVERED: Final = "chat.delivered"
+PRESENCE: Final = "chat.presence"
+SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
+RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
+SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
 
 
 def thread_group(thread_id: int) -> str:
@@ -56,16 +41,166 @@ def thread_group(thread_id: int) -> str:
 
 
 def session_group(session_key: str) -> str:
-    """The group of the operator sockets opened with one login session (its name
-    also stands for the session in events: a digest, never the key)."""
-    import hashlib
-
+    """The group of the sockets opened with one session (its name also stands for
+    the session in events: a digest, never the key)."""
     return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
 def operator_group(user_id: int) -> str:
     """The group of one operator's sockets, in every login session and process."""
     return f"operator.{user_id}"
+
+
+# --- Event shapes -------------------------------------------------------------------
+
+
+class MessagesEvent(TypedDict):
+    type: Literal["chat.messages"]
+    messages: list[dict[str, Any]]  # message_payload()s, in commit order
+
+
+class ThreadsEvent(TypedDict):
+    type: Literal["chat.threads"]
+    # thread_payload()s to operators; visitor_thread_payload()s to a thread's group
+    threads: list[dict[str, Any]]
+
+
+class _Typing(TypedDict):
+    type: Literal["chat.typing"]
+    thread: int
+    author: Literal["visitor", "operator"]
+    active: bool
+    name: str
+
+
+class TypingEvent(_Typing, total=False):
+    origin: str  # the typist's connection: it does not hear itself
+
+
+class ReadEvent(TypedDict):
+    type: Literal["chat.read"]
+    thread: int
+    by: Literal["visitor", "operator"]
+    up_to: int
+
+
+class DeliveredEvent(TypedDict):
+    type: Literal["chat.delivered"]
+    thread: int
+    up_to: int
+
+
+class OperatorsPresenceEvent(TypedDict):
+    type: Literal["chat.presence"]
+    operators_online: bool
+
+
+class VisitorPresenceEvent(TypedDict):
+    type: Literal["chat.presence"]
+    thread: int
+    visitor_online: bool
+
+
+class _Session(TypedDict):
+    type: Literal["session.ended", "rights.changed", "session.rotated"]
+
+
+class SessionEvent(_Session, total=False):
+    session: str  # session.rotated: session_group() of the old key
+
+
+def message_events(messages: list[Message]) -> list[Event]:
+    """New messages, to their thread's visitors and to the operators."""
+    batch: list[Event] = []
+    for message in messages:
+        payload = message_payload(message)
+        event: MessagesEvent = {"type": MESSAGES, "messages": [payload]}
+        batch.append((thread_group(message.thread_id), event))
+        batch.append((OPERATORS_GROUP, event))
+    return batch
+
+
+def thread_state_events(threads: list[Thread], online: set[int]) -> list[Event]:
+    """Threads' new state: all of it to the operators (with whether each visitor's
+    page is open), its status to each thread's visitor sockets."""
+    if not threads:
+        return []
+    to_operators: ThreadsEvent = {
+        "type": THREADS,
+        "threads": [thread_payload(t, visitor_online=t.pk in online) for t in threads],
+    }
+    batch: list[Event] = [(OPERATORS_GROUP, to_operators)]
+    for thread in threads:
+        to_visitor: ThreadsEvent = {
+            "type": THREADS,
+            "threads": [visitor_thread_payload(thread)],
+        }
+        batch.append((thread_group(thread.pk), to_visitor))
+    return batch
+
+
+def typing_event(
+    group: str,
+    *,
+    thread: int,
+    author: Literal["visitor", "operator"],
+    active: bool,
+    name: str,
+    origin: str | None = None,
+) -> Event:
+    event: TypingEvent = {
+        "type": TYPING,
+        "thread": thread,
+        "author": author,
+        "active": active,
+        "name": name,
+    }
+    if origin is not None:
+        event["origin"] = origin
+    return group, event
+
+
+def read_events(
+    *, thread: int, by: Literal["visitor", "operator"], up_to: int
+) -> list[Event]:
+    """A read mark, to the thread's visitor sockets and the operators."""
+    event: ReadEvent = {"type": READ, "thread": thread, "by": by, "up_to": up_to}
+    return [(thread_group(thread), event), (OPERATORS_GROUP, event)]
+
+
+def delivered_event(*, thread: int, up_to: int) -> Event:
+    """The operators' inbox has the visitor's messages up to ``up_to``."""
+    event: DeliveredEvent = {"type": DELIVERED, "thread": thread, "up_to": up_to}
+    return thread_group(thread), event
+
+
+def operators_presence_event(*, online: bool) -> Event:
+    event: OperatorsPresenceEvent = {"type": PRESENCE, "operators_online": online}
+    return VISITORS_GROUP, event
+
+
+def visitor_presence_event(*, thread: int, online: bool) -> Event:
+    event: VisitorPresenceEvent = {
+        "type": PRESENCE,
+        "thread": thread,
+        "visitor_online": online,
+    }
+    return OPERATORS_GROUP, event
+
+
+def session_event(
+    group: str,
+    kind: Literal["session.ended", "rights.changed", "session.rotated"],
+    *,
+    session: str | None = None,
+) -> Event:
+    event: SessionEvent = {"type": kind}
+    if session is not None:
+        event["session"] = session
+    return group, event
+
+
+# --- Wire payloads ------------------------------------------------------------------
 
 
 def iso(value: Any) -> str | None:
@@ -132,196 +267,3 @@ def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str,
 def visitor_thread_payload(thread: Thread) -> dict[str, Any]:
     """What a visitor may know of their thread (the ``thread`` frame to visitors)."""
     return {"id": thread.pk, "status": thread.status}
-
-
-# --- Sending ------------------------------------------------------------------
-
-_collector = threading.local()
-
-
-@contextmanager
-def collecting() -> Iterator[list[Event]]:
-    """Collect the events committed inside the block instead of sending them.
-
-    An async caller that ran a service in a worker thread sends them itself with
-    ``send_events`` (no blocking hop back into the event loop from the DB thread).
-    """
-    events: list[Event] = []
-    previous = getattr(_collector, "events", None)
-    _collector.events = events
-    try:
-        yield events
-    finally:
-        _collector.events = previous
-
-
-def call_collecting(
-    function: Callable[..., T], /, **kwargs: Any
-) -> tuple[T, list[Event]]:
-    """Call ``function`` and return its result with the events it committed."""
-    with collecting() as sent:
-        result = function(**kwargs)
-    return result, sent
-
-
-def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
-    """Send ``event`` to ``group`` once the current transaction commits."""
-    transaction.on_commit(lambda: _emit(group, event))
-
-
-def broadcast_all_on_commit(batch: list[Event]) -> None:
-    """``broadcast_on_commit`` for many events, in order, with one commit hook."""
-    transaction.on_commit(lambda: _emit_all(batch))
-
-
-def _emit(group: str, event: dict[str, Any]) -> None:
-    _emit_all([(group, event)])
-
-
-def _emit_all(batch: list[Event]) -> None:
-    sink = getattr(_collector, "events", None)
-    if sink is not None:
-        sink.extend(batch)
-        return
-    async_to_sync(send_events)(batch)
-
-
-def coalesce(events: list[Event]) -> list[Event]:
-    """Merge the message events for each group into as few events as possible, and
-    the thread events likewise.
-
-    An event joins the group's previous event when both are message events (or both
-    thread events), so each group still receives everything in the order it was
-    committed (events of different groups have no order to keep).
-    """
-    merged: list[Event] = []
-    last_for_group: dict[str, dict[str, Any]] = {}
-    for group, event in events:
-        previous = last_for_group.get(group)
-        kind = event["type"]
-        if kind == MESSAGES:
-            if previous is not None and previous["type"] == MESSAGES:
-                previous["messages"].extend(event["messages"])
-                continue
-            event = {**event, "messages": list(event["messages"])}
-        elif kind in (THREAD, THREADS):
-            threads = event["threads"] if kind == THREADS else [event["thread"]]
-            if previous is not None and previous["type"] == THREADS:
-                previous["threads"].extend(threads)
-                continue
-            event = {"type": THREADS, "threads": list(threads)}
-        merged.append((group, event))
-        last_for_group[group] = event
-    return merged
-
-
-def is_hub_group(group: str) -> bool:
-    """Whether a group's members hear it through their process's hub (``realtime.hub``)
-    rather than a channel of their own: every group but an operator login's."""
-    return group in (VISITORS_GROUP, OPERATORS_GROUP) or group.startswith("thread.")
-
-
-def route(events: list[Event]) -> list[Event]:
-    """Coalesced events, with all those for the hub's groups in one hub event
-    (first, in their order) and the rest as they were."""
-    merged = coalesce(events)
-    for_hub = [[group, event] for group, event in merged if is_hub_group(group)]
-    direct = [(group, event) for group, event in merged if not is_hub_group(group)]
-    if for_hub:
-        direct.insert(0, (HUB_GROUP, {"type": HUB_EVENTS, "events": for_hub}))
-    return direct
-
-
-def deliver_here(events: list[Event]) -> list[Event]:
-    """``route`` the events for ``publish``, the new messages that this process's
-    hub may hand on now without getting ahead of their thread (``Hub.in_order``)
-    handed to it at once (its sockets need not wait for the round trip through the
-    layer) and marked with it as their origin: it skips them when the layer brings
-    them back (``realtime.hub``). Everything else goes through the layer, after them."""
-    layer = get_channel_layer()
-    hub = running_hub(layer) if layer is not None else None
-    if hub is None:
-        return route(events)
-    messages = [
-        m for _, event in events if event["type"] == MESSAGES for m in event["messages"]
-    ]
-    now = hub.in_order(messages) if messages else set()
-    if not now:
-        return route(events)
-    here: list[Event] = []
-    later: list[Event] = []
-    for group, event in events:
-        if event["type"] != MESSAGES:
-            later.append((group, event))
-            continue
-        ready = [m for m in event["messages"] if m["id"] in now]
-        if len(ready) == len(event["messages"]):  # the usual case: as it is
-            here.append((group, event))
-            continue
-        waiting = [m for m in event["messages"] if m["id"] not in now]
-        if ready:
-            here.append((group, {**event, "messages": ready}))
-        later.append((group, {**event, "messages": waiting}))
-    routed = route(here)
-    if routed and routed[0][0] == HUB_GROUP:
-        hub_event = routed[0][1]
-        hub.deliver(hub_event)
-        routed[0] = (HUB_GROUP, {**hub_event, "origin": hub.channel_name})
-    return join_routed(routed, route(later))
-
-
-def join_routed(first: list[Event], then: list[Event]) -> list[Event]:
-    """Two batches' routed events as one list, in order; a hub event right after
-    another of the same origin joins it (one publish for both)."""
-    joined = list(first)
-    for group, event in then:
-        if group == HUB_GROUP and joined:
-            last_group, last = joined[-1]
-            if last_group == HUB_GROUP and last.get("origin") == event.get("origin"):
-                joined[-1] = (
-                    HUB_GROUP,
-                    {**last, "events": last["events"] + event["events"]},
-                )
-                continue
-        joined.append((group, event))
-    return joined
-
-
-async def publish(routed: list[Event]) -> None:
-    """Send routed events through the channel layer, one ``group_send`` each. Live
-    delivery is an optimisation: a layer failure is logged, never raised (the
-    database is the record; clients recover with ``sync``)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group, event in routed:
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            logger.warning("channel layer send to %s failed", group, exc_info=True)
-
-
-async def send_events(events: list[Event]) -> None:
-    """Send events now: those for the hub's groups together (``route``), the new
-    messages this process's hub may hand on in order to it at once
-    (``deliver_here``), and one publish for all hubs and for each other group. Logs
-    a layer failure, never raises."""
-    await publish(deliver_here(events))
-
-
-async def broadcast_now(group: str, event: dict[str, Any]) -> None:
-    """Send an ephemeral event (typing, presence) that changes no row."""
-    await send_events([(group, event)])
-
-
-async def is_layer_available() -> bool:
-    """Whether the channel layer takes a send right now (an event to a group that
-    nobody joins)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        await layer.group_send(PROBE_GROUP, {"type": "probe"})
-    except Exception:
-        return False
-    return True

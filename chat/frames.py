@@ -7,7 +7,6 @@ consumer knows the visitor's thread from the session.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,6 @@ from chat.exceptions import ChatError, ErrorCode
 
 MAX_NAME = 80
 MAX_SEARCH = 100
-SYNC_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +168,6 @@ def _thread(data: dict[str, Any], *, operator: bool) -> int | None:
     if not operator:
         return None  # a visitor only ever reaches their own thread
     return _int(data, "thread", minimum=1)
-
-
-def load_frame(text: str) -> Any:
-    """The JSON value of a text frame; ChatError(invalid) when it is not JSON or
-    nests too deeply to parse (the parser's RecursionError must not end the
-    socket)."""
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        raise _invalid(_("A frame must be JSON.")) from None
 
 
 def parse_frame(data: Any, *, operator: bool) -> Frame:

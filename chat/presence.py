@@ -1,21 +1,12 @@
 """Who is here: a visitor's open pages, and the connected operators.
 
-Each socket keeps an entry fresh (on connect and on every ping) under its subject (a
-thread's visitor, or the operators), so presence is right across web processes.
-Entries expire after ``SOHBET_PRESENCE_TTL`` seconds without a ping, so a process
-that dies without saying goodbye stops counting on its own.
-
-With Redis (``REDIS_URL``) a subject is a sorted set of connection ids scored by
-when they expire, changed by one Lua script (drop what expired, add or remove the
-entry, keep the key as long as its last entry, answer whether the subject was and is
-online): atomic, so two sockets of one subject cannot lose each other's entries, and
-one round trip, made on the event loop by the sockets (``atouch``, ``aleave``,
-``ais_online``). A ping used to cost a thread-pool hop and a read-modify-write of a
-pickled dict (two blocking calls); at 5,000 idle sockets that was a third of the
-process's CPU (docs/performance.md). Without Redis (the embedded defaults: one web
-process, no bridge) the entries live in the local-memory cache.
-
-Presence is a hint: every failure is logged and reads as "not online".
+Each socket keeps an entry fresh (on connect and every ping) under its subject (a
+thread's visitor, or the operators); entries expire after ``SOHBET_PRESENCE_TTL``
+seconds without a ping, so a process that dies stops counting on its own. With Redis a
+subject is a sorted set of connection ids scored by expiry, changed by one Lua script
+in one round trip on the event loop (atomic: two sockets of one subject never lose
+each other's entries); without Redis, the local-memory cache. Presence is a hint:
+every failure is logged and reads as "not online".
 """
 
 from __future__ import annotations

@@ -21,10 +21,9 @@ def get_visitor_thread(*, visitor_id: int) -> Thread | None:
     return Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
 
 
-def get_visitor_for_session(
-    *, visitor_id: int | None, session_key: str
-) -> Visitor | None:
-    """The visitor stored in this session, if it still exists and belongs to it."""
+def get_visitor_for_session(*, visitor_id: int | None) -> Visitor | None:
+    """The visitor a session names (the id it holds: only the server writes it, so
+    the session is the proof), if that visitor still exists."""
     if visitor_id is None:
         return None
     return Visitor.objects.filter(pk=visitor_id).first()

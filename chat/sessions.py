@@ -12,7 +12,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from chat import services
-from chat.consumers import VISITOR_SESSION_KEY
+
+# The session's entry that names its visitor (set by the visitor's first socket).
+VISITOR_SESSION_KEY = "sohbet_visitor_id"
 
 
 def rotate_session(request: HttpRequest) -> None:

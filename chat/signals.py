@@ -27,6 +27,7 @@ from django.db.models.signals import (
 from django.dispatch import receiver
 
 from chat import events
+from realtime import send_now, send_on_commit
 
 OPERATOR_RIGHTS_FIELDS = (
     "password",
@@ -42,8 +43,10 @@ User = get_user_model()
 def close_operator_sockets(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
-        async_to_sync(events.broadcast_now)(
-            events.session_group(session_key), {"type": events.SESSION_ENDED}
+        async_to_sync(send_now)(
+            events.session_event(
+                events.session_group(session_key), events.SESSION_ENDED
+            )
         )
 
 
@@ -76,8 +79,8 @@ def close_sockets_of_a_deleted_user(sender: Any, instance: Any, **kwargs: Any) -
 
 
 def _rights_changed(user_id: int) -> None:
-    events.broadcast_on_commit(
-        events.operator_group(user_id), {"type": events.RIGHTS_CHANGED}
+    send_on_commit(
+        events.session_event(events.operator_group(user_id), events.RIGHTS_CHANGED)
     )
 
 

@@ -19,9 +19,9 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.selectors import is_second_factor_satisfied
 from chat import selectors, services
-from chat.consumers import VISITOR_SESSION_KEY
 from chat.events import attachment_payload
 from chat.models import Attachment
+from chat.sessions import VISITOR_SESSION_KEY
 from chat.uploads import UploadRefused, clean_upload
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key

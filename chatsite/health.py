@@ -218,25 +218,21 @@ def check_telegram() -> CheckResult:
     """The bridge's heartbeat age (failing when older than
     SOHBET_HEALTH_TELEGRAM_MAX_AGE seconds, or absent), its last error, and the
     Telegram outbox: pending deliveries and the age of the oldest."""
-    from chat.selectors import get_pending_outbox_summary
-    from telegram_bridge.outbox import CHANNEL
-    from telegram_bridge.selectors import get_state
+    from telegram_bridge.selectors import get_health
 
     now = timezone.now()
-    state = get_state()
-    backlog, oldest_at = get_pending_outbox_summary(channel=CHANNEL)
-    heartbeat_at = state.heartbeat_at if state else None
-    heartbeat_age = _age(now, heartbeat_at)
+    bridge = get_health()
+    heartbeat_age = _age(now, bridge.heartbeat_at)
     result: CheckResult = {
         "ok": heartbeat_age is not None
         and heartbeat_age <= settings.SOHBET_HEALTH_TELEGRAM_MAX_AGE,
         "heartbeat_age_seconds": heartbeat_age,
-        "outbox_backlog": backlog,
-        "oldest_pending_age_seconds": _age(now, oldest_at),
+        "outbox_backlog": bridge.backlog,
+        "oldest_pending_age_seconds": _age(now, bridge.oldest_pending_at),
     }
-    if state is not None and state.last_error:
-        result["last_error"] = public_error_text(state.last_error)
-        result["last_error_age_seconds"] = _age(now, state.last_error_at)
+    if bridge.last_error:
+        result["last_error"] = public_error_text(bridge.last_error)
+        result["last_error_age_seconds"] = _age(now, bridge.last_error_at)
     if not result["ok"]:
         result["error"] = NO_HEARTBEAT if heartbeat_age is None else STALE
     return result

@@ -24,6 +24,7 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbS
 from django.http import HttpRequest, HttpResponse
 
 from chat import events
+from realtime import Event, send_now, send_on_commit
 from realtime.middleware import LEGACY_CSRF_COOKIE, LEGACY_SESSION_COOKIE
 
 
@@ -32,17 +33,17 @@ class SessionStore(CachedDbStore):
         key = session_key or self.session_key
         super().delete(session_key)
         if key and not _on_an_event_loop():
-            events.broadcast_on_commit(*_deleted(key))
+            send_on_commit(_deleted(key))
 
     async def adelete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
         await super().adelete(session_key)
         if key:
-            await events.broadcast_now(*_deleted(key))
+            await send_now(_deleted(key))
 
 
-def _deleted(key: str) -> tuple[str, dict[str, str]]:
-    return events.session_group(key), {"type": events.RIGHTS_CHANGED}
+def _deleted(key: str) -> Event:
+    return events.session_event(events.session_group(key), events.RIGHTS_CHANGED)
 
 
 def _on_an_event_loop() -> bool:

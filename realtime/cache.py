@@ -1,17 +1,12 @@
-"""Redis cache backends that keep the site up while Redis is away.
+"""Redis cache backends that keep the site up while Redis is away (nothing lives only in
+the cache: sessions are in the database, presence and counters expire).
 
-Nothing in the cache exists only there: sessions are in the database (``cached_db``),
-presence entries and rate counters expire by themselves, cached pages are rendered
-again. So when Redis cannot be reached:
-
-- ``ForgivingRedisCache`` (the default cache) behaves as an empty cache that keeps
-  nothing: reads miss, writes are dropped, each failure logged as a warning.
-- ``RateCounterRedisCache`` (django-ratelimit's counters, ``RATELIMIT_USE_CACHE``)
-  raises ``CountersUnavailable``, a ``Ratelimited``: a rate-limited view fails closed
-  (django-ratelimit's middleware answers 429) unless the view catches it and serves
-  the request anyway (fails open). django-ratelimit's own ``RATELIMIT_FAIL_OPEN`` does
-  not help here: it only applies when the cache returns no count, while Django's
-  Redis backend raises, and it is one switch for every view.
+- ``ForgivingRedisCache`` (the default cache) acts as an empty cache: reads miss,
+  writes are dropped, each failure logged.
+- ``RateCounterRedisCache`` (django-ratelimit's counters) raises
+  ``CountersUnavailable``, a ``Ratelimited``: a limited view fails closed (429) unless
+  it catches it and serves anyway (fails open). django-ratelimit's
+  ``RATELIMIT_FAIL_OPEN`` does not apply: Django's Redis backend raises.
 """
 
 from __future__ import annotations

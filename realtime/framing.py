@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from realtime.errors import ErrorCode, FrameError
 
 
 def encode(value: Any) -> str:
@@ -72,3 +75,13 @@ def pages(payloads: list[Any], *, room: int) -> Iterator[list[str]]:
         used += size
     if page:
         yield page
+
+
+def load_frame(text: str) -> Any:
+    """The JSON value of a client's text frame; FrameError(invalid) when it is not
+    JSON or nests too deeply to parse (the parser's RecursionError must not end the
+    socket)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError(ErrorCode.INVALID, _("A frame must be JSON.")) from None

@@ -1,19 +1,12 @@
-"""HTTP request bodies in the web process: bounded before they are stored, and
-never held whole in memory.
+"""HTTP request bodies in the web process: bounded before they are stored, and never
+held whole in memory (Twisted receives a whole body, and parses forms into memory,
+before Daphne hands it on). Through the seams Daphne and Twisted document:
 
-Twisted receives a request's whole body before Daphne hands it to the application;
-by default it also parses form bodies into ``request.args`` (all of a multipart body
-read into memory, several times over), which Daphne never uses. Daphne then puts the
-whole body into the application's queue at once. Here, through the seams Daphne and
-Twisted document (the factory's request class, ``gotLength``/``handleContentChunk``,
-Twisted's ``parsePOSTFormSubmission``, the server's queue):
-
-- a body declared or counted over ``max_body`` is answered with 413 as soon as that is
-  known, before it is stored; what the client still sends is read and dropped for a
-  few seconds (so that it sees the answer), then the connection is closed;
+- a body declared or counted over ``max_body`` is answered 413 as soon as that is
+  known; what the client still sends is read and dropped a few seconds, then closed;
 - Twisted's form parsing is off;
 - the application reads the body from a ``BodySpool`` (memory up to 100 KB, then a
-  temporary file) instead of a queue holding all of it.
+  temporary file).
 """
 
 from __future__ import annotations

@@ -1,35 +1,13 @@
-"""One channel-layer subscription per process for the groups its sockets share.
+"""One channel-layer subscription per process: its ``Hub`` hears every event once
+(``realtime.delivery`` publishes a batch's events as one ``hub.events`` event) and
+hands each to the inboxes of the process's sockets in the event's group, in order.
+A socket has no channel of its own: no subscription, queue or task per socket, one
+publish per batch whatever the number of groups and members.
 
-A visitor socket hears two kinds of group: its thread's (``thread.<id>``: messages,
-receipts, an operator typing) and the visitors' (``visitors``: whether an operator
-is online); an operator socket hears the operators' (``operators``: every message,
-thread change, receipt, typing and presence of the inbox). Had each socket its own
-channel in those groups, every message would cost a publish of its own (a batch's
-messages are in different threads, so one per thread), every operator socket a
-copy of every batch in Redis, and every socket a subscription in Redis, a queue
-and a receiving task.
-
-Instead ``chat.events.send_events`` sends everything meant for those groups in one
-send as one ``hub.events`` event to ``HUB_GROUP``. Each process that has sockets has
-one ``Hub`` (per event loop) with one channel in that group: it receives each batch
-once and puts each event in the inbox of the process's sockets that joined the
-event's group, in the order they were sent. Each process so hears all of them, not
-only its own sockets' (one deserialisation per batch). Operator sockets keep a
-channel of their own for their login's group only (closed when it signs out).
-
-The process that stores a message hands it to its own hub at once
-(``chat.events.deliver_here``) and publishes it marked with that hub's channel name
-(``origin``), which its hub skips when the layer brings it back: the sockets of the
-process that stored a message do not wait for the round trip through Redis (two
-turns of a busy event loop and Redis's own), and still get it once. Only when the
-hub has handed on the message before it in its thread, though (``Hub.in_order``):
-else that one may still be on its way from another process, and the new one takes
-the layer after it, so that every socket still hears a thread's messages in order.
-Everything else (receipts, typing, presence, thread changes) takes the layer.
-
-Live delivery stays an optimisation, as before: a socket that misses an event finds
-the gap by ``seq`` and syncs. When the layer is unreachable, ``join`` raises the
-layer's error and the socket runs without live delivery (``chat.consumers``).
+New messages also reach the storing process's own sockets at once (``deliver`` from
+``delivery.deliver_here``), when the hub has handed on the message before each in its
+thread (``in_order``); the copy the layer brings back is skipped. Live delivery is an
+optimisation: a socket that misses an event finds the ``seq`` gap and syncs.
 """
 
 from __future__ import annotations
@@ -37,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
 
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +28,8 @@ HUB_GROUP = "sohbet.hub"
 # a thread it forgot sends its next message through the layer, then it knows again.
 REMEMBERED_THREADS = 10_000
 HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...], "origin"?: channel}
-MESSAGES = "chat.messages"  # chat.events.MESSAGES (which imports this module)
+# The one event type the engine reads: its items carry id, thread and seq (in_order).
+MESSAGES: Final = "chat.messages"
 # Layers may forget a group member after a while (the in-memory layer after a day):
 # the hub renews its membership this often.
 RENEW_AFTER = 3600.0
@@ -109,7 +89,7 @@ class Inbox(Mailbox):
         # now rather than on the event loop's next turn.
         self.flush: Callable[[], None] | None = None
 
-    def put_event(self, event: dict[str, Any]) -> None:
+    def put_event(self, event: Mapping[str, Any]) -> None:
         """``put_nowait`` for the hub's events, less the messages already sent."""
         if self.echoed and event.get("type") == MESSAGES:
             messages = event.get("messages") or []
@@ -158,7 +138,7 @@ class Hub:
             if not members:
                 del self.members[group]
 
-    def deliver(self, event: dict[str, Any]) -> None:
+    def deliver(self, event: Mapping[str, Any]) -> None:
         """Hand a ``hub.events`` event's events to the inboxes of their groups."""
         for group, inner in event.get("events", ()):
             if inner.get("type") == MESSAGES:
@@ -274,3 +254,22 @@ def get_hub(alias: str) -> Hub | None:
             hub._task.cancel()
         hub = _hubs[loop] = Hub(layer)
     return hub
+
+
+@asynccontextmanager
+async def subscribe(*groups: str) -> AsyncIterator[Inbox | None]:
+    """An inbox that receives ``groups``' events for as long as the block runs
+    (a process's listener that is not a socket: the bridge); None without a channel
+    layer. Raises the layer's error when the hub cannot subscribe."""
+    hub = get_hub(DEFAULT_CHANNEL_LAYER)
+    if hub is None:
+        yield None
+        return
+    inbox = Inbox()
+    for group in groups:
+        await hub.join(group, inbox)
+    try:
+        yield inbox
+    finally:
+        for group in groups:
+            hub.leave(group, inbox)

@@ -1,22 +1,12 @@
 """Structured logs: which request or socket a line belongs to, and nothing secret.
 
-- ``RequestIdMiddleware`` (Django) gives every HTTP request an id: the incoming
-  ``X-Request-ID`` (nginx: ``$request_id``) or, without one, ``X-Railway-Request-Id``
-  (Railway's edge, so app lines match its HTTP logs) when it is a plain token
-  (``REQUEST_ID_PATTERN``), else a new one. It is returned in the ``X-Request-ID``
-  response header.
-- ``realtime.middleware.WebSocketMiddleware`` (ASGI) gives every WebSocket
-  connection an id (``connection_id_var``).
-- ``ContextFilter`` (on the handler) puts them on each record as ``request_id`` and
-  ``connection_id``.
-- ``JsonFormatter`` writes one JSON object per line (production), in the shape
-  Railway's log explorer parses (``message``, ``level`` as debug/info/warn/error,
-  other keys as attributes); ``TextFormatter`` a readable line (development). Both
-  pass the text through ``redact``.
-
-Log calls pass ids and counts, never message bodies, codes or tokens (a test reads the
-source to keep it so); ``redact`` is the second line of defence for what libraries
-put in exception texts (a Bot API URL carries the bot token).
+``RequestIdMiddleware`` gives every HTTP request an id (a plain incoming
+``X-Request-ID`` or ``X-Railway-Request-Id``, else a new one; returned in
+``X-Request-ID``); the WebSocket middleware gives every connection one.
+``ContextFilter`` puts them on each record; ``JsonFormatter`` writes a JSON object per
+line in the shape Railway parses (production), ``TextFormatter`` a readable line.
+Both pass the text through ``redact``. Log calls pass ids and counts, never message
+bodies, codes or tokens; ``redact`` catches what libraries put in exception texts.
 """
 
 from __future__ import annotations

@@ -25,25 +25,13 @@ CLOSE_FORBIDDEN = 4403
 
 
 class WebSocketMiddleware:
-    """What every WebSocket connection goes through before its consumer, in one layer:
-
-    - an id for the connection's log lines (``realtime.logs.connection_id_var``);
-    - the root path and forwarding headers as a trusted proxy set them
-      (``realtime.proxies.believed``);
-    - the ``Origin`` header checked as Django checks it on an unsafe request: the
-      socket's own origin (scheme, host and port; the host in ALLOWED_HOSTS) or
-      one of CSRF_TRUSTED_ORIGINS (``is_allowed_origin``). Unlike Channels'
-      validator (which rejects the handshake, so a browser only sees 1006), a
-      refused socket is accepted and closed with 4403, as docs/protocol.md promises;
-    - ``scope["cookies"]`` and ``scope["session"]`` (loaded on first use): what
-      Channels' ``SessionMiddlewareStack`` gives, without its wrapper around every
-      frame sent (it saves a modified session on an HTTP response, which a WebSocket
-      never sends; the consumers save the session themselves).
-
-    One layer rather than three: each layer keeps a coroutine frame, and each that
-    adds to the scope a copy of it, for the whole life of the socket (≈ 1 KiB of an
-    idle socket's memory, docs/performance.md).
-    """
+    """What every WebSocket connection goes through before its consumer, in one
+    layer (each layer costs every idle socket a coroutine frame and a scope copy): an
+    id for its log lines; the root path and forwarding headers as a trusted proxy set
+    them; the ``Origin`` checked as Django checks an unsafe request's
+    (``is_allowed_origin``), a refused socket accepted then closed with 4403 so that
+    the browser sees why; ``scope["cookies"]`` and a lazily loaded
+    ``scope["session"]`` (the consumers save it themselves)."""
 
     def __init__(self, application: Any) -> None:
         self.application = application

@@ -71,18 +71,10 @@ def hit(key: str, rule: Rule) -> bool:
 def hit_many(hits: list[tuple[str, Rule]]) -> list[bool]:
     """Count one event for each (key, rule), in order, in the shared counters; for
     each, False once ``rule.count`` events fell in the current window of
-    ``rule.seconds`` (fixed windows, the same in every process).
-
-    The message writer counts a whole batch's senders at once (the per-sender
-    message limit, ``SOHBET_SEND_RATE``): on its thread with this, on the event loop
-    with ``ahit_many`` (PostgreSQL). On Redis that is one command (a script: INCR,
-    and EXPIRE on a window's first event, for every key) instead of one per message
-    (docs/performance.md). Without Redis the cache counts them one by one (local
-    memory: development and tests).
-
-    Fails open: when the counters cannot be reached the events are allowed and a
-    warning logged, so a Redis outage never stops messages (the per-connection
-    limits still hold).
+    ``rule.seconds`` (fixed windows, the same in every process). On Redis one command
+    for all (a script); without Redis the cache counts them one by one. Fails open:
+    when the counters cannot be reached the events are allowed and a warning logged
+    (a Redis outage never stops messages; the per-socket limits still hold).
     """
     answer = _without_redis(hits)
     if answer is not None:

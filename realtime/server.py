@@ -1,38 +1,10 @@
-"""Daphne as Sohbet runs it: ``python -m chatsite.server`` takes Daphne's own command
-line (``daphne --help``) and serves with Daphne's server, less two costs that each
-WebSocket connection carries for its whole life (docs/performance.md, "Memory per
-socket"; thousands of idle visitor pages are the common case):
-
-- autobahn copies its thirty protocol options from the factory into the attributes
-  of every connection, unless the protocol class has them already (its documented
-  way of setting options per protocol). Ours gets a protocol class that has them,
-  made once the factory is configured: each connection's attribute table stays at
-  half the size (≈ 1.7 KiB less).
-- Daphne gives every application instance an ``asyncio.Queue`` for its ``receive``
-  (four deques and an event, ≈ 3 KiB). A WebSocket application reads it from one
-  task at a time, so ours gets a ``realtime.hub.Inbox`` (one list), which the chat
-  consumers also take as their inbox, with no task of their own to fill it from
-  ``receive`` (≈ 1 KiB more). HTTP gets a ``realtime.httpbody.BodySpool``.
-
-Request bodies are bounded before they are stored, and never held whole in memory
-(``realtime.httpbody``: 413 over ``SOHBET_MAX_REQUEST_BYTES``, declared or chunked).
-
-It also writes a socket's frames as soon as the socket has nothing more to handle
-(``flush_transport``), rather than when the reactor next sees the socket writable:
-one turn of the event loop less for every ack and every live message.
-
-Before it serves it runs Django's system checks (as ``runserver`` does) and refuses
-to start when its WebSocket message limit is below ``SOHBET_MAX_SERVER_FRAME_BYTES``
-(the library refuses to send larger frames). On SIGTERM or SIGINT it stops
-listening and closes every WebSocket with 1012 (service restart), so that clients
-reconnect at once instead of taking it for a network failure (``drain``).
-
-All go through public seams (Daphne's ``CommandLineInterface.server_class``, its
-server's ``ready_callable``, ``http_factory`` and ``create_application``; Twisted's
-``doWrite``, of ``IWriteDescriptor``); no library code is changed.
-``create_application`` does what Daphne's does with another queue; it
-is covered by every test that opens a socket through a server process
-(tests/deploy, tests/browser) and by tests/deploy/test_server.py.
+"""Daphne as Sohbet runs it (``python -m chatsite.server``, Daphne's command line),
+through Daphne's and Twisted's public seams only: lighter sockets (protocol options on
+the class, an ``Inbox`` for ``receive``), request bodies bounded before they are
+stored (``realtime.httpbody``), a socket's frames written as soon as it has nothing
+more to handle (``flush_transport``), system checks before it serves, and on SIGTERM
+every WebSocket closed with 1012 so that clients reconnect at once (``drain``).
+docs/architecture.md says why each is there; docs/performance.md what it saves.
 """
 
 from __future__ import annotations
@@ -51,7 +23,7 @@ from django.conf import settings
 from twisted.internet import defer
 from twisted.internet import reactor as _reactor
 
-from chat.checks import refuse_to_start_unless_sound
+from realtime.checks import refuse_to_start_unless_sound
 from realtime.httpbody import BodySpool, LimitedHTTPFactory
 from realtime.hub import Inbox
 

@@ -1,35 +1,13 @@
-"""Group commit for the message path.
+"""Group commit: what a process's sockets post while a batch is being stored goes
+into the next batch (one transaction, one commit, the senders' limits counted in one
+Redis call), so that under load the cost per post falls instead of queueing behind a
+commit each.
 
-Consumers hand their posts to the process's writer; it stores everything that queued
-up while the previous transaction ran in one transaction (one commit, the senders'
-limits counted in one Redis call), answers each post, then hands the batch's messages
-to this process's sockets at once (when their threads' order allows) and its events to
-a sender task, which publishes them in commit order while the next batch is stored.
-Under light load a batch is one message, so latency is that of a single insert; under
-heavy load the cost per message falls instead of queueing behind one commit per
-message.
-
-On PostgreSQL the batches are stored on the event loop itself, on an asyncio psycopg
-connection of the writer's own (``chat.services.apost_messages``, the statements of
-``realtime.sql``): no thread to hand each batch to, and no wait to take the
-interpreter lock back from the busy event loop after each of a batch's round trips,
-which was most of a batch's time and a fifth of the process's CPU under load
-(docs/performance.md). The connection is kept for the life of the process; a batch
-that fails on it (it died with a PostgreSQL restart) is tried once more on a fresh
-one: nothing was committed, and a resend of a committed message is found by its
-``client_id``.
-
-The thread events after a conversation starts, reopens or is taken are read by a task
-of their own once the batch's messages are out, on that connection between batches.
-
-The rest runs on a thread of the writer's own with Django's ORM: every batch on other
-databases (SQLite, the embedded defaults), and on PostgreSQL the rare batches that
-need the ORM (a resend to look up, an attachment to check). That thread keeps its
-database connection from one batch to the next and gives it back to the pool after
-``KEEP_CONNECTION_IDLE`` seconds without posts. Not Channels' shared sync thread
-(``database_sync_to_async``): posting never waits behind a page of history or a
-visitor's first connection. Refusals carry lazy translations; each consumer renders
-them in its socket's language.
+The domain says how a batch is stored (a ``Store``); the writer queues, batches,
+bounds each batch in time, counts the senders' limits, and sends the batch's events:
+this process's sockets get them at once, the other processes through the layer, in
+commit order, while the next batch is stored. On PostgreSQL batches are stored on the
+event loop on a connection of the writer's own; the rest on a thread of its own.
 """
 
 from __future__ import annotations
@@ -40,76 +18,108 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.conf import settings
-from django.db import (
-    InterfaceError,
-    OperationalError,
-    close_old_connections,
-    connection,
-)
-from django.utils.translation import gettext_lazy
+from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import connection as django_connection
 
-from chat import events, services
-from chat.exceptions import ChatError, ErrorCode
-from chat.models import Message
-from chat.services import NewMessage, PostOutcome
-from realtime import ratelimit
+from realtime import delivery, ratelimit
+from realtime.delivery import Event
 from realtime.ratelimit import Rule
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 256
-# The writer gives its database connection back to the pool after this long without
-# a batch. Checking one out costs a health-check round trip; at a few messages a second
-# the queue runs dry after nearly every batch, and giving it back each time cost a
-# checkout per batch.
+# The thread gives its connection back to the pool after this long without a batch
+# (checking one out costs a health-check round trip).
 KEEP_CONNECTION_IDLE = 2.0
 
-
+Item = TypeVar("Item")
 Limit = tuple[str, Rule]  # (sender key, rule): realtime.ratelimit.hit_many
-Queued = tuple[NewMessage, Limit | None, "asyncio.Future[PostOutcome]"]
 
 
-class MessageWriter:
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[Queued] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
-        self._outgoing: asyncio.Queue[tuple[list[events.Event], set[int]]] = (
+@dataclass(slots=True)
+class Stored:
+    """What a batch stored: one outcome per item, in order; the events to send; the
+    keys whose state the store asks to be read and told after (``Store.changed``)."""
+
+    outcomes: list[Any]
+    events: list[Event]
+    changed: set[int] = field(default_factory=set)
+
+
+class UseThread(Exception):
+    """Raised by ``Store.astore`` (before any change is kept): the batch is stored on
+    the writer's thread instead, with ``hint`` passed to ``Store.store``."""
+
+    def __init__(self, hint: Any = None) -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+class Store(Protocol[Item]):
+    """How the domain stores a batch (chat.storage)."""
+
+    def store(self, items: list[Item], hint: Any = None) -> Stored:
+        """In a transaction of its own, on the writer's thread (the ORM)."""
+
+    async def astore(
+        self,
+        aconnection: Any,
+        items: list[Item],
+        admitted: Callable[[], Awaitable[list[Item]]],
+    ) -> Stored:
+        """On the event loop, on the writer's asyncio psycopg connection (autocommit
+        mode: the store begins and commits). Only the items ``admitted`` gives (those
+        within their senders' limits) are stored; it is awaited while the first round
+        trip is on its way. Raises ``UseThread`` for what the ORM must store."""
+
+    def refusal(self, item: Item) -> Any:
+        """The outcome of an item over its sender's limit."""
+
+    def changed_events(self, keys: set[int]) -> list[Event]:
+        """The events telling the new state of ``keys`` (the ORM)."""
+
+    async def achanged(self, aconnection: Any, keys: set[int]) -> Any:
+        """Read the new state of ``keys`` on the writer's connection."""
+
+    async def achanged_events(self, read: Any) -> list[Event]:
+        """The events of what ``achanged`` read (off the connection)."""
+
+
+class Writer(Generic[Item]):
+    def __init__(self, store: Store[Item]) -> None:
+        self.store = store
+        self._queue: asyncio.Queue[tuple[Item, Limit | None, asyncio.Future[Any]]] = (
             asyncio.Queue()
         )
+        self._task: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sohbet-writer")
+        self._outgoing: asyncio.Queue[tuple[list[Event], set[int]]] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
-        # Threads whose new state is to be read and told to the operators.
         self._changed: set[int] = set()
-        self._thread_sender: asyncio.Task[None] | None = None
+        self._changed_sender: asyncio.Task[None] | None = None
         self._last_batch = 0.0
         self._release: asyncio.TimerHandle | None = None
-        # On PostgreSQL the batches are stored on the event loop, on a connection of
-        # the writer's own (psycopg's asyncio one): no thread to hand each batch to
-        # and take the interpreter lock back from after every round trip. The thread
-        # stores what needs the ORM (resends, attachments). The thread events' reads
-        # use the connection between batches (``_connection``).
-        self._on_loop = connection.vendor == "postgresql"
+        self._on_loop = django_connection.vendor == "postgresql"
         self._aconnection: Any = None
         self._aconnection_lock = asyncio.Lock()
 
-    async def post(self, post: NewMessage, limit: Limit | None = None) -> PostOutcome:
-        """Store one message; returns its outcome once committed. Raises the database's
-        exception when the batch could not be stored.
-
-        With ``limit`` (sender key, rule) the post is first counted against its
-        sender's limit, across sockets and processes, with the rest of the batch in
-        one call (``realtime.ratelimit.hit_many``): over the limit, the outcome is a
-        ``rate_limited`` refusal and nothing is stored."""
-        future: asyncio.Future[PostOutcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((post, limit, future))
+    async def post(self, item: Item, limit: Limit | None = None) -> Any:
+        """Store one item with the next batch; returns its outcome once committed, or
+        ``store.refusal(item)`` when ``limit`` (sender key, rule) is exceeded across
+        sockets and processes. Raises a ``DatabaseError`` when the batch could not
+        be stored (within ``SOHBET_STORE_TIMEOUT``)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, limit, future))
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="sohbet-message-writer")
+            self._task = asyncio.create_task(self._run(), name="sohbet-writer")
         return await future
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
@@ -117,127 +127,193 @@ class MessageWriter:
             live = [queued for queued in batch if not queued[2].cancelled()]
             if not live:
                 continue
-            queued = [(post, limit) for post, limit, _ in live]
-            changed: set[int] = set()
+            queued = [(item, limit) for item, limit, _ in live]
             try:
                 async with _bounded():
                     if self._on_loop:
-                        outcomes, sent, changed = await self._store_on_loop(queued)
+                        outcomes, stored = await self._store_on_loop(queued)
                     else:
-                        loop = asyncio.get_running_loop()
-                        outcomes, sent = await loop.run_in_executor(
-                            self._thread, _store, queued
+                        outcomes, stored = await loop.run_in_executor(
+                            self._thread, self._store, queued
                         )
             except Exception as exc:
-                logger.warning("storing %d message(s) failed: %s", len(live), exc)
-                for _, _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                logger.warning("storing %d item(s) failed: %s", len(live), exc)
+                for _, _, future in live:
+                    if not future.done():
+                        future.set_exception(exc)
                 continue
-            self._last_batch = asyncio.get_running_loop().time()
+            self._last_batch = loop.time()
             if self._queue.empty() and self._release is None:
-                self._release = asyncio.get_running_loop().call_later(
+                self._release = loop.call_later(
                     KEEP_CONNECTION_IDLE, self._release_if_idle
                 )
-            for (_, _, fut), outcome in zip(live, outcomes, strict=True):
-                if not fut.done():
-                    fut.set_result(outcome)
-            if sent or changed:
+            for (_, _, future), outcome in zip(live, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+            if stored.events or stored.changed:
                 # This process's sockets get the batch's messages now, with their
-                # acks (those their thread's order allows: events.deliver_here); the
-                # rest, and the other processes, through the layer, by the sender.
-                self._send(events.deliver_here(sent) if sent else [], changed)
+                # outcomes; the rest, and the other processes, by the sender.
+                routed = delivery.deliver_here(stored.events) if stored.events else []
+                self._outgoing.put_nowait((routed, stored.changed))
+                if self._sender is None or self._sender.done():
+                    self._sender = asyncio.create_task(self._send_all())
 
-    async def _store_on_loop(
-        self, queued: list[tuple[NewMessage, Limit | None]]
-    ) -> tuple[list[PostOutcome], list[events.Event], set[int]]:
-        """``_store`` on the event loop (PostgreSQL); also returns the threads whose
-        status or assignee changed, for the sender to tell the operators. The
-        senders' limits are counted in Redis while the batch's first round trip to
-        PostgreSQL is on its way (one wait less per batch), once even when the
-        batch is tried again."""
-        loop = asyncio.get_running_loop()
+    # --- Storing -----------------------------------------------------------------
+
+    def _store(
+        self, queued: list[tuple[Item, Limit | None]]
+    ) -> tuple[list[Any], Stored]:
+        """On the thread: count the limits, then store the items within them."""
         limits = [limit for _, limit in queued if limit]
-        counting = asyncio.ensure_future(_count_limits(queued, limits))
+        refused, items = _within(queued, ratelimit.hit_many(limits))
+        stored = self._store_on_thread(items) if items else Stored([], [])
+        return self._outcomes(queued, refused, stored), stored
 
-        async def admitted() -> list[NewMessage]:
-            return (await counting)[1]
-
-        stored: list[PostOutcome] = []
-        sent: list[events.Event] = []
-        changed: set[int] = set()
+    def _store_on_thread(self, items: list[Item], hint: Any = None) -> Stored:
+        kept = django_connection.connection is not None  # from an earlier batch
         try:
-            stored, messages, changed = await self._post_on_loop(
-                [post for post, _ in queued], admitted
-            )
-        except (services.Resent, services.NeedsORM) as why:
-            resent = isinstance(why, services.Resent)
-            _refused, posts = await counting
-            if posts:
-                stored, sent = await loop.run_in_executor(
-                    self._thread, _store_posts, posts, resent
-                )
-        else:
-            sent = services.message_events(messages)
-        refused, _posts = await counting
-        return _outcomes(queued, refused, stored), sent, changed
-
-    async def _post_on_loop(
-        self,
-        posts: list[NewMessage],
-        admitted: Callable[[], Awaitable[list[NewMessage]]],
-    ) -> tuple[list[PostOutcome], list[Message], set[int]]:
-        kept = self._aconnection is not None and not self._aconnection.closed
-        try:
-            return await self._post_on_loop_once(posts, admitted)
+            return self._store_once(items, hint)
         except (OperationalError, InterfaceError) as exc:
             if not kept or is_timeout(exc):
                 raise  # a fresh connection failed (the database is away), or a bound
-            logger.info(
-                "storing a batch failed on its connection, trying again: %s", exc
-            )
-            return await self._post_on_loop_once(posts, admitted)
+            logger.info("storing a batch failed on its connection, again: %s", exc)
+            return self._store_once(items, hint)
 
-    async def _post_on_loop_once(
-        self,
-        posts: list[NewMessage],
-        admitted: Callable[[], Awaitable[list[NewMessage]]],
-    ) -> tuple[list[PostOutcome], list[Message], set[int]]:
-        async with self._connection(open_one=True) as aconnection:
-            return await services.apost_messages(aconnection, posts, admitted)
+    def _store_once(self, items: list[Item], hint: Any) -> Stored:
+        with delivery.collecting() as sent:
+            try:
+                stored = self.store.store(items, hint)
+            except BaseException:
+                django_connection.close()  # the next attempt starts afresh
+                raise
+        stored.events = sent + stored.events
+        return stored
+
+    async def _store_on_loop(
+        self, queued: list[tuple[Item, Limit | None]]
+    ) -> tuple[list[Any], Stored]:
+        """The batch on the event loop (PostgreSQL): the limits counted in Redis while
+        its first round trip is on its way, once even when it is tried again."""
+        limits = [limit for _, limit in queued if limit]
+        counting = asyncio.ensure_future(ratelimit.ahit_many(limits))
+
+        async def admitted() -> list[Item]:
+            return _within(queued, await counting)[1]
+
+        items = [item for item, _ in queued]
+        try:
+            stored = await self._astore(items, admitted)
+        except UseThread as elsewhere:
+            kept = await admitted()
+            loop = asyncio.get_running_loop()
+            stored = Stored([], [])
+            if kept:
+                stored = await loop.run_in_executor(
+                    self._thread, self._store_on_thread, kept, elsewhere.hint
+                )
+        refused, _items = _within(queued, await counting)
+        return self._outcomes(queued, refused, stored), stored
+
+    async def _astore(
+        self, items: list[Item], admitted: Callable[[], Awaitable[list[Item]]]
+    ) -> Stored:
+        kept = self._aconnection is not None and not self._aconnection.closed
+        try:
+            async with self._connection(open_one=True) as aconnection:
+                return await self.store.astore(aconnection, items, admitted)
+        except (OperationalError, InterfaceError) as exc:
+            if not kept or is_timeout(exc):
+                raise
+            logger.info("storing a batch failed on its connection, again: %s", exc)
+            async with self._connection(open_one=True) as aconnection:
+                return await self.store.astore(aconnection, items, admitted)
+
+    def _outcomes(
+        self, queued: list[tuple[Item, Limit | None]], refused: set[int], stored: Stored
+    ) -> list[Any]:
+        """One outcome per queued item: a refusal over its limit, else the store's."""
+        done = iter(stored.outcomes)
+        return [
+            self.store.refusal(item) if index in refused else next(done)
+            for index, (item, _) in enumerate(queued)
+        ]
+
+    # --- Sending -----------------------------------------------------------------
+
+    async def _send_all(self) -> None:
+        """Publish the batches' routed events in commit order (those that queued
+        meanwhile together); then read and tell what changed, in a task of its own
+        so that the next batches' events do not wait for that read."""
+        while True:
+            routed, changed = await self._outgoing.get()
+            while not self._outgoing.empty():
+                more, more_changed = self._outgoing.get_nowait()
+                routed = delivery.join_routed(routed, more)
+                changed |= more_changed
+            await delivery.publish(routed)  # logs, never raises
+            if changed:
+                self._changed |= changed
+                if self._changed_sender is None or self._changed_sender.done():
+                    self._changed_sender = asyncio.create_task(self._send_changed())
+
+    async def _send_changed(self) -> None:
+        """State is read after the commits it follows: an event that goes out after
+        later messages still says the latest. On PostgreSQL read on the writer's
+        connection between two batches; else on its thread."""
+        loop = asyncio.get_running_loop()
+        while self._changed:
+            keys, self._changed = self._changed, set()
+            try:
+                events = None
+                if self._on_loop:
+                    async with self._connection(open_one=False) as aconnection:
+                        read = (
+                            await self.store.achanged(aconnection, keys)
+                            if aconnection is not None
+                            else None
+                        )
+                    if read is not None:
+                        events = await self.store.achanged_events(read)
+                if events is None:
+                    events = await loop.run_in_executor(
+                        self._thread, self.store.changed_events, keys
+                    )
+            except Exception:
+                logger.warning("changed state not sent", exc_info=True)
+                continue
+            await delivery.send(events)
+
+    # --- Connections -------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def _connection(self, *, open_one: bool) -> AsyncIterator[Any]:
-        """The writer's own connection, for one batch or one read at a time (a
-        batch's transaction spans several awaits); with ``open_one`` opened when
-        there is none, else None then. psycopg's errors come out as Django's (the
-        consumers tell their clients to retry on a DatabaseError), as the ORM raises
-        them; after one, the connection is closed and the next use opens another."""
-        with connection.wrap_database_errors:
+        """The writer's own connection, for one batch or one read at a time; opened
+        when there is none with ``open_one``, else None then. psycopg's errors come
+        out as Django's; after one, the connection is closed and the next use opens
+        another."""
+        with django_connection.wrap_database_errors:
             async with self._aconnection_lock:
                 if self._aconnection is None or self._aconnection.closed:
                     if not open_one:
                         yield None
                         return
-                    self._aconnection = await _connect()
+                    self._aconnection = await connect()
                 try:
                     yield self._aconnection
-                except (services.Resent, services.NeedsORM):
-                    raise  # rolled back, or nothing done: the connection is fine
+                except UseThread:
+                    raise  # nothing done: the connection is fine
                 except BaseException:
                     self._close_aconnection()
                     raise
 
     def close_connections(self) -> None:
-        """Close the database connections this writer keeps (see the module's
-        ``close_connections``); a later batch opens new ones."""
+        """Close the connections this writer keeps; a later batch opens new ones."""
         self._close_aconnection()
         self._thread.submit(_close_connection).result(timeout=30)
 
     def _close_aconnection(self) -> None:
         if self._aconnection is not None:
-            # What AsyncConnection.close() does, without a loop to await it on
-            # (close_connections, from tests).
+            # What AsyncConnection.close() does, with no loop to await it on.
             self._aconnection.pgconn.finish()
             self._aconnection = None
 
@@ -246,78 +322,11 @@ class MessageWriter:
         loop = asyncio.get_running_loop()
         idle = loop.time() - self._last_batch
         if idle >= KEEP_CONNECTION_IDLE and self._queue.empty():
-            self._thread.submit(close_old_connections)  # queued before any next batch
+            self._thread.submit(close_old_connections)  # before any next batch
         else:
             self._release = loop.call_later(
                 max(KEEP_CONNECTION_IDLE - idle, 0.1), self._release_if_idle
             )
-
-    def _send(self, routed: list[events.Event], changed: set[int]) -> None:
-        """Queue a batch's routed events (``events.deliver_here``: this process's
-        sockets have those marked with its origin already) for the sender, which
-        publishes them: the next batch is stored while these are published (waiting for
-        the publishes held every batch back by two round trips through a busy event
-        loop), and batches still go out in commit order. ``changed``: threads whose
-        new state is read and told to the operators once the batch's messages are
-        out (``_send_thread_events``)."""
-        self._outgoing.put_nowait((routed, changed))
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_all(), name="sohbet-sender")
-
-    async def _send_all(self) -> None:
-        while True:
-            routed, changed = await self._outgoing.get()
-            while not self._outgoing.empty():  # batches that queued meanwhile: together
-                more, more_changed = self._outgoing.get_nowait()
-                routed = events.join_routed(routed, more)
-                changed |= more_changed
-            await events.publish(routed)  # logs, never raises
-            if changed:
-                self._changed |= changed
-                if self._thread_sender is None or self._thread_sender.done():
-                    self._thread_sender = asyncio.create_task(
-                        self._send_thread_events(), name="sohbet-thread-sender"
-                    )
-
-    async def _send_thread_events(self) -> None:
-        """Read and send the new state of the threads that changed, after their
-        messages went out. A task of its own: the messages of the next batches do
-        not wait for these reads (a burst of new conversations held every message
-        of scenario a's first seconds back; docs/performance.md). A thread event is
-        state, read after the commits it follows: one that goes out after later
-        messages still says the latest.
-
-        On PostgreSQL the read is one statement on the writer's own connection,
-        between two batches, and the visitors' presence is read on the loop: no
-        thread taking the interpreter lock from the loop while 1,000 conversations
-        start (docs/performance.md). Elsewhere, or when that connection is not
-        there, on the writer's thread."""
-        loop = asyncio.get_running_loop()
-        while self._changed:
-            changed, self._changed = self._changed, set()
-            try:
-                thread_events = await self._read_on_loop(changed)
-                if thread_events is None:
-                    thread_events = await loop.run_in_executor(
-                        self._thread, services.thread_events, changed
-                    )
-            except Exception:
-                logger.warning("thread events not sent", exc_info=True)
-                continue
-            await events.send_events(thread_events)
-
-    async def _read_on_loop(self, changed: set[int]) -> list[events.Event] | None:
-        """The threads read on the writer's connection, between two batches, and
-        their events made once it is free again (the visitors' presence is a read
-        from Redis: the next batch does not wait for it); None when the writer has
-        no connection open (a batch opens it; the thread's read does without)."""
-        if not self._on_loop:
-            return None
-        async with self._connection(open_one=False) as aconnection:
-            if aconnection is None:
-                return None
-            threads = await services.athreads_for_broadcast(aconnection, changed)
-        return await services.athread_events(threads)
 
 
 @contextlib.asynccontextmanager
@@ -325,7 +334,7 @@ async def _bounded() -> AsyncIterator[None]:
     """At most ``SOHBET_STORE_TIMEOUT`` seconds for a batch; beyond them its senders
     are told to retry, as for a database error (a batch on the event loop is
     cancelled and its connection closed: nothing of it is committed, or a resend
-    finds it by its ``client_id``)."""
+    finds it)."""
     try:
         async with asyncio.timeout(settings.SOHBET_STORE_TIMEOUT):
             yield
@@ -345,129 +354,62 @@ def is_timeout(exc: BaseException) -> bool:
     )
 
 
-def _store(
-    queued: list[tuple[NewMessage, Limit | None]],
-) -> tuple[list[PostOutcome], list[events.Event]]:
-    """Count the senders' limits, then store the posts within them (on the writer's
-    thread; the limits are counted once, even when the batch is tried again)."""
-    limits = [limit for _, limit in queued if limit]
-    refused, posts = _within_limits(queued, ratelimit.hit_many(limits))
-    stored, sent = _store_posts(posts) if posts else ([], [])
-    return _outcomes(queued, refused, stored), sent
+def _close_connection() -> None:
+    django_connection.close()  # the name resolves to this thread's connection
 
 
-async def _count_limits(
-    queued: list[tuple[NewMessage, Limit | None]], limits: list[Limit]
-) -> tuple[set[int], list[NewMessage]]:
-    """``_within_limits`` with the limits counted on the event loop."""
-    return _within_limits(queued, await ratelimit.ahit_many(limits))
-
-
-def _within_limits(
-    queued: list[tuple[NewMessage, Limit | None]], allowed: list[bool]
-) -> tuple[set[int], list[NewMessage]]:
-    """The refused posts' indexes, and the others, given the answers for the posts
+def _within(
+    queued: list[tuple[Item, Limit | None]], allowed: list[bool]
+) -> tuple[set[int], list[Item]]:
+    """The refused items' indexes, and the others, given the answers for the items
     with a limit (in order)."""
     limited = [index for index, (_, limit) in enumerate(queued) if limit]
     refused = {index for index, ok in zip(limited, allowed, strict=True) if not ok}
-    posts = [post for index, (post, _) in enumerate(queued) if index not in refused]
-    return refused, posts
+    return refused, [item for i, (item, _) in enumerate(queued) if i not in refused]
 
 
-def _outcomes(
-    queued: list[tuple[NewMessage, Limit | None]],
-    refused: set[int],
-    stored: list[PostOutcome],
-) -> list[PostOutcome]:
-    """One outcome per queued post: the refused ones over the limit, the others'
-    in order from ``stored``."""
-    outcomes: list[PostOutcome] = []
-    stored_outcomes = iter(stored)
-    for index, (post, _) in enumerate(queued):
-        if index in refused:
-            outcomes.append(
-                ChatError(
-                    ErrorCode.RATE_LIMITED,
-                    gettext_lazy("Too many messages at once. Please slow down."),
-                    client_id=str(post.client_id),
-                )
-            )
-        else:
-            outcomes.append(next(stored_outcomes))
-    return outcomes
-
-
-async def _connect() -> Any:
-    """The writer's own asyncio connection, with Django's settings for the
-    database (its adapters included: datetimes come back as the ORM's do)."""
+async def connect() -> Any:
+    """A connection as the writer's own (asyncio psycopg, autocommit), with Django's
+    settings for the database (its adapters: datetimes come back as the ORM's do);
+    also for tests and benchmarks."""
     import psycopg
 
-    params = connection.get_connection_params()
+    params = django_connection.get_connection_params()
     params.pop("cursor_factory", None)  # Django's is synchronous
-    # Not longer than a request waits for the pool (DATABASE_POOL_TIMEOUT): a host
-    # that is gone must give the senders their "unavailable" as soon.
-    pool = connection.settings_dict["OPTIONS"].get("pool")
+    # Not longer than a request waits for the pool: a host that is gone must give
+    # the senders their "unavailable" as soon.
+    pool = django_connection.settings_dict["OPTIONS"].get("pool")
     wait = pool.get("timeout", 10) if isinstance(pool, dict) else 10
     params.setdefault("connect_timeout", max(int(wait), 2))
-    # It lives as long as the process: a peer that vanished without closing (a host
-    # gone, a network cut) is noticed within about 30 s rather than never.
+    # It lives as long as the process: a peer that vanished is noticed in ~30 s.
     params.setdefault("keepalives", 1)
     params.setdefault("keepalives_idle", 15)
     params.setdefault("keepalives_interval", 5)
     params.setdefault("keepalives_count", 3)
     if settings.SOHBET_WRITER_PREPARE:
-        # Its statements are prepared (realtime.sql.arun_together) and planned
-        # once each, not again on every run (what PostgreSQL would choose for some).
+        # Statements prepared once (realtime.sql.arun_together) and planned once.
         options = params.get("options", "")
         params["options"] = f"{options} -c plan_cache_mode=force_generic_plan".strip()
     return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 
-def _store_posts(
-    posts: list[NewMessage], resent: bool = False
-) -> tuple[list[PostOutcome], list[events.Event]]:
-    kept = connection.connection is not None  # from an earlier batch, unchecked since
-    try:
-        return _store_once(posts, resent)
-    except (OperationalError, InterfaceError) as exc:
-        if not kept or is_timeout(exc):
-            raise  # a fresh connection failed (the database is away), or a bound
-        logger.info("storing a batch failed on its connection, trying again: %s", exc)
-        return _store_once(posts, resent)
+_writers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[int, Writer[Any]]
+] = weakref.WeakKeyDictionary()
 
 
-def _store_once(
-    posts: list[NewMessage], resent: bool
-) -> tuple[list[PostOutcome], list[events.Event]]:
-    try:
-        return events.call_collecting(
-            services.post_messages, posts=posts, resent=resent
-        )
-    except BaseException:
-        connection.close()  # the next attempt starts from a fresh, checked one
-        raise
-
-
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter] = (
-    weakref.WeakKeyDictionary()
-)
+def get_writer(store: Store[Item]) -> Writer[Item]:
+    """The running event loop's writer for ``store`` (one per process)."""
+    writers = _writers.setdefault(asyncio.get_running_loop(), {})
+    writer = writers.get(id(store))
+    if writer is None:
+        writer = writers[id(store)] = Writer(store)
+    return writer
 
 
 def close_connections() -> None:
-    """Close the database connections that writers keep between batches (tests,
-    before the database is flushed or dropped; a process that exits needs nothing)."""
-    for writer in list(_writers.values()):
-        writer.close_connections()
-
-
-def _close_connection() -> None:
-    connection.close()  # this thread's own (the name resolves per thread)
-
-
-def get_writer() -> MessageWriter:
-    """The writer of the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = MessageWriter()
-    return writer
+    """Close the connections writers keep between batches (tests, before the
+    database is flushed or dropped; a process that exits needs nothing)."""
+    for writers in list(_writers.values()):
+        for writer in list(writers.values()):
+            writer.close_connections()

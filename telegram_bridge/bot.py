@@ -20,7 +20,6 @@ import socket
 import uuid
 from typing import Any
 
-from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -36,7 +35,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from chat import events, presence
-from realtime import hub
+from realtime import run_in_db, send_now, subscribe
 from telegram_bridge import handlers, selectors, services
 from telegram_bridge.errors import describe, migration_advice
 from telegram_bridge.files import Download, FileFetcher
@@ -304,7 +303,8 @@ class Bridge:
             logger.exception("file of update %s not fetched", update.update_id)
             download = Download(None, "", _("This file could not be relayed."))
         try:
-            outcome, sent = await database_sync_to_async(events.call_collecting)(
+            # What it stores goes to the sockets after (realtime.run_in_db).
+            outcome = await run_in_db(
                 handlers.handle_update,
                 update=update,
                 context=context,
@@ -321,24 +321,18 @@ class Bridge:
                 owner=self.owner, update_id=update.update_id
             )
             return
-        try:
-            await self._announce(sent, outcome)
-        except Exception:  # the database has it all; clients catch up with sync
-            logger.exception("update %s applied but not broadcast", update.update_id)
+        if outcome.availability_changed:
+            try:
+                await self._announce_availability()
+            except Exception:  # presence is refreshed by the next change anyway
+                logger.exception("operators' availability not announced")
         for reply in outcome.replies:
             await self._say(reply)
         self.wake_outbox()
 
-    async def _announce(self, sent: list[events.Event], outcome: Any) -> None:
-        await events.send_events(sent)
-        if outcome.availability_changed:
-            online = await database_sync_to_async(presence.is_online)(
-                presence.OPERATORS
-            )
-            await events.broadcast_now(
-                events.VISITORS_GROUP,
-                {"type": events.PRESENCE, "operators_online": online},
-            )
+    async def _announce_availability(self) -> None:
+        online = await database_sync_to_async(presence.is_online)(presence.OPERATORS)
+        await send_now(events.operators_presence_event(online=online))
 
     async def _say(self, reply: handlers.Reply) -> None:
         """A reply of the bot (to a command, a refused message): paced, a 429
@@ -420,20 +414,14 @@ class Bridge:
     # --- Visitor state from the channel layer --------------------------------------
 
     async def _layer_loop(self, stop: asyncio.Event) -> None:
-        # The operators' group reaches a process through its hub (realtime.hub), as
-        # for the inbox's sockets.
-        the_hub = hub.get_hub(DEFAULT_CHANNEL_LAYER)
-        if the_hub is None:  # no channel layer configured: nothing to mirror
-            await stop.wait()
-            return
-        inbox = hub.Inbox()
-        await the_hub.join(events.OPERATORS_GROUP, inbox)
-        try:
+        # The operators' group, heard as the inbox's sockets hear it.
+        async with subscribe(events.OPERATORS_GROUP) as inbox:
+            if inbox is None:  # no channel layer configured: nothing to mirror
+                await stop.wait()
+                return
             while not stop.is_set():
                 event = await inbox.get()
                 try:
                     await self.mirror.on_event(event)
                 except Exception:
                     logger.exception("visitor state not mirrored to Telegram")
-        finally:
-            the_hub.leave(events.OPERATORS_GROUP, inbox)

@@ -25,7 +25,6 @@ from telegram.constants import ChatAction
 from telegram.error import RetryAfter, TelegramError
 
 from chat import events, presence
-from chat.models import Thread
 from telegram_bridge import selectors, services
 from telegram_bridge.models import MessageLink
 from telegram_bridge.pacer import Pacer
@@ -67,9 +66,8 @@ class Mirror:
             for message in event.get("messages", ()):
                 if message.get("author") == "visitor":
                     self._noted.discard(message.get("thread"))
-        elif kind in (events.THREAD, events.THREADS):
-            threads = event["threads"] if kind == events.THREADS else [event["thread"]]
-            for thread in threads:
+        elif kind == events.THREADS:
+            for thread in event["threads"]:
                 self._seen_name(thread.get("id"), thread.get("visitor_name") or "")
         elif kind == events.TYPING:
             if event.get("author") == "visitor" and event.get("active"):
@@ -199,16 +197,7 @@ class Mirror:
         """The topic of a thread that already has one (state is not worth a topic)."""
         if not self.is_forum:
             return None
-        return await database_sync_to_async(_topic_for_thread)(
+        topic = await database_sync_to_async(selectors.get_topic_of_thread)(
             chat_id=self.chat_id, thread_id=thread_id
         )
-
-
-def _topic_for_thread(*, chat_id: int, thread_id: int) -> int | None:
-    visitor_id = (
-        Thread.objects.filter(pk=thread_id).values_list("visitor_id", flat=True).first()
-    )
-    if visitor_id is None:
-        return None
-    topic = selectors.get_topic(chat_id=chat_id, visitor_id=visitor_id)
-    return topic.message_thread_id if topic else None
+        return topic.message_thread_id if topic else None

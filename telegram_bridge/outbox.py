@@ -50,7 +50,7 @@ from telegram_bridge.topics import Target, Topics
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = selectors.CHANNEL
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = 300.0
 # A wait longer than this is not waited inside a step: the loop idles meanwhile.

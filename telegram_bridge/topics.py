@@ -93,17 +93,17 @@ class Topics:
         none. Raises what Telegram answered when it must be waited out."""
         while self._renames:
             thread_id = self._renames.pop()
-            found = await database_sync_to_async(_topic_and_thread)(
+            found = await database_sync_to_async(selectors.get_topic_and_thread)(
                 chat_id=self.chat_id, thread_id=thread_id
             )
             if found is None:
                 continue
-            message_thread_id, old_name, thread = found
+            topic, thread = found
             name = topic_name(thread)
-            if name == old_name:
+            if name == topic.name:
                 continue
             async with pacer.turn(self.chat_id) as turn:
-                await self.rename(message_thread_id, name, turn)
+                await self.rename(topic.message_thread_id, name, turn)
             return True
         return False
 
@@ -142,15 +142,3 @@ class Topics:
             if is_unchanged(exc) or classify(exc) is Verdict.TOPIC_GONE:
                 return  # already so, or deleted: the next message makes a new one
             raise
-
-
-def _topic_and_thread(
-    *, chat_id: int, thread_id: int
-) -> tuple[int, str, Thread] | None:
-    thread = Thread.objects.select_related("visitor").filter(pk=thread_id).first()
-    if thread is None:
-        return None
-    topic = selectors.get_topic(chat_id=chat_id, visitor_id=thread.visitor_id)
-    if topic is None:
-        return None
-    return topic.message_thread_id, topic.name, thread

@@ -72,9 +72,10 @@ def _writer_connections_closed() -> Iterator[None]:
 def store_burst(thread_id: int, count: int = 3) -> list[Any]:
     """Store ``count`` visitor messages ("burst 0", …) in one transaction, as the
     writer stores a batch, and return the events it would send."""
-    from chat import events, services
+    from chat import services
     from chat.models import Message
     from chat.services import NewMessage
+    from realtime import delivery
 
     posts = [
         NewMessage(
@@ -86,7 +87,9 @@ def store_burst(thread_id: int, count: int = 3) -> list[Any]:
         )
         for n in range(count)
     ]
-    return events.call_collecting(services.post_messages, posts=posts)[1]
+    with delivery.collecting() as sent:
+        services.post_messages(posts=posts)
+    return sent
 
 
 class Socket:

@@ -148,7 +148,7 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
     import json
     from concurrent.futures import ThreadPoolExecutor
 
-    from chat import events
+    from realtime import delivery
     from tests.conftest import store_burst
 
     inbox = operator_page()
@@ -167,7 +167,7 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
     # Three messages stored in one transaction and sent as the writer sends a batch.
     sent = store_burst(thread_id)
     with ThreadPoolExecutor(1) as other:  # Playwright runs a loop in this thread
-        other.submit(asyncio.run, events.send_events(sent)).result(timeout=30)
+        other.submit(asyncio.run, delivery.send(sent)).result(timeout=30)
 
     expected = ["first", "burst 0", "burst 1", "burst 2"]
     expect(inbox.locator("#messages .author-visitor .body")).to_have_text(expected)

@@ -434,75 +434,10 @@ async def test_operator_opening_a_thread_gets_its_state_first(
     assert [m["body"] for m in page["messages"]] == ["hi"]
 
 
-def test_message_events_are_merged_per_group_in_commit_order():
-    from chat.events import MESSAGES, THREAD, THREADS, coalesce
-
-    def msg(n):
-        return {"type": MESSAGES, "messages": [n]}
-
-    merged = coalesce(
-        [
-            ("t1", msg(1)),
-            ("ops", msg(1)),
-            ("t2", msg(2)),
-            ("ops", msg(2)),
-            ("ops", {"type": THREAD, "thread": 2}),
-            ("ops", {"type": THREAD, "thread": 1}),
-            ("ops", msg(3)),
-            ("t1", msg(3)),
-        ]
-    )
-    assert merged == [
-        ("t1", {"type": MESSAGES, "messages": [1, 3]}),
-        ("ops", {"type": MESSAGES, "messages": [1, 2]}),
-        ("t2", {"type": MESSAGES, "messages": [2]}),
-        ("ops", {"type": THREADS, "threads": [2, 1]}),
-        ("ops", {"type": MESSAGES, "messages": [3]}),
-    ]
-
-
-def test_a_batchs_events_travel_together_to_the_hubs():
-    from chat.events import MESSAGES, OPERATORS_GROUP, VISITORS_GROUP, route
-    from realtime.hub import HUB_EVENTS, HUB_GROUP
-
-    def msg(n):
-        return {"type": MESSAGES, "messages": [n]}
-
-    presence = {"type": "chat.presence", "operators_online": True}
-    ended = {"type": "session.ended"}
-    routed = route(
-        [
-            ("thread.1", msg(1)),
-            (OPERATORS_GROUP, msg(1)),
-            ("thread.2", msg(2)),
-            (OPERATORS_GROUP, msg(2)),
-            (VISITORS_GROUP, presence),
-            ("session.abc", ended),
-        ]
-    )
-    # One publish for all the sockets' shared groups (each group's messages merged,
-    # in order); an operator login's own group keeps its own.
-    assert routed == [
-        (
-            HUB_GROUP,
-            {
-                "type": HUB_EVENTS,
-                "events": [
-                    ["thread.1", msg(1)],
-                    [OPERATORS_GROUP, {"type": MESSAGES, "messages": [1, 2]}],
-                    ["thread.2", msg(2)],
-                    [VISITORS_GROUP, presence],
-                ],
-            },
-        ),
-        ("session.abc", ended),
-    ]
-
-
 async def test_messages_committed_together_come_in_one_frame_when_asked(
     connect_visitor, connect_operator, make_operator
 ):
-    from chat import events
+    from realtime import delivery
 
     visitor = await connect_visitor()
     thread_id = visitor.hello["thread"]["id"]
@@ -512,7 +447,7 @@ async def test_messages_committed_together_come_in_one_frame_when_asked(
     assert (await batching.receive_type("options"))["batch_messages"] is True
 
     sent = await database_sync_to_async(store_burst)(thread_id)
-    await events.send_events(sent)  # one batch, as the writer sends it
+    await delivery.send(sent)  # one batch, as the writer sends it
     frame = await batching.receive_type("messages", "message")
     assert frame["type"] == "messages"
     assert [m["body"] for m in frame["messages"]] == ["burst 0", "burst 1", "burst 2"]

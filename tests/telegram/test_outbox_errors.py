@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import services as chat_services
-from chat.models import OutboxEntry
+from chat.models import OutboxEntry, Thread
 from telegram_bridge.bot import Bridge
 from tests.telegram.clock import VirtualClock
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -80,7 +80,7 @@ def send_file(method: str) -> Callable[..., Awaitable[Check]]:
 async def rename_topic(api: FakeBotApi, bridge: Bridge, clock: VirtualClock) -> Check:
     thread = await with_topic(bridge, clock)
     visitor_id = await database_sync_to_async(
-        lambda: chat_services.Thread.objects.get(pk=thread).visitor_id
+        lambda: Thread.objects.get(pk=thread).visitor_id
     )()
     await database_sync_to_async(chat_services.rename_visitor)(
         visitor_id=visitor_id, name="Elif"

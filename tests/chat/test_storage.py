@@ -1,27 +1,28 @@
-"""The message writer: text stored exactly, resends inside a batch, a kept connection
-that died replaced with the batch stored once; on PostgreSQL the batches stored on
-the event loop with every effect of the ORM path."""
+"""Storing batches of messages (chat.storage through realtime.writer): text stored
+exactly, resends inside a batch, a kept connection that died replaced with the batch
+stored once; on PostgreSQL the batches stored on the event loop with every effect of
+the ORM path."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from chat import events, services
 from chat.models import Message
 from chat.services import NewMessage, Posted
-from realtime import writer
+from chat.storage import STORE
+from realtime import delivery, writer
 from realtime.ratelimit import Rule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Every character that SQL, JSON or a placeholder could take for its own: the
-# writer's statements carry the text as quoted literals (batchsql.arun_together).
+# writer's statements carry the text as quoted literals (realtime.sql.arun_together).
 AWKWARD = (
     'quote " backslash \\ newline \n tab \t 😀 ş {"json": [1]} \';--'
     "%s%(x)s%%$1$$E'\\x'"
@@ -40,7 +41,7 @@ def test_text_is_stored_exactly_as_sent() -> None:
         )
         for n in range(3)
     ]
-    outcomes, _events = writer._store([(post, None) for post in posts])
+    outcomes = services.post_messages(posts=posts)
     assert [o.message.seq for o in outcomes if isinstance(o, Posted)] == [1, 2, 3]
     stored = list(Message.objects.order_by("seq").values_list("body", "author_name"))
     assert stored == [(AWKWARD + str(n), AWKWARD) for n in range(3)]
@@ -54,14 +55,15 @@ def test_a_resend_in_a_batch_returns_the_stored_message_and_leaves_no_gap() -> N
     # batch stored again looking resends up: the new posts get the next seqs.
     _visitor, thread = services.start_visitor(session_key="r" * 32)
     first = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="first")
-    (done,), _events = writer._store([(first, None)])
+    (done,) = services.post_messages(posts=[first])
     assert isinstance(done, Posted)
     posts = [
         NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="second"),
         first,  # sent again: its ack was lost
         NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="third"),
     ]
-    outcomes, events = writer._store([(post, None) for post in posts])
+    with delivery.collecting() as sent:
+        outcomes = services.post_messages(posts=posts)
     assert all(isinstance(o, Posted) for o in outcomes)
     assert [(o.message.seq, o.created) for o in outcomes] == [  # type: ignore[union-attr]
         (2, True),
@@ -73,45 +75,44 @@ def test_a_resend_in_a_batch_returns_the_stored_message_and_leaves_no_gap() -> N
     assert stored == [(1, "first"), (2, "second"), (3, "third")]
     thread.refresh_from_db()
     assert (thread.last_seq, thread.operator_unread_count) == (3, 3)
-    sent = [m["body"] for _group, e in events for m in e.get("messages", ())]
-    assert sent == ["second", "second", "third", "third"]  # thread's and operators'
+    bodies = [m["body"] for _group, e in sent for m in e.get("messages", ())]
+    assert bodies == ["second", "second", "third", "third"]  # thread's and operators'
 
 
 @pytest.mark.postgres_redis
-def test_a_batch_on_a_connection_killed_under_it_is_stored_once() -> None:
-    _visitor, thread = services.start_visitor(session_key="k" * 32)
-    post = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="still here")
-    results: list[object] = []
+async def test_a_batch_on_a_connection_killed_under_it_is_stored_once() -> None:
+    """The writer keeps its connection between batches; here it died meanwhile (as
+    in a PostgreSQL restart): the batch is tried once more on a fresh one, its
+    senders' limits counted once."""
+    from asgiref.sync import sync_to_async
 
-    def in_the_writers_thread() -> None:
-        # The writer keeps its connection between batches; here it died meanwhile
-        # (as in a PostgreSQL restart).
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="k" * 32)
+    limit = (f"send:visitor:{uuid.uuid4()}", Rule(2, 60))  # two posts, no more
+    the_writer = writer.Writer(STORE)
+
+    @sync_to_async
+    def kill_the_other_connections() -> None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (pid,) = cursor.fetchone()
-        other = connections.create_connection("default")
-        try:
-            with other.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        finally:
-            other.close()
-        try:
-            # The sender's limit allows one message: counted once, not again
-            # when the batch is tried again on a fresh connection.
-            results.append(writer._store([(post, ("send:visitor:k", Rule(1, 60)))]))
-        except Exception as exc:  # pragma: no cover - the failure this test catches
-            results.append(exc)
-        finally:
-            connection.close()
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
-    worker = threading.Thread(target=in_the_writers_thread)
-    worker.start()
-    worker.join(30)
-    (result,) = results
-    assert not isinstance(result, Exception), result
-    outcomes, _events = result  # type: ignore[misc]
-    assert isinstance(outcomes[0], Posted) and outcomes[0].created
-    assert list(Message.objects.values_list("body", flat=True)) == ["still here"]
+    try:
+        first = await the_writer.post(
+            NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="one"), limit
+        )
+        await kill_the_other_connections()
+        second = await the_writer.post(
+            NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="still here"),
+            limit,
+        )
+    finally:
+        the_writer.close_connections()
+    assert isinstance(first, Posted) and isinstance(second, Posted)
+    assert second.created and second.message.seq == 2
+    stored = [m async for m in Message.objects.order_by("seq").values_list("body")]
+    assert stored == [("one",), ("still here",)]
 
 
 @pytest.mark.postgres_redis
@@ -131,8 +132,7 @@ async def test_on_postgresql_batches_are_stored_on_the_event_loop_with_all_effec
     _visitor, thread = await sync_to_async(services.start_visitor)(session_key="a" * 32)
     await sync_to_async(services.close_thread)(thread_id=thread.pk)
     operator = await make_operator()
-    the_writer = writer.MessageWriter()
-    assert the_writer._on_loop
+    the_writer = writer.Writer(STORE)
     try:
         first = await the_writer.post(
             NewMessage(
@@ -175,18 +175,18 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
 
     release = asyncio.Event()  # both reads wait for it: on the loop, on the thread
     loop = asyncio.get_running_loop()
-    read, aread = services.thread_events, services.athreads_for_broadcast
+    read, aread = STORE.changed_events, STORE.achanged
 
-    def slow_thread_events(thread_ids: object) -> object:
+    def slow_changed_events(thread_ids: object) -> object:
         asyncio.run_coroutine_threadsafe(release.wait(), loop).result(10)
         return read(thread_ids)  # type: ignore[arg-type]
 
-    async def slow_athreads(aconnection: object, thread_ids: object) -> object:
+    async def slow_achanged(aconnection: object, thread_ids: object) -> object:
         await asyncio.wait_for(release.wait(), 10)
         return await aread(aconnection, thread_ids)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "thread_events", slow_thread_events)
-    monkeypatch.setattr(services, "athreads_for_broadcast", slow_athreads)
+    monkeypatch.setattr(STORE, "changed_events", slow_changed_events)
+    monkeypatch.setattr(STORE, "achanged", slow_achanged)
     operator = await connect_operator()
     visitor = await connect_visitor()
     try:
@@ -225,7 +225,7 @@ async def test_a_slow_presence_read_for_thread_events_holds_no_batch_back(
         await sync_to_async(services.start_visitor)(session_key=key * 32)
         for key in "pq"
     ]
-    the_writer = writer.MessageWriter()
+    the_writer = writer.Writer(STORE)
     try:
         first = await the_writer.post(
             NewMessage(thread_id=new.pk, client_id=uuid.uuid4(), body="hello")
@@ -248,9 +248,9 @@ async def test_a_slow_presence_read_for_thread_events_holds_no_batch_back(
 def test_thread_events_read_in_one_statement_show_what_the_orm_shows(
     django_assert_num_queries: Any,
 ) -> None:
-    """Operators' thread list entries, read by batchsql's one statement on
-    PostgreSQL, equal the ORM's select_related: visitor name, assignee, the last
-    message and its attachment; and for a thread with none of them."""
+    """Operators' thread list entries, read by realtime.sql's one statement on the
+    writer's connection, equal the ORM's select_related: visitor name, assignee,
+    the last message and its attachment; and for a thread with none of them."""
     from django.contrib.auth import get_user_model
 
     from chat import events
@@ -282,9 +282,16 @@ def test_thread_events_read_in_one_statement_show_what_the_orm_shows(
     )
     _visitor, empty = services.start_visitor(session_key="e" * 32)
 
-    with django_assert_num_queries(0):  # one statement, not the ORM
-        read = services._threads_for_broadcast({full.pk, empty.pk})
-        read_payloads = [events.thread_payload(t) for t in read]  # nothing lazy
+    async def on_the_loop() -> list[Any]:
+        aconnection = await writer.connect()
+        try:
+            return await STORE.achanged(aconnection, {full.pk, empty.pk})
+        finally:
+            await aconnection.close()
+
+    read = asyncio.run(on_the_loop())
+    with django_assert_num_queries(0):  # all the payloads show was read
+        read_payloads = [events.thread_payload(t) for t in read]
     orm = Thread.objects.select_related(*THREAD_RELATED).filter(
         pk__in=[full.pk, empty.pk]
     )
@@ -314,21 +321,29 @@ async def test_thread_events_read_on_the_event_loop_are_the_threads_ones() -> No
         await sync_to_async(services.post_message)(
             thread_id=thread_id, client_id=uuid.uuid4(), body=AWKWARD
         )
-    aconnection = await writer._connect()
+    aconnection = await writer.connect()
     try:
-        on_loop = await services.athread_events(
-            await services.athreads_for_broadcast(aconnection, ids)
-        )
+        on_loop = await STORE.achanged_events(await STORE.achanged(aconnection, ids))
     finally:
         await aconnection.close()
-    on_thread = await sync_to_async(services.thread_events)(ids)
+    on_thread = await sync_to_async(STORE.changed_events)(set(ids))
 
-    def order(event: Any) -> tuple[int, str]:
-        return event[1]["thread"]["id"], event[0]
+    def order(event: Any) -> tuple[str, list[int]]:
+        return event[0], sorted(t["id"] for t in event[1]["threads"])
 
-    assert sorted(on_loop, key=order) == sorted(on_thread, key=order)
-    for_operators = [e for e in on_loop if e[0] == events.OPERATORS_GROUP]
-    assert {e[1]["thread"]["last_message"]["body"] for e in for_operators} == {AWKWARD}
+    def normal(batch: list[Any]) -> list[Any]:
+        return sorted(
+            (
+                (group, sorted(e["threads"], key=lambda t: t["id"]))
+                for group, e in batch
+            ),
+            key=lambda item: (item[0], [t["id"] for t in item[1]]),
+        )
+
+    assert normal(on_loop) == normal(on_thread)
+    for_operators = [e for g, e in on_loop if g == events.OPERATORS_GROUP]
+    bodies = {t["last_message"]["body"] for e in for_operators for t in e["threads"]}
+    assert bodies == {AWKWARD}
 
 
 @pytest.mark.postgres_redis
@@ -342,7 +357,7 @@ async def test_a_resend_on_the_event_loop_is_found_before_anything_is_written() 
 
     _visitor, thread = await sync_to_async(services.start_visitor)(session_key="s" * 32)
     first = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body="first")
-    the_writer = writer.MessageWriter()
+    the_writer = writer.Writer(STORE)
     try:
         done = await the_writer.post(first)
         outcomes = await asyncio.gather(
@@ -381,7 +396,7 @@ async def test_prepared_statements_survive_a_failed_string_and_are_remade(
         )
 
     failing = batchsql.Statement("SELECT 1 / %s::int", [0], lambda rows: rows)
-    aconnection = await writer._connect()
+    aconnection = await writer.connect()
     try:
         with pytest.raises(Exception, match="division by zero"):
             await batchsql.arun_together(
@@ -391,7 +406,9 @@ async def test_prepared_statements_survive_a_failed_string_and_are_remade(
         assert await batchsql.arun_together(
             [select(1), select(2)], aconnection, prepare=True
         ) == [[2], [3]]
-        monkeypatch.setattr(batchsql, "REPLAN_AFTER", 0.0)  # remade on every run
+        monkeypatch.setattr(
+            batchsql.running, "REPLAN_AFTER", 0.0
+        )  # remade on every run
         for value in (5, 6):
             assert await batchsql.arun_together(
                 [select(value)], aconnection, begin=True, commit=True, prepare=True
@@ -419,7 +436,7 @@ async def test_a_sender_over_its_limit_is_refused_in_a_batch_leaving_no_gap() ->
         thread_id=thread.pk, client_id=uuid.uuid4(), body="zero"
     )
     limit = (f"send:visitor:{uuid.uuid4()}", Rule(2, 60))
-    the_writer = writer.MessageWriter()
+    the_writer = writer.Writer(STORE)
     try:
         outcomes = await asyncio.gather(  # queued together: one batch
             *(
@@ -444,13 +461,15 @@ async def test_a_sender_over_its_limit_is_refused_in_a_batch_leaving_no_gap() ->
 
 
 @pytest.mark.postgres_redis
-def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
+async def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
     """Keys (ids, UUIDs) travel as one array text; any other value as a list psycopg
     dumps: a text with braces, commas, quotes and backslashes, which array text would
     have to escape, still finds its row, and nothing else."""
-    from realtime import sql as batchsql
+    from asgiref.sync import sync_to_async
 
-    _visitor, thread = services.start_visitor(session_key="k" * 32)
+    from realtime import sql
+
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="k" * 32)
     posts = [
         NewMessage(
             thread_id=thread.pk,
@@ -460,18 +479,26 @@ def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
         )
         for name in ('{a,"b"}\\', "plain")
     ]
-    outcomes, _events = writer._store([(post, None) for post in posts])
+    outcomes = await sync_to_async(services.post_messages)(posts=posts)
     first, second = (o.message for o in outcomes if isinstance(o, Posted))
-    by_key = batchsql.matching_pks(
-        Message, ("thread", "client_id"), [(thread.pk, posts[1].client_id)]
-    )
-    assert by_key == [second.pk]
-    by_text = batchsql.matching_pks(
-        Message, ("thread", "author_name"), [(thread.pk, '{a,"b"}\\')]
-    )
-    assert by_text == [first.pk]
-    (locked,) = batchsql.run(
-        batchsql.lock_statement(type(thread), [thread.pk], ("last_seq",)),
-        batchsql.connection_for(type(thread)),
-    )
+    aconnection = await writer.connect()
+    try:
+        by_key, by_text, (locked,) = await sql.arun_together(
+            [
+                sql.match_statement(
+                    Message, ("thread", "client_id"), [(thread.pk, posts[1].client_id)]
+                ),
+                sql.match_statement(
+                    Message, ("thread", "author_name"), [(thread.pk, '{a,"b"}\\')]
+                ),
+                sql.lock_statement(type(thread), [thread.pk], ("last_seq",)),
+            ],
+            aconnection,
+            begin=True,
+            commit=True,
+            prepare=False,
+        )
+    finally:
+        await aconnection.close()
+    assert (by_key, by_text) == ([second.pk], [first.pk])
     assert locked.last_seq == 2

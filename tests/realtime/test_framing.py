@@ -8,8 +8,8 @@ import json
 import pytest
 
 from chat import checks
-from chat.checks import refuse_to_start_unless_sound
 from realtime import framing
+from realtime.checks import refuse_to_start_unless_sound
 
 ITEMS = [{"n": n, "body": "ğ" * 40} for n in range(10)]  # 96 bytes each
 ITEM_BYTES = framing.byte_size(framing.encode(ITEMS[0]))

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from chat import events
+from realtime import delivery
 from realtime.cache import sync_redis
 from realtime.hub import HUB_EVENTS, HUB_GROUP, Hub, Inbox, Mailbox, get_hub
 
@@ -116,13 +117,13 @@ async def test_the_storing_process_hears_its_messages_at_once_and_only_once() ->
     there = Hub(here.layer)  # what another web process runs
     theirs = await _joined(there, "thread.7")
     try:
-        routed = events.deliver_here(_new(7, 1) + _new(7, 2))
+        routed = delivery.deliver_here(_new(7, 1) + _new(7, 2))
         assert _seqs(mine) == [1, 2]  # before anything went through the layer
-        await events.publish(routed)
+        await delivery.publish(routed)
         assert await _heard(theirs, 2) == [1, 2]
         # The layer delivers in order: had the hub kept its copies, they would come
         # before this one (another process's seq 3).
-        await events.publish(events.route(_new(7, 3)))
+        await delivery.publish(delivery.route(_new(7, 3)))
         assert await _heard(mine, 1) == [3]
         assert await _heard(theirs, 1) == [3]
         assert mine.empty() and theirs.empty()
@@ -138,13 +139,13 @@ async def test_a_message_after_one_still_on_its_way_takes_the_layer_behind_it() 
     here = get_hub("default")
     assert here is not None
     mine = await _joined(here, "thread.8")
-    routed = events.deliver_here(_new(8, 2) + _new(8, 3))
+    routed = delivery.deliver_here(_new(8, 2) + _new(8, 3))
     assert mine.empty()
-    await events.publish(events.route(_new(8, 1)))  # the other process's, first
-    await events.publish(routed)
+    await delivery.publish(delivery.route(_new(8, 1)))  # the other process's, first
+    await delivery.publish(routed)
     assert await _heard(mine, 3) == [1, 2, 3]
     # Now this process has handed on 3: its seq 4 goes at once.
-    await events.publish(events.deliver_here(_new(8, 4)))
+    await delivery.publish(delivery.deliver_here(_new(8, 4)))
     assert _seqs(mine) == [4]
 
 
@@ -155,13 +156,13 @@ async def test_batches_published_together_keep_their_order() -> None:
         ("session.x", {"type": "session.ended", "n": 3}),
         (HUB_GROUP, {"type": HUB_EVENTS, "events": [["thread.1", {"n": 4}]]}),
     ]
-    joined = events.join_routed(first, then)
+    joined = delivery.join_routed(first, then)
     assert [group for group, _ in joined] == [HUB_GROUP, "session.x", HUB_GROUP]
     assert [inner["n"] for _, inner in joined[0][1]["events"]] == [1, 2]
     assert joined[1][1]["n"] == 3
     assert [inner["n"] for _, inner in joined[2][1]["events"]] == [4]
     mine = {"type": HUB_EVENTS, "origin": "here", "events": [["thread.1", {"n": 5}]]}
-    assert len(events.join_routed(joined, [(HUB_GROUP, mine)])) == 4  # not joined
+    assert len(delivery.join_routed(joined, [(HUB_GROUP, mine)])) == 4  # not joined
 
 
 @pytest.mark.postgres_redis

@@ -1,0 +1,238 @@
+"""``/ws/chat/``: a visitor, identified by the session cookie of the chat page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError
+
+from chat import events, frames, presence, selectors, services
+from chat.consumers.base import ChatConsumer, limits
+from chat.models import Message
+from chat.rules import NewMessage, Posted
+from chat.sessions import VISITOR_SESSION_KEY
+from realtime import run_in_db, send_now
+from realtime.consumer import CLOSE_NO_IDENTITY, CLOSE_RECHECK, CLOSE_TRY_AGAIN, on
+
+logger = logging.getLogger(__name__)
+
+
+class VisitorConsumer(ChatConsumer):
+    visitor_id: int
+    visitor_name: str
+    thread_id: int
+    status: str  # the thread's, as this socket last told its client
+    # The highest seq this socket sent live, and the messages it echoed to its sender
+    # itself (send_ack), whose copy from the hub must not repeat them.
+    last_live_seq = 0
+    ECHOED_KEPT = 256
+
+    async def start(self) -> None:
+        session = self.scope.get("session")
+        if session is None or not session.session_key:
+            await self.close(code=CLOSE_NO_IDENTITY)
+            return
+        try:
+            hello = await run_in_db(self._load_or_start, session)
+        except DatabaseError as exc:
+            logger.warning("visitor refused, database unavailable: %s", exc)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
+        if hello is None:
+            await self.close(code=CLOSE_NO_IDENTITY)
+            return
+        self.ready = True
+        self.sender_key = f"send:visitor:{self.visitor_id}"
+        await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
+        self.presence_key = presence.visitor_key(self.thread_id)
+        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
+        hello["operators_online"] = await presence.ais_online(presence.OPERATORS)
+        await self.send_json(hello)
+        if not was_online:
+            await send_now(
+                events.visitor_presence_event(thread=self.thread_id, online=True)
+            )
+
+    def _load_or_start(self, session: Any) -> dict[str, Any] | None:
+        """The hello for this session's visitor, created on its first socket; None
+        when the cookie names no session (unknown, expired, or its key rotated)."""
+        visitor_id = session.get(VISITOR_SESSION_KEY)  # loads the session
+        if not session.session_key:
+            return None
+        headers = dict(self.scope.get("headers", []))
+        page = headers.get(b"referer", b"").decode("latin1")
+        visitor = selectors.get_visitor_for_session(visitor_id=visitor_id)
+        thread = (
+            selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
+        )
+        if visitor is None or thread is None:
+            visitor, thread = services.start_visitor(
+                session_key=session.session_key,
+                visitor_id=visitor.pk if visitor else None,
+                locale=self.language,
+                user_agent=headers.get(b"user-agent", b"").decode("latin1"),
+                page=page,
+            )
+            session[VISITOR_SESSION_KEY] = visitor.pk
+            session.save()
+        else:
+            services.touch_visitor(visitor_id=visitor.pk, page=page)
+        self.visitor_id = visitor.pk
+        self.visitor_name = visitor.name
+        self.thread_id = thread.pk
+        self.status = thread.status
+        self.last_live_seq = thread.last_seq
+        return {
+            "type": "hello",
+            "role": "visitor",
+            "visitor": {"id": visitor.pk, "name": visitor.name},
+            "thread": {
+                "id": thread.pk,
+                "status": thread.status,
+                "last_seq": thread.last_seq,
+                "operator_read_up_to": thread.operator_read_up_to,
+                "operator_delivered_up_to": thread.operator_delivered_up_to,
+            },
+            "limits": limits(),
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if not self.ready:
+            return
+        if self._typing_thread is not None:
+            await self._typing(False)
+        _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
+        if not now_online:
+            await send_now(
+                events.visitor_presence_event(thread=self.thread_id, online=False)
+            )
+
+    # --- Frames -------------------------------------------------------------------
+
+    @on("message.send")
+    async def on_message_send(self, frame: frames.SendMessage) -> None:
+        await self.post(
+            NewMessage(
+                thread_id=self.thread_id,
+                client_id=frame.client_id,
+                body=frame.body,
+                attachment_id=frame.attachment,
+                author=Message.Author.VISITOR,
+                author_name=self.visitor_name,
+            )
+        )
+        self._typing_thread = None  # the message itself ends the typing indicator
+
+    @on("typing")
+    async def on_typing(self, frame: frames.Typing) -> None:
+        await self._typing(frame.active)
+
+    async def _typing(self, active: bool) -> None:
+        self._typing_thread = self.thread_id if active else None
+        await send_now(
+            events.typing_event(
+                events.OPERATORS_GROUP,
+                thread=self.thread_id,
+                author="visitor",
+                active=active,
+                name=self.visitor_name,
+            )
+        )
+
+    @on("read")
+    async def on_read(self, frame: frames.Read) -> None:
+        await run_in_db(
+            services.mark_read,
+            thread_id=self.thread_id,
+            by="visitor",
+            up_to=frame.up_to,
+        )
+
+    @on("sync")
+    async def on_sync(self, frame: frames.Sync) -> None:
+        messages, has_more = await run_in_db(
+            selectors.list_messages_after,
+            thread_id=self.thread_id,
+            after_seq=frame.after,
+        )
+        await self.send_messages("sync", self.thread_id, messages, has_more)
+
+    @on("history")
+    async def on_history(self, frame: frames.History) -> None:
+        messages, has_more = await run_in_db(
+            selectors.list_messages_before,
+            thread_id=self.thread_id,
+            before_id=frame.before,
+            limit=frame.limit,
+        )
+        await self.send_messages("history", self.thread_id, messages, has_more)
+
+    @on("visitor.update")
+    async def on_visitor_update(self, frame: frames.VisitorUpdate) -> None:
+        await run_in_db(
+            services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
+        )
+        self.visitor_name = frame.name
+
+    # --- Events -------------------------------------------------------------------
+
+    async def send_ack(self, posted: Posted) -> None:
+        """The ack, then at once the sender's own copy of its new message when
+        nothing before it in the thread is still on its way to this socket: both
+        leave in one write, and the copy does not wait for the round trip through
+        the layer. The hub's copy is then dropped (realtime.hub.Inbox), so every
+        socket still gets each message once, in order."""
+        await super().send_ack(posted)
+        message = posted.message
+        if not posted.created or message.seq != self.last_live_seq + 1:
+            return
+        self.last_live_seq = message.seq
+        echoed = self.inbox.echoed
+        echoed[message.pk] = None
+        if len(echoed) > self.ECHOED_KEPT:  # copies the layer lost
+            del echoed[next(iter(echoed))]
+        await self.send_json(
+            {"type": "message", "message": events.message_payload(message)}
+        )
+
+    async def chat_messages(self, event: dict[str, Any]) -> None:
+        # The hub's copy may have come before this socket sent its own (send_ack).
+        live = self.inbox.not_echoed(
+            [m for m in event["messages"] if m["thread"] == self.thread_id]
+        )
+        for payload in live:
+            self.last_live_seq = max(self.last_live_seq, payload["seq"])
+        await self.send_live(live)
+
+    async def chat_delivered(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {"type": "delivered", "thread": event["thread"], "up_to": event["up_to"]}
+        )
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        if "operators_online" in event:
+            await self.send_json(
+                {"type": "presence", "operators_online": event["operators_online"]}
+            )
+
+    async def chat_threads(self, event: dict[str, Any]) -> None:
+        # Only the status, and only when it changed (events.visitor_thread_payload).
+        for payload in event["threads"]:
+            if payload["id"] != self.thread_id or payload["status"] == self.status:
+                continue
+            self.status = payload["status"]
+            await self.send_json(
+                {
+                    "type": "thread",
+                    "thread": {"id": self.thread_id, "status": self.status},
+                }
+            )
+
+    async def session_rotated(self, event: dict[str, Any]) -> None:
+        # The browser's session has a new key: a socket opened with the old one
+        # reconnects with the new cookie (or, if it was not that browser, fails).
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None) or ""
+        if event.get("session") == events.session_group(key):
+            await self.close(code=CLOSE_RECHECK)

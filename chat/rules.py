@@ -1,0 +1,221 @@
+"""What posting a batch of messages does, as plain functions: no database, no engine.
+
+``chat.storage`` locks the batch's threads, looks up what was stored before, and
+writes what ``apply_posts`` decided. A rule reads only ``THREAD_LOCK_FIELDS`` of a
+thread (the fast storage loads no other: a read of another field would be a query
+from the event loop); a unit test runs the rules on threads loaded so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy
+
+from chat.exceptions import ChatError, ErrorCode
+from chat.models import Attachment, Message, OutboxEntry, Thread
+
+# What a batch reads of its locked threads; it writes THREAD_POST_FIELDS.
+THREAD_LOCK_FIELDS = (
+    "last_seq",
+    "status",
+    "closed_at",
+    "assigned_to",
+    "operator_unread_count",
+    "visitor_unread_count",
+)
+THREAD_POST_FIELDS = (
+    "last_seq",
+    "last_message",
+    "last_message_at",
+    "operator_unread_count",
+    "visitor_unread_count",
+    "status",
+    "closed_at",
+    "assigned_to",
+    "updated_at",
+)
+
+Key = tuple[int, uuid.UUID]  # (thread id, client id): a message's identity
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One message to post. ``operator_id`` is set for operator messages only."""
+
+    thread_id: int
+    client_id: uuid.UUID
+    body: str
+    author: str = Message.Author.VISITOR
+    operator_id: int | None = None
+    author_name: str = ""
+    source: str = Message.Source.WEB
+    attachment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: Message
+    created: bool  # False: the client_id was stored before (a resend)
+
+
+PostOutcome = Posted | ChatError
+
+
+@dataclass(slots=True)
+class Applied:
+    """What a batch does: one outcome per post (None for a new message, known once
+    the rows have ids), the new messages, the threads to write, the threads whose
+    status or assignee changed (the operators are told), and those a visitor's
+    message reopened (their outbox gets a "reopened" row first)."""
+
+    outcomes: list[PostOutcome | None] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    threads: dict[int, Thread] = field(default_factory=dict)
+    state_changed: set[int] = field(default_factory=set)
+    reopened: set[int] = field(default_factory=set)
+
+
+def lock_order(posts: Sequence[NewMessage]) -> list[int]:
+    """The batch's threads in the order they are locked: by id, so that two batches
+    never wait for each other's locks."""
+    return sorted({post.thread_id for post in posts})
+
+
+def apply_posts(
+    posts: Sequence[NewMessage],
+    *,
+    threads: dict[int, Thread],
+    stored: dict[Key, Message],
+    attachments: dict[int, Attachment],
+    now: dt.datetime,
+) -> Applied:
+    """Decide each post: a new message numbered in its thread, the one stored before
+    under its ``client_id``, or a refusal (no such thread, no such free upload).
+    Updates ``threads`` in memory and pops the attachments it uses."""
+    applied = Applied()
+    seen = dict(stored)
+    for post in posts:
+        thread = threads.get(post.thread_id)
+        if thread is None:
+            applied.outcomes.append(_not_found(post, conversation=True))
+            continue
+        key = (post.thread_id, post.client_id)
+        if key in seen:
+            applied.outcomes.append(Posted(message=seen[key], created=False))
+            continue
+        attachment = None
+        if post.attachment_id is not None:
+            attachment = attachments.pop(post.attachment_id, None)
+            if attachment is None or not may_attach(attachment, post):
+                applied.outcomes.append(_not_found(post, conversation=False))
+                continue
+        thread.last_seq += 1
+        message = Message(
+            thread_id=thread.pk,
+            seq=thread.last_seq,
+            client_id=post.client_id,
+            author=post.author,
+            operator_id=post.operator_id,
+            author_name=post.author_name,
+            body=post.body,
+            source=post.source,
+            attachment=attachment,
+            created_at=now,
+        )
+        seen[key] = message
+        applied.messages.append(message)
+        applied.outcomes.append(None)
+        _apply_to_thread(thread, post, now=now, applied=applied)
+        applied.threads[thread.pk] = thread
+    return applied
+
+
+def _apply_to_thread(
+    thread: Thread, post: NewMessage, *, now: dt.datetime, applied: Applied
+) -> None:
+    """A visitor's message counts as unread for the operators and reopens a closed
+    thread; the first operator to answer an unassigned thread takes it."""
+    thread.updated_at = now
+    if post.author == Message.Author.VISITOR:
+        thread.operator_unread_count += 1
+        if thread.status == Thread.Status.CLOSED:
+            thread.status = Thread.Status.OPEN
+            thread.closed_at = None
+            applied.state_changed.add(thread.pk)
+            applied.reopened.add(thread.pk)
+        if thread.last_seq == 1:
+            applied.state_changed.add(thread.pk)  # a new conversation for the inbox
+    elif post.author == Message.Author.OPERATOR:
+        thread.visitor_unread_count += 1
+        if thread.assigned_to_id is None and post.operator_id is not None:
+            thread.assigned_to_id = post.operator_id
+            applied.state_changed.add(thread.pk)
+
+
+def after_insert(applied: Applied, posts: Sequence[NewMessage]) -> list[PostOutcome]:
+    """Once the new messages have ids: each thread's last message, and every post's
+    outcome."""
+    new = iter(applied.messages)
+    for message in applied.messages:
+        thread = applied.threads[message.thread_id]
+        thread.last_message = message
+        thread.last_message_at = message.created_at
+    return [
+        outcome if outcome is not None else Posted(message=next(new), created=True)
+        for outcome in applied.outcomes
+    ]
+
+
+def outbox_entries(applied: Applied, channels: Sequence[str]) -> list[OutboxEntry]:
+    """An outbox row per new message and external channel (not back where it came
+    from); a thread that a visitor's message reopened gets its "reopened" row first,
+    as ``reopen_thread`` writes one."""
+    reopened = set(applied.reopened)
+    entries: list[OutboxEntry] = []
+    for message in applied.messages:
+        if message.thread_id in reopened:
+            reopened.discard(message.thread_id)
+            entries.extend(
+                OutboxEntry(
+                    channel=channel,
+                    kind=OutboxEntry.Kind.THREAD_REOPENED,
+                    thread_id=message.thread_id,
+                )
+                for channel in channels
+            )
+        entries.extend(
+            OutboxEntry(
+                channel=channel,
+                kind=OutboxEntry.Kind.MESSAGE,
+                thread_id=message.thread_id,
+                message=message,
+            )
+            for channel in channels
+            if channel != message.source
+        )
+    return entries
+
+
+def may_attach(attachment: Attachment, post: NewMessage) -> bool:
+    """An upload goes with a message of its own thread, by whoever uploaded it."""
+    if attachment.thread_id != post.thread_id or attachment.uploaded_by != post.author:
+        return False
+    return post.author != Message.Author.OPERATOR or attachment.operator_id in (
+        None,
+        post.operator_id,
+    )
+
+
+def _not_found(post: NewMessage, *, conversation: bool) -> ChatError:
+    # Lazy: the writer stores batches for many sockets, and each consumer renders
+    # its refusal in its socket's language.
+    detail = (
+        gettext_lazy("This conversation does not exist.")
+        if conversation
+        else gettext_lazy("This file does not exist or was already sent.")
+    )
+    return ChatError(ErrorCode.NOT_FOUND, detail, client_id=str(post.client_id))

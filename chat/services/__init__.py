@@ -1,0 +1,74 @@
+"""Writes: the one write path for each change (docs/architecture.md).
+
+Every service is synchronous and atomic; async code calls it through
+``realtime.run_in_db``, which sends the events it commits. A socket posts with
+``apost_message`` (group commit). Events leave after commit through
+``realtime.send_on_commit``; external deliveries are outbox rows written in the same
+transaction.
+"""
+
+from chat.rules import NewMessage, Posted, PostOutcome
+from chat.services.housekeeping import (
+    PURGE_BATCH,
+    delete_unsent_attachments,
+    erase_visitor,
+    purge_closed_threads,
+    purge_stale_visitors,
+    store_attachment,
+)
+from chat.services.messages import (
+    apost_message,
+    edit_message,
+    post_message,
+    post_messages,
+)
+from chat.services.outbox import (
+    complete_outbox,
+    fail_outbox,
+    note_outbox_wait,
+    retry_failed_outbox,
+    retry_outbox,
+)
+from chat.services.threads import (
+    assign_thread,
+    close_thread,
+    mark_delivered,
+    mark_read,
+    reopen_thread,
+)
+from chat.services.visitors import (
+    rebind_visitor_session,
+    rename_visitor,
+    start_visitor,
+    touch_visitor,
+)
+
+__all__ = [
+    "PURGE_BATCH",
+    "NewMessage",
+    "PostOutcome",
+    "Posted",
+    "apost_message",
+    "assign_thread",
+    "close_thread",
+    "complete_outbox",
+    "delete_unsent_attachments",
+    "edit_message",
+    "erase_visitor",
+    "fail_outbox",
+    "mark_delivered",
+    "mark_read",
+    "note_outbox_wait",
+    "post_message",
+    "post_messages",
+    "purge_closed_threads",
+    "purge_stale_visitors",
+    "rebind_visitor_session",
+    "rename_visitor",
+    "reopen_thread",
+    "retry_failed_outbox",
+    "retry_outbox",
+    "start_visitor",
+    "store_attachment",
+    "touch_visitor",
+]
