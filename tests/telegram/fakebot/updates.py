@@ -103,30 +103,15 @@ class OperatorChat:
             self._updates.push_raw(update)
 
     def operator_text(
-        self,
-        text: str,
-        *,
-        user_id: int,
-        first_name: str = "Ayşe",
-        username: str | None = None,
-        message_thread_id: int | None = None,
-        reply_to_message_id: int | None = None,
-        chat_id: int | None = None,
-        entities: list[dict[str, Any]] | None = None,
+        self, text: str, *, entities: list[dict[str, Any]] | None = None, **sender: Any
     ) -> dict[str, Any]:
-        """A text message from a human in the operator chat."""
+        """A text message from a human: ``user_id`` (required), ``first_name``,
+        ``username``, ``message_thread_id``, ``reply_to_message_id``, ``chat_id``
+        (the operator chat unless given)."""
         content: dict[str, Any] = {"text": text}
         if entities:
             content["entities"] = entities
-        return self._human_message(
-            content,
-            user_id=user_id,
-            first_name=first_name,
-            username=username,
-            message_thread_id=message_thread_id,
-            reply_to_message_id=reply_to_message_id,
-            chat_id=chat_id,
-        )
+        return self._human_message(content, **sender)
 
     def command(self, text: str, **sender: Any) -> dict[str, Any]:
         """``/command args`` with its bot_command entity; ``sender`` as for
@@ -176,7 +161,7 @@ class OperatorChat:
         with self._cond:
             stored = self._state.store_file(
                 content,
-                folder="documents",
+                folder="document",
                 file_size=file_size,
                 filename=file_name,
                 mime_type="application/pdf",
