@@ -12,7 +12,12 @@ from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from tests.telegram.fakebot.errors import ApiError, injected, not_found
+from tests.telegram.fakebot.errors import (
+    ApiError,
+    injected,
+    not_found,
+    too_many_requests,
+)
 from tests.telegram.fakebot.flood import TELEGRAM, FloodControl, FloodRules, Violation
 from tests.telegram.fakebot.methods import METHODS, call
 from tests.telegram.fakebot.server import (
@@ -285,11 +290,7 @@ class FakeBotApi(OperatorChat):
         is_group = chat is not None and chat.is_group
         retry_after = self._flood.refusal(method, chat_id, is_group)
         if retry_after is not None:
-            raise ApiError(
-                429,
-                f"Too Many Requests: retry after {retry_after}",
-                {"retry_after": retry_after},
-            )
+            raise too_many_requests(retry_after)
         fault = self._take_fault(method)
         if fault is not None:
             if fault.status == 429 and fault.parameters:

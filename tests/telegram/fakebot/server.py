@@ -220,8 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
             response = json_response(error.payload(), error.status)
         except Exception as exc:  # the fake must answer, whatever happened
             logger.exception("fake Bot API failed on %s", self.path)
-            error = ApiError(500, f"Internal Server Error: {exc!r}")
-            response = json_response(error.payload(), 500)
+            failure = ApiError(500, f"Internal Server Error: {exc!r}")
+            response = json_response(failure.payload(), 500)
         if response.delay:
             self.server.stopping.wait(response.delay)
         try:
