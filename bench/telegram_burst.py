@@ -40,7 +40,7 @@ CHAT_ID = -1001234567890
 
 
 def setup_django() -> None:
-    from tests.telegram.fake_bot_api import DEFAULT_TOKEN
+    from tests.telegram.fakebot import DEFAULT_TOKEN
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
     os.environ.setdefault("DJANGO_DEBUG", "1")
@@ -71,7 +71,7 @@ async def run(messages: int, seconds: float, conversations: int) -> dict[str, ob
     from chat.models import Message
     from telegram_bridge import services as bridge_services
     from telegram_bridge.bot import build_application
-    from tests.telegram.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi
+    from tests.telegram.fakebot import BOT_ID, BOT_USERNAME, FakeBotApi
 
     def new_thread(n: int) -> int:
         visitor, thread = services.start_visitor(session_key=uuid.uuid4().hex)

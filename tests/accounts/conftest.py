@@ -10,8 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts import services
-from tests.telegram.fake_bot_api import FakeBotApi
-from tests.telegram.fake_flood import FloodRules
+from tests.telegram.fakebot import FakeBotApi, FloodRules
 
 PASSWORD = "correct horse battery staple"
 CHAT_ID = "-1001234567890"

@@ -23,7 +23,7 @@ from tests.accounts.conftest import (
     last_code,
     link,
 )
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fakebot import FakeBotApi
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from tests.accounts.conftest import (
     last_code,
     link,
 )
-from tests.telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
+from tests.telegram.fakebot import BOT_USERNAME, FakeBotApi
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import TelegramLink
 from tests.accounts.conftest import TELEGRAM_USER_ID, link
-from tests.telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
+from tests.telegram.fakebot import BOT_USERNAME, FakeBotApi
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,14 @@ from django.db import connection
 from telegram_bridge import services
 from telegram_bridge.bot import Bridge, build_application
 from tests.telegram.clock import VirtualClock
-from tests.telegram.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi
-from tests.telegram.fake_flood import TELEGRAM, FloodRules, Window
+from tests.telegram.fakebot import (
+    BOT_ID,
+    BOT_USERNAME,
+    TELEGRAM,
+    FakeBotApi,
+    FloodRules,
+    Window,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT_ID = -1001234567890

@@ -1,5 +1,6 @@
-"""The fake Bot API enforces Telegram's rules: flood limits, flood waits, closed
-topics, upgraded groups, the file server's 404."""
+"""The fake Bot API enforces Telegram's flood control: one message a second in a
+chat (short bursts pass), 20 a minute in a group, 30 a second in all, and flood
+waits that the calls breaking them are recorded against."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.error import ChatMigrated, InvalidToken, RetryAfter
+from telegram.error import RetryAfter
 
 from tests.telegram.clock import VirtualClock
-from tests.telegram.fake_bot_api import OPERATOR_CHAT_ID, FakeBotApi, TopicClosed
-from tests.telegram.fake_flood import FloodRules
+from tests.telegram.fakebot import OPERATOR_CHAT_ID, FakeBotApi, FloodRules
 
 CHAT = OPERATOR_CHAT_ID
-MEMBER = 5550001  # a member of the group who is not an admin
 pytestmark = pytest.mark.filterwarnings(
     "ignore::telegram.warnings.PTBDeprecationWarning"
 )
@@ -112,7 +111,8 @@ async def test_a_call_during_a_flood_wait_is_refused_and_recorded(
 async def test_a_flood_wait_without_a_chat_holds_its_method(
     fake: FakeBotApi, bot: Bot
 ) -> None:
-    file_id = fake.add_file(b"%PDF-1.7", filename="a.pdf")
+    update = fake.operator_document(b"%PDF-1.7", user_id=42)
+    file_id = update["message"]["document"]["file_id"]
     fake.fail_next("getFile", status=429, retry_after=2)
     with pytest.raises(RetryAfter):
         await bot.get_file(file_id)
@@ -138,56 +138,3 @@ async def test_scaled_rules_keep_the_counts_in_shorter_windows(
 
     assert rules.per_group is not None
     assert (rules.per_group.count, rules.per_group.seconds) == (20, pytest.approx(6))
-
-
-async def test_a_closed_topic_refuses_members_who_are_not_admins(
-    fake: FakeBotApi,
-) -> None:
-    topic = fake.add_topic("Elif · #1").message_thread_id
-    fake.push_update(
-        fake.service_message("forum_topic_closed", message_thread_id=topic)
-    )
-
-    with pytest.raises(TopicClosed):
-        fake.operator_text("cevap", user_id=MEMBER, message_thread_id=topic)
-    fake.add_admin(MEMBER)
-    fake.operator_text("cevap", user_id=MEMBER, message_thread_id=topic)
-
-
-async def test_an_upgraded_group_answers_with_its_new_id(
-    clock: VirtualClock,
-) -> None:
-    with FakeBotApi(chat_id=-4001, chat_type="group", is_forum=False) as fake:
-        fake.migrate_chat(-4001, -1004001)
-        async with Bot(fake.token, base_url=fake.base_url) as bot:
-            with pytest.raises(ChatMigrated) as migrated:
-                await bot.send_message(-4001, "merhaba")
-            await bot.send_message(-1004001, "merhaba")
-
-        assert migrated.value.new_chat_id == -1004001
-        assert fake.calls("sendMessage")[0].response["parameters"] == {
-            "migrate_to_chat_id": -1004001
-        }
-
-
-async def test_a_queued_migration_error_has_telegrams_shape(
-    fake: FakeBotApi, bot: Bot
-) -> None:
-    fake.fail_next("createForumTopic", status=400, migrate_to_chat_id=-1009)
-
-    with pytest.raises(ChatMigrated) as migrated:
-        await bot.create_forum_topic(CHAT, "Elif")
-
-    assert migrated.value.new_chat_id == -1009
-
-
-async def test_a_file_the_file_server_does_not_find_surfaces_as_invalid_token(
-    fake: FakeBotApi, bot: Bot
-) -> None:
-    file_id = fake.add_file(b"%PDF-1.7", filename="a.pdf")
-    fake.fail_next("downloadFile", status=404)
-    remote = await bot.get_file(file_id)
-
-    with pytest.raises(InvalidToken):
-        await remote.download_as_bytearray()
-    assert bytes(await remote.download_as_bytearray()) == b"%PDF-1.7"

@@ -19,7 +19,7 @@ from telegram_bridge.bot import Bridge, BridgeConfigError, build_application
 from telegram_bridge.models import MessageLink
 from tests.telegram.clock import VirtualClock
 from tests.telegram.conftest import CHAT_ID, api_url
-from tests.telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
+from tests.telegram.fakebot import BOT_USERNAME, FakeBotApi
 from tests.telegram.harness import (
     FAULTS,
     NEW_CHAT_ID,

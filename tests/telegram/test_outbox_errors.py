@@ -14,7 +14,7 @@ from chat import services as chat_services
 from chat.models import OutboxEntry, Thread
 from telegram_bridge.bot import Bridge
 from tests.telegram.clock import VirtualClock
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fakebot import FakeBotApi
 from tests.telegram.harness import (
     FAULTS,
     FILES,

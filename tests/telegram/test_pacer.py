@@ -11,7 +11,7 @@ from telegram.error import RetryAfter
 
 from telegram_bridge.pacer import Limits, Pacer, Rate
 from tests.telegram.clock import VirtualClock
-from tests.telegram.fake_bot_api import OPERATOR_CHAT_ID, FakeBotApi
+from tests.telegram.fakebot import OPERATOR_CHAT_ID, FakeBotApi
 
 GROUP = OPERATOR_CHAT_ID
 pytestmark = pytest.mark.filterwarnings(

@@ -12,7 +12,7 @@ import pytest
 
 from telegram_bridge.bot import Bridge
 from tests.telegram.clock import VirtualClock
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fakebot import FakeBotApi
 from tests.telegram.harness import deliver_all, new_thread, texts, visitor_writes
 
 pytestmark = [

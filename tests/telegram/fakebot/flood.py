@@ -34,7 +34,7 @@ MESSAGE_METHODS = frozenset(
     }
 )
 # Calls with a chat_id that only read: never held by a flood wait.
-READ_METHODS = frozenset({"getChat", "getChatMember"})
+READ_METHODS = frozenset({"getChat"})
 
 
 @dataclass(frozen=True)
