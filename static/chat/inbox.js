@@ -7,7 +7,7 @@
  * open conversation shows) are the page's; everything that moves messages is lib/.
  */
 import { t, tf } from "./lib/i18n.js";
-import { coalesce, debounce, readConfig } from "./lib/util.js";
+import { coalesce, debounce, isPageActive, readConfig } from "./lib/util.js";
 import { makeStore } from "./lib/store.js";
 import { ChatClient } from "./lib/client.js";
 import { uploadSettings } from "./lib/uploader.js";
@@ -19,8 +19,9 @@ import { countdownBanner, limitedText } from "./lib/status.js";
 import { ThreadList } from "./inbox/threads.js";
 import { ConversationPane } from "./inbox/pane.js";
 import { Alerts } from "./inbox/alerts.js";
+import { Receipts } from "./inbox/receipts.js";
+import { Drafts } from "./inbox/drafts.js";
 
-const DELIVERED_DEBOUNCE_MS = 1000;
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -72,10 +73,7 @@ function main(el) {
   const config = readConfig("sohbet-inbox-config");
   let me = config.me || { id: null, name: "" };
   let openId = null;
-  const drafts = new Map(); // thread id -> the reply not sent yet
-  const stagedByThread = new Map(); // thread id -> the files chosen for it
   const notifiedIds = new Set();
-  const delivered = { max: new Map(), sent: new Map(), timers: new Map() };
 
   const client = new ChatClient({
     path: config.wsPath || "/ws/operator/",
@@ -94,27 +92,8 @@ function main(el) {
     onOpen: (id) => openThread(id, { focus: true }),
   });
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
-  const entryOf = (node) => client.outbox.find(node.dataset.clientId);
   const pane = new ConversationPane(el, {
-    client, threads, config, me: () => me, openId: () => openId,
-    actions: {
-      retry(node) {
-        const entry = entryOf(node);
-        if (entry && entry.upload) {
-          client.uploader.start(entry);
-        } else if (entry) {
-          client.outbox.retry(entry);
-        }
-      },
-      discard(node) {
-        const entry = entryOf(node);
-        if (entry && entry.upload) {
-          client.uploader.drop(entry);
-        } else if (entry && (entry.status === "failed" || entry.code)) {
-          client.outbox.remove(entry);
-        }
-      },
-    },
+    client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
   });
   const scroller = new Scroller(el.scroll, {
     content: el.messages,
@@ -145,12 +124,20 @@ function main(el) {
       } else {
         client.post(openId, body);
       }
-      drafts.delete(openId);
+      drafts.sent(openId);
       scroller.paint({ force: true });
     },
   });
+  const drafts = new Drafts(composer);
+  const receipts = new Receipts(client);
   const banner = countdownBanner(el.state, el.state, limitedText);
-  const maybeSendRead = coalesce(sendRead, READ_COALESCE_MS);
+  // A burst of visitor messages is read with one frame.
+  const maybeSendRead = coalesce(() => {
+    if (isPageActive() && receipts.read(openId, threads.get(openId))) {
+      threads.render();
+      alerts.updateTitle();
+    }
+  }, READ_COALESCE_MS);
 
   function paintIfOpen(thread, opts) {
     if (thread === openId && openId != null) {
@@ -173,53 +160,22 @@ function main(el) {
     if (openId != null) {
       client.load(client.log(openId));
     }
-    delivered.max.forEach((upTo, thread) => sendDelivered(thread));
+    receipts.resend();
   }
 
   function frame(f) {
-    switch (f.type) {
-      case "threads":
-        threads.onPage(f);
-        if (openId != null) {
-          pane.renderHeader();
-        }
-        alerts.updateTitle();
-        break;
-      case "thread":
-        if (f.thread && f.thread.id != null) {
-          const th = threads.store(f.thread);
-          threads.place(th);
-          threads.render();
-          if (th.id === openId) {
-            pane.renderHeader();
-            scroller.paint();
-          }
-          alerts.updateTitle();
-        }
-        break;
-      case "typing":
-        if (f.thread != null) {
-          pane.noteTyping(f);
-        }
-        break;
-      case "read":
-        if (f.by === "visitor" && f.thread != null) {
-          threads.store({ id: f.thread, visitor_read_up_to: Number(f.up_to) || 0 });
-          paintIfOpen(f.thread);
-        }
-        break;
-      case "presence":
-        if (f.thread != null && threads.get(f.thread)) {
-          threads.get(f.thread).visitor_online = !!f.visitor_online;
-          threads.render();
-          if (f.thread === openId) {
-            pane.renderHeader();
-          }
-        }
-        break;
-      default:
-        break; // pong, options, and anything newer than this page
+    if (f.type === "typing") {
+      if (f.thread != null) {
+        pane.noteTyping(f);
+      }
+      return;
     }
+    const about = threads.apply(f); // pong, options and anything newer: undefined
+    if (about !== undefined && openId != null && (about === null || about === openId)) {
+      pane.renderHeader();
+      scroller.paint();
+    }
+    alerts.updateTitle();
   }
 
   function messages(items, kind, info) {
@@ -252,7 +208,7 @@ function main(el) {
         pane.typingEnded(thread, m.author);
       }
       if (m.author === "visitor" && fresh) {
-        scheduleDelivered(thread, m.id);
+        receipts.delivered(thread, m.id);
         if (!isVisible() || thread !== openId) {
           alerts.message(m);
         }
@@ -307,65 +263,10 @@ function main(el) {
     pane.renderLoadEarlier();
   }
 
-  // ------------------------------------------------------------ receipts
-  // `delivered`: the inbox has the visitor's messages (their second tick).
-  function scheduleDelivered(thread, messageId) {
-    if (messageId <= (delivered.max.get(thread) || 0)) {
-      return;
-    }
-    delivered.max.set(thread, messageId);
-    if (!delivered.timers.has(thread)) {
-      delivered.timers.set(thread, setTimeout(() => {
-        delivered.timers.delete(thread);
-        sendDelivered(thread);
-      }, DELIVERED_DEBOUNCE_MS));
-    }
-  }
-
-  function sendDelivered(thread) {
-    const upTo = delivered.max.get(thread) || 0;
-    if (upTo > (delivered.sent.get(thread) || 0) && client.send({ type: "delivered", up_to: upTo }, thread)) {
-      delivered.sent.set(thread, upTo);
-    }
-  }
-
-  // `read`: what the open conversation shows, while the operator looks at it.
-  function sendRead() {
-    if (openId == null || !isVisible() || !document.hasFocus()) {
-      return;
-    }
-    const log = client.log(openId);
-    if (!log.ready) {
-      return;
-    }
-    client.markRead(log);
-    const th = threads.get(openId);
-    if (th && th.unread) {
-      th.unread = 0;
-      threads.render();
-      alerts.updateTitle();
-    }
-  }
-
   // ------------------------------------------------------------ opening a thread
   function leave() {
     typing.stop();
-    if (openId != null) {
-      if (el.input.value) {
-        drafts.set(openId, el.input.value);
-      } else {
-        drafts.delete(openId);
-      }
-    }
-    if (composer.voice.active()) {
-      composer.voice.cancel();
-    }
-    const items = composer.strip.swap([]); // the files chosen belong to their conversation
-    if (openId != null && items.length) {
-      stagedByThread.set(openId, items);
-    } else {
-      stagedByThread.delete(openId);
-    }
+    drafts.park(openId);
   }
 
   function openThread(id, opts) {
@@ -375,11 +276,9 @@ function main(el) {
     if (openId !== id) {
       leave();
       openId = id;
-      composer.strip.swap(stagedByThread.get(id) || []);
-      stagedByThread.delete(id);
+      drafts.restore(id);
       const log = client.log(id);
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");
-      composer.setText(drafts.get(id) || "");
       writeHash(id);
       pane.renderHeader();
       scroller.paint({ force: true });
@@ -439,15 +338,6 @@ function main(el) {
     } else if (event.key === "ArrowDown") {
       event.preventDefault();
       threads.focusRow(0, "first");
-    }
-  });
-  el.messages.addEventListener("click", (event) => {
-    const cancel = event.target.closest("[data-action='cancel-upload']");
-    const node = cancel && cancel.closest(".msg");
-    const entry = node && entryOf(node);
-    if (entry && entry.upload) {
-      client.uploader.drop(entry);
-      composer.focus();
     }
   });
   el.loadEarlier.addEventListener("click", () => {

@@ -8,13 +8,14 @@
  *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes}
  */
 import { nt, t, tf } from "../lib/i18n.js";
-import { debounce, coalesce, isInt } from "../lib/util.js";
+import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
 import { makeStore } from "../lib/store.js";
 import { ChatClient } from "../lib/client.js";
 import { uploadSettings } from "../lib/uploader.js";
 import { Composer } from "../lib/composer.js";
 import { LogView } from "../lib/render.js";
 import { Scroller } from "../lib/scroller.js";
+import { setUploadProgress } from "../lib/attachments.js";
 import { TYPING_EXPIRE_MS, typingSender } from "../lib/typing.js";
 import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
@@ -78,7 +79,11 @@ export function mountConversation(root, config) {
   const typing = typingSender((active) => client.send({ type: "typing", active }));
   const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
   const saveSoon = coalesce(() => cache.save(log, marks), 300);
-  const scheduleRead = debounce(sendRead, READ_DEBOUNCE_MS);
+  const scheduleRead = debounce(() => {
+    if (isPageActive() && client.markRead(log)) {
+      saveSoon();
+    }
+  }, READ_DEBOUNCE_MS);
   const view = new LogView(el.messages, {
     build: buildBubble,
     update: (item, node) => updateBubble(item, node, marks),
@@ -199,10 +204,10 @@ export function mountConversation(root, config) {
   }
 
   function progress(entry) {
-    scroller.paint();
     const node = view.node(entry);
-    if (node) {
-      updateBubble(entry, node, marks);
+    const bar = node && node.querySelector(".upload-status");
+    if (bar) {
+      setUploadProgress(bar, entry.upload.percent);
     }
   }
 
@@ -278,12 +283,6 @@ export function mountConversation(root, config) {
   function hideTyping() {
     expireTyping.cancel();
     el.typing.hidden = true;
-  }
-
-  function sendRead() {
-    if (document.visibilityState === "visible" && document.hasFocus() && client.markRead(log)) {
-      saveSoon();
-    }
   }
 
   function notifyHidden(count) {

@@ -20,7 +20,7 @@ function detailsUrl(template, id) {
 
 /*
  * new ConversationPane(el, {client, threads (ThreadList), config, me() -> {id, name},
- *                           openId() -> id|null, actions: {retry(node), discard(node)}})
+ *                           openId() -> id|null, focus() (the reply box)})
  */
 export class ConversationPane {
   constructor(el, deps) {
@@ -29,7 +29,40 @@ export class ConversationPane {
     this._views = new Map(); // thread id -> LogView
     this.visitorTyping = new Map(); // thread id -> until (ms)
     this.operatorTyping = new Map(); // thread id -> {name, until}
-    this._build = buildBubble(deps.actions);
+    this._build = buildBubble({ retry: (node) => this._retry(node), discard: (node) => this._discard(node) });
+    el.messages.addEventListener("click", (event) => {
+      const cancel = event.target.closest("[data-action='cancel-upload']");
+      const entry = cancel && this._entry(cancel.closest(".msg"));
+      if (entry && entry.upload) {
+        this.deps.client.uploader.drop(entry);
+        this.deps.focus();
+      }
+    });
+  }
+
+  // An unsent reply's outbox entry, from its bubble.
+  _entry(node) {
+    return node ? this.deps.client.outbox.find(node.dataset.clientId) : null;
+  }
+
+  // Retry: upload the file again, or send now.
+  _retry(node) {
+    const entry = this._entry(node);
+    if (entry && entry.upload) {
+      this.deps.client.uploader.start(entry);
+    } else if (entry) {
+      this.deps.client.outbox.retry(entry);
+    }
+  }
+
+  // Discard (Remove for a file): never sent.
+  _discard(node) {
+    const entry = this._entry(node);
+    if (entry && entry.upload) {
+      this.deps.client.uploader.drop(entry);
+    } else if (entry && (entry.status === "failed" || entry.code)) {
+      this.deps.client.outbox.remove(entry);
+    }
   }
 
   view(id) {

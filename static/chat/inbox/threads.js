@@ -81,6 +81,33 @@ export class ThreadList {
     return haystack.toLowerCase().indexOf(this.q.toLowerCase()) >= 0;
   }
 
+  /*
+   * A frame about threads (threads, thread, read, presence), kept and shown. -> the
+   * thread it is about (null: a page of them), undefined for any other frame.
+   */
+  apply(f) {
+    if (f.type === "threads") {
+      this.onPage(f);
+      return null;
+    }
+    if (f.type === "thread" && f.thread && f.thread.id != null) {
+      const th = this.store(f.thread);
+      this.place(th);
+      this.render();
+      return th.id;
+    }
+    if (f.type === "read" && f.by === "visitor" && f.thread != null) {
+      this.store({ id: f.thread, visitor_read_up_to: Number(f.up_to) || 0 });
+      return f.thread;
+    }
+    if (f.type === "presence" && this.threads.has(f.thread)) {
+      this.threads.get(f.thread).visitor_online = !!f.visitor_online;
+      this.render();
+      return f.thread;
+    }
+    return undefined;
+  }
+
   // A message, live or ours: the row moves up and shows it.
   noteMessage(m, { unread }) {
     const th = this.threads.get(m.thread);

@@ -73,6 +73,11 @@ export function bodyLength(text) {
   return n;
 }
 
+// The person is looking at the page: visible and focused (a `read` may go).
+export function isPageActive() {
+  return document.visibilityState === "visible" && document.hasFocus();
+}
+
 // Enter without Shift, outside an input method's composition.
 export function isSendKey(event) {
   return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229;
