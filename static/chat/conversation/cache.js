@@ -1,24 +1,25 @@
 /*
  * The visitor's conversation kept in localStorage, so that a reload (or another tab)
- * shows it at once and syncs only what is new: "sohbet.messages" (the latest
+ * shows it at once and syncs only what is new: "<prefix>messages" (the latest
  * CACHE_LIMIT stored messages, the ticks' marks), written lazily, and
- * "sohbet.lastSeq" ({thread, seq}), written at once: the cache is never trusted
- * beyond it. The unsent messages are the outbox's ("sohbet.outbox").
+ * "<prefix>lastSeq" ({thread, seq}), written at once: the cache is never trusted
+ * beyond it. The unsent messages are the outbox's ("<prefix>outbox"); the prefix is
+ * "sohbet." on the chat page.
  */
 import { isInt } from "../lib/util.js";
 
-const KEY_LAST_SEQ = "sohbet.lastSeq";
-const KEY_MESSAGES = "sohbet.messages";
 const CACHE_LIMIT = 200;
 
 export class VisitorCache {
-  constructor(store) {
+  constructor(store, prefix) {
     this.store = store;
+    this.keyMessages = prefix + "messages";
+    this.keyLastSeq = prefix + "lastSeq";
   }
 
   // Fills the log; -> the marks {read, delivered} it had.
   load(log) {
-    const cache = this.store.get(KEY_MESSAGES, null);
+    const cache = this.store.get(this.keyMessages, null);
     const marks = { read: 0, delivered: 0 };
     if (cache && isInt(cache.thread) && Array.isArray(cache.messages)) {
       log.id = cache.thread;
@@ -31,7 +32,7 @@ export class VisitorCache {
         log.seq.start(Math.min(...log.messages.map((m) => m.seq || 1)) - 1);
       }
     }
-    const saved = this.store.get(KEY_LAST_SEQ, null);
+    const saved = this.store.get(this.keyLastSeq, null);
     if (saved && isInt(saved.seq) && saved.thread === log.id && log.id !== null) {
       log.seq.limit(saved.seq);
     }
@@ -40,7 +41,7 @@ export class VisitorCache {
 
   saveLastSeq(log) {
     if (log.id !== null) {
-      this.store.set(KEY_LAST_SEQ, { thread: log.id, seq: log.seq.last });
+      this.store.set(this.keyLastSeq, { thread: log.id, seq: log.seq.last });
     }
   }
 
@@ -59,7 +60,7 @@ export class VisitorCache {
       created: m.created,
       attachment: m.attachment,
     }));
-    this.store.set(KEY_MESSAGES, {
+    this.store.set(this.keyMessages, {
       thread: log.id,
       messages,
       read: marks.read,
@@ -69,7 +70,7 @@ export class VisitorCache {
   }
 
   clear() {
-    this.store.remove(KEY_MESSAGES);
-    this.store.remove(KEY_LAST_SEQ);
+    this.store.remove(this.keyMessages);
+    this.store.remove(this.keyLastSeq);
   }
 }

@@ -5,7 +5,10 @@
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
  *   mountConversation(root, config) -> {client}
- *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes}
+ *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
+ *              storagePrefix (default "sohbet."): where in localStorage the outbox
+ *              and the cache live; another identity on the same origin (the widget's
+ *              visitor) keeps its own}
  */
 import { nt, t, tf } from "../lib/i18n.js";
 import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
@@ -61,7 +64,8 @@ function remainingCount(length, max) {
 export function mountConversation(root, config) {
   const el = elements(root);
   const store = makeStore("localStorage");
-  const cache = new VisitorCache(store);
+  const prefix = typeof config.storagePrefix === "string" ? config.storagePrefix : "sohbet.";
+  const cache = new VisitorCache(store, prefix);
   const toast = new Toast(el.toast);
   const line = new ConnectionLine(el);
   const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
@@ -71,7 +75,7 @@ export function mountConversation(root, config) {
     path: config.wsPath || "/ws/chat/",
     role: "visitor",
     uploads: uploadSettings(config),
-    outbox: { store, key: "sohbet.outbox", shared: true },
+    outbox: { store, key: prefix + "outbox", shared: true },
     on: { hello, frame, messages, outbox: () => scroller.paint(), error, state: stateChanged,
       close: closed, request, progress },
   });
@@ -177,11 +181,12 @@ export function mountConversation(root, config) {
       scroller.paint(info.initial ? { force: true } : { keep: true });
     } else if (kind === "sync") {
       scroller.paint({ notify: mine.length > 0 });
+      // What the first sync of the page brings is not news.
+      if (fromOperator && document.visibilityState === "hidden" && state.syncedOnce) {
+        notifyHidden(fromOperator);
+      }
       if (!info.more) {
         el.messages.setAttribute("aria-busy", "false");
-        if (fromOperator && document.visibilityState === "hidden" && state.syncedOnce) {
-          notifyHidden(fromOperator);
-        }
         state.syncedOnce = true;
       }
     } else {
