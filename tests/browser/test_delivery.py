@@ -186,3 +186,26 @@ def test_an_unanswered_reply_is_sent_after_a_reload_once(
         ["Still there?"]
     )
     assert bodies() == ["Hello", "Still there?"]
+
+
+def test_a_long_conversation_opens_on_its_latest_page_and_pages_back(
+    visitor_page: Any, operator_page: Any
+) -> None:
+    inbox = operator_page()
+    visitor = visitor_page()
+    send_as_visitor(visitor, "first")
+    expect(visitor.locator(SENT)).to_have_count(1)
+    store_burst(Thread.objects.get().pk, 210)  # longer than one sync page (200)
+    visitor.evaluate("localStorage.clear()")
+    visitor.reload()
+    shown = visitor.locator("#messages .message")
+    expect(shown).to_have_count(50)  # the latest history page
+    expect(shown.last.locator(".body")).to_have_text("burst 209")
+    visitor.click("#load-earlier")
+    expect(shown).to_have_count(100)
+    open_thread(inbox)
+    rows = inbox.locator("#messages .msg")
+    expect(rows).to_have_count(50)
+    inbox.click("#load-earlier")
+    expect(rows).to_have_count(100)
+    expect(rows.last.locator(".body")).to_have_text("burst 209")

@@ -6,23 +6,30 @@
  */
 
 const USER_SCROLL_MS = 1500;
+const SCROLLBAR_DRAG_MS = 10000;
 
 export function isNearBottom(box, px) {
   return box.scrollHeight - box.scrollTop - box.clientHeight < px;
 }
 
-// Marks a box's scrolling as a person's (wheel, touch, keys) for a moment.
+// Marks a box's scrolling as a person's: wheel, touch and keys for a moment, a press
+// on the box itself (its scrollbar, not a button inside) for as long as a drag lasts.
 export function trackUserScroll(box) {
-  const mark = () => {
-    box.sohbetUserScrollAt = Date.now();
+  const mark = (ms) => {
+    box.sohbetUserScrollUntil = Date.now() + ms;
   };
   for (const type of ["wheel", "touchmove", "keydown"]) {
-    box.addEventListener(type, mark, { passive: true });
+    box.addEventListener(type, () => mark(USER_SCROLL_MS), { passive: true });
   }
+  box.addEventListener("pointerdown", (event) => {
+    if (event.target === box) {
+      mark(SCROLLBAR_DRAG_MS);
+    }
+  }, { passive: true });
 }
 
 export function isUserScroll(box) {
-  return Date.now() - (box.sohbetUserScrollAt || 0) < USER_SCROLL_MS;
+  return Date.now() < (box.sohbetUserScrollUntil || 0);
 }
 
 function reducedMotion() {
