@@ -3,10 +3,11 @@
 #
 #   scripts/test.sh [PYTEST ARGS...]
 #
-# 1. system packages: redis-server, chromium, PostgreSQL server binaries, npm
-#    (installed with apt-get when missing and we are root, else a clear error);
+# 1. system packages: redis-server, chromium, PostgreSQL server binaries, npm and
+#    node (installed with apt-get when missing and we are root, else a clear error);
 #    then the browser tests' npm tools (axe-core, package-lock.json) into
 #    node_modules/ with npm ci, when missing or older than the lock file;
+#    then the client library's unit tests (tests/js, Node's own test runner);
 # 2. private PostgreSQL + Redis on 127.0.0.1 (unless DATABASE_URL / REDIS_URL are
 #    already set), DATABASE_URL and REDIS_URL exported;
 # 3. run 1: the whole suite against PostgreSQL + Redis;
@@ -14,8 +15,8 @@
 #    defaults (SQLite, in-memory channel layer, local-memory cache);
 # 5. the services are stopped (trap on EXIT) and their directories removed.
 #
-# Exits non-zero when either run fails; "no tests collected" (pytest exit 5)
-# fails run 1. Extra arguments go to both pytest runs.
+# Exits non-zero when the unit tests or either run fails; "no tests collected"
+# (pytest exit 5) fails run 1. Extra arguments go to both pytest runs.
 #
 # Environment: SOHBET_PYTEST_TIMEOUT (seconds, CI only, default 1800) bounds each
 # pytest run as a whole; the per-test timeout is in pyproject.toml.
@@ -37,6 +38,7 @@ if [[ -z "${DATABASE_URL:-}" ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initd
     missing+=(postgresql-15)
 fi
 command -v npm >/dev/null || missing+=(npm)
+command -v node >/dev/null || missing+=(nodejs)
 if ((${#missing[@]})); then
     if [[ "$(id -u)" == 0 ]]; then
         log "installing missing system packages: ${missing[*]}"
@@ -45,8 +47,8 @@ if ((${#missing[@]})); then
         cat >&2 <<EOF
 
 ERROR: missing system packages: ${missing[*]}
-The test suite needs them (Chromium and npm for the browser tests, PostgreSQL and
-Redis for the production-like run). Install them as root, then run make test again:
+The test suite needs them (Chromium and npm for the browser tests, Node for the
+client library's unit tests, PostgreSQL and Redis for the production-like run). Install them as root, then run make test again:
 
     sudo apt-get update
     sudo apt-get install -y --no-install-recommends ${missing[*]}
@@ -67,6 +69,13 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
     log "npm ci (axe-core for the accessibility checks, package-lock.json)"
     npm ci --no-audit --no-fund
 fi
+
+# --- 1d. the client library's unit tests ---------------------------------------
+log "client library unit tests (node --test tests/js/)"
+start=$SECONDS
+rc0=0
+node --test tests/js/ || rc0=$?
+time0=$((SECONDS - start))
 
 # --- 2. services -------------------------------------------------------------
 # shellcheck source=scripts/services.sh
@@ -140,9 +149,11 @@ elif ((rc2 == 124)); then
 fi
 
 log "summary"
+printf '  client library unit tests (node --test): %s (%d s)\n' \
+    "$([[ $rc0 == 0 ]] && echo passed || echo "FAILED, node exit $rc0")" "$time0" >&2
 printf '  run 1 (PostgreSQL + Redis, whole suite): %s (%d s)\n' \
     "$([[ $rc1 == 0 ]] && echo passed || echo "FAILED, pytest exit $rc1")" "$time1" >&2
 printf '  run 2 (embedded defaults, not browser/postgres_redis): %s (%d s)\n' \
     "$([[ $rc2 == 0 ]] && echo passed || echo "FAILED, pytest exit $rc2")" "$time2" >&2
 
-((rc1 == 0 && rc2 == 0))
+((rc0 == 0 && rc1 == 0 && rc2 == 0))

@@ -175,3 +175,15 @@ def test_a_burst_committed_together_reaches_the_inbox_in_one_frame_in_order(
     batched = [f for f in frames if f.get("type") == "messages"]
     assert [[m["body"] for m in f["messages"]] for f in batched] == [expected[1:]]
     assert visitor.errors == [] and inbox.errors == []
+
+
+def test_the_page_script_speaks_the_visitors_language(new_context: Any) -> None:
+    # What the modules write come from Django's JavaScript catalog (lib/i18n.js).
+    page = new_context(locale="tr-TR").new_page()
+    page.goto("/")
+    page.fill("#composer-input", "Merhaba")
+    page.click("#send-button")
+    message = page.locator("#messages .author-visitor")
+    expect(message.locator(".author")).to_have_text("Siz")
+    expect(message.locator(".tick")).to_have_attribute("aria-label", "Gönderildi")
+    expect(page.locator("#messages .day-separator")).to_have_text("Bugün")

@@ -1,6 +1,7 @@
 """A server restart mid-conversation loses nothing and duplicates nothing, and both
-pages come back by themselves, soon: one capped, jittered back-off (sohbet's
-socket.js), and at once after a close that announces a restart (1001, 1012)."""
+pages come back by themselves, soon: one capped, jittered back-off (lib/connection.js,
+its numbers in tests/js/connection.test.js), and at once after a close that announces
+a restart (1001, 1012)."""
 
 from __future__ import annotations
 
@@ -57,20 +58,6 @@ def test_messages_sent_while_the_server_restarts_arrive_once(
     finally:
         context.close()
         stop_daphne(server)
-
-
-def test_the_back_off_starts_within_two_seconds_and_waits_ten_at_most(
-    visitor_page: Any,
-) -> None:
-    page = visitor_page()
-    delays = page.evaluate(
-        """() => [0, 1, 2, 3, 4, 8, 16, 50].map((attempt) =>
-             [0, 0.5, 1].map((r) => Sohbet.retryDelay(attempt, r)))"""
-    )
-    first, *later = delays
-    assert 1000 <= min(first) and max(first) <= 2000  # jittered over a second
-    assert max(max(d) for d in later) <= 10_000
-    assert [min(d) for d in delays] == sorted(min(d) for d in delays)
 
 
 def operator_session(url: str) -> dict[str, str]:

@@ -1,4 +1,7 @@
-"""Django's makemessages, also extracting the JS wrappers Sohbet.t/tf/nt."""
+"""Django's makemessages, also extracting the client library's t/tf/nt.
+
+The pages' modules call them by these names (static/chat/lib/i18n.js).
+"""
 
 from django.core.management.commands import makemessages
 

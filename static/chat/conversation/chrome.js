@@ -1,0 +1,107 @@
+/*
+ * Around a visitor's conversation: the connection line (#connection-state), who is
+ * there (#availability), the closed-conversation note (#thread-note), short notices
+ * (#toast) and the optional name (#menu-button, #name-panel).
+ */
+import { t, tf } from "../lib/i18n.js";
+import { countdownBanner, limitedText } from "../lib/status.js";
+
+export class ConnectionLine {
+  constructor(el) {
+    this.el = el;
+    this.banner = countdownBanner(el.connection, el.connectionText, limitedText);
+    el.connectionRetry.addEventListener("click", () => window.location.reload());
+  }
+
+  // retryAt: when a "limited" connection tries again (ms).
+  show(state, retryAt) {
+    const el = this.el;
+    el.connection.setAttribute("data-state", state);
+    el.app.setAttribute("data-connection", state);
+    el.connectionRetry.hidden = state !== "denied";
+    this.banner.stop();
+    el.connection.hidden = state === "open";
+    if (state === "connecting") {
+      el.connectionText.textContent = t("Connecting…");
+    } else if (state === "reconnecting") {
+      el.connectionText.textContent = t("Reconnecting…");
+    } else if (state === "offline") {
+      el.connectionText.textContent = t("Offline: your messages will be sent when you are back online");
+    } else if (state === "limited") {
+      this.banner.start(retryAt);
+    } else if (state === "denied") {
+      el.connectionText.textContent = t("This chat is not available right now. Please reload the page.");
+    }
+  }
+}
+
+export function showAvailability(el, online) {
+  el.availability.setAttribute("data-online", online ? "true" : "false");
+  el.availabilityText.textContent = online ? t("An operator is online") : t("We will reply soon");
+}
+
+// Closed by an operator: a note above the composer (writing again reopens it).
+export function showThreadStatus(el, status) {
+  if (status === "open" || status === "closed") {
+    el.threadNote.hidden = status !== "closed";
+  }
+}
+
+export class Toast {
+  constructor(node) {
+    this.node = node;
+    this.timer = null;
+  }
+
+  show(text) {
+    const node = this.node;
+    node.textContent = text;
+    node.hidden = false;
+    node.classList.remove("leaving");
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      node.classList.add("leaving");
+      this.timer = setTimeout(() => {
+        node.hidden = true;
+        node.textContent = "";
+        node.classList.remove("leaving");
+      }, 250);
+    }, 4500);
+  }
+}
+
+/*
+ * The name menu: saves with onSave(name) (0-80 characters; "" removes it) and thanks
+ * the visitor; Escape or a click elsewhere closes it.
+ */
+export function nameMenu(el, toast, onSave) {
+  const setOpen = (open) => {
+    el.namePanel.hidden = !open;
+    el.menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      el.nameInput.focus();
+      el.nameInput.select();
+    }
+  };
+  el.menuButton.addEventListener("click", () => setOpen(el.namePanel.hidden));
+  el.namePanel.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = el.nameInput.value.trim().slice(0, 80);
+    el.nameInput.value = name;
+    onSave(name);
+    setOpen(false);
+    el.menuButton.focus();
+    toast.show(name ? tf("Thanks, %(name)s!", { name }) : t("Your name was removed."));
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !el.namePanel.hidden) {
+      setOpen(false);
+      el.menuButton.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!el.namePanel.hidden && !el.namePanel.contains(event.target) && !el.menuButton.contains(event.target)) {
+      setOpen(false);
+    }
+  });
+}

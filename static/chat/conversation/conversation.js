@@ -1,0 +1,354 @@
+/*
+ * A visitor's conversation: the component the chat page mounts, and the widget's
+ * panel (an iframe served by Sohbet) mounts the same way. It wires the client library
+ * (client, composer, scroller) to the conversation's markup; the ids it looks up are
+ * listed in templates/chat/visitor.html and conversation/bubbles.js.
+ *
+ *   mountConversation(root, config) -> {client}
+ *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
+ *              storagePrefix (default "sohbet."): where in localStorage the outbox
+ *              and the cache live; another identity on the same origin (the widget's
+ *              visitor) keeps its own}
+ */
+import { nt, t, tf } from "../lib/i18n.js";
+import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
+import { makeStore } from "../lib/store.js";
+import { ChatClient } from "../lib/client.js";
+import { uploadSettings } from "../lib/uploader.js";
+import { Composer } from "../lib/composer.js";
+import { LogView } from "../lib/render.js";
+import { Scroller } from "../lib/scroller.js";
+import { setUploadProgress } from "../lib/attachments.js";
+import { TYPING_EXPIRE_MS, typingSender } from "../lib/typing.js";
+import { playChime, setTitleCount } from "../lib/alerts.js";
+import { buildBubble, updateBubble } from "./bubbles.js";
+import { VisitorCache } from "./cache.js";
+import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
+
+const READ_DEBOUNCE_MS = 500;
+const COUNTER_FROM = 500; // the count shows this many characters before the limit
+
+const IDS = {
+  app: "app", messages: "messages", conversation: "conversation", composer: "composer",
+  input: "composer-input", send: "send-button", counter: "char-counter",
+  connection: "connection-state", connectionText: "connection-text",
+  connectionRetry: "connection-retry", availability: "availability",
+  availabilityText: "availability-text", typing: "typing-indicator", typingText: "typing-text",
+  loadEarlier: "load-earlier", welcome: "welcome", jump: "jump-latest", toast: "toast",
+  threadNote: "thread-note", menuButton: "menu-button", namePanel: "name-panel",
+  nameInput: "name-input", attach: "attach-button", fileInput: "file-input",
+  preview: "attachment-preview", dropOverlay: "drop-overlay", record: "record-button",
+  recorder: "recorder", recorderTime: "recorder-time", recorderCancel: "recorder-cancel",
+  recorderSend: "recorder-send",
+};
+
+function elements(root) {
+  const el = {};
+  for (const [name, id] of Object.entries(IDS)) {
+    el[name] = root.id === id ? root : root.querySelector("#" + id);
+  }
+  el.composerArea = root.querySelector(".composer-area");
+  return el;
+}
+
+function remainingCount(length, max) {
+  const left = max - length;
+  if (left > COUNTER_FROM) {
+    return null;
+  }
+  return left < 0
+    ? tf(nt("%(count)s character too many", "%(count)s characters too many", -left), { count: -left })
+    : tf(nt("%(count)s character left", "%(count)s characters left", left), { count: left });
+}
+
+export function mountConversation(root, config) {
+  const el = elements(root);
+  const store = makeStore("localStorage");
+  const prefix = typeof config.storagePrefix === "string" ? config.storagePrefix : "sohbet.";
+  const cache = new VisitorCache(store, prefix);
+  const toast = new Toast(el.toast);
+  const line = new ConnectionLine(el);
+  const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
+  const state = { pendingName: null, unseen: 0, syncedOnce: false };
+
+  const client = new ChatClient({
+    path: config.wsPath || "/ws/chat/",
+    role: "visitor",
+    uploads: uploadSettings(config),
+    outbox: { store, key: prefix + "outbox", shared: true },
+    on: { hello, frame, messages, outbox: () => scroller.paint(), error, state: stateChanged,
+      close: closed, request, progress },
+  });
+  const log = client.own;
+  const typing = typingSender((active) => client.send({ type: "typing", active }));
+  const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
+  const saveSoon = coalesce(() => cache.save(log, marks), 300);
+  const scheduleRead = debounce(() => {
+    if (isPageActive() && client.markRead(log)) {
+      saveSoon();
+    }
+  }, READ_DEBOUNCE_MS);
+  const view = new LogView(el.messages, {
+    build: buildBubble,
+    update: (item, node) => updateBubble(item, node, marks),
+  });
+  const scroller = new Scroller(el.conversation, {
+    content: el.messages,
+    jump: el.jump,
+    nearPx: 120,
+    nearTopPx: 80,
+    render,
+    onNearTop: () => client.loadEarlier(log),
+  });
+  const composer = new Composer({
+    form: el.composer, input: el.input, send: el.send, counter: el.counter,
+    attach: el.attach, fileInput: el.fileInput, preview: el.preview,
+    dropTarget: el.app, dropOverlay: el.dropOverlay, pasteTarget: document,
+    record: el.record, recorder: el.recorder, recorderTime: el.recorderTime,
+    recorderCancel: el.recorderCancel, recorderSend: el.recorderSend, area: el.composerArea,
+  }, {
+    uploads: client.uploads,
+    typing,
+    typingKey: () => undefined,
+    formatCount: remainingCount,
+    autoGrow: true,
+    canUse: () => true,
+    canPaste: () => document.activeElement !== el.nameInput,
+    notice: (text) => toast.show(text),
+    onSend: (body, files) => {
+      if (files.length) {
+        client.sendFiles(null, files, body);
+      } else {
+        client.post(null, body);
+      }
+      scroller.paint({ force: true, smooth: true });
+    },
+  });
+
+  function render() {
+    const items = log.messages.concat(client.pending(log));
+    view.render(items);
+    el.welcome.hidden = items.length > 0;
+    el.loadEarlier.hidden = !log.hasEarlier();
+    el.loadEarlier.disabled = log.awaiting("history");
+    el.loadEarlier.setAttribute("aria-busy", log.awaiting("history") ? "true" : "false");
+    saveSoon();
+  }
+
+  // ------------------------------------------------------------ frames
+  function hello(frame) {
+    const thread = frame.thread || {};
+    composer.limitsChanged(client.maxBody);
+    let serverLastSeq = null;
+    if (isInt(thread.id)) {
+      serverLastSeq = isInt(thread.last_seq) ? thread.last_seq : null;
+      const stale = log.id !== thread.id || (serverLastSeq !== null && log.seq.last > serverLastSeq);
+      if (stale && log.id !== null) {
+        log.clear(); // another conversation now (the session changed): only unsent ones stay
+        cache.clear();
+        marks.read = marks.delivered = 0;
+      }
+      log.id = thread.id;
+      cache.saveLastSeq(log);
+      marks.read = Math.max(marks.read, isInt(thread.operator_read_up_to) ? thread.operator_read_up_to : 0);
+      marks.delivered = Math.max(
+        marks.delivered, marks.read,
+        isInt(thread.operator_delivered_up_to) ? thread.operator_delivered_up_to : 0
+      );
+      showThreadStatus(el, thread.status);
+    }
+    if (frame.visitor && typeof frame.visitor.name === "string" &&
+        document.activeElement !== el.nameInput && state.pendingName === null) {
+      el.nameInput.value = frame.visitor.name;
+    }
+    showAvailability(el, !!frame.operators_online);
+    scroller.paint();
+    client.load(log, serverLastSeq);
+    if (state.pendingName !== null) {
+      sendName(state.pendingName);
+    }
+    scheduleRead();
+  }
+
+  function messages(items, kind, info) {
+    const mine = items.filter((i) => i.log === log);
+    const fromOperator = mine.filter((i) => i.isNew && i.message.author === "operator").length;
+    cache.saveLastSeq(log);
+    if (fromOperator) {
+      hideTyping();
+    }
+    if (kind === "history") {
+      scroller.paint(info.initial ? { force: true } : { keep: true });
+    } else if (kind === "sync") {
+      scroller.paint({ notify: mine.length > 0 });
+      // What the first sync of the page brings is not news.
+      if (fromOperator && document.visibilityState === "hidden" && state.syncedOnce) {
+        notifyHidden(fromOperator);
+      }
+      if (!info.more) {
+        el.messages.setAttribute("aria-busy", "false");
+        state.syncedOnce = true;
+      }
+    } else {
+      const own = mine.every((i) => i.message.author === "visitor");
+      scroller.paint(kind === "live" ? { notify: !own, smooth: true } : {});
+      if (fromOperator && document.visibilityState === "hidden") {
+        notifyHidden(fromOperator);
+      }
+    }
+    if (fromOperator || kind === "sync") {
+      scheduleRead();
+    }
+  }
+
+  function request(_log, kind) {
+    if (kind === "sync") {
+      el.messages.setAttribute("aria-busy", "true");
+    }
+    scroller.paint({ keep: kind === "history" && log.ready });
+  }
+
+  function progress(entry) {
+    const node = view.node(entry);
+    const bar = node && node.querySelector(".upload-status");
+    if (bar) {
+      setUploadProgress(bar, entry.upload.percent);
+    }
+  }
+
+  function frame(f) {
+    switch (f.type) {
+      case "typing":
+        if (f.author === "operator") {
+          showTyping(f);
+        }
+        break;
+      case "read":
+        if (f.by === "operator" && isInt(f.up_to) && f.up_to > marks.read) {
+          marks.read = f.up_to;
+          marks.delivered = Math.max(marks.delivered, f.up_to);
+          scroller.paint();
+        }
+        break;
+      case "delivered":
+        if (isInt(f.up_to) && f.up_to > marks.delivered) {
+          marks.delivered = f.up_to;
+          scroller.paint();
+        }
+        break;
+      case "presence":
+        if (typeof f.operators_online === "boolean") {
+          showAvailability(el, f.operators_online);
+        }
+        break;
+      case "thread":
+        if (f.thread && f.thread.id === log.id) {
+          showThreadStatus(el, f.thread.status);
+        }
+        break;
+      default:
+        break; // pong, and what this page does not know
+    }
+  }
+
+  function error(f) {
+    const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
+    if (f.code === "rate_limited") {
+      toast.show(detail || t("You are sending messages too quickly. Please wait a moment."));
+    } else {
+      toast.show(detail || t("Something went wrong. Please try again."));
+    }
+  }
+
+  function stateChanged(s, retryAt) {
+    line.show(s, retryAt);
+  }
+
+  function closed() {
+    typing.reset();
+    hideTyping();
+    scroller.paint();
+  }
+
+  // ------------------------------------------------------------ typing, reading
+  function showTyping(f) {
+    if (!f.active) {
+      hideTyping();
+      return;
+    }
+    el.typingText.textContent = f.name ? tf("%(name)s is typing…", { name: f.name }) : t("Operator is typing…");
+    const atEnd = scroller.atEnd();
+    el.typing.hidden = false;
+    if (atEnd) {
+      scroller.toEnd(false);
+    }
+    expireTyping();
+  }
+
+  function hideTyping() {
+    expireTyping.cancel();
+    el.typing.hidden = true;
+  }
+
+  function notifyHidden(count) {
+    state.unseen += count;
+    setTitleCount(state.unseen);
+    playChime();
+  }
+
+  function sendName(name) {
+    if (client.ready && client.send({ type: "visitor.update", name })) {
+      state.pendingName = null;
+    } else {
+      state.pendingName = name;
+    }
+  }
+
+  // ------------------------------------------------------------ wiring
+  el.messages.addEventListener("click", (event) => {
+    const action = event.target.closest ? event.target.closest("[data-action]") : null;
+    const node = action && action.closest(".message");
+    const entry = node && client.outbox.find(node.getAttribute("data-client-id"));
+    if (!entry) {
+      return;
+    }
+    const what = action.getAttribute("data-action");
+    if (entry.upload) {
+      if (what === "retry") {
+        client.uploader.start(entry);
+      } else if (what === "cancel-upload" || what === "remove") {
+        client.uploader.drop(entry);
+        composer.focus();
+      }
+    } else if (what === "edit" || what === "remove") {
+      client.outbox.remove(entry);
+      if (what === "edit") {
+        composer.setText(entry.body);
+      }
+      composer.focus();
+    }
+  });
+  el.loadEarlier.addEventListener("click", () => client.loadEarlier(log));
+  nameMenu(el, toast, sendName);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") {
+      state.unseen = 0;
+      setTitleCount(0);
+      scroller.paint(); // "Today" may have become "Yesterday"
+      scheduleRead();
+    } else {
+      typing.stop();
+    }
+  });
+  window.addEventListener("focus", scheduleRead);
+  window.addEventListener("resize", () => {
+    if (scroller.atEnd()) {
+      scroller.toEnd(false);
+    }
+  });
+
+  Object.assign(marks, cache.load(log));
+  line.show(client.state, 0);
+  scroller.paint({ force: true });
+  return { client };
+}

@@ -1,0 +1,355 @@
+/*
+ * The inbox's list of conversations (#thread-list): the threads the server sent
+ * (`threads` pages, `thread` frames) kept up to date by live messages, filtered by
+ * status and search, newest activity first, paged on as the operator scrolls. One
+ * Tab stop for the list; the arrows, Home and End move inside it.
+ */
+import { t } from "../lib/i18n.js";
+import { ms, shortTime } from "../lib/format.js";
+import { reconcile } from "../lib/dom.js";
+import { isUserScroll, trackUserScroll } from "../lib/scroller.js";
+import { buildRow, updateRow } from "./rows.js";
+
+const PAGE_SIZE = 30;
+const REQUEST_TIMEOUT_MS = 10000;
+
+/*
+ * new ThreadList(el, {send(frame) -> bool, me() -> {id, name}, openId() -> id|null,
+ *                     isOpenAndVisible(id), onOpen(id)})
+ */
+export class ThreadList {
+  constructor(el, hooks) {
+    this.el = el;
+    this.hooks = hooks;
+    this.threads = new Map(); // id -> the latest known <thread>
+    this._rows = new Map();
+    this.status = "open";
+    this.q = "";
+    this.ids = new Set(); // shown under the current filter
+    this.cursor = null; // `updated` of the last thread of the last page
+    this.hasMore = false;
+    this.loaded = false;
+    this.inFlight = null; // the one `threads` request awaiting its answer
+    this.queued = null;
+    this._wire();
+  }
+
+  get(id) {
+    return this.threads.get(id) || null;
+  }
+
+  // Merge a <thread> (a page's, a frame's): the newer last message and time win.
+  store(incoming) {
+    let th = this.threads.get(incoming.id);
+    if (!th) {
+      th = {};
+      this.threads.set(incoming.id, th);
+    }
+    const keepLast = th.last_message && incoming.last_message && th.last_message.id > incoming.last_message.id;
+    const lastMessage = keepLast ? th.last_message : incoming.last_message || th.last_message || null;
+    const updated = ms(th.updated) > ms(incoming.updated) ? th.updated : incoming.updated;
+    const readUpTo = Math.max(th.visitor_read_up_to || 0, incoming.visitor_read_up_to || 0);
+    Object.assign(th, incoming);
+    th.last_message = lastMessage;
+    th.updated = updated;
+    th.visitor_read_up_to = readUpTo;
+    th.unread = Math.max(0, Number(th.unread) || 0);
+    return th;
+  }
+
+  // A thread changed live: it joins or leaves the list under the current filter.
+  place(th) {
+    th._touchedAt = Date.now();
+    if (!this.loaded || (!th.last_message && !this.ids.has(th.id))) {
+      return; // the list shows threads with at least one message
+    }
+    if (this._matches(th)) {
+      this.ids.add(th.id);
+    } else {
+      this.ids.delete(th.id);
+    }
+  }
+
+  _matches(th) {
+    if (this.status !== "all" && th.status !== this.status) {
+      return false;
+    }
+    if (!this.q || this.ids.has(th.id)) {
+      return true; // the server matched it (or there is no search)
+    }
+    const haystack = (th.visitor_name || "") + "\n" + (th.last_message ? th.last_message.body || "" : "");
+    return haystack.toLowerCase().indexOf(this.q.toLowerCase()) >= 0;
+  }
+
+  /*
+   * A frame about threads (threads, thread, read, presence), kept and shown. -> the
+   * thread it is about (null: a page of them), undefined for any other frame.
+   */
+  apply(f) {
+    if (f.type === "threads") {
+      this.onPage(f);
+      return null;
+    }
+    if (f.type === "thread" && f.thread && f.thread.id != null) {
+      const th = this.store(f.thread);
+      this.place(th);
+      this.render();
+      return th.id;
+    }
+    if (f.type === "read" && f.by === "visitor" && f.thread != null) {
+      this.store({ id: f.thread, visitor_read_up_to: Number(f.up_to) || 0 });
+      return f.thread;
+    }
+    if (f.type === "presence" && this.threads.has(f.thread)) {
+      this.threads.get(f.thread).visitor_online = !!f.visitor_online;
+      this.render();
+      return f.thread;
+    }
+    return undefined;
+  }
+
+  // A message, live or ours: the row moves up and shows it.
+  noteMessage(m, { unread }) {
+    const th = this.threads.get(m.thread);
+    if (!th) {
+      return null;
+    }
+    if (m.id > (th.last_message ? th.last_message.id : 0)) {
+      th.last_message = m;
+      if (ms(m.created) > ms(th.updated)) {
+        th.updated = m.created;
+      }
+      if (unread) {
+        th.unread = (th.unread || 0) + 1;
+      }
+    }
+    this.place(th);
+    return th;
+  }
+
+  totalUnread() {
+    let total = 0;
+    this.threads.forEach((th) => {
+      total += th.unread || 0;
+    });
+    return total;
+  }
+
+  // ------------------------------------------------------------ paging
+  request(reset) {
+    const req = { reset, status: this.status, q: this.q, before: reset ? null : this.cursor };
+    if (this.inFlight) {
+      if (reset || !this.queued) {
+        this.queued = req;
+      }
+      this.renderChrome();
+      return;
+    }
+    this._send(req);
+  }
+
+  _send(req) {
+    if (this.hooks.send({ type: "threads", status: req.status, q: req.q, before: req.before, limit: PAGE_SIZE })) {
+      req.sentAt = Date.now();
+      this.inFlight = req;
+      req.timer = setTimeout(() => {
+        if (this.inFlight === req) {
+          this.inFlight = null;
+          this._drain();
+          this.renderChrome();
+        }
+      }, REQUEST_TIMEOUT_MS);
+    }
+    this.renderChrome();
+  }
+
+  _drain() {
+    const next = this.queued;
+    this.queued = null;
+    if (next) {
+      next.status = this.status;
+      next.q = this.q;
+      if (!next.reset) {
+        next.before = this.cursor;
+      }
+      this._send(next);
+    }
+  }
+
+  // The connection closed or said hello again: nothing is awaited any more.
+  forgetRequests() {
+    if (this.inFlight) {
+      clearTimeout(this.inFlight.timer);
+    }
+    this.inFlight = null;
+    this.queued = null;
+  }
+
+  onPage(frame) {
+    const req = this.inFlight;
+    this.inFlight = null;
+    if (req) {
+      clearTimeout(req.timer);
+    }
+    const items = Array.isArray(frame.threads) ? frame.threads : [];
+    items.forEach((th) => this.store(th));
+    if (req && req.status === this.status && req.q === this.q) {
+      if (req.reset) {
+        this.ids = new Set();
+      }
+      items.forEach((th) => this.ids.add(th.id));
+      if (items.length) {
+        this.cursor = items[items.length - 1].updated;
+      } else if (req.reset) {
+        this.cursor = null;
+      }
+      this.hasMore = !!frame.has_more && items.length > 0;
+      this.loaded = true;
+      if (req.reset) {
+        // Live changes that raced the answer still belong in the list.
+        this.threads.forEach((th) => {
+          if (th._touchedAt >= req.sentAt) {
+            this.place(th);
+          }
+        });
+      }
+    }
+    this._drain();
+    this.render();
+  }
+
+  setFilter(status) {
+    if (status === this.status) {
+      return;
+    }
+    this.status = status;
+    for (const b of this.el.filter.querySelectorAll("button[data-status]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.status === status));
+    }
+    this._reset();
+  }
+
+  setSearch(q) {
+    if (q !== this.q) {
+      this.q = q;
+      this._reset();
+    }
+  }
+
+  _reset() {
+    this.ids = new Set();
+    this.loaded = false;
+    this.hasMore = false;
+    this.cursor = null;
+    this.render();
+    this.request(true);
+  }
+
+  // ------------------------------------------------------------ rendering
+  render() {
+    const items = [];
+    this.ids.forEach((id) => {
+      const th = this.threads.get(id);
+      if (th) {
+        items.push(th);
+      }
+    });
+    items.sort((a, b) => ms(b.updated) - ms(a.updated) || b.id - a.id);
+    const nodes = items.map((th) => {
+      let row = this._rows.get(th.id);
+      if (!row) {
+        row = buildRow(th.id, () => this.hooks.onOpen(th.id));
+        this._rows.set(th.id, row);
+      }
+      const unread = this.hooks.isOpenAndVisible(th.id) ? 0 : th.unread || 0;
+      updateRow(row, th, { me: this.hooks.me(), unread, current: th.id === this.hooks.openId() });
+      return row;
+    });
+    reconcile(this.el.list, nodes);
+    this._updateRovingStop();
+    this.renderChrome();
+  }
+
+  renderChrome() {
+    const el = this.el;
+    const resetting = this.inFlight ? this.inFlight.reset : this.queued ? this.queued.reset : false;
+    const loading = !this.loaded || (resetting && this.ids.size === 0);
+    el.list.setAttribute("aria-busy", loading || resetting ? "true" : "false");
+    el.listLoading.hidden = !loading;
+    el.listEmpty.hidden = loading || this.ids.size > 0;
+    el.listEmpty.textContent = this.q ? t("No conversations match your search.") : t("No conversations here.");
+    el.loadMore.hidden = !this.loaded || !this.hasMore;
+    el.loadMore.disabled = !!this.inFlight;
+    el.loadMore.textContent = this.inFlight && !this.inFlight.reset ? t("Loading…") : t("Load more");
+  }
+
+  refreshTimes() {
+    this._rows.forEach((row, id) => {
+      const th = this.threads.get(id);
+      if (th && row.isConnected) {
+        row.querySelector(".thread-time").textContent = shortTime(th.updated);
+      }
+    });
+  }
+
+  row(id) {
+    return this._rows.get(id) || null;
+  }
+
+  // The list is one Tab stop: the open thread's row (or the focused one, or the first).
+  _updateRovingStop() {
+    const rows = Array.from(this.el.list.children);
+    let stop = rows.indexOf(document.activeElement);
+    if (stop < 0) {
+      stop = rows.findIndex((row) => row.getAttribute("aria-current") === "true");
+    }
+    if (stop < 0) {
+      stop = 0;
+    }
+    rows.forEach((row, at) => {
+      row.tabIndex = at === stop ? 0 : -1;
+    });
+  }
+
+  focusRow(step, edge) {
+    const rows = Array.from(this.el.list.children);
+    if (!rows.length) {
+      return;
+    }
+    const at = rows.indexOf(document.activeElement);
+    let next;
+    if (edge === "first") {
+      next = 0;
+    } else if (edge === "last") {
+      next = rows.length - 1;
+    } else {
+      next = Math.min(rows.length - 1, Math.max(0, at + step));
+    }
+    rows[next].focus();
+    this._updateRovingStop();
+  }
+
+  _wire() {
+    const el = this.el;
+    el.list.addEventListener("focusin", () => this._updateRovingStop());
+    el.list.addEventListener("keydown", (event) => {
+      const moves = { ArrowDown: [1], ArrowUp: [-1], Home: [0, "first"], End: [0, "last"] };
+      const move = moves[event.key];
+      if (move) {
+        event.preventDefault();
+        this.focusRow(...move);
+      }
+    });
+    el.loadMore.addEventListener("click", () => this.request(false));
+    // Scrolling to the end pages on by itself, but only when a person scrolls: a
+    // script that scrolls a button into view to click it must not load twice.
+    const box = el.loadMore.parentNode;
+    trackUserScroll(box);
+    box.addEventListener("scroll", () => {
+      if (isUserScroll(box) && this.loaded && this.hasMore && !this.inFlight &&
+          box.scrollHeight - box.scrollTop - box.clientHeight < 80) {
+        this.request(false);
+      }
+    });
+  }
+}
