@@ -409,6 +409,8 @@ class Visitor:
     echoed: set[str] = field(default_factory=set)
     closing: bool = False
     sent: int = 0
+    first_cid: str = ""  # --arrivals: the conversation's first message
+    arrived_at: float = 0.0  # --arrivals: when its GET / began
 
 
 @dataclass
@@ -423,6 +425,8 @@ class WorkerStats:
     duplicate_acks: int = 0
     refused: int = 0  # message.send answered by an error frame
     frames_in: int = 0
+    first_ack_latency: list[float] = field(default_factory=list)  # --arrivals
+    arrival_latency: list[float] = field(default_factory=list)  # GET / -> first ack
 
 
 class VisitorWorker:
@@ -435,6 +439,8 @@ class VisitorWorker:
         self.readers: list[asyncio.Task[None]] = []
 
     async def connect_all(self) -> None:
+        if self.args.arrivals > 0:
+            return  # each visitor connects at its arrival, in the window
         gate = asyncio.Semaphore(self.args.connect_concurrency)
 
         async def one(v: Visitor) -> None:
@@ -509,6 +515,9 @@ class VisitorWorker:
                         stats.ack_latency.append(now - sent_at)
                         stats.acked_ids.append(frame["id"])
                         v.acked.add(cid)
+                        if cid == v.first_cid:
+                            stats.first_ack_latency.append(now - sent_at)
+                            stats.arrival_latency.append(now - v.arrived_at)
                     elif cid in v.acked:
                         stats.duplicate_acks += 1
                 elif raw.startswith('{"type":"message"'):
@@ -528,30 +537,48 @@ class VisitorWorker:
             stats.closes[close_code_of(None, v.ws)] += 1
 
     async def send_loop(self, v: Visitor, start: float, end: float) -> None:
-        rate = self.args.rate
-        interval = 1.0 / rate
-        pad = "x" * self.args.payload
+        interval = 1.0 / self.args.rate
         next_at = start + random.uniform(0, interval)
-        n = 0
         while True:
             delay = next_at - CLOCK()
             if delay > 0:
                 await asyncio.sleep(delay)
-            now = CLOCK()
-            if now >= end or v.ws is None:
+            if CLOCK() >= end or not await self.send_one(v):
                 return
-            cid = str(uuid.uuid4())
-            body = f"bench|{now:.6f}|v{v.index}|{n}|{pad}"
-            frame = json.dumps({"type": "message.send", "client_id": cid, "body": body})
-            v.pending[cid] = now
-            try:
-                await v.ws.send(frame)
-            except ConnectionClosed:
-                v.pending.pop(cid, None)
-                return
-            v.sent += 1
-            n += 1
             next_at += interval * random.uniform(0.5, 1.5)
+
+    async def send_one(self, v: Visitor) -> bool:
+        """One message.send (its number in the body: 0 is the conversation's
+        first); False when the socket is gone."""
+        if v.ws is None:
+            return False
+        now = CLOCK()
+        cid = str(uuid.uuid4())
+        body = f"bench|{now:.6f}|v{v.index}|{v.sent}|{'x' * self.args.payload}"
+        frame = json.dumps({"type": "message.send", "client_id": cid, "body": body})
+        v.pending[cid] = now
+        if v.sent == 0:
+            v.first_cid = cid
+        try:
+            await v.ws.send(frame)
+        except ConnectionClosed:
+            v.pending.pop(cid, None)
+            return False
+        v.sent += 1
+        return True
+
+    async def arrive(self, v: Visitor, at: float, end: float) -> None:
+        """--arrivals: at ``at`` the visitor opens the page (GET /, the socket,
+        hello, sync) and sends its first message at once; then at --rate."""
+        await asyncio.sleep(max(0.0, at - CLOCK()))
+        v.arrived_at = CLOCK()
+        await self.connect(v)
+        if v.ws is None or not await self.send_one(v):
+            return
+        if self.args.ping_interval > 0:
+            self.readers.append(asyncio.create_task(self.ping_loop(v, end)))
+        if self.args.rate > 0:
+            await self.send_loop(v, CLOCK(), end)
 
     async def ping_loop(self, v: Visitor, end: float) -> None:
         interval = self.args.ping_interval
@@ -565,6 +592,19 @@ class VisitorWorker:
 
     async def run_window(self, start: float) -> None:
         end = start + self.args.duration
+        if self.args.arrivals > 0:
+            step = 1.0 / self.args.arrivals
+            arrivals = [
+                asyncio.create_task(self.arrive(v, start + v.index * step, end))
+                for v in self.visitors
+            ]
+            await asyncio.sleep(max(0.0, end - CLOCK()))
+            await asyncio.wait(arrivals, timeout=self.args.connect_timeout + 5)
+            for task in arrivals:
+                task.cancel()
+            await asyncio.gather(*arrivals, return_exceptions=True)
+            self.stats.sent = sum(v.sent for v in self.visitors)
+            return
         live = [v for v in self.visitors if v.ws is not None]
         pings = []
         if self.args.ping_interval > 0:
@@ -626,6 +666,8 @@ class VisitorWorker:
             "duplicate_acks": s.duplicate_acks,
             "echo_missing": sum(len(v.acked - v.echoed) for v in self.visitors),
             "ack_latency": s.ack_latency,
+            "first_ack_latency": s.first_ack_latency,
+            "arrival_latency": s.arrival_latency,
             "acked_ids": s.acked_ids,
             "frames_in": s.frames_in,
         }
@@ -705,6 +747,7 @@ class Operator:
     received: dict[int, int] = field(default_factory=dict)  # message id -> times
     latency: list[float] = field(default_factory=list)
     sent_at: list[float] = field(default_factory=list)  # parallel to latency
+    first_latency: list[float] = field(default_factory=list)  # conversations' first
     frames: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     close: str | None = None
@@ -764,10 +807,12 @@ class Operator:
         self.received[mid] = seen + 1
         if seen:
             return
-        parts = message.get("body", "").split("|", 2)
-        if parts[0] == "bench" and len(parts) > 2:
+        parts = message.get("body", "").split("|", 4)
+        if parts[0] == "bench" and len(parts) > 3:
             self.latency.append(now - float(parts[1]))
             self.sent_at.append(float(parts[1]))
+            if parts[3] == "0":
+                self.first_latency.append(now - float(parts[1]))
 
     def missing(self, acked: set[int]) -> int:
         return len(acked.difference(self.received))
@@ -827,6 +872,7 @@ async def parent(
                 "visitors",
                 "operators",
                 "rate",
+                "arrivals",
                 "duration",
                 "processes",
                 "payload",
@@ -878,6 +924,8 @@ async def parent(
     events["send_go"].set()
     spy = start_py_spy(args, pid)
     mode = "idle" if args.rate <= 0 else f"{args.rate} msg/s per visitor"
+    if args.arrivals > 0:
+        mode = f"{args.arrivals} new conversations/s, then {mode}"
     log(f"window: {args.duration} s, {mode}")
     lag.samples.clear()
     await asyncio.sleep(max(0.0, start + args.duration - CLOCK()))
@@ -950,6 +998,8 @@ async def parent(
     late_closes = +late_closes  # unexpected closes during the close phase
 
     ack_latency = [x for r in results for x in r["ack_latency"]]
+    first_ack = [x for r in results for x in r["first_ack_latency"]]
+    arrival = [x for r in results for x in r["arrival_latency"]]
     sent = sum(r["sent"] for r in results)
     acked = sum(r["acked"] for r in results)
     window = args.duration
@@ -981,6 +1031,8 @@ async def parent(
                 "offered_per_s": round(sent / window, 1) if window else None,
                 "acked_per_s": round(acked / window, 1) if window else None,
                 "ack_latency": summary_ms(ack_latency),
+                "first_ack_latency": summary_ms(first_ack),
+                "arrival_to_first_ack": summary_ms(arrival),
             },
             "operators": [
                 {
@@ -995,6 +1047,7 @@ async def parent(
                     "error_frames": dict(op.errors),
                     "frames": dict(op.frames),
                     "delivery_latency": summary_ms(op.latency),
+                    "first_delivery_latency": summary_ms(op.first_latency),
                     "delivery_latency_after_2s": summary_ms(
                         after_first_seconds(op.sent_at, op.latency)
                     ),
@@ -1020,6 +1073,11 @@ async def parent(
                 "cpu_ms_per_acked_message": (
                     round(1000 * server_cpu / acked, 3)
                     if server_cpu is not None and acked
+                    else None
+                ),
+                "cpu_ms_per_new_conversation": (
+                    round(1000 * server_cpu / len(first_ack), 3)
+                    if server_cpu is not None and first_ack
                     else None
                 ),
                 "cpu_percent_in_window": (
@@ -1081,6 +1139,7 @@ def print_table(r: dict[str, Any]) -> None:
             if c["rate"]
             else f"idle, {c['duration']} s",
         ),
+        ("new conversations", f"{c['arrivals']}/s" if c["arrivals"] else "none"),
         ("client processes", c["processes"]),
         (
             "sockets connected",
@@ -1091,7 +1150,7 @@ def print_table(r: dict[str, Any]) -> None:
         ("unexpected closes", v["unexpected_closes"] or "none"),
         ("error frames", v["error_frames"] or "none"),
     ]
-    if c["rate"]:
+    if c["rate"] or c["arrivals"]:
         rows += [
             ("sent / acked", f"{m['sent']} / {m['acked']}"),
             ("unacked", m["unacked"]),
@@ -1101,6 +1160,11 @@ def print_table(r: dict[str, Any]) -> None:
             ("offered / acked msg/s", f"{m['offered_per_s']} / {m['acked_per_s']}"),
             ("ack p50 / p99 / max", fmt_lat(m["ack_latency"])),
         ]
+        if c["arrivals"]:
+            rows += [
+                ("first message ack p50/p99/max", fmt_lat(m["first_ack_latency"])),
+                ("GET / -> first ack p50/p99/max", fmt_lat(m["arrival_to_first_ack"])),
+            ]
         for op in r["operators"]:
             name = f"operator {op['index']}"
             if not op["connected"]:
@@ -1113,6 +1177,10 @@ def print_table(r: dict[str, Any]) -> None:
                     f" (at drain end {op['missing_at_drain_end']} missing)",
                 ),
                 (f"{name} delivery p50/p99/max", fmt_lat(op["delivery_latency"])),
+                (
+                    f"{name} first messages",
+                    fmt_lat(op.get("first_delivery_latency") or {"count": 0}),
+                ),
                 (
                     f"{name} same, after 2 s",
                     fmt_lat(op.get("delivery_latency_after_2s") or {"count": 0}),
@@ -1155,6 +1223,10 @@ def print_table(r: dict[str, Any]) -> None:
                 f"{s['cpu_seconds_in_window']} s ({s['cpu_percent_in_window']} %)",
             ),
             ("server CPU per acked message", f"{s['cpu_ms_per_acked_message']} ms"),
+            (
+                "server CPU per new conversation",
+                f"{s.get('cpu_ms_per_new_conversation')} ms",
+            ),
         ]
         rows.append(
             (
@@ -1210,6 +1282,13 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=0.5, help="msg/s per visitor; 0 = idle"
     )
     p.add_argument("--idle", action="store_true", help="same as --rate 0")
+    p.add_argument(
+        "--arrivals",
+        type=float,
+        default=0,
+        help="new conversations per second: visitors connect in the window, one "
+        "every 1/ARRIVALS s, and send their first message at once (then at --rate)",
+    )
     p.add_argument(
         "--duration", type=float, default=30, help="sending/holding window, s"
     )

@@ -2,7 +2,8 @@
 # Run the load scenarios of docs/performance.md against ONE Daphne process on private
 # PostgreSQL + Redis, from scratch, and stop everything it started (by PID).
 #
-#   bench/run_all.sh OUTDIR [a] [b] [c] [lone]  (default: a b c; lone: bench/lone.py)
+#   bench/run_all.sh OUTDIR [a] [b] [c] [n] [lone]  (default: a b c; n: new
+#   conversations; lone: bench/lone.py)
 #
 # Environment (all optional):
 #   APP=chatsite.asgi:application    the ASGI application Daphne serves
@@ -16,6 +17,7 @@
 #                                    -m chatsite.server": profiled)
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #   C_VISITORS=5000                  scenario c's idle sockets
+#   ARRIVALS="1:30 20:200 50:200"    scenario n's RATE:VISITORS runs (then the burst)
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
@@ -165,6 +167,20 @@ for s in $SCENARIOS; do
             load c_warmup --visitors 20 --operators 1 --rate 0.5 --duration 3
             load "c_${C_VISITORS:-5000}_idle" --visitors "${C_VISITORS:-5000}" --operators 1 --rate 0 \
                 --duration "$DURATION" --connect-phase 900
+            ;;
+        n)
+            # New conversations: RATE/s x VISITORS (page, socket, first message each),
+            # then 1,000 visitors arriving within two seconds who go on at 0.5 msg/s.
+            for spec in ${ARRIVALS:-1:30 20:200 50:200}; do
+                rate=${spec%%:*}
+                count=${spec##*:}
+                start_daphne
+                load "n_${rate}ps_${count}v" --visitors "$count" --operators 2 --rate 0 \
+                    --arrivals "$rate" --duration $((count / rate + 5))
+            done
+            start_daphne
+            load n_burst_1000v --visitors 1000 --operators 2 --arrivals 500 --rate 0.5 \
+                --duration "$DURATION"
             ;;
         lone)
             start_daphne
