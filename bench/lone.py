@@ -4,10 +4,14 @@ nothing else is going on (the floor under scenario a's latencies; docs/performan
 
 Opens one visitor socket the way the page does (a session cookie from ``/``), then
 ``--count`` times: a ``ping`` timed to its ``pong``, a pause, a ``message.send``
-timed to its ``ack``, a pause. Prints the p50, p90, min and max of each. Bounded: each
-answer is awaited for at most 5 s, and the run ends by itself.
+timed to its ``ack``, a pause. Then ``--new`` new conversations one after another,
+each step timed: the page (``GET /``, a new session), the socket to its ``hello``,
+the first message to its ``ack``, the close; with ``--server-pid`` also the server's
+CPU per step. Prints the p50, p90, min and max of each. Bounded: each answer is
+awaited for at most 5 s, and the run ends by itself.
 
-    .venv/bin/python bench/lone.py --url http://127.0.0.1:8001 [--count 200]
+    .venv/bin/python bench/lone.py --url http://127.0.0.1:8001 [--count 200] \
+        [--new 100 --server-pid PID]
 
 The server must lift the per-connection frame limits (``SOHBET_WS_RATE``), as
 bench/run_all.sh does; ``bench/run_all.sh OUT lone`` runs it on a fresh server.
@@ -47,6 +51,40 @@ async def answer(ws: load.ClientConnection, wanted: str, client_id: str = "") ->
             return
 
 
+async def new_conversations(port: int, count: int, pid: int) -> None:
+    """``count`` visitors one after another: page, socket, first message, close."""
+    steps = ("page", "hello", "first", "close")
+    times: dict[str, list[float]] = {step: [] for step in steps}
+    cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
+    for n in range(count):
+        marks = [(time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0.0)]
+        _status, cookies = await load.http_get(
+            port, "/", src=f"127.9.{n // 200}.{n % 200 + 1}", timeout=5, headers={}
+        )
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        ws = await load.open_socket(
+            port, "/ws/chat/", load.cookie_header(cookies), src=None, timeout=5
+        )
+        await load.wait_for_hello(ws, 5)
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        client_id = str(uuid.uuid4())
+        frame = {"type": "message.send", "client_id": client_id, "body": f"first {n}"}
+        await ws.send(json.dumps(frame))
+        await answer(ws, "ack", client_id)
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        await ws.close()
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        for step, before, after in zip(steps, marks, marks[1:], strict=False):
+            times[step].append((after[0] - before[0]) * 1000)
+            cpu[step] += (after[1] or 0) - (before[1] or 0)
+        await asyncio.sleep(0.03)  # pacing, not synchronisation
+    for step in steps:
+        line = summary(step, times[step])
+        if pid:
+            line += f"; server CPU {1000 * cpu[step] / count:.2f} ms each"
+        print(line)
+
+
 async def run(port: int, count: int) -> None:
     _status, cookies = await load.http_get(port, "/", src=None, timeout=5, headers={})
     ws = await load.open_socket(
@@ -79,11 +117,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--new", type=int, default=0, help="new conversations")
+    parser.add_argument("--server-pid", type=int, default=0)
     args = parser.parse_args()
     address = urlsplit(args.url)
     if address.hostname != "127.0.0.1" or not address.port:
         parser.error("--url must be http://127.0.0.1:PORT")
-    asyncio.run(run(address.port, args.count))
+    if args.count:
+        asyncio.run(run(address.port, args.count))
+    if args.new:
+        asyncio.run(new_conversations(address.port, args.new, args.server_pid))
 
 
 if __name__ == "__main__":

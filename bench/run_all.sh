@@ -184,8 +184,20 @@ for s in $SCENARIOS; do
             ;;
         lone)
             start_daphne
+            SPY_PID=""
+            if [[ -n "${PYSPY:-}" ]]; then
+                "$ROOT/.venv/bin/py-spy" record --pid "$DAPHNE_PID" --rate 500 --threads \
+                    --nonblocking --format raw -o "$OUT/lone.spy.txt" --duration 280 \
+                    >"$OUT/lone.spy.log" 2>&1 &
+                SPY_PID=$!
+            fi
             timeout 300 "$PY" bench/lone.py --url "http://127.0.0.1:$PORT" --count 200 \
+                --new 100 --server-pid "$DAPHNE_PID" \
                 >"$OUT/lone.txt" 2>&1 || log "lone failed: $OUT/lone.txt"
+            if [[ -n "$SPY_PID" ]]; then
+                kill -INT "$SPY_PID" 2>/dev/null || true
+                wait "$SPY_PID" 2>/dev/null || true
+            fi
             cat "$OUT/lone.txt"
             ;;
         *) log "unknown scenario $s" ;;
