@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy
 
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Attachment, Message, OutboxEntry, Thread
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 
 # What a batch reads of its locked threads; it writes THREAD_POST_FIELDS.
 THREAD_LOCK_FIELDS = (
@@ -43,8 +43,23 @@ Key = tuple[int, uuid.UUID]  # (thread id, client id): a message's identity
 
 
 @dataclass(frozen=True, slots=True)
+class NewConversation:
+    """A visitor's conversation whose rows are not written yet: the ids drawn for it
+    when its browser session began (chat.services.visitors), and the visitor's
+    details. Its rows are written with its first message, in the same batch."""
+
+    visitor_id: int
+    thread_id: int
+    session_key: str
+    locale: str = ""
+    user_agent: str = ""
+    page: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
-    """One message to post. ``operator_id`` is set for operator messages only."""
+    """One message to post. ``operator_id`` is set for operator messages only;
+    ``conversation`` while its thread may not be written yet."""
 
     thread_id: int
     client_id: uuid.UUID
@@ -54,6 +69,7 @@ class NewMessage:
     author_name: str = ""
     source: str = Message.Source.WEB
     attachment_id: int | None = None
+    conversation: NewConversation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,40 @@ class Applied:
     threads: dict[int, Thread] = field(default_factory=dict)
     state_changed: set[int] = field(default_factory=set)
     reopened: set[int] = field(default_factory=set)
+
+
+def conversation_rows(
+    conversations: Sequence[NewConversation], now: dt.datetime
+) -> tuple[list[Visitor], list[Thread]]:
+    """The visitor and thread rows of conversations not written yet (one each per
+    thread): written when missing, before the batch's threads are locked."""
+    visitors: list[Visitor] = []
+    threads: list[Thread] = []
+    for new in {c.thread_id: c for c in conversations}.values():
+        visitors.append(
+            Visitor(
+                pk=new.visitor_id,
+                session_key=new.session_key,
+                locale=new.locale[:16],
+                user_agent=new.user_agent[:300],
+                last_page=new.page[:500],
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+        )
+        threads.append(
+            Thread(
+                pk=new.thread_id,
+                visitor_id=new.visitor_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return visitors, threads
+
+
+def new_conversations(posts: Sequence[NewMessage]) -> list[NewConversation]:
+    return [post.conversation for post in posts if post.conversation is not None]
 
 
 def lock_order(posts: Sequence[NewMessage]) -> list[int]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from chat import services
+from chat.services.visitors import THREAD_SESSION_KEY, VISITOR_SESSION_KEY
 
-# The session's entry that names its visitor (set by the visitor's first socket).
-VISITOR_SESSION_KEY = "sohbet_visitor_id"
+__all__ = ["THREAD_SESSION_KEY", "VISITOR_SESSION_KEY", "rotate_session"]
 
 
 def rotate_session(request: HttpRequest) -> None:
@@ -33,4 +33,5 @@ def rotate_session(request: HttpRequest) -> None:
             visitor_id=visitor_id,
             old_session_key=old_key,
             session_key=session.session_key,
+            thread_id=session.get(THREAD_SESSION_KEY),
         )

@@ -17,14 +17,19 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from chat import events, presence, rules
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Attachment, Message, OutboxEntry, Thread
-from chat.rules import THREAD_LOCK_FIELDS, THREAD_POST_FIELDS, NewMessage
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
+from chat.rules import (
+    THREAD_LOCK_FIELDS,
+    THREAD_POST_FIELDS,
+    NewConversation,
+    NewMessage,
+)
 from chat.selectors import THREAD_RELATED
 from realtime import send_on_commit, sql
 from realtime.delivery import Event
@@ -33,12 +38,37 @@ from realtime.writer import Stored, UseThread
 # The models the fast engine writes, with the fields it reads or writes of each:
 # chat.checks refuses, at start-up, a field that realtime.sql cannot carry.
 FAST_FIELDS: dict[type[Any], tuple[str, ...]] = {
-    Thread: tuple(dict.fromkeys(THREAD_LOCK_FIELDS + THREAD_POST_FIELDS)),
-    Message: tuple(f.name for f in Message._meta.concrete_fields if not f.primary_key),
-    OutboxEntry: tuple(
-        f.name for f in OutboxEntry._meta.concrete_fields if not f.primary_key
-    ),
+    model: tuple(f.name for f in model._meta.concrete_fields if not f.primary_key)
+    for model in (Visitor, Thread, Message, OutboxEntry)  # new conversations: all
 }
+
+
+def reserve_conversation_ids() -> tuple[int, int] | None:
+    """Ids for a visitor and their first thread, drawn from the tables' sequences
+    without writing a row (PostgreSQL; None elsewhere: rows are written at once)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)), "
+            "nextval(pg_get_serial_sequence(%s, %s))",
+            [
+                Visitor._meta.db_table,
+                Visitor._meta.pk.column,
+                Thread._meta.db_table,
+                Thread._meta.pk.column,
+            ],
+        )
+        visitor_id, thread_id = cursor.fetchone()
+    return visitor_id, thread_id
+
+
+def store_conversations(conversations: list[NewConversation]) -> None:
+    """Write the rows of these conversations that are not written yet."""
+    if conversations:
+        visitors, threads = rules.conversation_rows(conversations, timezone.now())
+        Visitor.objects.bulk_create(visitors, ignore_conflicts=True)
+        Thread.objects.bulk_create(threads, ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -46,6 +76,7 @@ def store_posts(posts: Sequence[NewMessage]) -> list[rules.PostOutcome]:
     """Store a batch through the ORM, in order; one outcome per post. After commit the
     new messages go to their threads' visitors and the operators, and the threads
     whose status or assignee changed to the operators."""
+    store_conversations(rules.new_conversations(posts))
     threads = {
         thread.pk: thread
         for thread in Thread.objects.select_for_update()
@@ -113,6 +144,18 @@ def _free_attachments(posts: Sequence[NewMessage]) -> dict[int, Attachment]:
     }
 
 
+def _conversation_statements(posts: list[NewMessage]) -> list[sql.Statement[int]]:
+    """The rows of the batch's conversations not written yet, written first."""
+    conversations = rules.new_conversations(posts)
+    if not conversations:
+        return []
+    visitors, threads = rules.conversation_rows(conversations, timezone.now())
+    return [
+        sql.insert_statement(visitors, ignore_conflicts=True),
+        sql.insert_statement(threads, ignore_conflicts=True),
+    ]
+
+
 class MessageStore:
     """The message writer's store (``realtime.writer.Store``)."""
 
@@ -135,6 +178,7 @@ class MessageStore:
         keys = [(post.thread_id, post.client_id) for post in posts]
         first = sql.arun_together(
             [
+                *_conversation_statements(posts),
                 sql.lock_statement(Thread, rules.lock_order(posts), THREAD_LOCK_FIELDS),
                 sql.match_statement(Message, ("thread", "client_id"), keys),
                 sql.keys_statement(Message, len(posts)),
@@ -144,7 +188,7 @@ class MessageStore:
             prepare=prepare,
         )
         try:
-            (locked, earlier, ids), posts = await asyncio.gather(first, admitted())
+            (*_, locked, earlier, ids), posts = await asyncio.gather(first, admitted())
             if earlier:
                 raise UseThread  # a resend: the ORM looks it up
             applied = rules.apply_posts(

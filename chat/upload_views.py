@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.crypto import salted_hmac
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -21,7 +21,8 @@ from accounts.selectors import is_second_factor_satisfied
 from chat import selectors, services
 from chat.events import attachment_payload
 from chat.models import Attachment
-from chat.sessions import VISITOR_SESSION_KEY
+from chat.rules import NewConversation
+from chat.sessions import THREAD_SESSION_KEY, VISITOR_SESSION_KEY
 from chat.uploads import UploadRefused, clean_upload
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
@@ -46,12 +47,30 @@ def _is_operator(request: HttpRequest) -> bool:
     )
 
 
-def _visitor_thread_id(session: SessionBase) -> int | None:
+def _visitor_thread_id(request: HttpRequest) -> int | None:
+    """The thread of the session's visitor; one drawn for the session and not
+    written yet is written now (a file before the first message)."""
+    session = request.session
     visitor_id = session.get(VISITOR_SESSION_KEY)
     if visitor_id is None:
         return None
     thread = selectors.get_visitor_thread(visitor_id=visitor_id)
-    return thread.pk if thread else None
+    if thread is not None:
+        return thread.pk
+    thread_id = session.get(THREAD_SESSION_KEY)
+    if thread_id is None:
+        return None
+    services.store_conversation(
+        NewConversation(
+            visitor_id=visitor_id,
+            thread_id=thread_id,
+            session_key=session.session_key or "",
+            locale=get_language() or "",
+            user_agent=request.headers.get("user-agent", ""),
+            page=request.headers.get("referer", ""),
+        )
+    )
+    return thread_id
 
 
 def _uploader_key(request: HttpRequest) -> str:
@@ -113,7 +132,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             return _error(404, "not_found", _("This conversation does not exist."))
         uploaded_by, operator_id, uploader_key = "operator", request.user.pk, ""
     else:
-        visitor_thread = _visitor_thread_id(request.session)
+        visitor_thread = _visitor_thread_id(request)
         if visitor_thread is None:
             return _error(403, "forbidden", _("Open the chat before sending a file."))
         thread_id, uploaded_by = visitor_thread, "visitor"

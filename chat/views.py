@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
-from chat import uploads
+from chat import services, uploads
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
@@ -52,6 +52,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         raise Ratelimited()
     if request.method == "GET":  # a HEAD (an uptime monitor) starts no session
         request.session.setdefault("sohbet_started_at", timezone.now().isoformat())
+        services.begin_visitor_session(request.session)
     page_config = {
         "wsPath": "/ws/chat/",
         "siteName": settings.SOHBET_SITE_NAME,

@@ -156,11 +156,28 @@ def _application() -> Any:
 
 
 @sync_to_async
-def _visitor_cookie() -> str:
+def _visitor_cookie(written: bool = False) -> str:
+    """A new browser session from the chat page; with ``written``, its visitor's
+    conversation is written already (a returning visitor: an operator may write
+    first)."""
     client = Client()
     response = client.get("/")
     assert response.status_code == 200
-    return response.cookies[settings.SESSION_COOKIE_NAME].value
+    key = response.cookies[settings.SESSION_COOKIE_NAME].value
+    if written:
+        from chat import services
+        from chat.rules import NewConversation
+
+        session = client.session
+        visitor_id = session.get(services.VISITOR_SESSION_KEY)
+        thread_id = session.get(services.THREAD_SESSION_KEY)
+        if thread_id is not None:  # else (no sequences) the socket writes it
+            services.store_conversation(
+                NewConversation(
+                    visitor_id=visitor_id, thread_id=thread_id, session_key=key
+                )
+            )
+    return key
 
 
 @sync_to_async
@@ -200,10 +217,11 @@ async def sockets() -> AsyncIterator[list[Socket]]:
 
 @pytest.fixture
 def connect_visitor(sockets: list[Socket]) -> Callable[..., Awaitable[Socket]]:
-    """Open a visitor socket (a new browser session unless ``cookie`` is given)."""
+    """Open a visitor socket (a new browser session unless ``cookie`` is given;
+    ``written``: see _visitor_cookie)."""
 
-    async def connect(cookie: str | None = None) -> Socket:
-        cookie = cookie or await _visitor_cookie()
+    async def connect(cookie: str | None = None, *, written: bool = False) -> Socket:
+        cookie = cookie or await _visitor_cookie(written)
         socket, connected = await open_socket("/ws/chat/", cookie=cookie)
         assert connected
         sockets.append(socket)

@@ -10,8 +10,7 @@ from django.db import DatabaseError
 from chat import events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.models import Message
-from chat.rules import NewMessage, Posted
-from chat.sessions import VISITOR_SESSION_KEY
+from chat.rules import NewConversation, NewMessage, Posted
 from realtime import run_in_db, send_now
 from realtime.consumer import CLOSE_NO_IDENTITY, CLOSE_RECHECK, CLOSE_TRY_AGAIN, on
 
@@ -23,6 +22,8 @@ class VisitorConsumer(ChatConsumer):
     visitor_name: str
     thread_id: int
     status: str  # the thread's, as this socket last told its client
+    # While the conversation's rows are not written: they go with the next message.
+    new_conversation: NewConversation | None = None
     # The highest seq this socket sent live, and the messages it echoed to its sender
     # itself (send_ack), whose copy from the hub must not repeat them.
     last_live_seq = 0
@@ -49,51 +50,37 @@ class VisitorConsumer(ChatConsumer):
         was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
         hello["operators_online"] = await presence.ais_online(presence.OPERATORS)
         await self.send_json(hello)
-        if not was_online:
+        if not was_online and self.new_conversation is None:
             await send_now(
                 events.visitor_presence_event(thread=self.thread_id, online=True)
             )
 
     def _load_or_start(self, session: Any) -> dict[str, Any] | None:
-        """The hello for this session's visitor, created on its first socket; None
-        when the cookie names no session (unknown, expired, or its key rotated)."""
-        visitor_id = session.get(VISITOR_SESSION_KEY)  # loads the session
+        """The hello for this session's visitor (chat.services.open_conversation);
+        None when the cookie names no session (unknown, expired, or its key
+        rotated)."""
+        session.get(services.VISITOR_SESSION_KEY)  # loads it: an unknown key is None
         if not session.session_key:
             return None
         headers = dict(self.scope.get("headers", []))
-        page = headers.get(b"referer", b"").decode("latin1")
-        visitor = selectors.get_visitor_for_session(visitor_id=visitor_id)
-        thread = (
-            selectors.get_visitor_thread(visitor_id=visitor.pk) if visitor else None
+        conversation = services.open_conversation(
+            session,
+            locale=self.language,
+            user_agent=headers.get(b"user-agent", b"").decode("latin1"),
+            page=headers.get(b"referer", b"").decode("latin1"),
         )
-        if visitor is None or thread is None:
-            visitor, thread = services.start_visitor(
-                session_key=session.session_key,
-                visitor_id=visitor.pk if visitor else None,
-                locale=self.language,
-                user_agent=headers.get(b"user-agent", b"").decode("latin1"),
-                page=page,
-            )
-            session[VISITOR_SESSION_KEY] = visitor.pk
-            session.save()
-        else:
-            services.touch_visitor(visitor_id=visitor.pk, page=page)
-        self.visitor_id = visitor.pk
-        self.visitor_name = visitor.name
-        self.thread_id = thread.pk
-        self.status = thread.status
-        self.last_live_seq = thread.last_seq
+        self.visitor_id = conversation.visitor_id
+        self.visitor_name = conversation.visitor_name
+        self.new_conversation = conversation.new
+        thread = conversation.thread
+        self.thread_id = thread["id"]
+        self.status = thread["status"]
+        self.last_live_seq = thread["last_seq"]
         return {
             "type": "hello",
             "role": "visitor",
-            "visitor": {"id": visitor.pk, "name": visitor.name},
-            "thread": {
-                "id": thread.pk,
-                "status": thread.status,
-                "last_seq": thread.last_seq,
-                "operator_read_up_to": thread.operator_read_up_to,
-                "operator_delivered_up_to": thread.operator_delivered_up_to,
-            },
+            "visitor": {"id": self.visitor_id, "name": self.visitor_name},
+            "thread": thread,
             "limits": limits(),
         }
 
@@ -103,7 +90,7 @@ class VisitorConsumer(ChatConsumer):
         if self._typing_thread is not None:
             await self._typing(False)
         _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
-        if not now_online:
+        if not now_online and self.new_conversation is None:
             await send_now(
                 events.visitor_presence_event(thread=self.thread_id, online=False)
             )
@@ -120,6 +107,7 @@ class VisitorConsumer(ChatConsumer):
                 attachment_id=frame.attachment,
                 author=Message.Author.VISITOR,
                 author_name=self.visitor_name,
+                conversation=self.new_conversation,
             )
         )
         self._typing_thread = None  # the message itself ends the typing indicator
@@ -142,6 +130,8 @@ class VisitorConsumer(ChatConsumer):
 
     @on("read")
     async def on_read(self, frame: frames.Read) -> None:
+        if self.new_conversation is not None:
+            return  # nothing to read yet
         await run_in_db(
             services.mark_read,
             thread_id=self.thread_id,
@@ -170,6 +160,9 @@ class VisitorConsumer(ChatConsumer):
 
     @on("visitor.update")
     async def on_visitor_update(self, frame: frames.VisitorUpdate) -> None:
+        if self.new_conversation is not None:
+            await run_in_db(services.store_conversation, self.new_conversation)
+            self.new_conversation = None
         await run_in_db(
             services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
         )
@@ -184,6 +177,7 @@ class VisitorConsumer(ChatConsumer):
         the layer. The hub's copy is then dropped (realtime.hub.Inbox), so every
         socket still gets each message once, in order."""
         await super().send_ack(posted)
+        self.new_conversation = None  # written with the message
         message = posted.message
         if not posted.created or message.seq != self.last_live_seq + 1:
             return
@@ -201,6 +195,8 @@ class VisitorConsumer(ChatConsumer):
         live = self.inbox.not_echoed(
             [m for m in event["messages"] if m["thread"] == self.thread_id]
         )
+        if live:
+            self.new_conversation = None  # written (from another tab)
         for payload in live:
             self.last_live_seq = max(self.last_live_seq, payload["seq"])
         await self.send_live(live)

@@ -37,19 +37,29 @@ from chat.services.threads import (
     reopen_thread,
 )
 from chat.services.visitors import (
+    THREAD_SESSION_KEY,
+    VISITOR_SESSION_KEY,
+    VisitorConversation,
+    begin_visitor_session,
+    open_conversation,
     rebind_visitor_session,
     rename_visitor,
     start_visitor,
+    store_conversation,
     touch_visitor,
 )
 
 __all__ = [
     "PURGE_BATCH",
+    "THREAD_SESSION_KEY",
+    "VISITOR_SESSION_KEY",
     "NewMessage",
     "PostOutcome",
     "Posted",
+    "VisitorConversation",
     "apost_message",
     "assign_thread",
+    "begin_visitor_session",
     "close_thread",
     "complete_outbox",
     "delete_unsent_attachments",
@@ -59,6 +69,7 @@ __all__ = [
     "mark_delivered",
     "mark_read",
     "note_outbox_wait",
+    "open_conversation",
     "post_message",
     "post_messages",
     "purge_closed_threads",
@@ -70,5 +81,6 @@ __all__ = [
     "retry_outbox",
     "start_visitor",
     "store_attachment",
+    "store_conversation",
     "touch_visitor",
 ]

@@ -1,14 +1,118 @@
-"""Writes on visitors: their sessions, names and visits."""
+"""Writes on visitors: their sessions, conversations, names and visits.
+
+A new visitor costs no row until they write: the page draws the ids of their visitor
+and first thread into the browser session (``begin_visitor_session``), their socket
+says hello with those (``open_conversation``), and the rows are written with the
+first message, in its batch (``chat.storage``), or with the first upload or name.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
 
 from chat import events
 from chat.models import Thread, Visitor
-from chat.storage import current_thread_events
+from chat.rules import NewConversation
+from chat.storage import (
+    current_thread_events,
+    reserve_conversation_ids,
+    store_conversations,
+)
 from realtime import send_on_commit
+
+# The session's entries naming its visitor and their thread (drawn or written).
+VISITOR_SESSION_KEY = "sohbet_visitor_id"
+THREAD_SESSION_KEY = "sohbet_thread_id"
+
+# What a visitor's socket says of their thread in its hello.
+HELLO_THREAD_FIELDS = (
+    "id",
+    "status",
+    "last_seq",
+    "operator_read_up_to",
+    "operator_delivered_up_to",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorConversation:
+    """A visitor's current conversation as their socket opens it; ``new`` while
+    its rows are not written (they are with its first message)."""
+
+    visitor_id: int
+    visitor_name: str
+    thread: dict[str, Any]  # HELLO_THREAD_FIELDS
+    new: NewConversation | None
+
+
+def begin_visitor_session(session: SessionBase) -> None:
+    """Draw the ids of a new session's visitor and thread (no row is written; on
+    databases without sequences the socket writes the rows instead)."""
+    if session.get(VISITOR_SESSION_KEY) is not None:
+        return
+    ids = reserve_conversation_ids()
+    if ids is not None:
+        session[VISITOR_SESSION_KEY], session[THREAD_SESSION_KEY] = ids
+
+
+def open_conversation(
+    session: SessionBase, *, locale: str = "", user_agent: str = "", page: str = ""
+) -> VisitorConversation:
+    """The conversation of a session's visitor: the written one (their visit is
+    recorded), else the one drawn for the session (drawn now if the session began
+    elsewhere than the page), else written now (no sequences)."""
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    thread_id = session.get(THREAD_SESSION_KEY)
+    if visitor_id is not None:
+        row = (
+            Thread.objects.filter(visitor_id=visitor_id)
+            .order_by("-pk")
+            .values(*HELLO_THREAD_FIELDS, "visitor__name")
+            .first()
+        )
+        if row is not None:
+            touch_visitor(visitor_id=visitor_id, page=page)
+            name = row.pop("visitor__name")
+            return VisitorConversation(visitor_id, name, row, new=None)
+    if visitor_id is None or thread_id is None:
+        begin_visitor_session(session)
+        visitor_id = session.get(VISITOR_SESSION_KEY)
+        thread_id = session.get(THREAD_SESSION_KEY)
+        if thread_id is None:  # no sequences: the rows now
+            visitor, thread = start_visitor(
+                session_key=session.session_key or "",
+                visitor_id=visitor_id,
+                locale=locale,
+                user_agent=user_agent,
+                page=page,
+            )
+            session[VISITOR_SESSION_KEY] = visitor.pk
+            session.save()
+            fields = {name: getattr(thread, name) for name in HELLO_THREAD_FIELDS}
+            return VisitorConversation(visitor.pk, visitor.name, fields, new=None)
+        session.save()
+    new = NewConversation(
+        visitor_id=visitor_id,
+        thread_id=thread_id,
+        session_key=session.session_key or "",
+        locale=locale,
+        user_agent=user_agent,
+        page=page,
+    )
+    thread = dict.fromkeys(HELLO_THREAD_FIELDS, 0) | {"id": thread_id}
+    thread["status"] = Thread.Status.OPEN
+    return VisitorConversation(visitor_id, "", thread, new=new)
+
+
+def store_conversation(new: NewConversation) -> None:
+    """Write a conversation's rows now if they are not (an upload or a name before
+    the first message)."""
+    store_conversations([new])
 
 
 @transaction.atomic
@@ -49,17 +153,24 @@ def start_visitor(
 
 @transaction.atomic
 def rebind_visitor_session(
-    *, visitor_id: int, old_session_key: str, session_key: str
+    *,
+    visitor_id: int,
+    old_session_key: str,
+    session_key: str,
+    thread_id: int | None = None,
 ) -> None:
     """Move a visitor to their browser session's new key (rotated), and close the
     sockets opened with the old key after commit (``session.rotated`` to their
-    thread's group: they reconnect with the browser's new cookie)."""
+    thread's group: they reconnect with the browser's new cookie). ``thread_id``:
+    the session's, for a conversation not written yet."""
     Visitor.objects.filter(pk=visitor_id).update(session_key=session_key)
     thread = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
     if thread is not None:
+        thread_id = thread.pk
+    if thread_id is not None:
         send_on_commit(
             events.session_event(
-                events.thread_group(thread.pk),
+                events.thread_group(thread_id),
                 events.SESSION_ROTATED,
                 session=events.session_group(old_session_key),
             )

@@ -195,7 +195,9 @@ def keys_statement(model: type[Model], count: int) -> Statement[list[int]]:
 
 
 @cache
-def _insert_sql(alias: str, model: type[Model], keyed: bool) -> str:
+def _insert_sql(
+    alias: str, model: type[Model], keyed: bool, ignore_conflicts: bool = False
+) -> str:
     connection = connections[alias]
     fields = model._meta.concrete_fields if keyed else _insertable(model)
     columns = ", ".join(_quote(connection, field.column) for field in fields)
@@ -203,24 +205,29 @@ def _insert_sql(alias: str, model: type[Model], keyed: bool) -> str:
         f"INSERT INTO {_table(connection, model)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM {_recordset(connection, model)}"
     )
+    if ignore_conflicts:
+        return f"{sql} ON CONFLICT DO NOTHING"
     if keyed:
         return sql
     return f"{sql} RETURNING {_quote(connection, _pk(model).column)}"
 
 
-def insert_statement(objs: Sequence[M], *, keyed: bool = False) -> Statement[int]:
+def insert_statement(
+    objs: Sequence[M], *, keyed: bool = False, ignore_conflicts: bool = False
+) -> Statement[int]:
     """INSERT these new instances (at least one; every field but the key) in one
     statement; sets their primary keys, in order (rows of a set-returning function
     are inserted and returned in its order, as Django's own ``bulk_create`` relies on
     for PostgreSQL with ``unnest``). Its result: how many rows were inserted. With
     ``keyed``, the instances have their keys already (``keys_statement``) and are
     inserted with them: nothing comes back, a row that breaks a constraint fails the
-    statement."""
+    statement, or with ``ignore_conflicts`` is left out (a row written before)."""
     model = type(objs[0])
     connection = connection_for(model)
-    if keyed and any(obj.pk is None for obj in objs):  # pragma: no cover
-        raise ValueError("a keyed insert takes instances with keys")
-    sql = _insert_sql(connection.alias, model, keyed)
+    if (keyed or ignore_conflicts) and any(obj.pk is None for obj in objs):
+        raise ValueError("a keyed insert takes instances with keys")  # pragma: no cover
+    keyed = keyed or ignore_conflicts
+    sql = _insert_sql(connection.alias, model, keyed, ignore_conflicts)
     params = [_json_rows(connection, objs, _json_columns(model, None, with_pk=keyed))]
 
     def finish(rows: list[tuple[Any, ...]]) -> int:

@@ -212,7 +212,8 @@ async def open_socket_named(name: str, value: str) -> tuple[Socket, bool]:
 async def test_a_session_from_before_the_host_names_is_adopted_under_a_new_key(
     settings: Any, connect_visitor: Any, sockets: list[Socket]
 ) -> None:
-    before = await connect_visitor()  # a visitor of the release before: "sessionid"
+    # A visitor of the release before ("sessionid"), who wrote.
+    before = await connect_visitor(written=True)
     old_key = before.cookie
     visitor_id = before.hello["visitor"]["id"]
     settings.SESSION_COOKIE_NAME = "__Host-sessionid"

@@ -79,11 +79,15 @@ async def test_operator_reply_reaches_every_tab_of_the_visitor(
     tab2 = await connect_visitor(cookie=tab1.cookie)
     thread = tab1.hello["thread"]["id"]
     assert tab2.hello["thread"]["id"] == thread
+    await tab1.send(type="message.send", client_id=new_id(), body="Hi")
+    await tab1.receive_type("ack")
     await operator.send(
         type="message.send", thread=thread, client_id=new_id(), body="Hello!"
     )
     await operator.receive_type("ack")
     for tab in (tab1, tab2):
+        message = (await tab.receive_type("message"))["message"]
+        assert (message["author"], message["body"]) == ("visitor", "Hi")
         message = (await tab.receive_type("message"))["message"]
         assert (message["author"], message["body"]) == ("operator", "Hello!")
         assert message["author_name"] == "ayse"
@@ -261,7 +265,7 @@ async def test_outbox_row_is_written_with_the_message(connect_visitor, settings)
 
 async def test_read_receipt_reaches_the_operator(connect_visitor, connect_operator):
     operator = await connect_operator()
-    visitor = await connect_visitor()
+    visitor = await connect_visitor(written=True)
     thread = visitor.hello["thread"]["id"]
     await operator.send(
         type="message.send", thread=thread, client_id=new_id(), body="hi"
@@ -325,7 +329,7 @@ async def test_a_visitor_closing_while_a_frame_is_on_its_way_is_still_seen_leavi
 
     closing = False
     operator = await connect_operator()
-    cookie = await conftest._visitor_cookie()
+    cookie = await conftest._visitor_cookie(written=True)
     communicator = WebsocketCommunicator(
         closing_client,
         "/ws/chat/",
@@ -355,7 +359,7 @@ async def test_presence_of_visitor_and_operators(connect_visitor, connect_operat
     assert visitor.hello["operators_online"] is False
     operator = await connect_operator()
     assert (await visitor.receive_type("presence"))["operators_online"] is True
-    other_tab = await connect_visitor()
+    other_tab = await connect_visitor(written=True)
     # The operator may also hear the first visitor's arrival, sent just before it
     # joined (docs/protocol.md, "Guarantees"): the other tab's is the one to check.
     online = await operator.receive_type("presence")
@@ -377,8 +381,7 @@ async def test_a_new_conversation_reaches_the_inbox_with_its_visitor_online(
     connect_visitor, connect_operator
 ):
     operator = await connect_operator()
-    visitor = await connect_visitor()
-    await operator.receive_type("presence")
+    visitor = await connect_visitor()  # not announced: nothing is written yet
     await visitor.send(type="message.send", client_id=new_id(), body="first words")
     thread = (await operator.receive_type("thread"))["thread"]
     assert thread["id"] == visitor.hello["thread"]["id"]
@@ -439,7 +442,7 @@ async def test_messages_committed_together_come_in_one_frame_when_asked(
 ):
     from realtime import delivery
 
-    visitor = await connect_visitor()
+    visitor = await connect_visitor(written=True)
     thread_id = visitor.hello["thread"]["id"]
     batching = await connect_operator()
     plain = await connect_operator(await make_operator("bora"))

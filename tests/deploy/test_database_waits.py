@@ -51,6 +51,14 @@ async def new_visitor(server: Any, peers: list[Peer]) -> Peer:
     return await open_visitor(server, cookie, peers)
 
 
+async def written_visitor(server: Any, peers: list[Peer]) -> Peer:
+    """A visitor whose conversation is written (its first message stored)."""
+    visitor = await new_visitor(server, peers)
+    await visitor.send(type="message.send", client_id=new_client_id(), body="first")
+    await visitor.next("ack")
+    return visitor
+
+
 @sync_to_async
 def stored_count(thread_id: int) -> int:
     return Message.objects.filter(thread_id=thread_id).count()
@@ -60,7 +68,7 @@ async def test_a_send_to_a_locked_conversation_is_refused_in_time_and_stored_onc
     processes: Processes, peers: list[Peer]
 ) -> None:
     server = await asyncio.to_thread(processes.daphne, DATABASE_LOCK_TIMEOUT="1")
-    locked = await new_visitor(server, peers)
+    locked = await written_visitor(server, peers)
     other = await new_visitor(server, peers)
     thread = locked.hello["thread"]["id"]
     client_id = new_client_id()
@@ -79,7 +87,7 @@ async def test_a_send_to_a_locked_conversation_is_refused_in_time_and_stored_onc
     assert (ack["type"], ack["client_id"]) == ("ack", client_id)
     await locked.send(type="message.send", client_id=client_id, body="hello?")
     assert (await locked.next("ack", timeout=15))["id"] == ack["id"]
-    assert await stored_count(thread) == 1
+    assert await stored_count(thread) == 2  # "first", then this one once
 
 
 async def test_a_batch_that_outlasts_the_writers_bound_is_refused_and_stored_once_later(
@@ -89,7 +97,7 @@ async def test_a_batch_that_outlasts_the_writers_bound_is_refused_and_stored_onc
     server = await asyncio.to_thread(
         processes.daphne, DATABASE_LOCK_TIMEOUT="0", SOHBET_STORE_TIMEOUT="1"
     )
-    visitor = await new_visitor(server, peers)
+    visitor = await written_visitor(server, peers)
     thread = visitor.hello["thread"]["id"]
     client_id = new_client_id()
 
@@ -102,7 +110,7 @@ async def test_a_batch_that_outlasts_the_writers_bound_is_refused_and_stored_onc
         await visitor.send(type="message.send", client_id=client_id, body="hello?")
         ack = await visitor.next("ack", "error", timeout=15)
         assert (ack["type"], ack["client_id"]) == ("ack", client_id)
-    assert await stored_count(thread) == 1
+    assert await stored_count(thread) == 2  # "first", then this one once
 
 
 async def test_a_read_of_a_locked_table_is_answered_unavailable_in_time(

@@ -12,6 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat import services
+from chat.rules import NewConversation
 from chat.services import NewMessage
 from realtime import delivery
 from tests.deploy.client import (
@@ -30,10 +31,17 @@ LONG = "ğ" * 4000  # the longest body, two bytes a character
 
 
 @sync_to_async
-def store(thread_id: int, bodies: list[str]) -> None:
-    """Store visitor messages in one thread, as the writer would."""
+def store(hello: dict[str, Any], bodies: list[str]) -> None:
+    """Store visitor messages in the hello's thread (written first if it is not),
+    as the writer would."""
+    thread_id = hello["thread"]["id"]
+    new = NewConversation(
+        visitor_id=hello["visitor"]["id"], thread_id=thread_id, session_key=""
+    )
     posts = [
-        NewMessage(thread_id=thread_id, client_id=uuid.uuid4(), body=body)
+        NewMessage(
+            thread_id=thread_id, client_id=uuid.uuid4(), body=body, conversation=new
+        )
         for body in bodies
     ]
     with delivery.collecting():  # not sent: the test syncs them
@@ -76,7 +84,7 @@ async def test_a_long_conversation_syncs_from_the_start_in_frames_that_fit(
     bodies = [
         f"{n:03} " + "an ordinary question about an order " * 3 for n in range(400)
     ]
-    await store(thread, bodies)
+    await store(visitor.hello, bodies)
 
     synced = await sync_all(visitor)
     operator = await open_operator(server, operator_cookie, peers)
@@ -148,7 +156,7 @@ async def test_history_pages_back_through_long_messages(
     cookie = await asyncio.to_thread(visit, server)
     visitor = await open_visitor(server, cookie, peers)
     thread = visitor.hello["thread"]["id"]
-    await store(thread, [f"{n:02} {LONG}"[:4000] for n in range(30)])
+    await store(visitor.hello, [f"{n:02} {LONG}"[:4000] for n in range(30)])
     operator = await open_operator(server, operator_cookie, peers)
 
     for peer, extra in ((visitor, {}), (operator, {"thread": thread})):
@@ -177,7 +185,7 @@ async def test_the_thread_list_pages_by_size(
         cookie = await asyncio.to_thread(visit, server)
         visitor = await open_visitor(server, cookie, peers)
         threads.append(visitor.hello["thread"]["id"])
-        await store(visitor.hello["thread"]["id"], [LONG])
+        await store(visitor.hello, [LONG])
     operator = await open_operator(server, operator_cookie, peers)
 
     listed: list[int] = []

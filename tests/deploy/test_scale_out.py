@@ -13,6 +13,7 @@ from django_ratelimit.core import _get_window
 from tests.deploy.client import (
     Outbox,
     Peer,
+    new_client_id,
     open_operator,
     open_visitor,
     page_status,
@@ -67,6 +68,9 @@ async def test_presence_crosses_processes(
     visitor = await open_visitor(a, cookie, peers)
     thread = visitor.hello["thread"]["id"]
     assert visitor.hello["operators_online"] is False
+    # Operators hear of a visitor once their conversation is written.
+    await visitor.send(type="message.send", client_id=new_client_id(), body="hi")
+    await visitor.next("ack")
 
     operator = await open_operator(b, operator_cookie, peers)
     came = await visitor.next("presence")
@@ -92,6 +96,8 @@ async def test_typing_crosses_processes(
     a, b = await asyncio.to_thread(processes.two_daphnes)
     visitor = await open_visitor(a, await asyncio.to_thread(visit, a), peers)
     thread = visitor.hello["thread"]["id"]
+    await visitor.send(type="message.send", client_id=new_client_id(), body="hi")
+    await visitor.next("ack")
     operator = await open_operator(b, operator_cookie, peers)
 
     await visitor.send(type="typing", active=True)

@@ -69,6 +69,8 @@ async def test_deeply_nested_json_gets_invalid_and_the_socket_carries_on(
     cookie = await asyncio.to_thread(visit, server)
     visitor = await open_visitor(server, cookie, peers)
     thread = visitor.hello["thread"]["id"]
+    await visitor.send(type="message.send", client_id=new_client_id(), body="hi")
+    await visitor.next("ack")  # written: operators hear of the visitor
     operator = await open_operator(server, operator_cookie, peers)
     frame = '{"type":"ping","client_id":"c1","x":' + nested + "}"
     assert len(frame) <= 16384  # within SOHBET_MAX_FRAME_BYTES

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_each_socket_hears_its_own_thread_only_and_in_order(
     connect_visitor, connect_operator
 ) -> None:
-    ada = await connect_visitor()
+    ada = await connect_visitor(written=True)
     ada_tab = await connect_visitor(ada.cookie)
-    bora = await connect_visitor()
+    bora = await connect_visitor(written=True)
     operator = await connect_operator()
     for socket in (ada, ada_tab, bora):
         # Through the layer, so it may come after messages handed on at once.
@@ -172,7 +172,7 @@ async def test_visitor_sockets_share_one_subscription_per_process(
     redis = sync_redis()
     await connect_visitor()  # the process's hub subscribes with the first socket
     before = len(redis.pubsub_channels())
-    visitors = [await connect_visitor() for _ in range(12)]
+    visitors = [await connect_visitor(written=True) for _ in range(12)]
     assert len(redis.pubsub_channels()) == before
     operator = await connect_operator()
     last = visitors[-1]
