@@ -439,7 +439,7 @@ class VisitorWorker:
         self.readers: list[asyncio.Task[None]] = []
 
     async def connect_all(self) -> None:
-        if self.args.arrivals > 0:
+        if self.args.arrivals > 0 and not self.args.open_first:
             return  # each visitor connects at its arrival, in the window
         gate = asyncio.Semaphore(self.args.connect_concurrency)
 
@@ -572,10 +572,11 @@ class VisitorWorker:
         hello, sync) and sends its first message at once; then at --rate."""
         await asyncio.sleep(max(0.0, at - CLOCK()))
         v.arrived_at = CLOCK()
-        await self.connect(v)
+        if not self.args.open_first:
+            await self.connect(v)
         if v.ws is None or not await self.send_one(v):
             return
-        if self.args.ping_interval > 0:
+        if self.args.ping_interval > 0 and not self.args.open_first:
             self.readers.append(asyncio.create_task(self.ping_loop(v, end)))
         if self.args.rate > 0:
             await self.send_loop(v, CLOCK(), end)
@@ -598,6 +599,11 @@ class VisitorWorker:
                 asyncio.create_task(self.arrive(v, start + v.index * step, end))
                 for v in self.visitors
             ]
+            if self.args.open_first and self.args.ping_interval > 0:
+                live = [v for v in self.visitors if v.ws is not None]
+                self.readers += [
+                    asyncio.create_task(self.ping_loop(v, end)) for v in live
+                ]
             await asyncio.sleep(max(0.0, end - CLOCK()))
             await asyncio.wait(arrivals, timeout=self.args.connect_timeout + 5)
             for task in arrivals:
@@ -873,6 +879,7 @@ async def parent(
                 "operators",
                 "rate",
                 "arrivals",
+                "open_first",
                 "duration",
                 "processes",
                 "payload",
@@ -1139,7 +1146,15 @@ def print_table(r: dict[str, Any]) -> None:
             if c["rate"]
             else f"idle, {c['duration']} s",
         ),
-        ("new conversations", f"{c['arrivals']}/s" if c["arrivals"] else "none"),
+        (
+            "new conversations",
+            (
+                f"{c['arrivals']}/s"
+                + (", sockets open before" if c["open_first"] else "")
+            )
+            if c["arrivals"]
+            else "none",
+        ),
         ("client processes", c["processes"]),
         (
             "sockets connected",
@@ -1288,6 +1303,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="new conversations per second: visitors connect in the window, one "
         "every 1/ARRIVALS s, and send their first message at once (then at --rate)",
+    )
+    p.add_argument(
+        "--open-first",
+        action="store_true",
+        help="with --arrivals: the visitors open the page and the socket before the "
+        "window; what arrives is each one's first message",
     )
     p.add_argument(
         "--duration", type=float, default=30, help="sending/holding window, s"

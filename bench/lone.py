@@ -5,9 +5,9 @@ nothing else is going on (the floor under scenario a's latencies; docs/performan
 Opens one visitor socket the way the page does (a session cookie from ``/``), then
 ``--count`` times: a ``ping`` timed to its ``pong``, a pause, a ``message.send``
 timed to its ``ack``, a pause. Then ``--new`` new conversations one after another,
-each step timed: the page (``GET /``, a new session), the socket to its ``hello``,
-the first message to its ``ack``, the close; with ``--server-pid`` also the server's
-CPU per step. Prints the p50, p90, min and max of each. Bounded: each answer is
+each step timed: the page (``GET /``, a new session), the socket to its
+``hello``, the first message to its ``ack``, a second one, the close; with
+``--server-pid`` also the server's CPU per step. Prints the p50, p90, min and max of each. Bounded: each answer is
 awaited for at most 5 s, and the run ends by itself.
 
     .venv/bin/python bench/lone.py --url http://127.0.0.1:8001 [--count 200] \
@@ -53,7 +53,7 @@ async def answer(ws: load.ClientConnection, wanted: str, client_id: str = "") ->
 
 async def new_conversations(port: int, count: int, pid: int) -> None:
     """``count`` visitors one after another: page, socket, first message, close."""
-    steps = ("page", "hello", "first", "close")
+    steps = ("page", "hello", "first", "second", "close")
     times: dict[str, list[float]] = {step: [] for step in steps}
     cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
     for n in range(count):
@@ -67,11 +67,14 @@ async def new_conversations(port: int, count: int, pid: int) -> None:
         )
         await load.wait_for_hello(ws, 5)
         marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
-        client_id = str(uuid.uuid4())
-        frame = {"type": "message.send", "client_id": client_id, "body": f"first {n}"}
-        await ws.send(json.dumps(frame))
-        await answer(ws, "ack", client_id)
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        for body in (f"first {n}", f"second {n}"):
+            client_id = str(uuid.uuid4())
+            frame = {"type": "message.send", "client_id": client_id, "body": body}
+            await ws.send(json.dumps(frame))
+            await answer(ws, "ack", client_id)
+            marks.append(
+                (time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0)
+            )
         await ws.close()
         marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
         for step, before, after in zip(steps, marks, marks[1:], strict=False):

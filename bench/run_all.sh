@@ -169,18 +169,28 @@ for s in $SCENARIOS; do
                 --duration "$DURATION" --connect-phase 900
             ;;
         n)
-            # New conversations: RATE/s x VISITORS (page, socket, first message each),
-            # then 1,000 visitors arriving within two seconds who go on at 0.5 msg/s.
+            # New conversations, RATE/s x VISITORS: "open" visitors have the page and
+            # the socket open before and what arrives is their first message; "page"
+            # visitors arrive from nothing (page, socket, first message). Then 1,000
+            # visitors starting within two seconds, who go on at 0.5 msg/s, both ways.
             for spec in ${ARRIVALS:-1:30 20:200 50:200}; do
                 rate=${spec%%:*}
                 count=${spec##*:}
-                start_daphne
-                load "n_${rate}ps_${count}v" --visitors "$count" --operators 2 --rate 0 \
-                    --arrivals "$rate" --duration $((count / rate + 5))
+                for how in open page; do
+                    flag=""
+                    [[ $how == open ]] && flag=--open-first
+                    start_daphne
+                    load "n_${rate}ps_${count}v_$how" --visitors "$count" --operators 2 \
+                        --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) $flag
+                done
             done
-            start_daphne
-            load n_burst_1000v --visitors 1000 --operators 2 --arrivals 500 --rate 0.5 \
-                --duration "$DURATION"
+            for how in open page; do
+                flag=""
+                [[ $how == open ]] && flag=--open-first
+                start_daphne
+                load "n_burst_1000v_$how" --visitors 1000 --operators 2 --arrivals 500 \
+                    --rate 0.5 --duration "$DURATION" $flag
+            done
             ;;
         lone)
             start_daphne
