@@ -7,8 +7,9 @@ Opens one visitor socket the way the page does (a session cookie from ``/``), th
 timed to its ``ack``, a pause. Then ``--new`` new conversations one after another,
 each step timed: the page (``GET /``, a new session), the socket to its
 ``hello``, the first message to its ``ack``, a second one, the close; with
-``--server-pid`` also the server's CPU per step. Prints the p50, p90, min and max of each. Bounded: each answer is
-awaited for at most 5 s, and the run ends by itself.
+``--server-pid`` also the server's CPU per step. Prints the p50, p90, min and
+max of each. Bounded: each answer is awaited for at most 5 s, and the run ends by
+itself.
 
     .venv/bin/python bench/lone.py --url http://127.0.0.1:8001 [--count 200] \
         [--new 100 --server-pid PID]
