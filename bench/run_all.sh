@@ -18,6 +18,7 @@
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #   C_VISITORS=5000                  scenario c's idle sockets
 #   ARRIVALS="1:30 20:200 50:200"    scenario n's RATE:VISITORS runs (then the burst)
+#   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none)
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
@@ -176,7 +177,7 @@ for s in $SCENARIOS; do
             for spec in ${ARRIVALS:-1:30 20:200 50:200}; do
                 rate=${spec%%:*}
                 count=${spec##*:}
-                for how in open page; do
+                for how in ${HOW:-open page}; do
                     flag=""
                     [[ $how == open ]] && flag=--open-first
                     start_daphne
@@ -184,7 +185,7 @@ for s in $SCENARIOS; do
                         --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) $flag
                 done
             done
-            for how in open page; do
+            for how in ${BURST-open page}; do
                 flag=""
                 [[ $how == open ]] && flag=--open-first
                 start_daphne

@@ -35,40 +35,15 @@ class VisitorConsumer(ChatConsumer):
             await self.close(code=CLOSE_NO_IDENTITY)
             return
         try:
-            hello = await run_in_db(self._load_or_start, session)
+            conversation = await run_in_db(self._open, session)
         except DatabaseError as exc:
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
-        if hello is None:
+        if conversation is None:
             await self.close(code=CLOSE_NO_IDENTITY)
             return
-        self.ready = True
-        self.sender_key = f"send:visitor:{self.visitor_id}"
-        await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
-        self.presence_key = presence.visitor_key(self.thread_id)
-        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
-        hello["operators_online"] = await presence.ais_online(presence.OPERATORS)
-        await self.send_json(hello)
-        if not was_online and self.new_conversation is None:
-            await send_now(
-                events.visitor_presence_event(thread=self.thread_id, online=True)
-            )
-
-    def _load_or_start(self, session: Any) -> dict[str, Any] | None:
-        """The hello for this session's visitor (chat.services.open_conversation);
-        None when the cookie names no session (unknown, expired, or its key
-        rotated)."""
-        session.get(services.VISITOR_SESSION_KEY)  # loads it: an unknown key is None
-        if not session.session_key:
-            return None
-        headers = dict(self.scope.get("headers", []))
-        conversation = services.open_conversation(
-            session,
-            locale=self.language,
-            user_agent=headers.get(b"user-agent", b"").decode("latin1"),
-            page=headers.get(b"referer", b"").decode("latin1"),
-        )
+        # The socket's state is set here, on the loop, not on the database thread.
         self.visitor_id = conversation.visitor_id
         self.visitor_name = conversation.visitor_name
         self.new_conversation = conversation.new
@@ -76,13 +51,40 @@ class VisitorConsumer(ChatConsumer):
         self.thread_id = thread["id"]
         self.status = thread["status"]
         self.last_live_seq = thread["last_seq"]
-        return {
-            "type": "hello",
-            "role": "visitor",
-            "visitor": {"id": self.visitor_id, "name": self.visitor_name},
-            "thread": thread,
-            "limits": limits(),
-        }
+        self.ready = True
+        self.sender_key = f"send:visitor:{self.visitor_id}"
+        await self.join(events.thread_group(self.thread_id), events.VISITORS_GROUP)
+        self.presence_key = presence.visitor_key(self.thread_id)
+        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
+        await self.send_json(
+            {
+                "type": "hello",
+                "role": "visitor",
+                "visitor": {"id": self.visitor_id, "name": self.visitor_name},
+                "thread": thread,
+                "operators_online": await presence.ais_online(presence.OPERATORS),
+                "limits": limits(),
+            }
+        )
+        if not was_online and self.new_conversation is None:
+            await send_now(
+                events.visitor_presence_event(thread=self.thread_id, online=True)
+            )
+
+    def _open(self, session: Any) -> services.VisitorConversation | None:
+        """This session's visitor and conversation (chat.services.open_conversation);
+        None when the cookie names no session (unknown, expired, or its key
+        rotated)."""
+        session.get(services.VISITOR_SESSION_KEY)  # loads it: an unknown key is None
+        if not session.session_key:
+            return None
+        headers = dict(self.scope.get("headers", []))
+        return services.open_conversation(
+            session,
+            locale=self.language,
+            user_agent=headers.get(b"user-agent", b"").decode("latin1"),
+            page=headers.get(b"referer", b"").decode("latin1"),
+        )
 
     async def disconnect(self, code: int) -> None:
         if not self.ready:
