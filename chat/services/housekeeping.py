@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from chat.models import Attachment, Message, Thread, Visitor, attachment_path
+from chat.services.visitors import forget_session_visitor
 from chat.uploads import CleanFile
 
 logger = logging.getLogger(__name__)
@@ -27,12 +29,19 @@ def erase_visitor(*, visitor_id: int) -> int:
     links, all by cascade. Returns how many messages went (0 for an unknown visitor).
 
     Broadcasts nothing: a page of theirs still open starts over as a new visitor when
-    it reconnects. Their stored files are removed from storage after commit, so that
-    a rolled-back erasure keeps them.
+    it reconnects (their session forgets them after commit). Their stored files are
+    removed from storage after commit, so that a rolled-back erasure keeps them.
     """
     message_count = Message.objects.filter(thread__visitor_id=visitor_id).count()
     _delete_files_on_commit(Attachment.objects.filter(thread__visitor_id=visitor_id))
+    keys = list(
+        Visitor.objects.filter(pk=visitor_id)
+        .exclude(session_key="")
+        .values_list("session_key", flat=True)
+    )
     Visitor.objects.filter(pk=visitor_id).delete()
+    for key in keys:
+        transaction.on_commit(functools.partial(forget_session_visitor, key))
     return message_count
 
 

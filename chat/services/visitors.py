@@ -9,8 +9,10 @@ first message, in its batch (``chat.storage``), or with the first upload or name
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
@@ -107,6 +109,16 @@ def open_conversation(
     thread = dict.fromkeys(HELLO_THREAD_FIELDS, 0) | {"id": thread_id}
     thread["status"] = Thread.Status.OPEN
     return VisitorConversation(visitor_id, "", thread, new=new)
+
+
+def forget_session_visitor(session_key: str) -> None:
+    """The browser session forgets its visitor (erased): its next socket starts a
+    new one, with ids of its own."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if session.get(VISITOR_SESSION_KEY) is not None:  # an unknown key reads nothing
+        session.pop(VISITOR_SESSION_KEY)
+        session.pop(THREAD_SESSION_KEY, None)
+        session.save()
 
 
 def store_conversation(new: NewConversation) -> None:

@@ -148,3 +148,19 @@ def test_conversation_rows_are_one_visitor_and_thread_per_conversation() -> None
     visitors, threads = rules.conversation_rows([new, new], now)
     assert [(v.pk, len(v.user_agent)) for v in visitors] == [(1, 300)]
     assert [(t.pk, t.visitor_id, t.created_at) for t in threads] == [(2, 1, now)]
+
+
+async def test_an_erased_visitors_page_starts_over_with_ids_of_its_own(
+    connect_visitor: Any,
+) -> None:
+    visitor = await connect_visitor()
+    await visitor.send(type="message.send", client_id=new_id(), body="forget me")
+    await visitor.receive_type("ack")
+    erased = visitor.hello["visitor"]["id"]
+    await sync_to_async(services.erase_visitor)(visitor_id=erased)
+    again = await connect_visitor(visitor.cookie)
+    assert again.hello["visitor"]["id"] != erased
+    assert again.hello["thread"]["id"] != visitor.hello["thread"]["id"]
+    assert again.hello["thread"]["last_seq"] == 0
+    await again.send(type="message.send", client_id=new_id(), body="new here")
+    assert (await again.receive_type("ack"))["seq"] == 1
