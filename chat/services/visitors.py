@@ -52,14 +52,17 @@ class VisitorConversation:
     new: NewConversation | None
 
 
-def begin_visitor_session(session: SessionBase) -> None:
+def begin_visitor_session(session: SessionBase) -> bool:
     """Draw the ids of a new session's visitor and thread (no row is written; on
-    databases without sequences the socket writes the rows instead)."""
+    databases without sequences the socket writes the rows instead). Whether it
+    drew them."""
     if session.get(VISITOR_SESSION_KEY) is not None:
-        return
+        return False
     ids = reserve_conversation_ids()
-    if ids is not None:
-        session[VISITOR_SESSION_KEY], session[THREAD_SESSION_KEY] = ids
+    if ids is None:
+        return False
+    session[VISITOR_SESSION_KEY], session[THREAD_SESSION_KEY] = ids
+    return True
 
 
 def open_conversation(
@@ -68,8 +71,7 @@ def open_conversation(
     """The conversation of a session's visitor: the written one (their visit is
     recorded), else the one drawn for the session (drawn now if the session began
     elsewhere than the page), else written now (no sequences)."""
-    visitor_id = session.get(VISITOR_SESSION_KEY)
-    thread_id = session.get(THREAD_SESSION_KEY)
+    visitor_id: int | None = session.get(VISITOR_SESSION_KEY)
     if visitor_id is not None:
         row = (
             Thread.objects.filter(visitor_id=visitor_id)
@@ -81,23 +83,22 @@ def open_conversation(
             touch_visitor(visitor_id=visitor_id, page=page)
             name = row.pop("visitor__name")
             return VisitorConversation(visitor_id, name, row, new=None)
-    if visitor_id is None or thread_id is None:
-        begin_visitor_session(session)
-        visitor_id = session.get(VISITOR_SESSION_KEY)
-        thread_id = session.get(THREAD_SESSION_KEY)
-        if thread_id is None:  # no sequences: the rows now
-            visitor, thread = start_visitor(
-                session_key=session.session_key or "",
-                visitor_id=visitor_id,
-                locale=locale,
-                user_agent=user_agent,
-                page=page,
-            )
-            session[VISITOR_SESSION_KEY] = visitor.pk
-            session.save()
-            fields = {name: getattr(thread, name) for name in HELLO_THREAD_FIELDS}
-            return VisitorConversation(visitor.pk, visitor.name, fields, new=None)
+    if begin_visitor_session(session):  # a session begun elsewhere than the page
         session.save()
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    thread_id: int | None = session.get(THREAD_SESSION_KEY)
+    if visitor_id is None or thread_id is None:  # no sequences: the rows now
+        visitor, written = start_visitor(
+            session_key=session.session_key or "",
+            visitor_id=visitor_id,
+            locale=locale,
+            user_agent=user_agent,
+            page=page,
+        )
+        session[VISITOR_SESSION_KEY] = visitor.pk
+        session.save()
+        fields = {name: getattr(written, name) for name in HELLO_THREAD_FIELDS}
+        return VisitorConversation(visitor.pk, visitor.name, fields, new=None)
     new = NewConversation(
         visitor_id=visitor_id,
         thread_id=thread_id,
@@ -106,9 +107,9 @@ def open_conversation(
         user_agent=user_agent,
         page=page,
     )
-    thread = dict.fromkeys(HELLO_THREAD_FIELDS, 0) | {"id": thread_id}
-    thread["status"] = Thread.Status.OPEN
-    return VisitorConversation(visitor_id, "", thread, new=new)
+    drawn: dict[str, Any] = dict.fromkeys(HELLO_THREAD_FIELDS, 0)
+    drawn.update(id=thread_id, status=Thread.Status.OPEN)
+    return VisitorConversation(visitor_id, "", drawn, new=new)
 
 
 def forget_session_visitor(session_key: str) -> None:
