@@ -487,6 +487,8 @@ class VisitorWorker:
         try:
             await wait_for_hello(ws, timeout)
             await ws.send('{"type":"sync","after":0}')
+            if self.args.written:
+                await self.warm_up(ws, timeout)
         except ConnectionClosed as exc:
             self.stats.failed[f"closed {close_code_of(exc, ws)} before hello"] += 1
             return
@@ -497,6 +499,20 @@ class VisitorWorker:
         v.ws = ws
         self.stats.connected += 1
         self.readers.append(asyncio.create_task(self.read(v)))
+
+    async def warm_up(self, ws: ClientConnection, timeout: float) -> None:
+        """--written: one message before the window, so that the conversation is
+        written and what arrives later is an ordinary message."""
+        cid = str(uuid.uuid4())
+        body = f"warm|v|{'x' * self.args.payload}"
+        await ws.send(
+            json.dumps({"type": "message.send", "client_id": cid, "body": body})
+        )
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame.get("type") == "ack" and frame.get("client_id") == cid:
+                    return
 
     async def read(self, v: Visitor) -> None:
         assert v.ws is not None
@@ -880,6 +896,7 @@ async def parent(
                 "rate",
                 "arrivals",
                 "open_first",
+                "written",
                 "duration",
                 "processes",
                 "payload",
@@ -1151,6 +1168,7 @@ def print_table(r: dict[str, Any]) -> None:
             (
                 f"{c['arrivals']}/s"
                 + (", sockets open before" if c["open_first"] else "")
+                + (", written before (a second message)" if c.get("written") else "")
             )
             if c["arrivals"]
             else "none",
@@ -1303,6 +1321,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="new conversations per second: visitors connect in the window, one "
         "every 1/ARRIVALS s, and send their first message at once (then at --rate)",
+    )
+    p.add_argument(
+        "--written",
+        action="store_true",
+        help="with --open-first: each visitor writes once before the window, so what "
+        "arrives is a conversation's second message (the comparison for the first)",
     )
     p.add_argument(
         "--open-first",

@@ -18,7 +18,8 @@
 #   PYSPY=1                          profile the server in each window (NAME.spy.txt)
 #   C_VISITORS=5000                  scenario c's idle sockets
 #   ARRIVALS="1:30 20:200 50:200"    scenario n's RATE:VISITORS runs (then the burst)
-#   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none)
+#   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none;
+#                                    HOW=written: the same message, a conversation's second)
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
@@ -180,6 +181,7 @@ for s in $SCENARIOS; do
                 for how in ${HOW:-open page}; do
                     flag=""
                     [[ $how == open ]] && flag=--open-first
+                    [[ $how == written ]] && flag="--open-first --written"
                     start_daphne
                     load "n_${rate}ps_${count}v_$how" --visitors "$count" --operators 2 \
                         --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) $flag
