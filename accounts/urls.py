@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from accounts import views
+from accounts import telegram_views, views
 
 app_name = "accounts"
 
@@ -14,5 +14,9 @@ urlpatterns = [
     path("login/code/", views.login_code, name="login-code"),
     path("login/code/resend/", views.login_code_resend, name="login-code-resend"),
     path("login/recovery/", views.login_recovery, name="login-recovery"),
-    path("telegram/", admin.site.admin_view(views.telegram_page), name="telegram"),
+    path(
+        "telegram/",
+        admin.site.admin_view(telegram_views.telegram_page),
+        name="telegram",
+    ),
 ]
