@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
+from chat.models import Attachment, Message, OutboxEntry, Thread
 
 THREAD_RELATED = ("visitor", "assigned_to", "last_message", "last_message__attachment")
 SYNC_PAGE = 200
@@ -19,14 +19,6 @@ SYNC_PAGE = 200
 def get_visitor_thread(*, visitor_id: int) -> Thread | None:
     """The visitor's current thread (their newest), or None."""
     return Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
-
-
-def get_visitor_for_session(*, visitor_id: int | None) -> Visitor | None:
-    """The visitor a session names (the id it holds: only the server writes it, so
-    the session is the proof), if that visitor still exists."""
-    if visitor_id is None:
-        return None
-    return Visitor.objects.filter(pk=visitor_id).first()
 
 
 def get_thread_for_operator(*, thread_id: int) -> Thread:
