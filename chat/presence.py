@@ -1,8 +1,10 @@
 """Who is here: a visitor's open pages, and the connected operators.
 
-Each socket keeps an entry fresh (on connect and every ping) under its subject (a
-thread's visitor, or the operators); entries expire after ``SOHBET_PRESENCE_TTL``
-seconds without a ping, so a process that dies stops counting on its own. With Redis a
+Each socket keeps an entry fresh (on connect, and after its pings: a process's
+sockets that pinged are refreshed together every ``REFRESH_EVERY`` seconds) under its
+subject (a thread's visitor, or the operators); entries expire after
+``SOHBET_PRESENCE_TTL`` seconds without a refresh, so a process that dies stops
+counting on its own. With Redis a
 subject is a sorted set of connection ids scored by expiry, changed by one Lua script
 in one round trip on the event loop (atomic: two sockets of one subject never lose
 each other's entries); without Redis, the local-memory cache. Presence is a hint:
@@ -11,8 +13,10 @@ every failure is logged and reads as "not online".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +30,10 @@ OPERATORS = "presence:operators"
 # An operator who said /online in Telegram counts as present this long (or /away).
 TELEGRAM_TTL = 8 * 60 * 60
 REDIS_PREFIX = "sohbet:"
+# A socket that pinged is refreshed within this many seconds: one round trip for all
+# of a process's instead of one per ping (a ping every 25 s, or every 60 s from a tab
+# the browser throttles, stays well within SOHBET_PRESENCE_TTL).
+REFRESH_EVERY = 5.0
 
 # KEYS[1] the subject; ARGV: now, connection id, expiry ("" = remove the entry).
 # Returns {entries before, entries after} (live ones).
@@ -148,8 +156,69 @@ async def atouch(
 
 
 async def aleave(key: str, connection_id: str) -> tuple[bool, bool]:
-    """``leave`` for the sockets."""
-    return await _aupdate(key, connection_id, present=False)
+    """``leave`` for the sockets (after any refresh on its way: a refresh never
+    brings back an entry that left)."""
+    refresher = _refresher()
+    refresher.due.pop((key, connection_id), None)
+    async with refresher.lock:
+        return await _aupdate(key, connection_id, present=False)
+
+
+def keep(key: str, connection_id: str) -> None:
+    """A socket pinged: its entry is refreshed with the next ones (no I/O here)."""
+    _refresher().mark(key, connection_id)
+
+
+async def arefresh() -> None:
+    """Refresh the entries of the sockets that pinged since the last refresh, in one
+    round trip (the refresher calls it every ``REFRESH_EVERY`` seconds)."""
+    refresher = _refresher()
+    async with refresher.lock:
+        due, refresher.due = list(refresher.due), {}
+        if not due:
+            return
+        if not redis_url():
+            for key, connection_id in due:
+                _update(key, connection_id, present=True)
+            return
+        try:
+            async with async_redis().pipeline(transaction=False) as pipe:
+                for key, connection_id in due:
+                    args = _args(connection_id, True, None)
+                    pipe.eval(_SCRIPT, 1, REDIS_PREFIX + key, *args)
+                await pipe.execute()
+        except Exception:
+            logger.warning("presence refresh failed", exc_info=True)
+
+
+class _Refresher:
+    def __init__(self) -> None:
+        self.due: dict[tuple[str, str], None] = {}
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+
+    def mark(self, key: str, connection_id: str) -> None:
+        self.due[(key, connection_id)] = None
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.due:
+            await asyncio.sleep(REFRESH_EVERY)
+            await arefresh()
+
+
+_refreshers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Refresher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _refresher() -> _Refresher:
+    loop = asyncio.get_running_loop()
+    refresher = _refreshers.get(loop)
+    if refresher is None:
+        refresher = _refreshers[loop] = _Refresher()
+    return refresher
 
 
 async def _aupdate(

@@ -33,7 +33,7 @@ class ChatConsumer(SocketConsumer):
 
     async def on_ping(self) -> None:
         if self.presence_key:
-            await presence.atouch(self.presence_key, self.connection_id)
+            presence.keep(self.presence_key, self.connection_id)
         await super().on_ping()
 
     @on("options")

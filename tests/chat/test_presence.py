@@ -58,3 +58,39 @@ async def test_a_burst_of_departures_beyond_the_clients_pool_loses_none() -> Non
     await asyncio.gather(*(presence.atouch(key, "tab") for key in keys))
     left = await asyncio.gather(*(presence.aleave(key, "tab") for key in keys))
     assert left == [(True, False)] * len(keys)
+
+
+def _expiry(key: str, connection_id: str) -> float | None:
+    if presence.redis_url():
+        found = presence.sync_redis().zscore(presence.REDIS_PREFIX + key, connection_id)
+        return None if found is None else float(found)
+    return (presence.cache.get(key) or {}).get(connection_id)
+
+
+async def test_pings_are_refreshed_together_in_one_go() -> None:
+    keys = [presence.visitor_key(2000 + n) for n in range(5)]
+    for key in keys:
+        await presence.atouch(key, "tab", ttl=1)
+    before = [_expiry(key, "tab") for key in keys]
+    for key in keys[:4]:
+        presence.keep(key, "tab")  # these pinged; the last did not
+    await presence.arefresh()
+    after = [_expiry(key, "tab") for key in keys]
+    for old, new in zip(before[:4], after[:4], strict=True):
+        assert old is not None and new is not None and new > old + 30
+    assert after[4] == before[4]
+
+
+async def test_a_refresh_on_its_way_does_not_bring_back_a_socket_that_left() -> None:
+    key = presence.visitor_key(2100)
+    await presence.atouch(key, "tab")
+    presence.keep(key, "tab")
+    refreshing = asyncio.create_task(presence.arefresh())
+    await asyncio.sleep(0)  # the refresh has taken its entries and is on its way
+    assert await presence.aleave(key, "tab") == (True, False)
+    await refreshing
+    assert not await presence.ais_online(key)
+    presence.keep(key, "tab")  # a ping from a socket that left meanwhile
+    await presence.aleave(key, "tab")
+    await presence.arefresh()
+    assert not await presence.ais_online(key)
