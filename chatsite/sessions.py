@@ -20,8 +20,10 @@ from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import get_random_string
 
 from chat import events
 from realtime import Event, send_now, send_on_commit
@@ -29,6 +31,15 @@ from realtime.middleware import LEGACY_CSRF_COOKIE, LEGACY_SESSION_COOKIE
 
 
 class SessionStore(CachedDbStore):
+    def _get_new_session_key(self) -> str:
+        # No look-up first (a cache read and a query per new session): a new session
+        # is inserted with must_create, whose unique key refuses a taken one, and
+        # create() draws again.
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    async def _aget_new_session_key(self) -> str:
+        return self._get_new_session_key()
+
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
         super().delete(session_key)

@@ -237,3 +237,24 @@ async def test_a_session_from_before_the_host_names_is_adopted_under_a_new_key(
     stale, _ = await open_socket_named("sessionid", old_key)
     sockets.append(stale)
     assert await stale.receive_close() == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_session_never_takes_a_key_in_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # New sessions are not looked up before they are inserted: the insert itself
+    # refuses a taken key, and another is drawn.
+    import chatsite.sessions
+
+    taken = store(None)
+    taken["owner"] = "first"
+    taken.create()
+    drawn = iter([taken.session_key, "n" * 32])
+    monkeypatch.setattr(chatsite.sessions, "get_random_string", lambda *a: next(drawn))
+    second = store(None)
+    second["owner"] = "second"
+    second.create()
+    assert second.session_key == "n" * 32
+    assert store(taken.session_key).load()["owner"] == "first"
+    assert Session.objects.count() == 2
