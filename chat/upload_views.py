@@ -21,8 +21,7 @@ from accounts.selectors import is_second_factor_satisfied
 from chat import selectors, services
 from chat.events import attachment_payload
 from chat.models import Attachment
-from chat.rules import NewConversation
-from chat.sessions import THREAD_SESSION_KEY, VISITOR_SESSION_KEY
+from chat.sessions import VISITOR_SESSION_KEY
 from chat.uploads import UploadRefused, clean_upload
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
@@ -50,27 +49,22 @@ def _is_operator(request: HttpRequest) -> bool:
 def _visitor_thread_id(request: HttpRequest) -> int | None:
     """The thread of the session's visitor; one drawn for the session and not
     written yet is written now (a file before the first message)."""
-    session = request.session
-    visitor_id = session.get(VISITOR_SESSION_KEY)
+    visitor_id = request.session.get(VISITOR_SESSION_KEY)
     if visitor_id is None:
         return None
     thread = selectors.get_visitor_thread(visitor_id=visitor_id)
     if thread is not None:
         return thread.pk
-    thread_id = session.get(THREAD_SESSION_KEY)
-    if thread_id is None:
-        return None
-    services.store_conversation(
-        NewConversation(
-            visitor_id=visitor_id,
-            thread_id=thread_id,
-            session_key=session.session_key or "",
-            locale=get_language() or "",
-            user_agent=request.headers.get("user-agent", ""),
-            page=request.headers.get("referer", ""),
-        )
+    new = services.drawn_conversation(
+        request.session,
+        locale=get_language() or "",
+        user_agent=request.headers.get("user-agent", ""),
+        page=request.headers.get("referer", ""),
     )
-    return thread_id
+    if new is None:
+        return None
+    services.store_conversation(new)
+    return new.thread_id
 
 
 def _uploader_key(request: HttpRequest) -> str:

@@ -166,17 +166,10 @@ def _visitor_cookie(written: bool = False) -> str:
     key = response.cookies[settings.SESSION_COOKIE_NAME].value
     if written:
         from chat import services
-        from chat.rules import NewConversation
 
-        session = client.session
-        visitor_id = session.get(services.VISITOR_SESSION_KEY)
-        thread_id = session.get(services.THREAD_SESSION_KEY)
-        if thread_id is not None:  # else (no sequences) the socket writes it
-            services.store_conversation(
-                NewConversation(
-                    visitor_id=visitor_id, thread_id=thread_id, session_key=key
-                )
-            )
+        new = services.drawn_conversation(client.session)
+        if new is not None:  # else (no sequences) the socket writes it
+            services.store_conversation(new)
     return key
 
 

@@ -85,12 +85,11 @@ def open_conversation(
             return VisitorConversation(visitor_id, name, row, new=None)
     if begin_visitor_session(session):  # a session begun elsewhere than the page
         session.save()
-    visitor_id = session.get(VISITOR_SESSION_KEY)
-    thread_id: int | None = session.get(THREAD_SESSION_KEY)
-    if visitor_id is None or thread_id is None:  # no sequences: the rows now
+    new = drawn_conversation(session, locale=locale, user_agent=user_agent, page=page)
+    if new is None:  # no sequences: the rows now
         visitor, written = start_visitor(
             session_key=session.session_key or "",
-            visitor_id=visitor_id,
+            visitor_id=session.get(VISITOR_SESSION_KEY),
             locale=locale,
             user_agent=user_agent,
             page=page,
@@ -99,7 +98,21 @@ def open_conversation(
         session.save()
         fields = {name: getattr(written, name) for name in HELLO_THREAD_FIELDS}
         return VisitorConversation(visitor.pk, visitor.name, fields, new=None)
-    new = NewConversation(
+    drawn: dict[str, Any] = dict.fromkeys(HELLO_THREAD_FIELDS, 0)
+    drawn.update(id=new.thread_id, status=Thread.Status.OPEN)
+    return VisitorConversation(new.visitor_id, "", drawn, new=new)
+
+
+def drawn_conversation(
+    session: SessionBase, *, locale: str = "", user_agent: str = "", page: str = ""
+) -> NewConversation | None:
+    """The conversation whose ids were drawn for this session (written or not);
+    None when the session holds none."""
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    thread_id = session.get(THREAD_SESSION_KEY)
+    if visitor_id is None or thread_id is None:
+        return None
+    return NewConversation(
         visitor_id=visitor_id,
         thread_id=thread_id,
         session_key=session.session_key or "",
@@ -107,9 +120,6 @@ def open_conversation(
         user_agent=user_agent,
         page=page,
     )
-    drawn: dict[str, Any] = dict.fromkeys(HELLO_THREAD_FIELDS, 0)
-    drawn.update(id=thread_id, status=Thread.Status.OPEN)
-    return VisitorConversation(visitor_id, "", drawn, new=new)
 
 
 def forget_session_visitor(session_key: str) -> None:

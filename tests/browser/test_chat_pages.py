@@ -8,20 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
+from tests.browser.pages import open_thread, send_as_visitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def send_as_visitor(page: Any, text: str) -> None:
-    page.fill("#composer-input", text)
-    page.click("#send-button")
-
-
-def open_thread(inbox: Any) -> None:
-    inbox.locator("#thread-list [data-thread-id]").first.click()
-    expect(inbox.locator("#conversation")).to_have_attribute(
-        "data-thread-id", __import__("re").compile(r"\d+")
-    )
 
 
 def test_visitor_and_operator_talk_both_ways(
