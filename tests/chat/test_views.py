@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import open_socket
@@ -20,12 +21,19 @@ def test_chat_page_sets_a_session_and_a_strict_csp(client: Client) -> None:
 
 def test_chat_page_is_rate_limited_per_client(client: Client, settings) -> None:
     settings.CLIENT_IP_HEADER = "X-Forwarded-For"
-    for _ in range(120):
-        assert (
-            client.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.1").status_code == 200
-        )
-    # The left-most entry is the client's claim; the right-most is the proxy's word.
-    blocked = client.get("/", HTTP_X_FORWARDED_FOR="9.9.9.9, 10.0.0.1")
+    for _attempt in range(2):
+        # django-ratelimit counts in fixed windows: a burst that straddles two
+        # proves nothing and is run again (the next one cannot straddle as well).
+        cache.clear()
+        statuses = [
+            client.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.1").status_code
+            for _ in range(120)
+        ]
+        # The left-most entry is the client's claim; the right-most is the proxy's.
+        blocked = client.get("/", HTTP_X_FORWARDED_FOR="9.9.9.9, 10.0.0.1")
+        if blocked.status_code == 429:
+            break
+    assert statuses == [200] * 120
     assert blocked.status_code == 429
     assert client.get("/", HTTP_X_FORWARDED_FOR="10.0.0.2").status_code == 200
 
