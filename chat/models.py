@@ -27,6 +27,14 @@ class Visitor(models.Model):
     last_page = models.CharField(_("last page"), max_length=500, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    # Who the host site says this is (the widget's ``identify``): ``external_id`` is
+    # the site's user id, set only when its ``user_hash`` was verified (one visitor
+    # per user, on any device); ``email`` and the name may come unverified.
+    external_id = models.CharField(
+        _("user id on the site"), max_length=200, null=True, blank=True, unique=True
+    )
+    email = models.CharField(_("email"), max_length=254, blank=True)  # validated by the service
+    identity_verified = models.BooleanField(_("identity verified"), default=False)
 
     class Meta:
         verbose_name = _("visitor")
