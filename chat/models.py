@@ -33,7 +33,8 @@ class Visitor(models.Model):
     external_id = models.CharField(
         _("user id on the site"), max_length=200, null=True, blank=True, unique=True
     )
-    email = models.CharField(_("email"), max_length=254, blank=True)  # validated by the service
+    # Checked by the service (an EmailField cannot take the fast path: chat.E003).
+    email = models.CharField(_("email"), max_length=254, blank=True)
     identity_verified = models.BooleanField(_("identity verified"), default=False)
 
     class Meta:
