@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chat import services
-from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor, WidgetSite
+from chat.widget import sites
 
 admin.site.site_header = _("Sohbet")
 admin.site.site_title = _("Sohbet")
@@ -308,3 +309,25 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
             % {"count": count},
             messages.SUCCESS if count else messages.WARNING,
         )
+
+
+@admin.register(WidgetSite)
+class WidgetSiteAdmin(admin.ModelAdmin):
+    """The sites allowed to embed the widget (beside SOHBET_WIDGET_SITES)."""
+
+    list_display = ("origin", "created_at")
+    fields = ("origin",)
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        sites.forget()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        sites.forget()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        sites.forget()

@@ -121,3 +121,22 @@ def _largest_thread_frame(body: int) -> dict[str, Any]:
     # Room to spare for fields added later.
     thread["spare"] = "x" * 1024
     return {"type": "thread", "thread": thread}
+
+
+@register()
+def check_widget_sites(**kwargs: Any) -> list[Error]:
+    """Each of SOHBET_WIDGET_SITES must be an origin pattern (chat.widget.sites)."""
+    from chat.widget.sites import normalize
+
+    errors: list[Error] = []
+    for entry in settings.SOHBET_WIDGET_SITES:
+        try:
+            normalize(entry)
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    f"SOHBET_WIDGET_SITES: {entry!r} is not a site: {exc}",
+                    id="chat.E004",
+                )
+            )
+    return errors

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -298,3 +299,35 @@ class OutboxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.kind}:{self.pk}"
+
+
+class WidgetSite(models.Model):
+    """A site allowed to embed the widget, besides SOHBET_WIDGET_SITES
+    (chat.widget.sites)."""
+
+    origin = models.CharField(
+        _("site"),
+        max_length=200,
+        unique=True,
+        help_text=_(
+            "The address of the site, without a path: https://www.example.com, or "
+            "https://*.example.com for all its subdomains."
+        ),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("site with the widget")
+        verbose_name_plural = _("sites with the widget")
+        ordering = ["origin"]
+
+    def __str__(self) -> str:
+        return self.origin
+
+    def clean(self) -> None:
+        from chat.widget.sites import normalize
+
+        try:
+            self.origin = normalize(self.origin)
+        except ValueError as exc:
+            raise ValidationError({"origin": str(exc)}) from exc

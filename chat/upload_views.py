@@ -23,6 +23,7 @@ from chat.events import attachment_payload
 from chat.models import Attachment
 from chat.sessions import VISITOR_SESSION_KEY
 from chat.uploads import UploadRefused, clean_upload
+from chat.widget import grants
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
@@ -252,4 +253,6 @@ def _may_see(request: HttpRequest, found: Attachment) -> bool:
     if _is_operator(request):
         return True
     visitor_id = request.session.get(VISITOR_SESSION_KEY)
+    if visitor_id is None:  # the widget's frame, without cookies: a media grant
+        visitor_id = grants.granted_visitor(request.GET.get(grants.PARAMETER))
     return visitor_id is not None and visitor_id == found.thread.visitor_id

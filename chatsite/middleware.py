@@ -1,14 +1,16 @@
-"""The site's HTTP middleware: a strict Content-Security-Policy, and the answer to a
-platform's liveness probe before host validation."""
+"""The site's HTTP middleware: a strict Content-Security-Policy, the answer to a
+platform's liveness probe before host validation, and the widget's visitor token."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from chatsite import views
+from realtime import tokens
 
 
 class ContentSecurityPolicyMiddleware:
@@ -23,27 +25,38 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if "Content-Security-Policy" in response:
-            return response
-        admin = request.path.startswith("/admin/")
-        style = "'self' 'unsafe-inline'" if admin else "'self'"
-        media = "'self' blob: data: https://res.cloudinary.com"
-        response["Content-Security-Policy"] = "; ".join(
-            [
-                "default-src 'self'",
-                "script-src 'self'",
-                f"style-src {style}",
-                f"img-src {media}",
-                f"media-src {media}",
-                "connect-src 'self'" + _websocket_sources(request),
-                "font-src 'self'",
-                "object-src 'none'",
-                "base-uri 'none'",
-                "form-action 'self'",
-                "frame-ancestors 'none'",
-            ]
-        )
+        if "Content-Security-Policy" not in response:
+            # A page that may be framed names who may frame it (the widget's frame).
+            ancestors = getattr(response, "frame_ancestors", "'none'")
+            response["Content-Security-Policy"] = content_security_policy(
+                request, ancestors
+            )
         return response
+
+
+def content_security_policy(
+    request: HttpRequest, frame_ancestors: str = "'none'"
+) -> str:
+    """The policy of a page; ``frame_ancestors``: who may frame it (the widget's
+    frame: the allowed sites)."""
+    admin = request.path.startswith("/admin/")
+    style = "'self' 'unsafe-inline'" if admin else "'self'"
+    media = "'self' blob: data: https://res.cloudinary.com"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src {style}",
+            f"img-src {media}",
+            f"media-src {media}",
+            "connect-src 'self'" + _websocket_sources(request),
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
 
 
 def _websocket_sources(request: HttpRequest) -> str:
@@ -74,3 +87,33 @@ class LivenessProbeMiddleware:
         ):
             return views.liveness(request)
         return self.get_response(request)
+
+
+class VisitorTokenMiddleware:
+    """A request carrying ``X-Sohbet-Visitor`` (the widget's frame, where the browser
+    may keep no third-party cookie) is the session its token names, not the cookie's
+    (``realtime.tokens``). It needs no CSRF token: the header is no ambient credential
+    (a page elsewhere cannot set it without CORS, which is not granted). The session,
+    if changed, is saved here; the cookie's stays untouched and no cookie is set."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    PATHS = ("/widget/", "/api/uploads/")  # where a visitor token is taken
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = request.META.get(tokens.HEADER)
+        if token is None or not request.path_info.startswith(self.PATHS):
+            return self.get_response(request)
+        cookie_session = request.session
+        session = self.session_store(tokens.session_key(token))
+        request.session = session
+        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+            if session.modified and session.session_key and not session.is_empty():
+                session.save()
+        finally:
+            request.session = cookie_session
+        return response

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "chatsite.sessions.LegacySessionCookieMiddleware",
+    "chatsite.middleware.VisitorTokenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -350,6 +351,17 @@ RATELIMIT_USE_CACHE = "ratelimit"
 # --- Sohbet ---------------------------------------------------------------------------
 
 SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
+
+# --- The widget (docs/widget.md) -------------------------------------------------
+# Sites allowed to embed the widget, comma-separated origins (https://www.example.com,
+# https://*.example.com, http://localhost:*); more in the admin. None by default, but in
+# development any page on this machine may.
+SOHBET_WIDGET_SITES = env_list(
+    "SOHBET_WIDGET_SITES", "http://localhost:*,http://127.0.0.1:*" if DEBUG else ""
+)
+# The secret the host site's server signs its user ids with (identify's user_hash);
+# without it only unverified names and emails are taken.
+SOHBET_WIDGET_IDENTITY_SECRET = os.environ.get("SOHBET_WIDGET_IDENTITY_SECRET", "")
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # The message writer's own PostgreSQL connection prepares its statements once (named,
 # per server session): off behind a pooler in transaction mode (PgBouncer).

@@ -4,11 +4,17 @@ from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from chat import admin_views, upload_views, views
+from chat.widget import views as widget_views
 from chatsite import views as site_views
 
 urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
     path("api/uploads/", upload_views.upload, name="upload"),
+    path("widget.js", widget_views.loader, name="widget-loader"),
+    path("widget/frame/", widget_views.frame, name="widget-frame"),
+    path("widget/jsi18n/", widget_views.catalog, name="widget-catalog"),
+    path("widget/session/", widget_views.session, name="widget-session"),
+    path("widget/identify/", widget_views.identify, name="widget-identify"),
     path(
         "attachments/<int:pk>/<path:name>", upload_views.attachment, name="attachment"
     ),

@@ -26,7 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from realtime import delivery, framing, hub, socket_limits
+from realtime import delivery, framing, hub, socket_limits, tokens
 from realtime.errors import ErrorCode, FrameError
 from realtime.ratelimit import Rule, TokenBucket
 
@@ -163,7 +163,10 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
         self.language = language_of(self.scope)
         # Activated once in the socket's task: its frames and errors render in it.
         translation.activate(self.language)
-        await self.accept()
+        # A client that offers the subprotocol (a visitor token beside it) is
+        # answered with it: a browser drops a socket whose offer went unanswered.
+        offered = self.scope.get("subprotocols") or ()
+        await self.accept(tokens.PROTOCOL if tokens.PROTOCOL in offered else None)
         self.socket_claim = socket_limits.claim(self.scope)
         if self.socket_claim is None:
             await self.send_error(

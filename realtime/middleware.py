@@ -13,6 +13,7 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
+from realtime import tokens
 from realtime.logs import connection_id_var, new_id
 from realtime.proxies import believed
 
@@ -31,7 +32,8 @@ class WebSocketMiddleware:
     them; the ``Origin`` checked as Django checks an unsafe request's
     (``is_allowed_origin``), a refused socket accepted then closed with 4403 so that
     the browser sees why; ``scope["cookies"]`` and a lazily loaded
-    ``scope["session"]`` (the consumers save it themselves)."""
+    ``scope["session"]``: the cookie's, or a visitor token's (``realtime.tokens``);
+    the consumers save it themselves."""
 
     def __init__(self, application: Any) -> None:
         self.application = application
@@ -51,16 +53,30 @@ class WebSocketMiddleware:
             if origin is None or not is_allowed_origin(scope, origin):
                 message = await receive()
                 if message["type"] == "websocket.connect":
-                    await send({"type": "websocket.accept"})
+                    await send(accept_message(scope))
                     await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
                 return None
             cookies = parse_cookie("; ".join(cookie)) if cookie else {}
-            session = self.session_store(session_cookie_value(cookies))
-            return await self.application(
-                {**scope, "cookies": cookies, "session": session}, receive, send
-            )
+            offered = tokens.offered(scope.get("subprotocols") or ())
+            if offered is None:
+                key = session_cookie_value(cookies)
+            else:  # a token stands for the session instead of the cookie, or for none
+                key = tokens.session_key(offered)
+            session = self.session_store(key)
+            scope = {**scope, "cookies": cookies, "session": session}
+            if offered is not None:
+                scope["visitor_token"] = True  # a visitor's: never an operator's
+            return await self.application(scope, receive, send)
         finally:
             connection_id_var.reset(token)
+
+
+def accept_message(scope: dict[str, Any]) -> dict[str, Any]:
+    """The accept of a socket refused after it (the browser then sees the close
+    code): with the subprotocol it offered, if any, or the browser drops it first."""
+    if tokens.PROTOCOL in (scope.get("subprotocols") or ()):
+        return {"type": "websocket.accept", "subprotocol": tokens.PROTOCOL}
+    return {"type": "websocket.accept"}
 
 
 def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:

@@ -25,3 +25,8 @@ STORAGES = {
 # The browser tests' Daphne process runs on the database pytest-django created.
 if os.environ.get("SOHBET_TEST_SERVER_DB"):
     DATABASES["default"]["NAME"] = os.environ["SOHBET_TEST_SERVER_DB"]
+
+# The widget: host pages of the browser tests are on http://localhost:<port> (the
+# chat on 127.0.0.1: another site); 127.0.0.1 pages stand for a site not allowed.
+SOHBET_WIDGET_SITES = ["http://localhost:*"]
+SOHBET_WIDGET_IDENTITY_SECRET = "widget-test-secret"  # noqa: S105 - a test value

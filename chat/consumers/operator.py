@@ -31,8 +31,10 @@ class OperatorConsumer(ChatConsumer):
     async def start(self) -> None:
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if user is None or not (
-            user.is_authenticated and user.is_active and user.is_staff
+        if (
+            self.scope.get("visitor_token")
+            or user is None
+            or not (user.is_authenticated and user.is_active and user.is_staff)
         ):
             await self.close(code=CLOSE_NO_IDENTITY)
             return

@@ -8,7 +8,12 @@
  *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
- *              visitor) keeps its own}
+ *              visitor) keeps its own;
+ *              the widget's frame adds: token (() -> its visitor token), isShown
+ *              (() -> whether the conversation can be seen: the panel is open),
+ *              onUnseen(count) (operator messages that came while it could not),
+ *              onIncoming(count) (operator messages that came, seen or not)}
+ *   -> {client, seen()}: seen() after it is shown again (read marks, title)
  */
 import { nt, t, tf } from "../lib/i18n.js";
 import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
@@ -71,10 +76,14 @@ export function mountConversation(root, config) {
   const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
   const state = { pendingName: null, unseen: 0, syncedOnce: false };
 
+  const isShown = typeof config.isShown === "function" ? config.isShown
+    : () => document.visibilityState === "visible";
+  const isActive = () => isShown() && isPageActive();
   const client = new ChatClient({
     path: config.wsPath || "/ws/chat/",
+    token: config.token,
     role: "visitor",
-    uploads: uploadSettings(config),
+    uploads: uploadSettings(Object.assign({}, config, { token: config.token })),
     outbox: { store, key: prefix + "outbox", shared: true },
     on: { hello, frame, messages, outbox: () => scroller.paint(), error, state: stateChanged,
       close: closed, request, progress },
@@ -84,7 +93,7 @@ export function mountConversation(root, config) {
   const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
   const saveSoon = coalesce(() => cache.save(log, marks), 300);
   const scheduleRead = debounce(() => {
-    if (isPageActive() && client.markRead(log)) {
+    if (isActive() && client.markRead(log)) {
       saveSoon();
     }
   }, READ_DEBOUNCE_MS);
@@ -176,13 +185,17 @@ export function mountConversation(root, config) {
     cache.saveLastSeq(log);
     if (fromOperator) {
       hideTyping();
+      const news = kind === "live" || (kind === "sync" && state.syncedOnce);
+      if (news && typeof config.onIncoming === "function") {
+        config.onIncoming(fromOperator);
+      }
     }
     if (kind === "history") {
       scroller.paint(info.initial ? { force: true } : { keep: true });
     } else if (kind === "sync") {
       scroller.paint({ notify: mine.length > 0 });
       // What the first sync of the page brings is not news.
-      if (fromOperator && document.visibilityState === "hidden" && state.syncedOnce) {
+      if (fromOperator && !isShown() && state.syncedOnce) {
         notifyHidden(fromOperator);
       }
       if (!info.more) {
@@ -192,7 +205,7 @@ export function mountConversation(root, config) {
     } else {
       const own = mine.every((i) => i.message.author === "visitor");
       scroller.paint(kind === "live" ? { notify: !own, smooth: true } : {});
-      if (fromOperator && document.visibilityState === "hidden") {
+      if (fromOperator && !isShown()) {
         notifyHidden(fromOperator);
       }
     }
@@ -292,8 +305,19 @@ export function mountConversation(root, config) {
 
   function notifyHidden(count) {
     state.unseen += count;
+    if (typeof config.onUnseen === "function") {
+      config.onUnseen(count);
+      return; // the host page shows it (the launcher's badge, its own sound)
+    }
     setTitleCount(state.unseen);
     playChime();
+  }
+
+  function seen() {
+    state.unseen = 0;
+    setTitleCount(0);
+    scroller.paint(); // "Today" may have become "Yesterday"
+    scheduleRead();
   }
 
   function sendName(name) {
@@ -332,10 +356,7 @@ export function mountConversation(root, config) {
   nameMenu(el, toast, sendName);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {
-      state.unseen = 0;
-      setTitleCount(0);
-      scroller.paint(); // "Today" may have become "Yesterday"
-      scheduleRead();
+      seen();
     } else {
       typing.stop();
     }
@@ -350,5 +371,5 @@ export function mountConversation(root, config) {
   Object.assign(marks, cache.load(log));
   line.show(client.state, 0);
   scroller.paint({ force: true });
-  return { client };
+  return { client, seen };
 }

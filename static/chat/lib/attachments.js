@@ -10,6 +10,19 @@ import { formatDuration, formatPercent, formatSize } from "./format.js";
 import { button, icon, make, safeHttpUrl } from "./dom.js";
 import { openViewer } from "./viewer.js";
 
+// The widget's frame (no cookies) shows its visitor's files with a grant in their URLs.
+let mediaGrant = "";
+export function setMediaGrant(grant) {
+  mediaGrant = typeof grant === "string" ? grant : "";
+}
+
+function granted(url) {
+  if (!mediaGrant || url.charAt(0) !== "/" || url.charAt(1) === "/") {
+    return url; // a file of another origin (Cloudinary) needs none
+  }
+  return url + (url.indexOf("?") < 0 ? "?" : "&") + "g=" + encodeURIComponent(mediaGrant);
+}
+
 // The server's description of a file, checked: {id, kind, url, name, size,
 // content_type, width?, height?, duration?}; null when it is not one.
 export function normalizeAttachment(obj) {
@@ -19,7 +32,7 @@ export function normalizeAttachment(obj) {
   const att = {
     id: obj.id,
     kind: obj.kind === "image" || obj.kind === "audio" ? obj.kind : "file",
-    url: typeof obj.url === "string" ? obj.url : "",
+    url: typeof obj.url === "string" ? granted(obj.url) : "",
     name: typeof obj.name === "string" ? obj.name : "",
     size: isInt(obj.size) && obj.size >= 0 ? obj.size : 0,
     content_type: typeof obj.content_type === "string" ? obj.content_type : "",

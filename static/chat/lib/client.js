@@ -7,7 +7,8 @@
  *
  * new ChatClient({path, role: "visitor" | "operator", uploads (uploader.js settings),
  *                 outbox: {store, key, shared}, on: {hello, frame, messages, outbox,
- *                 error, state(state, retryAt), close, request, progress}, connect?})
+ *                 error, state(state, retryAt), close, request, progress}, connect?,
+ *                 token? (() -> the widget's visitor token, instead of cookies)})
  *   connect(handlers) -> a connection (connection.js's by default; tests give a fake).
  *   on.messages(items, kind, info): items [{log, message, isNew}] (log null: a thread
  *     not loaded, message as it came); kind live | sync | history | ack.
@@ -52,7 +53,8 @@ export class ChatClient {
       fieldsFor: (thread) => (this.role === "operator" ? { thread } : {}),
       onProgress: (entry) => this.on.progress(entry),
     });
-    const connect = opts.connect || ((handlers) => new Connection(opts.path, handlers));
+    const connect = opts.connect ||
+      ((handlers) => new Connection(opts.path, handlers, { token: opts.token }));
     this.connection = connect({
       onFrame: (frame) => this._frame(frame),
       onClose: (code) => this._closed(code),

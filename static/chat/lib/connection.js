@@ -3,7 +3,8 @@
  * what it sends under the server's limits (docs/protocol.md, "close codes" and
  * "limits"). It knows frames, not messages: the client (client.js) says what to send.
  *
- *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom})
+ *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom},
+ *                  {token?: () -> a visitor token, offered as a subprotocol})
  *     state: connecting | open | reconnecting (1001/1012: the server restarts, back
  *       within a second or so) | offline (retrying with back-off) | limited (4429:
  *       .retryAt says when) | denied (4401/4403: never retried)
@@ -49,8 +50,10 @@ function quietly(ws, code) {
 }
 
 export class Connection {
-  constructor(path, handlers) {
+  constructor(path, handlers, options) {
     this.path = path;
+    // () -> the widget's visitor token, offered as a subprotocol (no cookies there).
+    this._token = options && typeof options.token === "function" ? options.token : null;
     this.handlers = handlers || {};
     this.state = "connecting";
     this.retryAt = 0;
@@ -131,7 +134,9 @@ export class Connection {
     this.retryAt = 0;
     let ws;
     try {
-      ws = new WebSocket(this._url());
+      const token = this._token ? this._token() : null;
+      ws = token ? new WebSocket(this._url(), ["sohbet", "sohbet.token." + token])
+        : new WebSocket(this._url());
     } catch (err) {
       this._setState("offline");
       this._scheduleRetry(retryDelay(this._attempt++));

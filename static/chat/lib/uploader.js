@@ -87,6 +87,8 @@ export function uploadSettings(config) {
   const c = config || {};
   const settings = {
     url: typeof c.uploadUrl === "string" && c.uploadUrl ? c.uploadUrl : null,
+    // () -> the widget's visitor token (sent instead of cookies), or none.
+    token: typeof c.token === "function" ? c.token : null,
     csrfCookieName:
       typeof c.csrfCookieName === "string" && c.csrfCookieName ? c.csrfCookieName : "csrftoken",
     maxUpload: DEFAULT_MAX_UPLOAD,
@@ -198,8 +200,11 @@ export function upload(file, opts) {
   }
   xhr.open("POST", settings.url, true);
   xhr.withCredentials = true;
-  const token = csrfToken(settings.csrfCookieName);
-  if (token) {
+  const visitor = settings.token ? settings.token() : null;
+  const token = visitor ? null : csrfToken(settings.csrfCookieName);
+  if (visitor) {
+    xhr.setRequestHeader("X-Sohbet-Visitor", visitor);
+  } else if (token) {
     xhr.setRequestHeader("X-CSRFToken", token);
   }
   xhr.setRequestHeader("Accept", "application/json");
