@@ -107,7 +107,7 @@
     ".launcher:hover{transform:scale(1.05)}}";
   var holder = document.createElement("div");
   holder.id = "sohbet-widget";
-  var root = holder.attachShadow({ mode: "closed" });
+  var root = holder.attachShadow({ mode: "open" });
   try {
     var sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
