@@ -29,7 +29,9 @@ HOST_PAGE = """<!DOCTYPE html>
 window.__events = [];
 window.Sohbet = [["on", "unread", (n) => window.__events.push("unread:" + n)],
                  ["on", "open", () => window.__events.push("open")],
-                 ["on", "close", () => window.__events.push("close")]];</script>
+                 ["on", "close", () => window.__events.push("close")],
+                 ["on", "message", (m) => window.__events.push("message:" + m.author)]];
+</script>
 <script src="%(chat)s/widget.js" async></script>
 %(extra)s
 </body></html>"""
@@ -189,6 +191,7 @@ def test_unread_badge_keyboard_and_the_host_api(
     assert page.evaluate("window.__events") == [
         "open",
         "close",
+        "message:operator",
         "unread:1",
         "unread:0",
         "open",
@@ -245,3 +248,30 @@ def test_identify_with_a_good_hash_follows_the_user_and_a_bad_one_is_refused(
     assert any("identify refused" in e for e in forged.errors)
     assert not Visitor.objects.filter(external_id="u-200").exists()
     assert laptop.errors == [] and phone.errors == []
+
+
+def test_signing_in_on_the_site_keeps_the_conversation_going(
+    new_context: Any, host_site: HostSite, transactional_db: None
+) -> None:
+    """identify() after the chat began (a single-page site's login): the session is
+    rotated, the socket reconnects with the new token, nothing is lost."""
+    page = host_page(new_context, host_site.allowed + "/")
+    frame = open_panel(page)
+    frame.locator("#composer-input").fill("Before signing in")
+    frame.locator("#send-button").click()
+    expect(frame.locator(SENT)).to_have_count(1)
+    user = {"user_id": "u-300", "name": "Grace", "user_hash": user_hash("u-300")}
+    page.evaluate("(user) => window.Sohbet.identify(user)", user)
+    expect(frame.locator("#connection-state")).not_to_have_attribute(
+        "data-state", "open"
+    )
+    expect(frame.locator("#connection-state")).to_have_attribute("data-state", "open")
+    frame.locator("#composer-input").fill("After signing in")
+    frame.locator("#send-button").click()
+    expect(frame.locator(SENT)).to_have_count(2)
+    grace = Visitor.objects.get(external_id="u-300")
+    bodies = list(
+        grace.threads.get().messages.order_by("seq").values_list("body", flat=True)
+    )
+    assert bodies == ["Before signing in", "After signing in"]
+    assert page.errors == []
