@@ -22,18 +22,15 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from chat import events
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Thread, Visitor
 from chat.services.visitors import (
-    THREAD_SESSION_KEY,
     VISITOR_SESSION_KEY,
+    attach_session,
     drawn_conversation,
-    rebind_visitor_session,
     start_visitor,
     store_conversation,
 )
-from realtime import send_on_commit
 
 # What this session was last told, so that a page load repeating it costs nothing.
 IDENTITY_SESSION_KEY = "sohbet_identity"
@@ -123,8 +120,6 @@ def _claimed(session: SessionBase, *, email: str, name: str) -> Identified:
 @transaction.atomic
 def _verified(session: SessionBase, *, user_id: str, email: str, name: str) -> bool:
     """Bind the session to the user's visitor; whether its key was rotated."""
-    old_key = session.session_key or ""
-    old_thread = _current_thread(session)
     user = Visitor.objects.select_for_update().filter(external_id=user_id).first()
     if user is not None and user.pk == session.get(VISITOR_SESSION_KEY):
         user.email = email or user.email
@@ -145,22 +140,7 @@ def _verified(session: SessionBase, *, user_id: str, email: str, name: str) -> b
     user.email = email or user.email
     user.name = name or user.name
     user.save(update_fields=["external_id", "identity_verified", "email", "name"])
-    session[VISITOR_SESSION_KEY] = user.pk
-    session.pop(THREAD_SESSION_KEY, None)
-    session.cycle_key()
-    rebind_visitor_session(
-        visitor_id=user.pk,
-        old_session_key=old_key,
-        session_key=session.session_key or "",
-    )
-    if old_thread is not None and old_key:  # the sockets of the conversation left
-        send_on_commit(
-            events.session_event(
-                events.thread_group(old_thread),
-                events.SESSION_ROTATED,
-                session=events.session_group(old_key),
-            )
-        )
+    attach_session(session, user.pk)
     return True
 
 
@@ -174,15 +154,6 @@ def _bring_anonymous_threads(session: SessionBase, user: Visitor) -> None:
         Thread.objects.filter(visitor_id=current, last_message__isnull=False).update(
             visitor=user
         )
-
-
-def _current_thread(session: SessionBase) -> int | None:
-    visitor_id = session.get(VISITOR_SESSION_KEY)
-    if visitor_id is not None:
-        thread = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
-        if thread is not None:
-            return thread.pk
-    return session.get(THREAD_SESSION_KEY)
 
 
 def _written_visitor(session: SessionBase) -> Visitor:

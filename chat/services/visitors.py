@@ -200,6 +200,42 @@ def rebind_visitor_session(
         )
 
 
+def attach_session(session: SessionBase, visitor_id: int) -> None:
+    """Point a browser session at a visitor whose rows are written (a verified user
+    of the host site, another device's code, an email's link), inside the caller's
+    transaction. The session's key is rotated (whoever knew the old one is left
+    out: the caller hands the browser the new cookie or token), and its sockets
+    close with 4001 to reconnect into that visitor's conversation."""
+    old_key = session.session_key or ""
+    old_thread = current_thread_id(session)
+    session[VISITOR_SESSION_KEY] = visitor_id
+    session.pop(THREAD_SESSION_KEY, None)
+    session.cycle_key()
+    rebind_visitor_session(
+        visitor_id=visitor_id,
+        old_session_key=old_key,
+        session_key=session.session_key or "",
+    )
+    if old_thread is not None and old_key:  # the sockets of the conversation left
+        send_on_commit(
+            events.session_event(
+                events.thread_group(old_thread),
+                events.SESSION_ROTATED,
+                session=events.session_group(old_key),
+            )
+        )
+
+
+def current_thread_id(session: SessionBase) -> int | None:
+    """The thread a session's visitor is in now (written, or drawn only)."""
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    if visitor_id is not None:
+        thread = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
+        if thread is not None:
+            return thread.pk
+    return session.get(THREAD_SESSION_KEY)
+
+
 def touch_visitor(*, visitor_id: int, page: str | None = None) -> None:
     """Record that the visitor is here now (and on which page)."""
     fields: dict[str, object] = {"last_seen_at": timezone.now()}
