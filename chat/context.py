@@ -58,12 +58,20 @@ class VisitorContext:
     attributes: dict[str, Value] = field(default_factory=dict)
 
 
+class ContextError(ChatError):
+    """A refused ``visitor.context``: its ``error`` frame names the frame
+    (``"frame": "visitor.context"``), so that a page tells its developer, not the
+    visitor."""
+
+    frame = "visitor.context"
+
+
 def _invalid(detail: str) -> ChatError:
-    return ChatError(ErrorCode.INVALID, detail)
+    return ContextError(ErrorCode.INVALID, detail)
 
 
 def _too_long(detail: str) -> ChatError:
-    return ChatError(ErrorCode.TOO_LONG, detail)
+    return ContextError(ErrorCode.TOO_LONG, detail)
 
 
 def parse_context(data: Mapping[str, Any]) -> VisitorContext:

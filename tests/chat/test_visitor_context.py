@@ -153,6 +153,7 @@ async def test_a_refused_context_changes_nothing(
         await visitor.send(type="visitor.context", **frame)
         error = await visitor.receive_type("error")
         assert error["code"] in ("invalid", "too_long") and error["detail"]
+        assert error["frame"] == "visitor.context"
     assert await operator.nothing_more()
     row = await stored(visitor_id)
     assert row is not None

@@ -4,11 +4,15 @@
  * (client, composer, scroller) to the conversation's markup; the ids it looks up are
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
- *   mountConversation(root, config) -> {client}
+ *   mountConversation(root, config) -> {client, setContext(partial), setAttributes(obj)}
  *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
- *              visitor) keeps its own}
+ *              visitor) keeps its own,
+ *              context: () -> {url, title, referrer, timezone, language}, what is
+ *              told after each hello (default: this page's own; conversation/context.js)}
+ *     setContext / setAttributes tell the operators at once (the widget: when the
+ *     host page navigates, or calls its setAttributes).
  */
 import { nt, t, tf } from "../lib/i18n.js";
 import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
@@ -23,6 +27,7 @@ import { TYPING_EXPIRE_MS, typingSender } from "../lib/typing.js";
 import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
+import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
 
 const READ_DEBOUNCE_MS = 500;
@@ -80,6 +85,10 @@ export function mountConversation(root, config) {
       close: closed, request, progress },
   });
   const log = client.own;
+  const page = new PageContext(
+    (frame) => client.send(frame),
+    typeof config.context === "function" ? config.context : pageContext
+  );
   const typing = typingSender((active) => client.send({ type: "typing", active }));
   const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
   const saveSoon = coalesce(() => cache.save(log, marks), 300);
@@ -167,6 +176,7 @@ export function mountConversation(root, config) {
     if (state.pendingName !== null) {
       sendName(state.pendingName);
     }
+    page.hello();
     scheduleRead();
   }
 
@@ -253,6 +263,10 @@ export function mountConversation(root, config) {
 
   function error(f) {
     const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
+    if (f.frame === "visitor.context") {
+      console.warn("Sohbet: " + (detail || f.code)); // for the site's developer
+      return;
+    }
     if (f.code === "rate_limited") {
       toast.show(detail || t("You are sending messages too quickly. Please wait a moment."));
     } else {
@@ -265,6 +279,7 @@ export function mountConversation(root, config) {
   }
 
   function closed() {
+    page.closed();
     typing.reset();
     hideTyping();
     scroller.paint();
@@ -350,5 +365,9 @@ export function mountConversation(root, config) {
   Object.assign(marks, cache.load(log));
   line.show(client.state, 0);
   scroller.paint({ force: true });
-  return { client };
+  return {
+    client,
+    setContext: (partial) => page.setContext(partial),
+    setAttributes: (obj) => page.setAttributes(obj),
+  };
 }
