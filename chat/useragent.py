@@ -15,7 +15,7 @@ _BROWSERS = (
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/(\d+)")),
     ("Yandex Browser", re.compile(r"\bYaBrowser/(\d+)")),
     ("Firefox", re.compile(r"\b(?:Firefox|FxiOS)/(\d+)")),
-    ("Chrome", re.compile(r"\b(?:Chrome|CriOS)/(\d+)")),
+    ("Chrome", re.compile(r"\b(?:HeadlessChrome|Chrome|CriOS)/(\d+)")),
     ("Safari", re.compile(r"\bVersion/(\d+(?:\.\d+)?).*\bSafari/")),
 )
 _WINDOWS = {
