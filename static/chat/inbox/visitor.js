@@ -120,10 +120,11 @@ export class VisitorPanel {
     this.request();
   }
 
-  // Ask who the open thread's visitor is (once per connection and thread).
+  // Ask who the open thread's visitor is (once per connection and thread), when
+  // the panel shows it.
   request() {
     const id = this.deps.openId();
-    if (id == null || this.asked.has(id)) {
+    if (id == null || this.asked.has(id) || !this.isOpen()) {
       return;
     }
     if (this.deps.send({ type: "visitor.info" }, id)) {
