@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
 from django.urls import reverse
 
+from chat.context import load_attributes
+from chat.useragent import describe
 from realtime.delivery import Event
 from realtime.hub import MESSAGES
 
 if TYPE_CHECKING:
-    from chat.models import Attachment, Message, Thread
+    from chat.models import Attachment, Message, Thread, Visitor
 
 __all__ = ["MESSAGES", "Event"]
 
@@ -30,6 +32,7 @@ TYPING: Final = "chat.typing"
 READ: Final = "chat.read"
 DELIVERED: Final = "chat.delivered"
 PRESENCE: Final = "chat.presence"
+VISITOR: Final = "chat.visitor"  # who a visitor is, where they are now (operators)
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
@@ -99,6 +102,11 @@ class VisitorPresenceEvent(TypedDict):
     type: Literal["chat.presence"]
     thread: int
     visitor_online: bool
+
+
+class VisitorEvent(TypedDict):
+    type: Literal["chat.visitor"]
+    visitor: dict[str, Any]  # visitor_payload()
 
 
 class _Session(TypedDict):
@@ -188,6 +196,12 @@ def visitor_presence_event(*, thread: int, online: bool) -> Event:
     return OPERATORS_GROUP, event
 
 
+def visitor_event(payload: dict[str, Any]) -> Event:
+    """A visitor's details changed (their page, attributes, visits): to operators."""
+    event: VisitorEvent = {"type": VISITOR, "visitor": payload}
+    return OPERATORS_GROUP, event
+
+
 def session_event(
     group: str,
     kind: Literal["session.ended", "rights.changed", "session.rotated"],
@@ -267,3 +281,39 @@ def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str,
 def visitor_thread_payload(thread: Thread) -> dict[str, Any]:
     """What a visitor may know of their thread (the ``thread`` frame to visitors)."""
     return {"id": thread.pk, "status": thread.status}
+
+
+def visitor_payload(visitor: Visitor, threads: list[Thread]) -> dict[str, Any]:
+    """The wire form of who a visitor is, for operators (docs/protocol.md,
+    ``visitor``); ``threads``: their conversations, newest first."""
+    browser, system = describe(visitor.user_agent)
+    return {
+        "id": visitor.pk,
+        "name": visitor.name,
+        "email": visitor.email,
+        "user_id": visitor.external_id or "",
+        "identity_verified": visitor.identity_verified,
+        "url": visitor.last_page,
+        "title": visitor.page_title,
+        "referrer": visitor.referrer,
+        "browser": browser,
+        "os": system,
+        "user_agent": visitor.user_agent,
+        "language": visitor.language or visitor.locale,
+        "timezone": visitor.time_zone,
+        "country": visitor.country,
+        "attributes": load_attributes(visitor.attributes),
+        "visits": visitor.visits,
+        "first_seen": iso(visitor.first_seen_at),
+        "last_seen": iso(visitor.last_seen_at),
+        "threads": [
+            {
+                "id": thread.pk,
+                "status": thread.status,
+                "created": iso(thread.created_at),
+                "updated": iso(thread.updated_at),
+                "admin_url": reverse("admin:chat_thread_change", args=[thread.pk]),
+            }
+            for thread in threads
+        ],
+    }

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from chat.context import VisitorContext, parse_context
 from chat.exceptions import ChatError, ErrorCode
 
 MAX_NAME = 80
@@ -76,6 +77,11 @@ class VisitorUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitorInfo:
+    thread: int
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadAction:
     action: str  # "close" | "reopen"
     thread: int
@@ -105,6 +111,8 @@ Frame = (
     | Ping
     | Options
     | VisitorUpdate
+    | VisitorContext
+    | VisitorInfo
     | ThreadAction
     | ThreadAssign
     | ThreadList
@@ -120,6 +128,7 @@ VISITOR_TYPES = frozenset(
         "ping",
         "options",
         "visitor.update",
+        "visitor.context",
     }
 )
 OPERATOR_TYPES = frozenset(
@@ -136,6 +145,7 @@ OPERATOR_TYPES = frozenset(
         "thread.reopen",
         "thread.assign",
         "threads",
+        "visitor.info",
     }
 )
 
@@ -225,6 +235,10 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
                 _("A name can be at most %(max)s characters.") % {"max": MAX_NAME},
             )
         return VisitorUpdate(name=name)
+    if kind == "visitor.context":
+        return parse_context(data)
+    if kind == "visitor.info":
+        return VisitorInfo(thread=_int(data, "thread", minimum=1))
     if kind in ("thread.close", "thread.reopen"):
         return ThreadAction(
             action=kind.split(".")[1], thread=_int(data, "thread", minimum=1)

@@ -37,6 +37,19 @@ class Visitor(models.Model):
     # Checked by the service (an EmailField cannot take the fast path: chat.E003).
     email = models.CharField(_("email"), max_length=254, blank=True)
     identity_verified = models.BooleanField(_("identity verified"), default=False)
+    # What the visitor's page tells of them (the ``visitor.context`` frame,
+    # chat.context): ``last_page`` is the host page they are on now, ``referrer``
+    # where their first page came from; ``country`` as the proxy sends it.
+    page_title = models.CharField(_("page title"), max_length=200, blank=True)
+    referrer = models.CharField(_("referrer"), max_length=500, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    language = models.CharField(_("browser language"), max_length=35, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    # The host's ``setAttributes``: a JSON object as text ("" for none; a JSONField
+    # cannot take the fast path: chat.E003).
+    attributes = models.TextField(_("custom attributes"), blank=True)
+    # A new session, or the same one back after chat.context.VISIT_GAP away.
+    visits = models.PositiveIntegerField(_("visits"), default=1)
 
     class Meta:
         verbose_name = _("visitor")

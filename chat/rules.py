@@ -46,7 +46,8 @@ Key = tuple[int, uuid.UUID]  # (thread id, client id): a message's identity
 class NewConversation:
     """A visitor's conversation whose rows are not written yet: the ids drawn for it
     when its browser session began (chat.services.visitors), and the visitor's
-    details. Its rows are written with its first message, in the same batch."""
+    details (what their page told: chat.context, bounded there; ``attributes`` as
+    JSON text). Its rows are written with its first message, in the same batch."""
 
     visitor_id: int
     thread_id: int
@@ -54,6 +55,12 @@ class NewConversation:
     locale: str = ""
     user_agent: str = ""
     page: str = ""
+    page_title: str = ""
+    referrer: str = ""
+    time_zone: str = ""
+    language: str = ""
+    country: str = ""
+    attributes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,13 @@ def conversation_rows(
                 locale=new.locale[:16],
                 user_agent=new.user_agent[:300],
                 last_page=new.page[:500],
+                page_title=new.page_title[:200],
+                referrer=new.referrer[:500],
+                time_zone=new.time_zone[:64],
+                language=new.language[:35],
+                country=new.country[:2],
+                attributes=new.attributes,
+                visits=1,
                 first_seen_at=now,
                 last_seen_at=now,
             )

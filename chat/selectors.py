@@ -10,10 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.exceptions import ChatError, ErrorCode
-from chat.models import Attachment, Message, OutboxEntry, Thread
+from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 
 THREAD_RELATED = ("visitor", "assigned_to", "last_message", "last_message__attachment")
 SYNC_PAGE = 200
+# The conversations of a visitor that operators see beside the open one.
+VISITOR_THREADS = 10
 
 
 def get_visitor_thread(*, visitor_id: int) -> Thread | None:
@@ -29,6 +31,21 @@ def get_thread_for_operator(*, thread_id: int) -> Thread:
     if thread is None:
         raise ChatError(ErrorCode.NOT_FOUND, _("This conversation does not exist."))
     return thread
+
+
+def get_visitor_details(*, visitor_id: int) -> tuple[Visitor, list[Thread]] | None:
+    """A visitor and their newest conversations (``list_visitor_threads``), for
+    operators; None when the visitor is gone. Two queries."""
+    visitor = Visitor.objects.filter(pk=visitor_id).first()
+    if visitor is None:
+        return None
+    return visitor, list_visitor_threads(visitor_id=visitor_id)
+
+
+def list_visitor_threads(*, visitor_id: int) -> list[Thread]:
+    """A visitor's newest conversations, at most VISITOR_THREADS, newest first."""
+    threads = Thread.objects.filter(visitor_id=visitor_id).order_by("-pk")
+    return list(threads[:VISITOR_THREADS])
 
 
 def list_messages_after(

@@ -60,7 +60,6 @@ def _visitor_thread_id(request: HttpRequest) -> int | None:
         request.session,
         locale=get_language() or "",
         user_agent=request.headers.get("user-agent", ""),
-        page=request.headers.get("referer", ""),
     )
     if new is None:
         return None

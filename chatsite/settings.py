@@ -345,6 +345,10 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
         ) from exc
+# A header your proxy sets with the visitor's country (ISO 3166 alpha-2), for example
+# CF-IPCountry (Cloudflare) or CloudFront-Viewer-Country; believed as the forwarding
+# headers are (from TRUSTED_PROXIES only, when listed). Unset: no country.
+SOHBET_COUNTRY_HEADER = os.environ.get("SOHBET_COUNTRY_HEADER", "")
 RATELIMIT_VIEW = "chat.views.rate_limited"
 RATELIMIT_USE_CACHE = "ratelimit"
 

@@ -31,6 +31,7 @@ from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
 from telegram_bridge.files import Download
+from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
 
 logger = logging.getLogger(__name__)
@@ -379,20 +380,3 @@ def help_text(context: Context) -> str:
             _("/help — this list"),
         ]
     )
-
-
-def info_text(thread: Thread) -> str:
-    visitor = thread.visitor
-    online = presence.is_online(presence.visitor_key(thread.pk))
-    lines = [
-        _("Visitor: %(name)s") % {"name": visitor.display_name},
-        _("Conversation: #%(id)s (%(status)s)")
-        % {"id": thread.pk, "status": thread.get_status_display()},
-        _("Language: %(locale)s") % {"locale": visitor.locale or "?"},
-        _("First seen: %(when)s")
-        % {"when": visitor.first_seen_at.strftime("%Y-%m-%d %H:%M UTC")},
-        _("Online now: %(yes_no)s") % {"yes_no": _("yes") if online else _("no")},
-    ]
-    if visitor.last_page:
-        lines.append(_("Page: %(url)s") % {"url": visitor.last_page})
-    return "\n".join(lines)

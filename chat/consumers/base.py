@@ -14,6 +14,7 @@ from chat.models import Message
 from chat.rules import NewMessage, Posted
 from chat.uploads import ACCEPTED_CONTENT_TYPES
 from realtime.consumer import SocketConsumer, on
+from realtime.errors import FrameError
 from realtime.ratelimit import Rule
 
 
@@ -41,6 +42,20 @@ class ChatConsumer(SocketConsumer):
         self.batch_messages = frame.batch_messages
         await self.send_json(
             {"type": "options", "batch_messages": frame.batch_messages}
+        )
+
+    async def send_error(self, error: FrameError) -> None:
+        frame_type = getattr(error, "frame", None)
+        if frame_type is None:
+            await super().send_error(error)
+            return
+        await self.send_json(
+            {
+                "type": "error",
+                "code": str(error.code),
+                "detail": str(error.detail),
+                "frame": frame_type,  # what it refuses (chat.context.ContextError)
+            }
         )
 
     # --- Posting ------------------------------------------------------------------

@@ -211,6 +211,22 @@ class OperatorConsumer(ChatConsumer):
             more=has_more,
         )
 
+    @on("visitor.info")
+    async def on_visitor_info(self, frame: frames.VisitorInfo) -> None:
+        thread = await self._thread(frame.thread)
+        details = await run_in_db(
+            selectors.get_visitor_details, visitor_id=thread.visitor_id
+        )
+        if details is None:
+            raise ChatError(ErrorCode.NOT_FOUND, _("This conversation does not exist."))
+        await self.send_json(
+            {
+                "type": "visitor",
+                "thread": thread.pk,
+                "visitor": events.visitor_payload(*details),
+            }
+        )
+
     async def _send_thread(self, thread: Thread) -> None:
         """The thread's current state, so that an inbox opening any thread (even one
         not in its list) can show its header."""
@@ -237,6 +253,9 @@ class OperatorConsumer(ChatConsumer):
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         pass  # for visitors
+
+    async def chat_visitor(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "visitor", "visitor": event["visitor"]})
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_FORBIDDEN)

@@ -9,6 +9,8 @@ from django.db import DatabaseError
 
 from chat import events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
+from chat.consumers.context import VisitorContextMixin
+from chat.context import country_of
 from chat.models import Message
 from chat.rules import NewConversation, NewMessage, Posted
 from realtime import run_in_db, send_now
@@ -17,7 +19,7 @@ from realtime.consumer import CLOSE_NO_IDENTITY, CLOSE_RECHECK, CLOSE_TRY_AGAIN,
 logger = logging.getLogger(__name__)
 
 
-class VisitorConsumer(ChatConsumer):
+class VisitorConsumer(VisitorContextMixin, ChatConsumer):
     visitor_id: int
     visitor_name: str
     thread_id: int
@@ -47,6 +49,7 @@ class VisitorConsumer(ChatConsumer):
         self.visitor_id = conversation.visitor_id
         self.visitor_name = conversation.visitor_name
         self.new_conversation = conversation.new
+        self.start_context(conversation.context, conversation.attributes)
         thread = conversation.thread
         self.thread_id = thread["id"]
         self.status = thread["status"]
@@ -83,12 +86,13 @@ class VisitorConsumer(ChatConsumer):
             session,
             locale=self.language,
             user_agent=headers.get(b"user-agent", b"").decode("latin1"),
-            page=headers.get(b"referer", b"").decode("latin1"),
+            country=country_of(self.scope),
         )
 
     async def disconnect(self, code: int) -> None:
         if not self.ready:
             return
+        await self.close_context()
         if self._typing_thread is not None:
             await self._typing(False)
         _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
@@ -96,6 +100,10 @@ class VisitorConsumer(ChatConsumer):
             await send_now(
                 events.visitor_presence_event(thread=self.thread_id, online=False)
             )
+
+    async def on_ping(self) -> None:
+        await super().on_ping()
+        await self.note_seen()
 
     # --- Frames -------------------------------------------------------------------
 
@@ -179,8 +187,11 @@ class VisitorConsumer(ChatConsumer):
         the layer. The hub's copy is then dropped (realtime.hub.Inbox), so every
         socket still gets each message once, in order."""
         await super().send_ack(posted)
-        self.new_conversation = None  # written with the message
         message = posted.message
+        if self.new_conversation is not None:
+            self.new_conversation = None  # written with the message
+            if not posted.created or message.seq != 1 or message.attachment_id:
+                self.context_written_elsewhere()  # before it (a file, another tab)
         if not posted.created or message.seq != self.last_live_seq + 1:
             return
         self.last_live_seq = message.seq
@@ -197,8 +208,9 @@ class VisitorConsumer(ChatConsumer):
         live = self.inbox.not_echoed(
             [m for m in event["messages"] if m["thread"] == self.thread_id]
         )
-        if live:
+        if live and self.new_conversation is not None:
             self.new_conversation = None  # written (from another tab)
+            self.context_written_elsewhere()
         for payload in live:
             self.last_live_seq = max(self.last_live_seq, payload["seq"])
         await self.send_live(live)

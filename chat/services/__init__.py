@@ -8,6 +8,12 @@ transaction.
 """
 
 from chat.rules import NewMessage, Posted, PostOutcome
+from chat.services.context import (
+    note_visitor_seen,
+    send_visitor,
+    touch_visitor,
+    update_visitor_context,
+)
 from chat.services.housekeeping import (
     PURGE_BATCH,
     delete_unsent_attachments,
@@ -48,7 +54,6 @@ from chat.services.visitors import (
     rename_visitor,
     start_visitor,
     store_conversation,
-    touch_visitor,
 )
 
 __all__ = [
@@ -72,6 +77,7 @@ __all__ = [
     "fail_outbox",
     "mark_delivered",
     "mark_read",
+    "note_visitor_seen",
     "note_outbox_wait",
     "open_conversation",
     "post_message",
@@ -83,8 +89,10 @@ __all__ = [
     "reopen_thread",
     "retry_failed_outbox",
     "retry_outbox",
+    "send_visitor",
     "start_visitor",
     "store_attachment",
     "store_conversation",
     "touch_visitor",
+    "update_visitor_context",
 ]

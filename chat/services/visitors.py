@@ -8,18 +8,19 @@ first message, in its batch (``chat.storage``), or with the first upload or name
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
-from django.utils import timezone
 
 from chat import events
+from chat.context import COLUMNS, Value, load_attributes
 from chat.models import Thread, Visitor
 from chat.rules import NewConversation
+from chat.services.context import touch_visitor
 from chat.storage import (
     current_thread_events,
     reserve_conversation_ids,
@@ -44,12 +45,15 @@ HELLO_THREAD_FIELDS = (
 @dataclass(frozen=True, slots=True)
 class VisitorConversation:
     """A visitor's current conversation as their socket opens it; ``new`` while
-    its rows are not written (they are with its first message)."""
+    its rows are not written (they are with its first message). ``context`` and
+    ``attributes``: what is stored of their page (chat.context.COLUMNS)."""
 
     visitor_id: int
     visitor_name: str
     thread: dict[str, Any]  # HELLO_THREAD_FIELDS
     new: NewConversation | None
+    context: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Value] = field(default_factory=dict)
 
 
 def begin_visitor_session(session: SessionBase) -> bool:
@@ -66,33 +70,40 @@ def begin_visitor_session(session: SessionBase) -> bool:
 
 
 def open_conversation(
-    session: SessionBase, *, locale: str = "", user_agent: str = "", page: str = ""
+    session: SessionBase, *, locale: str = "", user_agent: str = "", country: str = ""
 ) -> VisitorConversation:
     """The conversation of a session's visitor: the written one (their visit is
-    recorded), else the one drawn for the session (drawn now if the session began
-    elsewhere than the page), else written now (no sequences)."""
+    recorded: ``touch_visitor``), else the one drawn for the session (drawn now if
+    the session began elsewhere than the page), else written now (no sequences)."""
     visitor_id: int | None = session.get(VISITOR_SESSION_KEY)
     if visitor_id is not None:
+        stored = {f"visitor__{column}": name for name, column in COLUMNS.items()}
         row = (
             Thread.objects.filter(visitor_id=visitor_id)
             .order_by("-pk")
-            .values(*HELLO_THREAD_FIELDS, "visitor__name")
+            .values(
+                *HELLO_THREAD_FIELDS, "visitor__name", "visitor__attributes", *stored
+            )
             .first()
         )
         if row is not None:
-            touch_visitor(visitor_id=visitor_id, page=page)
+            touch_visitor(visitor_id=visitor_id, country=country)
             name = row.pop("visitor__name")
-            return VisitorConversation(visitor_id, name, row, new=None)
+            attributes = load_attributes(row.pop("visitor__attributes"))
+            context = {name: row.pop(column) for column, name in stored.items()}
+            return VisitorConversation(visitor_id, name, row, None, context, attributes)
     if begin_visitor_session(session):  # a session begun elsewhere than the page
         session.save()
-    new = drawn_conversation(session, locale=locale, user_agent=user_agent, page=page)
+    new = drawn_conversation(
+        session, locale=locale, user_agent=user_agent, country=country
+    )
     if new is None:  # no sequences: the rows now
         visitor, written = start_visitor(
             session_key=session.session_key or "",
             visitor_id=session.get(VISITOR_SESSION_KEY),
             locale=locale,
             user_agent=user_agent,
-            page=page,
+            country=country,
         )
         session[VISITOR_SESSION_KEY] = visitor.pk
         session.save()
@@ -104,7 +115,12 @@ def open_conversation(
 
 
 def drawn_conversation(
-    session: SessionBase, *, locale: str = "", user_agent: str = "", page: str = ""
+    session: SessionBase,
+    *,
+    locale: str = "",
+    user_agent: str = "",
+    page: str = "",
+    country: str = "",
 ) -> NewConversation | None:
     """The conversation whose ids were drawn for this session (written or not);
     None when the session holds none."""
@@ -119,6 +135,7 @@ def drawn_conversation(
         locale=locale,
         user_agent=user_agent,
         page=page,
+        country=country,
     )
 
 
@@ -145,7 +162,7 @@ def start_visitor(
     visitor_id: int | None = None,
     locale: str = "",
     user_agent: str = "",
-    page: str = "",
+    country: str = "",
 ) -> tuple[Visitor, Thread]:
     """The visitor of a browser session (``visitor_id`` when the session names one
     that exists) with their current thread, each created if missing.
@@ -164,7 +181,7 @@ def start_visitor(
             defaults={
                 "locale": locale[:16],
                 "user_agent": user_agent[:300],
-                "last_page": page[:500],
+                "country": country[:2],
             },
         )
         Visitor.objects.select_for_update().filter(pk=visitor.pk).first()
@@ -234,14 +251,6 @@ def current_thread_id(session: SessionBase) -> int | None:
         if thread is not None:
             return thread.pk
     return session.get(THREAD_SESSION_KEY)
-
-
-def touch_visitor(*, visitor_id: int, page: str | None = None) -> None:
-    """Record that the visitor is here now (and on which page)."""
-    fields: dict[str, object] = {"last_seen_at": timezone.now()}
-    if page:
-        fields["last_page"] = page[:500]
-    Visitor.objects.filter(pk=visitor_id).update(**fields)
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 /*
  * The operator inbox (/admin/inbox/): the page's wiring of the client library to its
  * markup (templates/admin/chat/inbox.html; the hooks are listed in inbox/threads.js,
- * inbox/bubbles.js and inbox/pane.js). Configuration: #sohbet-inbox-config ({wsPath,
+ * inbox/bubbles.js, inbox/pane.js and inbox/visitor.js). Configuration: #sohbet-inbox-config ({wsPath,
  * me, operators, threadAdminUrl, uploadUrl, csrfCookieName, maxUpload, uploadTypes}).
  * The operator's receipts (`delivered` for what reached the inbox, `read` for what the
  * open conversation shows) are the page's; everything that moves messages is lib/.
@@ -21,6 +21,7 @@ import { ConversationPane } from "./inbox/pane.js";
 import { Alerts } from "./inbox/alerts.js";
 import { Receipts } from "./inbox/receipts.js";
 import { Drafts } from "./inbox/drafts.js";
+import { VisitorPanel } from "./inbox/visitor.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -39,6 +40,8 @@ const IDS = {
   attach: "attach-button", fileInput: "file-input", preview: "attachment-preview",
   dropOverlay: "drop-overlay", record: "record-button", recorder: "recorder",
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
+  visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
+  visitorBody: "visitor-panel-body",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -94,6 +97,11 @@ function main(el) {
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
   const pane = new ConversationPane(el, {
     client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
+  });
+  const visitorPanel = new VisitorPanel(el, {
+    send: (f, thread) => client.send(f, thread),
+    threads,
+    openId: () => openId,
   });
   const scroller = new Scroller(el.scroll, {
     content: el.messages,
@@ -161,6 +169,7 @@ function main(el) {
       client.load(client.log(openId));
     }
     receipts.resend();
+    visitorPanel.reset();
   }
 
   function frame(f) {
@@ -170,10 +179,14 @@ function main(el) {
       }
       return;
     }
+    if (visitorPanel.apply(f)) {
+      return;
+    }
     const about = threads.apply(f); // pong, options and anything newer: undefined
     if (about !== undefined && openId != null && (about === null || about === openId)) {
       pane.renderHeader();
       scroller.paint();
+      visitorPanel.render(); // the thread's visitor may be known only now
     }
     alerts.updateTitle();
   }
@@ -281,6 +294,7 @@ function main(el) {
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");
       writeHash(id);
       pane.renderHeader();
+      visitorPanel.render();
       scroller.paint({ force: true });
       pane.renderTyping();
       threads.render();
@@ -300,6 +314,7 @@ function main(el) {
     openId = null;
     writeHash(null);
     pane.renderHeader();
+    visitorPanel.render();
     pane.renderMessages();
     pane.renderTyping();
     threads.render();
@@ -361,11 +376,15 @@ function main(el) {
       openThread(id);
     }
   });
-  setInterval(() => threads.refreshTimes(), 30000);
+  setInterval(() => {
+    threads.refreshTimes();
+    visitorPanel.refreshTime();
+  }, 30000);
 
   pane.buildAssignOptions(Array.isArray(config.operators) ? config.operators : []);
   threads.render();
   pane.renderHeader();
+  visitorPanel.render();
   const initial = threadFromHash();
   if (initial != null) {
     openThread(initial);

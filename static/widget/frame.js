@@ -13,6 +13,7 @@
 import { readConfig } from "../chat/lib/util.js";
 import { setMediaGrant } from "../chat/lib/attachments.js";
 import { mountConversation } from "../chat/conversation/conversation.js";
+import { pageContext } from "../chat/conversation/context.js";
 
 const SESSION_RETRY_MS = [1000, 3000, 10000];
 const config = readConfig("sohbet-config");
@@ -121,7 +122,9 @@ async function start(init) {
         post({ type: "message", author: "operator" });
       }
     },
-    context: () => state.page,
+    // The host page's address and title; the time zone and language are this
+    // browser's, the frame's own.
+    context: () => Object.assign(pageContext(), state.page || {}),
   }));
   if (init.attributes && state.mounted.setAttributes) {
     state.mounted.setAttributes(init.attributes);

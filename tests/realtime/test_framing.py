@@ -96,3 +96,49 @@ def test_the_server_refuses_to_start_on_a_system_check_error(settings) -> None:
     settings.SOHBET_MAX_SERVER_FRAME_BYTES = 20000
     with pytest.raises(SystemExit, match="System check"):
         refuse_to_start_unless_sound(0)
+
+
+def test_a_visitors_details_fit_wherever_the_longest_message_does() -> None:
+    """chat.E002 covers the ``visitor`` frame: at its largest (chat.context's
+    bounds) it is smaller than a ``thread`` frame at its largest."""
+    from chat import context
+    from chat.selectors import VISITOR_THREADS
+
+    wide, worst, when = "\U0001f600", "\x01", "2000-01-01T00:00:00.000000Z"
+    visitor = {
+        "id": checks.LARGEST_ID,
+        "name": worst * 80,
+        "email": worst * 254,
+        "user_id": worst * 200,
+        "identity_verified": False,
+        "url": wide * context.MAX_URL,
+        "title": wide * context.MAX_TITLE,
+        "referrer": wide * context.MAX_URL,
+        "browser": "x" * 40,
+        "os": "x" * 40,
+        "user_agent": worst * 300,
+        "language": "x" * context.MAX_LANGUAGE,
+        "timezone": "x" * context.MAX_TIMEZONE,
+        "country": "XX",
+        "attributes": {
+            f"{n:0{context.MAX_KEY}d}": wide * context.MAX_VALUE
+            for n in range(context.MAX_ATTRIBUTES)
+        },
+        "visits": checks.LARGEST_ID,
+        "first_seen": when,
+        "last_seen": when,
+        "threads": [
+            {
+                "id": checks.LARGEST_ID,
+                "status": "closed",
+                "created": when,
+                "updated": when,
+                "admin_url": f"/admin/chat/thread/{checks.LARGEST_ID}/change/",
+            }
+        ]
+        * VISITOR_THREADS,
+    }
+    frame = {"type": "visitor", "thread": checks.LARGEST_ID, "visitor": visitor}
+    largest_thread = checks._largest_thread_frame(checks.TELEGRAM_MAX_TEXT)
+    size = framing.byte_size(framing.encode(frame))
+    assert size < framing.byte_size(framing.encode(largest_thread))

@@ -4,16 +4,20 @@
  * (client, composer, scroller) to the conversation's markup; the ids it looks up are
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
- *   mountConversation(root, config) -> {client}
+ *   mountConversation(root, config) -> {client, setContext(partial), setAttributes(obj)}
  *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
  *              visitor) keeps its own;
+ *              context: () -> {url, title, referrer, timezone, language}, what is
+ *              told after each hello (default: this page's own; conversation/context.js);
  *              the widget's frame adds: token (() -> its visitor token), isShown
  *              (() -> whether the conversation can be seen: the panel is open),
  *              onUnseen(count) (operator messages that came while it could not),
  *              onIncoming(count) (operator messages that came, seen or not)}
- *   -> {client, seen()}: seen() after it is shown again (read marks, title)
+ *   -> {client, seen(), setContext(partial), setAttributes(obj)}: seen() after it is
+ *     shown again (read marks, title); setContext / setAttributes tell the operators
+ *     at once (the widget: when the host page navigates, or calls its setAttributes).
  */
 import { nt, t, tf } from "../lib/i18n.js";
 import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
@@ -28,6 +32,7 @@ import { TYPING_EXPIRE_MS, typingSender } from "../lib/typing.js";
 import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
+import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
 
 const READ_DEBOUNCE_MS = 500;
@@ -89,6 +94,10 @@ export function mountConversation(root, config) {
       close: closed, request, progress },
   });
   const log = client.own;
+  const page = new PageContext(
+    (frame) => client.send(frame),
+    typeof config.context === "function" ? config.context : pageContext
+  );
   const typing = typingSender((active) => client.send({ type: "typing", active }));
   const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
   const saveSoon = coalesce(() => cache.save(log, marks), 300);
@@ -176,6 +185,7 @@ export function mountConversation(root, config) {
     if (state.pendingName !== null) {
       sendName(state.pendingName);
     }
+    page.hello();
     scheduleRead();
   }
 
@@ -266,6 +276,10 @@ export function mountConversation(root, config) {
 
   function error(f) {
     const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
+    if (f.frame === "visitor.context") {
+      console.warn("Sohbet: " + (detail || f.code)); // for the site's developer
+      return;
+    }
     if (f.code === "rate_limited") {
       toast.show(detail || t("You are sending messages too quickly. Please wait a moment."));
     } else {
@@ -278,6 +292,7 @@ export function mountConversation(root, config) {
   }
 
   function closed() {
+    page.closed();
     typing.reset();
     hideTyping();
     scroller.paint();
@@ -371,5 +386,10 @@ export function mountConversation(root, config) {
   Object.assign(marks, cache.load(log));
   line.show(client.state, 0);
   scroller.paint({ force: true });
-  return { client, seen };
+  return {
+    client,
+    seen,
+    setContext: (partial) => page.setContext(partial),
+    setAttributes: (obj) => page.setAttributes(obj),
+  };
 }

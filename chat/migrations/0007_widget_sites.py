@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0005_visitor_identity'),
+        ('chat', '0006_visitor_context'),
     ]
 
     operations = [
