@@ -308,3 +308,6 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
             % {"count": count},
             messages.SUCCESS if count else messages.WARNING,
         )
+
+
+from chat import admin_appearance  # noqa: E402, F401 - registers the appearance page

@@ -25,3 +25,7 @@ STORAGES = {
 # The browser tests' Daphne process runs on the database pytest-django created.
 if os.environ.get("SOHBET_TEST_SERVER_DB"):
     DATABASES["default"]["NAME"] = os.environ["SOHBET_TEST_SERVER_DB"]
+
+# The browser tests' server has a cache of its own without Redis: it must see the
+# appearance a test has just set.
+SOHBET_APPEARANCE_CACHE_SECONDS = 0
