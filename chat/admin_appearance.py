@@ -59,7 +59,7 @@ class AvatarChoice(forms.ModelMultipleChoiceField):
         )
 
 
-class AppearanceForm(forms.ModelForm):  # type: ignore[type-arg]
+class AppearanceForm(forms.ModelForm):
     remove_avatars = AvatarChoice(
         label=gettext_lazy("Current avatars"),
         queryset=TeamAvatar.objects.order_by("pk"),
@@ -121,7 +121,7 @@ class AppearanceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Appearance)
-class AppearanceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AppearanceAdmin(admin.ModelAdmin):
     form = AppearanceForm
     change_form_template = "admin/chat/appearance/change_form.html"
     readonly_fields = ("reply_time",)
@@ -191,7 +191,7 @@ class AppearanceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             remove_avatar_ids=[a.pk for a in form.cleaned_data["remove_avatars"]],
         )
 
-    @admin.display(description=gettext_lazy("typically replies in"))
+    @admin.display(description=gettext_lazy("reply time"))
     def reply_time(self, obj: Appearance) -> str:
         text = appearance.reply_time_text(appearance.get_reply_time_bucket())
         return text or _(

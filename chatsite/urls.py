@@ -13,9 +13,13 @@ urlpatterns = [
         "attachments/<int:pk>/<path:name>", upload_views.attachment, name="attachment"
     ),
     re_path(
-        r"^theme/(?P<color>[0-9a-f]{6})\.css\Z", appearance_views.theme_css, name="theme-css"
+        r"^theme/(?P<color>[0-9a-f]{6})\.css\Z",
+        appearance_views.theme_css,
+        name="theme-css",
     ),
-    path("team/avatars/<int:pk>.webp", appearance_views.team_avatar, name="team-avatar"),
+    path(
+        "team/avatars/<int:pk>.webp", appearance_views.team_avatar, name="team-avatar"
+    ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     # Sign-in steps and the Telegram page, before the admin's catch-all.
     path("admin/", include("accounts.urls")),

@@ -59,7 +59,9 @@ def form_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def image_file(name: str = "face.png", color: tuple[int, int, int] = (200, 0, 0)) -> Any:
+def image_file(
+    name: str = "face.png", color: tuple[int, int, int] = (200, 0, 0)
+) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, png((300, 200), color), content_type="image/png")
@@ -241,7 +243,7 @@ def test_the_reply_time_is_one_query_and_then_none_for_minutes(
         appearance.get_reply_time_bucket()
 
 
-# ------------------------------------------------------------------ the page, the loader
+# ------------------------------------------------------------ the page, the loader
 
 
 def test_the_loaders_dict_is_in_the_visitors_language_with_defaults(
@@ -268,7 +270,9 @@ def test_the_loaders_dict_is_in_the_visitors_language_with_defaults(
 
 
 def test_the_appearance_is_cached_until_it_changes(
-    settings: Any, django_assert_num_queries: Any
+    settings: Any,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.SOHBET_APPEARANCE_CACHE_SECONDS = 60
     cache.clear()
@@ -276,7 +280,8 @@ def test_the_appearance_is_cached_until_it_changes(
     widget_appearance("en")
     with django_assert_num_queries(0):
         widget_appearance("tr")
-    services.update_appearance(values={"greeting_en": "Changed"})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_appearance(values={"greeting_en": "Changed"})
     assert widget_appearance("en")["greeting"] == "Changed"
 
 
@@ -301,7 +306,9 @@ def test_the_colour_style_sheet_keeps_text_readable() -> None:
     assert Client().get("/theme/FFCC00.css").status_code == 404
 
 
-@pytest.mark.parametrize("color", ["#4f46e5", "#ffcc00", "#777777", "#22c55e", "#000000"])
+@pytest.mark.parametrize(
+    "color", ["#4f46e5", "#ffcc00", "#777777", "#22c55e", "#000000"]
+)
 def test_every_colour_gets_text_and_shades_that_reach_aa(color: str) -> None:
     schemes = colors.theme(color)
     assert colors.contrast(schemes["light"]["primary-text"], color) >= colors.AA
