@@ -117,8 +117,12 @@ def compute_reply_time_bucket(*, now: dt.datetime | None = None) -> str | None:
     ).order_by("seq")
     threads = (
         Thread.objects.filter(updated_at__gte=since)
+        .values("pk")
         .annotate(asked_at=Subquery(asked.values("created_at")[:1]))
         .annotate(replied_at=Subquery(replied.values("created_at")[:1]))
+        # Rows are distinct anyway: this keeps PostgreSQL and SQLite from copying
+        # each thread's subqueries into every count below (run once per thread).
+        .distinct()
     )
     within = {
         name: Count("pk", filter=Q(replied_at__lte=F("asked_at") + bound))

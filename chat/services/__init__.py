@@ -8,7 +8,7 @@ transaction.
 """
 
 from chat.rules import NewMessage, Posted, PostOutcome
-from chat.services.appearance import get_or_create_appearance, update_appearance
+from chat.services.appearance import update_appearance
 from chat.services.housekeeping import (
     PURGE_BATCH,
     delete_unsent_attachments,
@@ -68,7 +68,6 @@ __all__ = [
     "delete_unsent_attachments",
     "edit_message",
     "erase_visitor",
-    "get_or_create_appearance",
     "fail_outbox",
     "mark_delivered",
     "mark_read",

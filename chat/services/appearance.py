@@ -20,12 +20,6 @@ from chat.models import APPEARANCE_ID, MAX_TEAM_AVATARS, Appearance, TeamAvatar
 logger = logging.getLogger(__name__)
 
 
-def get_or_create_appearance() -> Appearance:
-    """The one Appearance row, written with the defaults when missing."""
-    row, _created = Appearance.objects.get_or_create(pk=APPEARANCE_ID)
-    return row
-
-
 @transaction.atomic
 def update_appearance(
     *,
