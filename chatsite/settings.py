@@ -352,7 +352,7 @@ RATELIMIT_USE_CACHE = "ratelimit"
 SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
 # Seconds the appearance set in the admin (colour, texts, avatars) is cached; a change
 # clears it at once in a shared cache (Redis), within this time in local memory.
-SOHBET_APPEARANCE_CACHE_SECONDS = 60
+SOHBET_APPEARANCE_CACHE_SECONDS = env_int("SOHBET_APPEARANCE_CACHE_SECONDS", 60)
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # The message writer's own PostgreSQL connection prepares its statements once (named,
 # per server session): off behind a pooler in transaction mode (PgBouncer).
