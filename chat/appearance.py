@@ -1,7 +1,7 @@
 """Reads of the chat's appearance (chat.models.Appearance) and of how fast the team
 typically replies, both cheap enough for every page and every ``/widget.js``: the
 settings are cached (chat.services.appearance forgets them on a change), the reply
-time is one aggregate query at most every REPLY_TIME_SECONDS per process.
+time is one aggregate query at most every SOHBET_REPLY_TIME_SECONDS per process.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ LANGUAGES = ("en", "tr")  # the languages of Appearance's text fields
 
 REPLY_WINDOW = dt.timedelta(days=14)
 REPLY_MIN_THREADS = 5  # fewer answered (or long unanswered) threads: nothing is shown
-REPLY_TIME_SECONDS = 300
 # The median's bucket: the first whose bound at least half the threads were
 # answered within. Past a day nothing is shown.
 REPLY_BUCKETS = (
@@ -149,12 +148,14 @@ _reply_time_lock = threading.Lock()
 
 
 def get_reply_time_bucket() -> str | None:
-    """compute_reply_time_bucket, computed again at most every REPLY_TIME_SECONDS in
-    this process (a figure over two weeks needs no fresher one)."""
+    """compute_reply_time_bucket, computed again at most every
+    SOHBET_REPLY_TIME_SECONDS in this process (a figure over two weeks needs no
+    fresher one)."""
     global _reply_time
     with _reply_time_lock:
         memo = _reply_time
-        if memo is not None and time.monotonic() - memo[0] < REPLY_TIME_SECONDS:
+        fresh_for = settings.SOHBET_REPLY_TIME_SECONDS
+        if memo is not None and time.monotonic() - memo[0] < fresh_for:
             return memo[1]
         bucket = compute_reply_time_bucket()
         _reply_time = (time.monotonic(), bucket)

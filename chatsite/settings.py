@@ -353,6 +353,8 @@ SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
 # Seconds the appearance set in the admin (colour, texts, avatars) is cached; a change
 # clears it at once in a shared cache (Redis), within this time in local memory.
 SOHBET_APPEARANCE_CACHE_SECONDS = env_int("SOHBET_APPEARANCE_CACHE_SECONDS", 60)
+# Seconds between two computations of "typically replies in …" in each process.
+SOHBET_REPLY_TIME_SECONDS = env_int("SOHBET_REPLY_TIME_SECONDS", 300)
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # The message writer's own PostgreSQL connection prepares its statements once (named,
 # per server session): off behind a pooler in transaction mode (PgBouncer).

@@ -27,5 +27,6 @@ if os.environ.get("SOHBET_TEST_SERVER_DB"):
     DATABASES["default"]["NAME"] = os.environ["SOHBET_TEST_SERVER_DB"]
 
 # The browser tests' server has a cache of its own without Redis: it must see the
-# appearance a test has just set.
+# appearance and the conversations a test has just written.
 SOHBET_APPEARANCE_CACHE_SECONDS = 0
+SOHBET_REPLY_TIME_SECONDS = 0

@@ -4,12 +4,14 @@ and both passing axe-core."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat import services
@@ -17,6 +19,7 @@ from chat.avatars import clean_avatar
 from tests.browser.conftest import ROOT, LiveServer
 from tests.browser.pages import SENT, send_as_visitor
 from tests.browser.test_accessibility import assert_accessible
+from tests.chat.test_appearance import conversation
 from tests.samples import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,6 +80,17 @@ def test_the_page_wears_the_colour_and_the_texts_of_its_language(
     assert style(page, "#send-button", "color") == "rgb(17, 17, 17)"
     page.emulate_media(color_scheme="dark")
     assert style(page, "#send-button", "backgroundColor") == "rgb(255, 204, 0)"
+
+
+def test_the_header_keeps_the_reply_time_once_connected(new_context: Any) -> None:
+    for _ in range(5):
+        conversation(dt.timedelta(days=1), dt.timedelta(minutes=3), now=timezone.now())
+    page = new_context(locale="tr-TR").new_page()
+    page.goto("/")
+    expect(page.locator("#welcome")).to_be_visible()  # the server's hello is shown
+    expect(page.locator("#availability-text")).to_have_text(
+        "Genellikle birkaç dakika içinde yanıt verir"
+    )
 
 
 def test_the_default_colour_needs_no_style_sheet_of_its_own(new_context: Any) -> None:

@@ -233,8 +233,9 @@ def test_an_operator_message_before_the_visitor_wrote_is_no_reply() -> None:
 
 
 def test_the_reply_time_is_one_query_and_then_none_for_minutes(
-    django_assert_num_queries: Any,
+    django_assert_num_queries: Any, settings: Any
 ) -> None:
+    settings.SOHBET_REPLY_TIME_SECONDS = 300
     for _ in range(5):
         conversation(dt.timedelta(days=2), None, now=timezone.now())
     with django_assert_num_queries(1):
@@ -275,6 +276,7 @@ def test_the_appearance_is_cached_until_it_changes(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.SOHBET_APPEARANCE_CACHE_SECONDS = 60
+    settings.SOHBET_REPLY_TIME_SECONDS = 300
     cache.clear()
     appearance.get_reply_time_bucket()
     widget_appearance("en")
