@@ -331,3 +331,6 @@ class WidgetSiteAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
         sites.forget()
+
+
+from chat import admin_appearance  # noqa: E402, F401 - registers the appearance page

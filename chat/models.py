@@ -1,4 +1,5 @@
-"""Visitors, threads, messages and the outbox of external deliveries.
+"""Visitors, threads, messages, the outbox of external deliveries, and the chat's
+appearance.
 
 Only ``chat.services`` writes these rows (one write path per change); the admin and the
 consumers read them through ``chat.selectors``.
@@ -10,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -344,3 +346,80 @@ class WidgetSite(models.Model):
             self.origin = normalize(self.origin)
         except ValueError as exc:
             raise ValidationError({"origin": str(exc)}) from exc
+
+
+DEFAULT_COLOR = "#4f46e5"
+APPEARANCE_ID = 1  # the one row of Appearance
+MAX_TEAM_AVATARS = 3
+
+
+class Appearance(models.Model):
+    """How the chat looks on the site (the page and the widget): one row, whose id
+    is APPEARANCE_ID; written by chat.services, read through chat.selectors. Each
+    text has an English and a Turkish field; an empty one means the default text."""
+
+    class Position(models.TextChoices):
+        BOTTOM_RIGHT = "bottom-right", _("Bottom right")
+        BOTTOM_LEFT = "bottom-left", _("Bottom left")
+
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        default=DEFAULT_COLOR,
+        validators=[
+            RegexValidator(
+                r"^#[0-9a-f]{6}\Z",
+                _("Enter a colour as # and six hexadecimal digits, e.g. #4f46e5."),
+            )
+        ],
+    )
+    position = models.CharField(
+        _("position"),
+        max_length=12,
+        choices=Position.choices,
+        default=Position.BOTTOM_RIGHT,
+    )
+    launcher_label_en = models.CharField(
+        _("launcher label (English)"), max_length=40, blank=True
+    )
+    launcher_label_tr = models.CharField(
+        _("launcher label (Turkish)"), max_length=40, blank=True
+    )
+    greeting_en = models.CharField(_("greeting (English)"), max_length=300, blank=True)
+    greeting_tr = models.CharField(_("greeting (Turkish)"), max_length=300, blank=True)
+    team_name_en = models.CharField(_("team name (English)"), max_length=60, blank=True)
+    team_name_tr = models.CharField(_("team name (Turkish)"), max_length=60, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appearance")
+        verbose_name_plural = _("appearance")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=APPEARANCE_ID), name="appearance_single_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Appearance of the chat"))
+
+
+def team_avatar_path(instance: TeamAvatar | None, filename: str) -> str:
+    """A random name (avatars are re-encoded as WebP: chat.avatars)."""
+    return f"avatars/{uuid.uuid4().hex}.webp"
+
+
+class TeamAvatar(models.Model):
+    """A picture of the team shown beside its name (at most MAX_TEAM_AVATARS, in the
+    order they were added); stored square and small (chat.avatars)."""
+
+    file = models.FileField(_("file"), upload_to=team_avatar_path, max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("team avatar")
+        verbose_name_plural = _("team avatars")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(_("Team avatar #%(id)s") % {"id": self.pk})

@@ -9,6 +9,10 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.appearance import (  # the appearance's reads
+    get_appearance_values as get_appearance_values,
+)
+from chat.appearance import widget_appearance as widget_appearance
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 

@@ -142,6 +142,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         )
         if over is not None:
             return over
+    if len(request.FILES) > 1 or len(request.FILES.getlist("file")) > 1:
+        # Requests may carry more (the admin's avatars): an upload is one file.
+        return _error(400, "invalid", _("Send one file at a time."))
     file = request.FILES.get("file")
     if file is None:
         return _error(400, "invalid", _("Choose a file to send."))

@@ -11,6 +11,7 @@ from django.http import (
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
-from chat import services, uploads
+from chat import selectors, services, uploads
+from chat.models import DEFAULT_COLOR
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
@@ -60,7 +62,25 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         **uploads.client_config(),
     }
     get_token(request)  # the CSRF cookie that uploads send back
-    return render(request, "chat/visitor.html", {"page_config": page_config})
+    return render(
+        request,
+        "chat/visitor.html",
+        {"page_config": page_config, **appearance_context(get_language())},
+    )
+
+
+def appearance_context(language: str | None) -> dict[str, object]:
+    """What templates/chat/visitor.html shows of the appearance set in the admin:
+    ``appearance`` (chat.selectors.widget_appearance) and ``theme_css``, the URL of
+    the colour's style sheet (None for the default colour, visitor.css's own)."""
+    appearance = selectors.widget_appearance(language)
+    color = appearance["color"]
+    return {
+        "appearance": appearance,
+        "theme_css": (
+            None if color == DEFAULT_COLOR else reverse("theme-css", args=[color[1:]])
+        ),
+    }
 
 
 @require_safe

@@ -366,6 +366,11 @@ SOHBET_WIDGET_SITES = env_list(
 # The secret the host site's server signs its user ids with (identify's user_hash);
 # without it only unverified names and emails are taken.
 SOHBET_WIDGET_IDENTITY_SECRET = os.environ.get("SOHBET_WIDGET_IDENTITY_SECRET", "")
+# Seconds the appearance set in the admin (colour, texts, avatars) is cached; a change
+# clears it at once in a shared cache (Redis), within this time in local memory.
+SOHBET_APPEARANCE_CACHE_SECONDS = env_int("SOHBET_APPEARANCE_CACHE_SECONDS", 60)
+# Seconds between two computations of "typically replies in …" in each process.
+SOHBET_REPLY_TIME_SECONDS = env_int("SOHBET_REPLY_TIME_SECONDS", 300)
 SOHBET_MAX_BODY = env_int("SOHBET_MAX_BODY", 4000)
 # The message writer's own PostgreSQL connection prepares its statements once (named,
 # per server session): off behind a pooler in transaction mode (PgBouncer).
@@ -391,8 +396,9 @@ SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
 SOHBET_MAX_REQUEST_BYTES = env_int(
     "SOHBET_MAX_REQUEST_BYTES", SOHBET_MAX_UPLOAD_BYTES + 64 * 1024
 )
-# One file per upload request; a little room for the form's other fields.
-DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# Files per request: one per upload, the team's avatars (three) on the admin's
+# appearance page; a little room for a form's other fields.
+DATA_UPLOAD_MAX_NUMBER_FILES = 3
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 # Past this, a request's body and an uploaded file are kept on disk, not in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from chat import admin_views, upload_views, views
+from chat import admin_views, appearance_views, upload_views, views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
 
@@ -17,6 +17,14 @@ urlpatterns = [
     path("widget/identify/", widget_views.identify, name="widget-identify"),
     path(
         "attachments/<int:pk>/<path:name>", upload_views.attachment, name="attachment"
+    ),
+    re_path(
+        r"^theme/(?P<color>[0-9a-f]{6})\.css\Z",
+        appearance_views.theme_css,
+        name="theme-css",
+    ),
+    path(
+        "team/avatars/<int:pk>.webp", appearance_views.team_avatar, name="team-avatar"
     ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     # Sign-in steps and the Telegram page, before the admin's catch-all.

@@ -30,3 +30,7 @@ if os.environ.get("SOHBET_TEST_SERVER_DB"):
 # chat on 127.0.0.1: another site); 127.0.0.1 pages stand for a site not allowed.
 SOHBET_WIDGET_SITES = ["http://localhost:*"]
 SOHBET_WIDGET_IDENTITY_SECRET = "widget-test-secret"  # noqa: S105 - a test value
+# The browser tests' server has a cache of its own without Redis: it must see the
+# appearance and the conversations a test has just written.
+SOHBET_APPEARANCE_CACHE_SECONDS = 0
+SOHBET_REPLY_TIME_SECONDS = 0

@@ -8,6 +8,7 @@ transaction.
 """
 
 from chat.rules import NewMessage, Posted, PostOutcome
+from chat.services.appearance import update_appearance
 from chat.services.context import (
     note_visitor_seen,
     send_visitor,
@@ -95,4 +96,5 @@ __all__ = [
     "store_conversation",
     "touch_visitor",
     "update_visitor_context",
+    "update_appearance",
 ]

@@ -25,8 +25,10 @@ from django.views.i18n import JavaScriptCatalog
 from django_ratelimit.core import is_ratelimited
 
 from chat import services, uploads
+from chat.appearance import widget_appearance
 from chat.exceptions import ChatError
 from chat.services.identity import identify_visitor
+from chat.views import appearance_context
 from chat.widget import grants, sites
 from realtime import tokens
 from realtime.cache import CountersUnavailable
@@ -56,9 +58,10 @@ def loader(request: HttpRequest) -> HttpResponse:
 def loader_config() -> dict[str, Any]:
     strings = {}
     for code, _name in settings.LANGUAGES:
+        look = widget_appearance(code)
         with translation.override(code):
             strings[code] = {
-                "label": _("Chat with us"),
+                "label": look["launcherLabel"],  # empty: an icon only
                 "open": _("Open the chat"),
                 "close": _("Close the chat"),
                 "title": _("Chat"),
@@ -67,7 +70,13 @@ def loader_config() -> dict[str, Any]:
                     for n in (1, 2)
                 ],
             }
+    look = widget_appearance(settings.LANGUAGE_CODE)
     return {
+        "look": {
+            "color": look["color"],
+            "textColor": look["textColor"],
+            "position": "left" if look["position"] == "bottom-left" else "right",
+        },
         "frame": reverse("widget-frame"),
         "sites": list(sites.allowed()),
         "languages": [code for code, _name in settings.LANGUAGES],
@@ -116,6 +125,7 @@ def frame(request: HttpRequest) -> HttpResponse:
                 "page_config": page_config,
                 "embedded": True,
                 "catalog_url": reverse("widget-catalog") + f"?lang={language}",
+                **appearance_context(language),
             },
         )
     response.frame_ancestors = sites.frame_ancestors()  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@
   }
 
   var data = script.dataset;
-  var options = Object.assign({}, config.look || {}, window.sohbetSettings || {});
+  var options = Object.assign({}, window.sohbetSettings || {});
   ["position", "color", "label", "language"].forEach(function (k) {
     if (data[k]) {
       options[k] = data[k];
@@ -49,8 +49,10 @@
     lang = config.languages[0];
   }
   var text = config.strings[lang];
-  var color = /^#[0-9a-f]{6}$/i.test(options.color || "") ? options.color : "#4f46e5";
-  var left = options.position === "left";
+  var look = config.look;
+  var own = /^#[0-9a-f]{6}$/i.test(options.color || "");
+  var color = own ? options.color : look.color;
+  var left = (options.position || config.look.position) === "left";
   var key = "sohbet:" + chat + ":";
   var store = {
     get: function (k) {
@@ -89,7 +91,8 @@
     ":host{all:initial}" +
     ".launcher{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;display:flex;" +
     "align-items:center;gap:8px;min-width:56px;height:56px;padding:0 16px;border:0;" +
-    "border-radius:28px;background:" + color + ";color:" + textOn(color) + ";font:600 15px/1 " +
+    "border-radius:28px;background:" + color + ";color:" + (own ? textOn(color) : look.textColor) +
+    ";font:600 15px/1 " +
     "system-ui,sans-serif;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25)}" +
     ".launcher:focus-visible{outline:3px solid " + color + ";outline-offset:3px}" +
     ".launcher svg{width:26px;height:26px;flex:none}.launcher.icon{padding:0;justify-content:center}" +
@@ -120,13 +123,14 @@
   var wrap = document.createElement("div");
   var button = document.createElement("button");
   button.type = "button";
-  button.className = "launcher" + (options.label === "" ? " icon" : "");
+  var labelText = typeof options.label === "string" ? options.label : text.label;
+  button.className = "launcher" + (labelText ? "" : " icon");
   button.setAttribute("aria-expanded", "false");
   button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
     '<path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 ' +
     '2-2Z"/></svg>';
   var label = document.createElement("span");
-  label.textContent = options.label === "" ? "" : options.label || text.label;
+  label.textContent = labelText;
   var badge = document.createElement("span");
   badge.className = "badge";
   badge.setAttribute("aria-hidden", "true");

@@ -65,6 +65,25 @@ def test_loader_is_a_small_script_with_the_allowed_sites() -> None:
     assert len(gzip.compress(body, 9)) <= LOADER_BUDGET_GZIP
 
 
+def test_loader_takes_the_look_set_in_the_admin() -> None:
+    from chat import services
+
+    services.update_appearance(
+        values={
+            "color": "#0f766e",
+            "position": "bottom-left",
+            "launcher_label_en": "Questions?",
+            "launcher_label_tr": "Sorunuz mu var?",
+        }
+    )
+    body = Client().get("/widget.js").content.decode()
+    config = json.loads(body[body.rindex("})(") + 3 : body.rindex(");")])
+    assert config["look"]["color"] == "#0f766e"
+    assert config["look"]["position"] == "left"
+    assert config["strings"]["en"]["label"] == "Questions?"
+    assert config["strings"]["tr"]["label"] == "Sorunuz mu var?"
+
+
 def test_frame_may_be_framed_by_allowed_sites_only() -> None:
     client = Client()
     frame = client.get("/widget/frame/?host=http://localhost:8000&lang=tr")

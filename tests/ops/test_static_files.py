@@ -13,7 +13,8 @@ from typing import Any
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("chat/visitor.js", "chat/inbox.js")
+# The pages' scripts (the admin's appearance page has one, importing nothing).
+PAGES = ("chat/visitor.js", "chat/inbox.js", "chat/appearance-admin.js")
 IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)";""", re.M | re.S)
 HASHED = re.compile(r"\.[0-9a-f]{12}\.js$")
 

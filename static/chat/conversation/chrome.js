@@ -35,9 +35,12 @@ export class ConnectionLine {
   }
 }
 
+// Nobody online: how fast the team typically replies when the page knows it
+// (data-away-text, from the admin's appearance), else "We will reply soon".
 export function showAvailability(el, online) {
   el.availability.setAttribute("data-online", online ? "true" : "false");
-  el.availabilityText.textContent = online ? t("An operator is online") : t("We will reply soon");
+  const away = el.availabilityText.getAttribute("data-away-text") || t("We will reply soon");
+  el.availabilityText.textContent = online ? t("An operator is online") : away;
 }
 
 // Closed by an operator: a note above the composer (writing again reopens it).
