@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
@@ -31,7 +33,7 @@ class WebSocketMiddleware:
     them; the ``Origin`` checked as Django checks an unsafe request's
     (``is_allowed_origin``), a refused socket accepted then closed with 4403 so that
     the browser sees why; ``scope["cookies"]`` and a lazily loaded
-    ``scope["session"]`` (the consumers save it themselves)."""
+    ``scope["session"]`` (the consumers save it themselves): ``resolve_identity``."""
 
     def __init__(self, application: Any) -> None:
         self.application = application
@@ -41,26 +43,46 @@ class WebSocketMiddleware:
         token = connection_id_var.set(new_id())
         try:
             scope = believed(scope)
-            origin = None
-            cookie = []
-            for name, value in scope.get("headers", ()):
-                if name == b"origin":
-                    origin = value.decode("latin1")
-                elif name == b"cookie":
-                    cookie.append(value.decode("latin1"))
-            if origin is None or not is_allowed_origin(scope, origin):
+            identity = resolve_identity(scope, self.session_store)
+            if identity is None:
                 message = await receive()
                 if message["type"] == "websocket.connect":
                     await send({"type": "websocket.accept"})
                     await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
                 return None
-            cookies = parse_cookie("; ".join(cookie)) if cookie else {}
-            session = self.session_store(session_cookie_value(cookies))
             return await self.application(
-                {**scope, "cookies": cookies, "session": session}, receive, send
+                {**scope, "cookies": identity.cookies, "session": identity.session},
+                receive,
+                send,
             )
         finally:
             connection_id_var.reset(token)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a connection is, whatever its transport: its cookies and its session
+    (lazily loaded; empty when it has none)."""
+
+    cookies: dict[str, str]
+    session: SessionBase
+
+
+def resolve_identity(scope: dict[str, Any], session_store: Any) -> Identity | None:
+    """A connection's identity as every transport decides it (a WebSocket here, the
+    HTTP fallback in ``realtime.fallback``), from a ``believed`` scope: None when its
+    ``Origin`` is missing or not allowed; else the session its cookie names."""
+    origin = None
+    cookie = []
+    for name, value in scope.get("headers", ()):
+        if name == b"origin":
+            origin = value.decode("latin1")
+        elif name == b"cookie":
+            cookie.append(value.decode("latin1"))
+    if origin is None or not is_allowed_origin(scope, origin):
+        return None
+    cookies = parse_cookie("; ".join(cookie)) if cookie else {}
+    return Identity(cookies, session_store(session_cookie_value(cookies)))
 
 
 def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:
