@@ -5,7 +5,8 @@
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
  *   mountConversation(root, config) -> {client}
- *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
+ *     config: {wsPath, httpPath (the HTTP fallback's; by default from wsPath), token
+ *              (the widget's visitor token), uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
  *              visitor) keeps its own}
@@ -73,6 +74,8 @@ export function mountConversation(root, config) {
 
   const client = new ChatClient({
     path: config.wsPath || "/ws/chat/",
+    token: config.token,
+    httpPath: config.httpPath,
     role: "visitor",
     uploads: uploadSettings(config),
     outbox: { store, key: prefix + "outbox", shared: true },

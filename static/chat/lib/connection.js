@@ -3,15 +3,22 @@
  * what it sends under the server's limits (docs/protocol.md, "close codes" and
  * "limits"). It knows frames, not messages: the client (client.js) says what to send.
  *
- *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom})
+ *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom},
+ *                  {token, httpPath})
  *     state: connecting | open | reconnecting (1001/1012: the server restarts, back
  *       within a second or so) | offline (retrying with back-off) | limited (4429:
  *       .retryAt says when) | denied (4401/4403: never retried)
  *     .send(obj) -> bool: false when not sent (not open, or a message.send or typing
  *       frame the limits refuse now; onRoom says when to try again). Other frames wait
  *       in order for room and are dropped if the socket closes first.
+ *     token: the widget's visitor token (a subprotocol on the socket, a header on HTTP).
+ *     httpPath: the HTTP fallback's (default: path with /ws/ -> /http/), used when
+ *       WebSockets do not get through (transport.js decides).
  */
 import { frameLimit, sendLimit } from "./pacing.js";
+import { HttpSocket } from "./http-socket.js";
+import { makeStore } from "./store.js";
+import { Prober, TransportChoice } from "./transport.js";
 
 // Back-off: the first retry after 1-2 s, doubling, at most 10 s ("equal jitter":
 // between half the ceiling and the ceiling, so that thousands of pages spread).
@@ -49,9 +56,21 @@ function quietly(ws, code) {
 }
 
 export class Connection {
-  constructor(path, handlers) {
+  constructor(path, handlers, options) {
+    const opts = options || {};
     this.path = path;
+    this.httpPath = opts.httpPath || path.replace(/^\/ws\//, "/http/");
+    this.token = typeof opts.token === "string" && opts.token ? opts.token : "";
     this.handlers = handlers || {};
+    this._choice = new TransportChoice(makeStore("localStorage"));
+    this.transport = "ws"; // of the current (or last) connection: ws | http
+    this._heard = false; // the current connection delivered a frame
+    this._prober = new Prober(this._choice, {
+      open: () => this._newWebSocket(),
+      wanted: () => !this._stopped && this.transport === "http" && this.isOpen(),
+      adopt: (ws, hello) => this._adopt(ws, hello),
+      close: (ws) => quietly(ws, 1000),
+    });
     this.state = "connecting";
     this.retryAt = 0;
     this._ws = null;
@@ -123,24 +142,38 @@ export class Connection {
     }
   }
 
+  _newWebSocket() {
+    return this.token
+      ? new WebSocket(this._url(), ["sohbet", "sohbet.token." + this.token])
+      : new WebSocket(this._url());
+  }
+
   _connect() {
     if (this._stopped || this.state === "denied") {
       return;
     }
     this._clearRetry();
     this.retryAt = 0;
+    this.transport = this._choice.current();
     let ws;
     try {
-      ws = new WebSocket(this._url());
+      ws = this.transport === "http"
+        ? new HttpSocket(this.httpPath, { token: this.token })
+        : this._newWebSocket();
     } catch (err) {
       this._setState("offline");
       this._scheduleRetry(retryDelay(this._attempt++));
       return;
     }
     this._ws = ws;
+    this._heard = false;
     if (this.state !== "reconnecting") {
       this._setState("connecting");
     }
+    this._attach(ws);
+  }
+
+  _attach(ws) {
     ws.onopen = () => {
       if (this._ws !== ws) {
         return;
@@ -152,6 +185,9 @@ export class Connection {
         this._attempt = 0;
       }, STABLE_AFTER_MS);
       this._pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
+      if (this.transport === "http") {
+        this._prober.schedule();
+      }
       this._call("onOpen");
     };
     ws.onmessage = (event) => {
@@ -159,6 +195,8 @@ export class Connection {
         return;
       }
       this._lastFrameAt = Date.now();
+      this._heard = true;
+      this._choice.heard(this.transport);
       if (typeof event.data !== "string") {
         return;
       }
@@ -218,12 +256,31 @@ export class Connection {
     clearInterval(this._pingTimer);
     clearTimeout(this._roomTimer);
     this._stableTimer = this._pingTimer = this._roomTimer = null;
+    this._prober.stop();
+  }
+
+  // While on HTTP, once the choice expires: a probe socket (transport.js), which
+  // becomes the connection if it says hello (its hello, as after any reconnect,
+  // resends and syncs).
+  _adopt(ws, hello) {
+    this._choice.forgetHttp();
+    quietly(this._ws, 1000);
+    this._stopTimers();
+    this._waiting = [];
+    this._call("onClose", 1000); // the client forgets what was in flight on HTTP
+    this.transport = "ws";
+    this._ws = ws;
+    this._heard = false;
+    this._attach(ws);
+    ws.onopen();
+    ws.onmessage(hello);
   }
 
   _handleClose(code) {
     this._ws = null;
     this._waiting = [];
     this._stopTimers();
+    const toHttp = this._choice.closed(this.transport, code, this._heard, window.navigator.onLine);
     if (NO_RETRY_CODES[code]) {
       this._setState("denied");
       this._call("onClose", code);
@@ -245,10 +302,14 @@ export class Connection {
       this._notBefore = now + FLOOD_WAIT_MS;
     }
     const restarting = now < this._restartUntil && window.navigator.onLine !== false;
+    if (toHttp) {
+      delay = Math.random() * RESTART_JITTER_MS;
+    }
     if (!this._stopped) {
       this._scheduleRetry(delay); // sets retryAt, which the state change may show
     }
-    this._setState(code === 4429 ? "limited" : restarting ? "reconnecting" : "offline");
+    const state = code === 4429 ? "limited" : restarting ? "reconnecting" : "offline";
+    this._setState(toHttp ? "connecting" : state); // HTTP next, at once
     this._call("onClose", code);
   }
 
