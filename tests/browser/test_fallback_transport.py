@@ -14,11 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
-from tests.browser.conftest import (
-    LiveServer,
-    _wait_until_sockets_are_gone,
-    collect_page_errors,
-)
+from tests.browser.conftest import LiveServer, collect_page_errors
 from tests.browser.pages import SENT, open_thread, send_as_visitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -130,12 +126,15 @@ def proxy(daphne_server: LiveServer) -> Iterator[RefusingProxy]:
 
 
 @pytest.fixture
-def proxied_context(browser: Any, proxy: RefusingProxy) -> Iterator[Any]:
+def proxied_context(
+    browser: Any, proxy: RefusingProxy, new_context: Any
+) -> Iterator[Any]:
+    """A browser context whose pages load through the proxy. Closed before
+    ``new_context``'s pages, whose clean-up waits for every page's sockets."""
     context = browser.new_context(base_url=proxy.url)
     context.set_default_timeout(15_000)
     yield context
     context.close()
-    _wait_until_sockets_are_gone()
 
 
 def open_visitor(context: Any) -> Any:
