@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from realtime.hub import Inbox
 
@@ -114,7 +115,8 @@ class Stream:
         )
 
     async def _answer_refused(self) -> None:
-        body = json.dumps({"error": {"code": "forbidden", "detail": ""}}).encode()
+        detail = _("This connection was refused.")
+        body = json.dumps({"error": {"code": "forbidden", "detail": detail}}).encode()
         await self._send(
             {
                 "type": "http.response.start",

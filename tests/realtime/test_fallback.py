@@ -240,3 +240,15 @@ async def test_frames_after_the_stream_ended_are_refused(open_stream):
     await visitor.close()
     status, answer = await visitor.post({"type": "ping"})
     assert (status, answer["error"]["code"]) == (404, "not_found")
+
+
+async def test_refusals_are_in_the_clients_language(open_stream):
+    visitor = await open_stream()
+    status, content = await request(
+        "/http/chat/frames",
+        b'{"type":"ping"}',
+        cookie=visitor.cookie,
+        headers=[(b"accept-language", b"tr"), (b"x-sohbet-post", b"1")],
+    )
+    assert status == 404
+    assert json.loads(content)["error"]["detail"] == "Bu akış sona erdi."
