@@ -16,6 +16,8 @@ const CLOSED = 3;
 const ABNORMAL = 1006;
 const POST_RETRIES = 3;
 const POST_RETRY_MS = 1000;
+// No open event by then: something on the way holds the stream back.
+const OPEN_TIMEOUT_MS = 15000;
 
 // One Server-Sent Event block ("event: x\ndata: ...") as {name, data}, or null (a
 // comment: the padding, a keep-alive).
@@ -70,6 +72,7 @@ export class HttpSocket {
     this._queue = []; // frames not yet posted, in order
     this._posting = false;
     this._posts = 0;
+    this._openTimer = setTimeout(() => this._end(ABNORMAL), OPEN_TIMEOUT_MS);
     this._read().catch(() => this._end(ABNORMAL));
   }
 
@@ -116,6 +119,7 @@ export class HttpSocket {
         max_frames: Math.max(1, opened.max_frames | 0) || 1,
         max_bytes: Math.max(1, opened.max_bytes | 0) || 1,
       };
+      clearTimeout(this._openTimer);
       this.readyState = OPEN;
       this._fire("onopen", {});
     } else if (found.name === "close") {
@@ -143,6 +147,7 @@ export class HttpSocket {
       return;
     }
     this.readyState = CLOSED;
+    clearTimeout(this._openTimer);
     this._queue = [];
     this._abort.abort();
     this._fire("onclose", { code });
