@@ -3,8 +3,7 @@ through Daphne's and Twisted's public seams only: lighter sockets (protocol opti
 the class, an ``Inbox`` for ``receive``), request bodies bounded before they are
 stored (``realtime.httpbody``), a socket's frames written as soon as it has nothing
 more to handle (``flush_transport``), system checks before it serves, and on SIGTERM
-every WebSocket (and HTTP fallback stream) closed with 1012 so that clients
-reconnect at once (``drain``).
+every WebSocket closed with 1012 so that clients reconnect at once (``drain``).
 docs/architecture.md says why each is there; docs/performance.md what it saves.
 """
 
@@ -24,7 +23,6 @@ from django.conf import settings
 from twisted.internet import defer
 from twisted.internet import reactor as _reactor
 
-from realtime import streams
 from realtime.checks import refuse_to_start_unless_sound
 from realtime.httpbody import BodySpool, LimitedHTTPFactory
 from realtime.hub import Inbox
@@ -98,12 +96,7 @@ class Server(DaphneServer):
         ]
         for protocol in sockets:
             protocol.sendCloseFrame(code=CLOSE_RESTART, reasonUtf8=b"restart")
-        logger.info(
-            "shutting down: closing %d WebSocket(s) and %d HTTP stream(s)",
-            len(sockets),
-            len(streams.open_streams),
-        )
-        asyncio.ensure_future(streams.close_streams(CLOSE_RESTART))
+        logger.info("shutting down: closing %d WebSocket(s)", len(sockets))
         done: defer.Deferred[None] = defer.Deferred()
         deadline = reactor.seconds() + settings.SOHBET_SHUTDOWN_GRACE
 

@@ -26,11 +26,14 @@ KEEPALIVE = 15.0  # seconds of silence before a comment keeps proxies from timin
 # Bytes of comment before the first event: some proxies and antivirus products
 # hold a response back until this much has come.
 PADDING = b":" + b" " * 2048 + b"\n\n"
-MAX_WAITING_POSTS = 16  # posts held for an earlier one still on its way
+# Posts held for an earlier one still on its way: a client has one POST in flight,
+# so only a routed one overtaken by the next (taken here) ever waits.
+MAX_WAITING_POSTS = 2
 GAP_LIMIT = 10.0  # seconds an earlier post may be missing before the stream ends
 CLOSE_IDLE = 4408  # no POST (not even a ping) for SOHBET_HTTP_IDLE seconds
 CLOSE_TRY_AGAIN = 4503  # a post was lost on its way from another process
 CLOSE_GONE = 1006  # the client went away
+CLOSE_RESTART = 1012  # the server restarts
 
 open_streams: dict[str, Stream] = {}
 
@@ -55,6 +58,11 @@ class Stream:
         watcher = asyncio.create_task(self._watch(receive))
         try:
             await application(scope, self.inbox.get, self._from_consumer)
+        except asyncio.CancelledError:
+            # The server stops (Daphne cancels its applications before it exits):
+            # as a socket gets 1012, the client comes back at once.
+            await self.close(CLOSE_RESTART)
+            raise
         finally:
             open_streams.pop(self.id, None)
             watcher.cancel()
@@ -185,9 +193,3 @@ def event(data: str, *, name: str = "") -> bytes:
     lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     head = f"event: {name}\n" if name else ""
     return (head + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
-
-
-async def close_streams(code: int) -> None:
-    """Close every open stream of this process with ``code``."""
-    for stream in list(open_streams.values()):
-        await stream.close(code)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import queue
+import signal
 import threading
 import uuid
 from typing import Any
@@ -132,5 +133,21 @@ def test_a_stream_id_is_refused_by_every_process_for_another_session(
         stream.cookie = visit(b)  # another browser that learnt the id
         assert stream.post_to(b, {"type": "ping"}) == 404
         assert stream.post_to(a, {"type": "ping"}) == 404
+    finally:
+        stream.close()
+
+
+def test_a_restarting_server_closes_its_streams_with_1012(
+    processes: Processes,
+) -> None:
+    server = processes.daphne()
+    stream = RemoteStream(server, visit(server))
+    try:
+        stream.next("hello")
+        server.send_signal(signal.SIGTERM)
+        while (event := stream.next_event())[0] not in ("close", "end"):
+            pass
+        assert event == ("close", {"code": 1012})
+        assert server.wait_exit() == 0
     finally:
         stream.close()

@@ -252,3 +252,22 @@ async def test_refusals_are_in_the_clients_language(open_stream):
     )
     assert status == 404
     assert json.loads(content)["error"]["detail"] == "Bu akış sona erdi."
+
+
+async def test_an_operator_connects_over_http_too(streams, make_operator):
+    from tests.conftest import _operator_cookie
+
+    operator = HttpStream(
+        await _operator_cookie(await make_operator()), "/http/operator/"
+    )
+    streams.append(operator)
+    await operator.open()
+    hello = await operator.receive_type("hello")
+    assert hello["role"] == "operator"
+
+
+async def test_a_stream_whose_missing_post_never_comes_is_closed(open_stream):
+    visitor = await open_stream()
+    for number in (2, 3, 4):  # post 1 never arrives
+        await visitor.post({"type": "ping"}, number=number)
+    assert await visitor.receive_close() == 4503
