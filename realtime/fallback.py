@@ -123,7 +123,16 @@ class HttpFallback:
         frames = await _read_frames(scope, receive, send)
         if frames is None:
             return
-        if not await _hand_over(stream_id, place, number, frames):
+        handed = await _hand_over(stream_id, place, number, frames)
+        if handed is None:
+            await _refuse(
+                send,
+                503,
+                ErrorCode.UNAVAILABLE,
+                _("The server cannot answer right now. Please try again."),
+            )
+            return
+        if not handed:
             await _refuse(send, 404, ErrorCode.NOT_FOUND, _("This stream has ended."))
             return
         await send({"type": "http.response.start", "status": 204, "headers": HEADERS})
@@ -175,9 +184,10 @@ async def _read_frames(scope: dict[str, Any], receive: Any, send: Any) -> Any:
 
 async def _hand_over(
     stream_id: str, place: str, number: int, frames: list[str]
-) -> bool:
+) -> bool | None:
     """Give post ``number``'s frames to their stream, here or on the process that
-    holds it; False when it is known to be gone."""
+    holds it; False when it is known to be gone, None when the channel layer
+    (which reaches the other processes) fails."""
     stream = open_streams.get(stream_id)
     if stream is not None:
         return stream.take(number, frames)
@@ -188,7 +198,11 @@ async def _hand_over(
     if the_hub is not None and the_hub.channel_name == place:
         return False  # this process's, and it ended
     event = {"type": FRAMES_EVENT, "stream": stream_id, "post": number}
-    await layer.send(place, {**event, "frames": frames})
+    try:
+        await layer.send(place, {**event, "frames": frames})
+    except Exception as exc:  # the layer's server (Redis) away: the client retries
+        logger.warning("HTTP frames not routed to their stream: %s", exc)
+        return None
     return True
 
 

@@ -151,3 +151,20 @@ def test_a_restarting_server_closes_its_streams_with_1012(
         assert server.wait_exit() == 0
     finally:
         stream.close()
+
+
+def test_frames_that_cannot_be_routed_while_redis_is_down_get_503(
+    processes: Processes,
+) -> None:
+    redis = processes.redis()
+    a, b = processes.two_daphnes(REDIS_URL=redis.url)
+    stream = RemoteStream(a, visit(a))
+    try:
+        stream.next("hello")
+        redis.stop()
+        assert stream.post_to(b, {"type": "ping"}) == 503
+        stream.posts -= 1  # not taken: the client sends it again, with its number
+        assert stream.post_to(a, {"type": "ping"}) == 204  # the stream's own process
+        assert stream.next("pong")
+    finally:
+        stream.close()
