@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from chat.models import Message
 from tests.browser.conftest import LiveServer, collect_page_errors
 from tests.browser.pages import SENT, open_thread, send_as_visitor
+from tests.deploy.servers import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -192,3 +193,45 @@ def test_a_visitor_behind_a_proxy_that_refuses_websockets_chats_over_http(
         (3, "Still here after a reload"),
     ]
     assert real_errors(visitor) == [] and inbox.errors == []
+
+
+def test_a_page_on_http_goes_back_to_a_websocket_once_one_gets_through(
+    new_context: Any,
+) -> None:
+    context = new_context()
+    # As if this browser had fallen back to HTTP a while ago: its choice ends soon.
+    context.add_init_script(
+        "localStorage.setItem('sohbet.transport',"
+        " JSON.stringify({http_until: Date.now() + 1000}))"
+    )
+    page = context.new_page()
+    page.errors = collect_page_errors(page)
+    sent_on_socket: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framesent",
+            lambda payload: sent_on_socket.append(str(payload)),
+        ),
+    )
+    with page.expect_request("**/http/chat/stream"):
+        page.goto("/")
+    page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+    send_as_visitor(page, "over HTTP")
+    expect(page.locator(SENT)).to_have_count(1)
+
+    # The probe socket says hello and takes the connection over.
+    wait_until(
+        lambda: page.evaluate("localStorage.getItem('sohbet.transport')") is None,
+        timeout=20,
+        what="the socket took the connection over",
+    )
+    page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+    send_as_visitor(page, "over the socket")
+    expect(page.locator(SENT)).to_have_count(2)
+    assert any("over the socket" in frame for frame in sent_on_socket)
+    assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == [
+        "over HTTP",
+        "over the socket",
+    ]
+    assert page.errors == []

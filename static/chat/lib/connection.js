@@ -280,7 +280,9 @@ export class Connection {
     this._ws = null;
     this._waiting = [];
     this._stopTimers();
-    const toHttp = this._choice.closed(this.transport, code, this._heard, window.navigator.onLine);
+    // Failures while a restart is under way say nothing of the network.
+    const toHttp = Date.now() >= this._restartUntil
+      && this._choice.closed(this.transport, code, this._heard, window.navigator.onLine);
     if (NO_RETRY_CODES[code]) {
       this._setState("denied");
       this._call("onClose", code);
