@@ -6,8 +6,8 @@
  * can carry the widget's token); the page's go up in numbered POSTs, one at a time,
  * so that they are handled in order, and a retried one once.
  *
- *   new HttpSocket(base, {token})   base: "/http/chat/" (then base + "stream",
- *                                   base + "frames")
+ *   new HttpSocket(base, {token, fetch?, retryMs?})   base: "/http/chat/" (then
+ *     base + "stream", base + "frames"); fetch and retryMs: tests' seams
  */
 
 const CONNECTING = 0;
@@ -66,6 +66,8 @@ export class HttpSocket {
     this.readyState = CONNECTING;
     this.onopen = this.onmessage = this.onclose = this.onerror = null;
     this._headers = opts.token ? { "X-Sohbet-Visitor": opts.token } : {};
+    this._fetch = opts.fetch || ((url, init) => fetch(url, init));
+    this._retryMs = typeof opts.retryMs === "number" ? opts.retryMs : POST_RETRY_MS;
     this._abort = new AbortController();
     this._stream = "";
     this._limits = { max_frames: 20, max_bytes: 65536 };
@@ -77,7 +79,7 @@ export class HttpSocket {
   }
 
   async _read() {
-    const response = await fetch(this.base + "stream", {
+    const response = await this._fetch(this.base + "stream", {
       method: "POST",
       credentials: "same-origin",
       cache: "no-store",
@@ -181,14 +183,14 @@ export class HttpSocket {
   async _deliver(batch, number) {
     for (let attempt = 0; attempt <= POST_RETRIES; attempt++) {
       if (attempt) {
-        await new Promise((resolve) => setTimeout(resolve, POST_RETRY_MS * attempt));
+        await new Promise((resolve) => setTimeout(resolve, this._retryMs * attempt));
       }
       if (this.readyState !== OPEN) {
         return false;
       }
       let response;
       try {
-        response = await fetch(this.base + "frames", {
+        response = await this._fetch(this.base + "frames", {
           method: "POST",
           credentials: "same-origin",
           cache: "no-store",
