@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.http.cookie import parse_cookie
 from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -254,8 +255,7 @@ def _mac(token: str, place: str, session_key: str) -> str:
 
 
 def _with_cookies(scope: dict[str, Any]) -> dict[str, Any]:
-    from django.http.cookie import parse_cookie
-
+    """``scope`` with its ``cookies``, for ``language_of``."""
     cookie = "; ".join(
         value.decode("latin1")
         for name, value in scope.get("headers", ())
