@@ -33,6 +33,9 @@ const PING_EVERY_MS = 25000;
 // No frame at all (not even a pong) for this long: the socket is dead.
 const SILENCE_LIMIT_MS = 2 * PING_EVERY_MS + 10000;
 const FLOOD_WAIT_MS = 30000;
+// Open, but not a frame (the server's hello comes at once) for this long: something
+// on the way passes the handshake and nothing else (transport.js counts it).
+const FIRST_FRAME_MS = 15000;
 const NO_RETRY_CODES = { 4401: true, 4403: true };
 // Messages leave this many frames of the bucket to the rest (reads, syncs, pings);
 // typing notices give way at half of it.
@@ -80,6 +83,7 @@ export class Connection {
     this._stableTimer = null;
     this._pingTimer = null;
     this._roomTimer = null;
+    this._firstFrameTimer = null;
     this._lastFrameAt = 0;
     this._notBefore = 0; // no reconnect before this time (after 4429)
     this._restartUntil = 0; // a restart is under way until then
@@ -185,6 +189,7 @@ export class Connection {
         this._attempt = 0;
       }, STABLE_AFTER_MS);
       this._pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
+      this._firstFrameTimer = setTimeout(() => this._heard || this._drop(1006), FIRST_FRAME_MS);
       if (this.transport === "http") {
         this._prober.schedule();
       }
@@ -255,7 +260,8 @@ export class Connection {
     clearTimeout(this._stableTimer);
     clearInterval(this._pingTimer);
     clearTimeout(this._roomTimer);
-    this._stableTimer = this._pingTimer = this._roomTimer = null;
+    clearTimeout(this._firstFrameTimer);
+    this._stableTimer = this._pingTimer = this._roomTimer = this._firstFrameTimer = null;
     this._prober.stop();
   }
 
