@@ -4,8 +4,9 @@
  * (client, composer, scroller) to the conversation's markup; the ids it looks up are
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
- *   mountConversation(root, config) -> {client, setContext(partial), setAttributes(obj)}
- *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
+ *   mountConversation(root, config)
+ *     config: {wsPath, httpPath (the HTTP fallback's; by default from wsPath),
+ *              uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
  *              visitor) keeps its own;
@@ -87,6 +88,7 @@ export function mountConversation(root, config) {
   const client = new ChatClient({
     path: config.wsPath || "/ws/chat/",
     token: config.token,
+    httpPath: config.httpPath,
     role: "visitor",
     uploads: uploadSettings(Object.assign({}, config, { token: config.token })),
     outbox: { store, key: prefix + "outbox", shared: true },
