@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chat import hours
+from chat import events, hours, presence
 from chat.models import BUSINESS_HOURS_ID, BusinessHours, OperatorStatus
 
 CACHE_KEY = "chat.business_hours"
@@ -125,3 +125,27 @@ def list_away_operator_ids() -> set[int]:
     return set(
         OperatorStatus.objects.filter(away=True).values_list("user_id", flat=True)
     )
+
+
+def list_team() -> list[dict[str, Any]]:
+    """Active staff users and whether each is online, away or offline
+    (events.team_member_payload), for the inbox."""
+    from accounts.models import User
+
+    users = list(
+        User.objects.filter(is_staff=True, is_active=True).order_by("username")
+    )
+    away = list_away_operator_ids()
+    online = presence.online_operators([user.pk for user in users])
+    return [
+        events.team_member_payload(
+            user_id=user.pk,
+            name=user.display_name,
+            status=team_status(away=user.pk in away, online=user.pk in online),
+        )
+        for user in users
+    ]
+
+
+def team_status(*, away: bool, online: bool) -> str:
+    return "away" if away else ("online" if online else "offline")

@@ -77,7 +77,7 @@ def set_operator_away(
     else:
         was = now = False
     online = user_id in presence.online_operators([user_id])
-    state = "away" if away else ("online" if online else "offline")
+    state = availability.team_status(away=away, online=online)
     batch = [
         events.away_event(user_id=user_id, away=away),
         events.team_event(user_id=user_id, name=user.display_name, status=state),
