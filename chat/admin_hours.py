@@ -102,7 +102,7 @@ class BusinessHoursForm(forms.ModelForm):
         self.fields["time_zone"].initial = self.instance.time_zone
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         weekly: dict[str, list[list[str]]] = {}
         for index, (name, _label) in enumerate(DAYS):
             try:
