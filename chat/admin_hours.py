@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -43,7 +42,7 @@ MAX_DAY_TEXT = 200
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones())]
+    return [(name, name) for name in sorted(hours.time_zones())]
 
 
 def day_field(label: Any, *, last: bool = False) -> forms.CharField:

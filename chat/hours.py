@@ -11,6 +11,7 @@ repeated one at its first occurrence), then compared in UTC only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,8 +39,14 @@ class Schedule:
         return ZoneInfo(self.time_zone)
 
 
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA zones of this system (a walk of its database: read once)."""
+    return frozenset(available_timezones())
+
+
 def is_valid_time_zone(name: str) -> bool:
-    if name not in available_timezones():
+    if name not in time_zones():
         return False
     try:
         ZoneInfo(name)

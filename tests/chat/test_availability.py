@@ -5,6 +5,7 @@ switch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
 
-from chat import services
+from chat import availability, services
 from chat.models import Message, OutboxEntry
 from tests.conftest import open_socket
 
@@ -215,3 +216,22 @@ async def test_away_must_be_true_or_false(connect_operator):
     await operator.send(type="operator.away", away="yes")
     error = await operator.receive_type("error")
     assert error["code"] == "invalid"
+
+
+@database_sync_to_async
+def payload_at(now: dt.datetime) -> Any:
+    return availability.hours_payload(now=now)
+
+
+async def test_the_hours_told_are_the_next_intervals_in_utc():
+    await set_hours(
+        enabled=True,
+        time_zone="Europe/Istanbul",
+        weekly={"0": [["09:00", "17:00"]]},  # Mondays
+        holidays=[["2026-12-14", "A holiday"]],
+    )
+    told = await payload_at(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC))
+    assert told[:2] == [
+        ["2026-12-07T06:00:00Z", "2026-12-07T14:00:00Z"],
+        ["2026-12-21T06:00:00Z", "2026-12-21T14:00:00Z"],  # the 14th is a holiday
+    ]
