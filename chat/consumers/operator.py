@@ -301,7 +301,9 @@ class OperatorConsumer(ChatConsumer):
         await self.send_json({"type": "away", "away": away})
 
     async def chat_team(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "team", "operator": event["operator"]})
+        # Their own state comes with hello and the away frames.
+        if event["operator"]["id"] != self.user.pk:
+            await self.send_json({"type": "team", "operator": event["operator"]})
 
     async def chat_visitor(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "visitor", "visitor": event["visitor"]})
