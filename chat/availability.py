@@ -117,10 +117,6 @@ def default_automatic_reply() -> str:
     )
 
 
-def is_operator_away(*, user_id: int) -> bool:
-    return OperatorStatus.objects.filter(user_id=user_id, away=True).exists()
-
-
 def list_away_operator_ids() -> set[int]:
     return set(
         OperatorStatus.objects.filter(away=True).values_list("user_id", flat=True)

@@ -53,12 +53,12 @@ class OperatorConsumer(ChatConsumer):
         if session.session_key:
             groups.append(events.session_group(session.session_key))
         await self.join(*groups)
-        self.away = await run_in_db(availability.is_operator_away, user_id=user.pk)
+        team = await run_in_db(availability.list_team)
+        self.away = any(m["id"] == user.pk and m["status"] == "away" for m in team)
         self.presence_key = presence.operator_key(user.pk)
         was_here, _now = await presence.atouch(self.presence_key, self.connection_id)
         if not self.away:
             await self._count_for_visitors(True)
-        team = await run_in_db(availability.list_team)
         await self.send_json(
             {
                 "type": "hello",

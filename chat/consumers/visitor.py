@@ -190,12 +190,17 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
         message = posted.message
         if posted.created and (message.seq == 1 or posted.reopened):
             # A conversation starts: answered at once when nobody is there.
-            await run_in_db(
-                services.send_automatic_reply,
-                thread_id=self.thread_id,
-                started_by=message.seq,
-                language=self.language,
-            )
+            try:
+                await run_in_db(
+                    services.send_automatic_reply,
+                    thread_id=self.thread_id,
+                    started_by=message.seq,
+                    language=self.language,
+                )
+            except Exception:  # the visitor's message is stored and acked
+                logger.exception(
+                    "automatic reply not sent in thread %s", message.thread_id
+                )
 
     async def _ack(self, posted: Posted) -> None:
         """The ack, then at once the sender's own copy of its new message when
