@@ -55,6 +55,9 @@ class OperatorConsumer(ChatConsumer):
         await self.join(*groups)
         team = await run_in_db(availability.list_team)
         self.away = any(m["id"] == user.pk and m["status"] == "away" for m in team)
+        for member in team:  # read before this socket counted
+            if member["id"] == user.pk:
+                member["status"] = availability.team_status(away=self.away, online=True)
         self.presence_key = presence.operator_key(user.pk)
         was_here, _now = await presence.atouch(self.presence_key, self.connection_id)
         if not self.away:
