@@ -17,7 +17,11 @@ from playwright.sync_api import expect
 from chat import services
 from chat.models import BUSINESS_HOURS_ID
 from tests.browser.conftest import LiveServer
+from tests.browser.pages import SENT
 from tests.browser.test_accessibility import assert_accessible, in_background
+from tests.browser.test_widget import HostSite, host_page, host_site, open_panel
+
+__all__ = ["host_site"]  # the widget's host pages, a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,3 +147,26 @@ def test_the_business_hours_page_passes_axe(owner_page: Any) -> None:
     page.click('input[name="_save"]')
     expect(page.locator(".errorlist")).to_contain_text("is not a time range")
     assert_accessible(page)
+
+
+def test_the_widget_says_it_too_and_answers_a_first_message_once(
+    new_context: Any, host_site: HostSite
+) -> None:
+    weekly, day = open_in_three_days()
+    set_hours(weekly=weekly, auto_reply_enabled=True, auto_reply_en="Closed today.")
+    page = host_page(
+        new_context, host_site.allowed + "/", timezone_id="Europe/Istanbul"
+    )
+    frame = open_panel(page)
+    expect(frame.locator("#availability-text")).to_have_text(
+        f"Back on {WEEKDAYS['en'][day]} at 09:00"
+    )
+    bodies = frame.locator("#messages .message .body")
+    frame.locator("#composer-input").fill("Hello?")
+    frame.locator("#send-button").click()
+    expect(bodies).to_have_text(["Hello?", "Closed today."])
+    frame.locator("#composer-input").fill("Anyone?")
+    frame.locator("#send-button").click()
+    expect(frame.locator(SENT)).to_have_count(2)
+    expect(bodies).to_have_text(["Hello?", "Closed today.", "Anyone?"])
+    assert page.errors == []
