@@ -39,6 +39,8 @@ SETTINGS = (
 MAX_HOLIDAYS = 366
 MAX_HOLIDAY_LABEL = 100
 MAX_DAY_TEXT = 200
+# Bounded before the lines are read: a date, a space, a label, a line break each.
+MAX_HOLIDAY_TEXT = MAX_HOLIDAYS * (10 + 1 + MAX_HOLIDAY_LABEL + 2)
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -74,6 +76,7 @@ class BusinessHoursForm(forms.ModelForm):
     holiday_lines = forms.CharField(
         label=gettext_lazy("Holidays"),
         required=False,
+        max_length=MAX_HOLIDAY_TEXT,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
         help_text=gettext_lazy(
             "One date a line, closed all day, with an optional name: "
