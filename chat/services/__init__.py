@@ -9,6 +9,11 @@ transaction.
 
 from chat.rules import NewMessage, Posted, PostOutcome
 from chat.services.appearance import update_appearance
+from chat.services.availability import (
+    send_automatic_reply,
+    set_operator_away,
+    update_business_hours,
+)
 from chat.services.context import (
     note_visitor_seen,
     send_visitor,
@@ -90,11 +95,14 @@ __all__ = [
     "reopen_thread",
     "retry_failed_outbox",
     "retry_outbox",
+    "send_automatic_reply",
     "send_visitor",
+    "set_operator_away",
     "start_visitor",
     "store_attachment",
     "store_conversation",
     "touch_visitor",
     "update_visitor_context",
     "update_appearance",
+    "update_business_hours",
 ]

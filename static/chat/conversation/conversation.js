@@ -34,7 +34,8 @@ import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
-import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
+import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
+import { Availability } from "./availability.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -79,6 +80,7 @@ export function mountConversation(root, config) {
   const cache = new VisitorCache(store, prefix);
   const toast = new Toast(el.toast);
   const line = new ConnectionLine(el);
+  const availability = new Availability(el);
   const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
   const state = { pendingName: null, unseen: 0, syncedOnce: false };
 
@@ -181,7 +183,7 @@ export function mountConversation(root, config) {
         document.activeElement !== el.nameInput && state.pendingName === null) {
       el.nameInput.value = frame.visitor.name;
     }
-    showAvailability(el, !!frame.operators_online);
+    availability.update({ online: !!frame.operators_online, hours: frame.hours });
     scroller.paint();
     client.load(log, serverLastSeq);
     if (state.pendingName !== null) {
@@ -263,8 +265,11 @@ export function mountConversation(root, config) {
         break;
       case "presence":
         if (typeof f.operators_online === "boolean") {
-          showAvailability(el, f.operators_online);
+          availability.update({ online: f.operators_online });
         }
+        break;
+      case "hours":
+        availability.update({ hours: f.hours });
         break;
       case "thread":
         if (f.thread && f.thread.id === log.id) {
