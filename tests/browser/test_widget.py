@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from chat.consumers.context import WRITE_EVERY
 from chat.models import Visitor
 from chat.services.identity import user_hash
 from tests.browser.axe import violations
@@ -317,6 +318,8 @@ def test_operators_see_the_host_page_and_attributes_of_a_widget_visitor(
     expect(page_link).to_have_attribute("href", host_site.allowed + "/other")
     expect(panel).to_contain_text("Shop: other")
     page.evaluate("window.Sohbet.setAttributes({plan: 'pro', seats: 12})")
-    expect(panel).to_contain_text("plan")
+    # A socket writes what changed at most every WRITE_EVERY (5 s) after its first.
+    wait = (WRITE_EVERY + 5) * 1000
+    expect(panel).to_contain_text("plan", timeout=wait)
     expect(panel).to_contain_text("pro")
     assert page.errors == [] and inbox.errors == []

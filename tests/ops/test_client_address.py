@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
+from chat import views
 from realtime.clientip import get_scope_client_ip, rate_limit_key
 
 
@@ -43,13 +45,22 @@ def test_a_socket_address_follows_the_proxy_header_as_http_does(settings: Any) -
 
 @pytest.mark.django_db
 def test_one_ipv6_host_has_one_budget_for_the_chat_page(
-    client: Client, settings: Any
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.CLIENT_IP_HEADER = "X-Forwarded-For"
-    for n in range(120):
-        page = client.get("/", HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n + 1:x}")
-        assert page.status_code == 200
-    # Another address of the same /64 is the same host: no fresh budget.
-    blocked = client.get("/", HTTP_X_FORWARDED_FOR="2001:db8:1:2:abcd::1")
+    # A small budget: django-ratelimit counts in fixed windows, and a long burst on a
+    # busy machine may straddle two of them (a short one is run again if it did).
+    monkeypatch.setattr(views, "VISITOR_PAGE_RATE", "5/m")
+    for _attempt in range(2):
+        cache.clear()
+        statuses = [
+            client.get("/", HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n + 1:x}").status_code
+            for n in range(5)
+        ]
+        # Another address of the same /64 is the same host: no fresh budget.
+        blocked = client.get("/", HTTP_X_FORWARDED_FOR="2001:db8:1:2:abcd::1")
+        if blocked.status_code == 429:
+            break
+    assert statuses == [200] * 5
     assert blocked.status_code == 429
     assert client.get("/", HTTP_X_FORWARDED_FOR="2001:db8:1:3::1").status_code == 200
