@@ -33,6 +33,7 @@ READ: Final = "chat.read"
 DELIVERED: Final = "chat.delivered"
 PRESENCE: Final = "chat.presence"
 VISITOR: Final = "chat.visitor"  # who a visitor is, where they are now (operators)
+EMAILED: Final = "chat.emailed"  # operators' messages that went to the visitor by email
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
@@ -107,6 +108,12 @@ class VisitorPresenceEvent(TypedDict):
 class VisitorEvent(TypedDict):
     type: Literal["chat.visitor"]
     visitor: dict[str, Any]  # visitor_payload()
+
+
+class EmailedEvent(TypedDict):
+    type: Literal["chat.emailed"]
+    thread: int
+    messages: list[int]  # ids
 
 
 class _Session(TypedDict):
@@ -202,6 +209,12 @@ def visitor_event(payload: dict[str, Any]) -> Event:
     return OPERATORS_GROUP, event
 
 
+def emailed_event(*, thread: int, message_ids: list[int]) -> Event:
+    """Operators' messages the visitor had not read went to them by email."""
+    event: EmailedEvent = {"type": EMAILED, "thread": thread, "messages": message_ids}
+    return OPERATORS_GROUP, event
+
+
 def session_event(
     group: str,
     kind: Literal["session.ended", "rights.changed", "session.rotated"],
@@ -291,6 +304,8 @@ def visitor_payload(visitor: Visitor, threads: list[Thread]) -> dict[str, Any]:
         "id": visitor.pk,
         "name": visitor.name,
         "email": visitor.email,
+        "email_source": visitor.email_source,
+        "email_unsubscribed": visitor.email_unsubscribed_at is not None,
         "user_id": visitor.external_id or "",
         "identity_verified": visitor.identity_verified,
         "url": visitor.last_page,

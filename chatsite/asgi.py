@@ -31,3 +31,10 @@ application = ProtocolTypeRouter(
         "websocket": WebSocketMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# The email outbox is sent from the web process (chat.email.worker; docs/operations.md
+# "Email"): no process of its own to run, and any number of web processes share it.
+if settings.SOHBET_EMAIL_WORKER:
+    from chat.email.worker import start_worker  # noqa: E402
+
+    start_worker()

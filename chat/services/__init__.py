@@ -15,6 +15,16 @@ from chat.services.context import (
     touch_visitor,
     update_visitor_context,
 )
+from chat.services.email import (
+    EmailJob,
+    claim_email_jobs,
+    complete_email,
+    request_transcript,
+    resubscribe_visitor,
+    set_visitor_email,
+    skip_outbox,
+    unsubscribe_visitor,
+)
 from chat.services.housekeeping import (
     PURGE_BATCH,
     delete_unsent_attachments,
@@ -58,6 +68,14 @@ from chat.services.visitors import (
 )
 
 __all__ = [
+    "EmailJob",
+    "claim_email_jobs",
+    "complete_email",
+    "request_transcript",
+    "resubscribe_visitor",
+    "set_visitor_email",
+    "skip_outbox",
+    "unsubscribe_visitor",
     "PURGE_BATCH",
     "THREAD_SESSION_KEY",
     "VISITOR_SESSION_KEY",
