@@ -33,6 +33,7 @@ import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
+import { emailPanel } from "./email.js";
 import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
 
 const READ_DEBOUNCE_MS = 500;
@@ -49,7 +50,9 @@ const IDS = {
   nameInput: "name-input", attach: "attach-button", fileInput: "file-input",
   preview: "attachment-preview", dropOverlay: "drop-overlay", record: "record-button",
   recorder: "recorder", recorderTime: "recorder-time", recorderCancel: "recorder-cancel",
-  recorderSend: "recorder-send",
+  recorderSend: "recorder-send", emailAsk: "email-ask", emailHint: "email-ask-hint",
+  emailInput: "email-input", emailError: "email-error", emailDismiss: "email-dismiss",
+  transcriptButton: "transcript-button", transcriptOffer: "transcript-offer",
 };
 
 function elements(root) {
@@ -131,7 +134,7 @@ export function mountConversation(root, config) {
     formatCount: remainingCount,
     autoGrow: true,
     canUse: () => true,
-    canPaste: () => document.activeElement !== el.nameInput,
+    canPaste: () => document.activeElement !== el.nameInput && document.activeElement !== el.emailInput,
     notice: (text) => toast.show(text),
     onSend: (body, files) => {
       if (files.length) {
@@ -140,7 +143,14 @@ export function mountConversation(root, config) {
         client.post(null, body);
       }
       scroller.paint({ force: true, smooth: true });
+      email.sent();
     },
+  });
+  const email = emailPanel(el, {
+    send: (f) => client.ready && client.send(f),
+    toast,
+    composer,
+    hasMessages: () => log.messages.length > 0 || client.pending(log).length > 0,
   });
 
   function render() {
@@ -180,6 +190,7 @@ export function mountConversation(root, config) {
       el.nameInput.value = frame.visitor.name;
     }
     showAvailability(el, !!frame.operators_online);
+    email.hello(frame.email, !!frame.operators_online);
     scroller.paint();
     client.load(log, serverLastSeq);
     if (state.pendingName !== null) {
@@ -222,6 +233,7 @@ export function mountConversation(root, config) {
     if (fromOperator || kind === "sync") {
       scheduleRead();
     }
+    email.sent(); // a conversation with messages needs no email first
   }
 
   function request(_log, kind) {
@@ -262,12 +274,17 @@ export function mountConversation(root, config) {
       case "presence":
         if (typeof f.operators_online === "boolean") {
           showAvailability(el, f.operators_online);
+          email.presence(f.operators_online);
         }
         break;
       case "thread":
         if (f.thread && f.thread.id === log.id) {
           showThreadStatus(el, f.thread.status);
         }
+        break;
+      case "email":
+      case "transcript":
+        email.frame(f);
         break;
       default:
         break; // pong, and what this page does not know
@@ -276,6 +293,9 @@ export function mountConversation(root, config) {
 
   function error(f) {
     const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
+    if (email.error(f)) {
+      return;
+    }
     if (f.frame === "visitor.context") {
       console.warn("Sohbet: " + (detail || f.code)); // for the site's developer
       return;

@@ -1,0 +1,105 @@
+"""The visitor's email in the chat (the ``visitor.email`` frame) and the transcript
+asked for from the page (``transcript.send``)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import OutboxEntry, Visitor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def visitor_row(visitor_id: int) -> Visitor:
+    return Visitor.objects.get(pk=visitor_id)
+
+
+async def test_hello_tells_the_page_when_to_ask_for_an_email(
+    connect_visitor, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.SOHBET_EMAIL_ASK = "always"
+    settings.SOHBET_EMAIL_REQUIRED = True
+    visitor = await connect_visitor()
+
+    assert visitor.hello["email"] == {
+        "address": "",
+        "unsubscribed": False,
+        "ask": "always",
+        "required": True,
+    }
+
+
+async def test_an_email_given_before_the_first_message_is_stored_unverified(
+    connect_visitor,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor()
+
+    await visitor.send(type="visitor.email", email="  ada@example.com ")
+    answer = await visitor.receive_type("email")
+
+    assert answer["address"] == "ada@example.com"
+    row = await visitor_row(visitor.hello["visitor"]["id"])
+    assert (row.email, row.email_source, row.identity_verified) == (
+        "ada@example.com",
+        "visitor",
+        False,
+    )
+
+
+async def test_an_invalid_email_is_refused_and_changes_nothing(
+    connect_visitor,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor(written=True)
+
+    await visitor.send(type="visitor.email", email="ada@")
+    error = await visitor.receive_type("error")
+
+    assert (error["code"], error["frame"]) == ("invalid", "visitor.email")
+    assert (await visitor_row(visitor.hello["visitor"]["id"])).email == ""
+
+
+async def test_the_email_is_known_on_the_next_connection(
+    connect_visitor,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.email", email="ada@example.com")
+    await visitor.receive_type("email")
+
+    again = await connect_visitor(visitor.cookie)
+
+    assert again.hello["email"]["address"] == "ada@example.com"
+
+
+async def test_a_transcript_is_queued_for_a_visitor_with_an_email(
+    connect_visitor,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.email", email="ada@example.com")
+    await visitor.receive_type("email")
+    await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+    await visitor.receive_type("ack")
+
+    await visitor.send(type="transcript.send")
+    await visitor.receive_type("transcript")
+
+    kinds = await database_sync_to_async(
+        lambda: list(OutboxEntry.objects.values_list("channel", "kind"))
+    )()
+    assert kinds == [("email", "transcript")]
+
+
+async def test_a_transcript_without_an_email_is_refused(
+    connect_visitor,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor()
+    await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+    await visitor.receive_type("ack")
+
+    await visitor.send(type="transcript.send")
+    error = await visitor.receive_type("error")
+
+    assert (error["code"], error["frame"]) == ("invalid", "transcript.send")
