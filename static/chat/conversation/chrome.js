@@ -47,6 +47,9 @@ export function showAvailability(el, online) {
 export function showThreadStatus(el, status) {
   if (status === "open" || status === "closed") {
     el.threadNote.hidden = status !== "closed";
+    if (el.transcriptOffer) {
+      el.transcriptOffer.hidden = status !== "closed"; // conversation/email.js
+    }
   }
 }
 

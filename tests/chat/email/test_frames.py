@@ -3,10 +3,15 @@ asked for from the page (``transcript.send``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from chat.email import worker
 
 from chat.models import OutboxEntry, Visitor
 
@@ -103,3 +108,28 @@ async def test_a_transcript_without_an_email_is_refused(
     error = await visitor.receive_type("error")
 
     assert (error["code"], error["frame"]) == ("invalid", "transcript.send")
+
+
+async def test_operators_see_which_replies_went_by_email(
+    connect_visitor, connect_operator, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await connect_visitor()
+    await visitor.send(type="visitor.email", email="ada@example.com")
+    await visitor.receive_type("email")
+    await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+    await visitor.receive_type("ack")
+    thread = visitor.hello["thread"]["id"]
+    operator = await connect_operator()
+    await operator.send(
+        type="message.send", thread=thread, client_id=str(uuid.uuid4()), body="Hello!"
+    )
+    reply = (await operator.receive_type("ack"))["id"]
+
+    later = timezone.now() + dt.timedelta(seconds=settings.SOHBET_EMAIL_UNREAD_DELAY + 1)
+    await database_sync_to_async(worker.send_due)(now=later)
+
+    live = await operator.receive_type("emailed")
+    assert (live["thread"], live["messages"]) == (thread, [reply])
+    await operator.send(type="history", thread=thread, before=None, limit=50)
+    await operator.receive_type("history")
+    assert (await operator.receive_type("emailed"))["messages"] == [reply]
