@@ -17,9 +17,15 @@ from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message
 from chat.rules import NewConversation, NewMessage, Posted
 from realtime import run_in_db, send_now
+from realtime.clientip import get_scope_client_ip, rate_limit_key
 from realtime.consumer import CLOSE_NO_IDENTITY, CLOSE_RECHECK, CLOSE_TRY_AGAIN, on
+from realtime.ratelimit import Rule, ahit_many
 
 logger = logging.getLogger(__name__)
+
+# Transcripts asked for from one network (an IPv4 address, an IPv6 /64), whatever the
+# visitors and addresses; one address gets SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR.
+TRANSCRIPTS_PER_NETWORK = Rule(10, 3600)
 
 
 class VisitorConsumer(VisitorContextMixin, ChatConsumer):
@@ -200,6 +206,17 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
     async def on_transcript_send(self, frame: frames.TranscriptSend) -> None:
         if self.new_conversation is not None:
             error = ChatError(ErrorCode.NOT_FOUND, _("There is nothing to send yet."))
+            await self.send_error(_about(error, "transcript.send"))
+            return
+        network = rate_limit_key(get_scope_client_ip(self.scope))
+        [allowed] = await ahit_many(
+            [(f"transcript:{network}", TRANSCRIPTS_PER_NETWORK)]
+        )
+        if not allowed:  # many visitors' transcripts, to many addresses: a spammer
+            error = ChatError(
+                ErrorCode.RATE_LIMITED,
+                _("Too many copies were asked for from here. Try again later."),
+            )
             await self.send_error(_about(error, "transcript.send"))
             return
         try:

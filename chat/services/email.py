@@ -71,11 +71,13 @@ def unsubscribe_visitor(*, visitor_id: int) -> bool:
         visitor.email_unsubscribed_at = timezone.now()
         visitor.save(update_fields=["email_unsubscribed_at"])
         skip_outbox(
-            entry_ids=OutboxEntry.objects.filter(
-                channel=EMAIL_CHANNEL,
-                status=OutboxEntry.Status.PENDING,
-                thread__visitor_id=visitor_id,
-            ).values_list("pk", flat=True),
+            entry_ids=list(
+                OutboxEntry.objects.filter(
+                    channel=EMAIL_CHANNEL,
+                    status=OutboxEntry.Status.PENDING,
+                    thread__visitor_id=visitor_id,
+                ).values_list("pk", flat=True)
+            ),
             note="unsubscribed",
         )
         send_visitor(visitor)
