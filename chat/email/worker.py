@@ -64,41 +64,49 @@ def send_due(
 def _handle(job: services.EmailJob, send: Sender) -> None:
     thread = Thread.objects.select_related("visitor").get(pk=job.thread_id)
     visitor = thread.visitor
-    if not visitor.email or visitor.email_unsubscribed_at is not None:
-        note = "unsubscribed" if visitor.email else "no email address"
-        services.skip_outbox(entry_ids=job.entry_ids, note=note)
+    if not visitor.email:
+        services.drop_outbox(entry_ids=job.entry_ids)
         return
-    if job.kind == OutboxEntry.Kind.MESSAGE:
-        rows = OutboxEntry.objects.filter(pk__in=job.entry_ids).values_list(
-            "pk", "message_id"
+    if visitor.email_unsubscribed_at is not None:
+        services.skip_outbox(entry_ids=job.entry_ids, note="unsubscribed")
+        return
+    if job.kind != OutboxEntry.Kind.MESSAGE:  # a transcript
+        messages = list(
+            Message.objects.select_related("attachment")
+            .filter(thread=thread)
+            .order_by("pk")
         )
-        unread = {
-            m.pk: m
-            for m in Message.objects.select_related("attachment").filter(
-                pk__in=[message_id for _pk, message_id in rows],
-                pk__gt=thread.visitor_read_up_to,
+        send(
+            compose.build(
+                "transcript", visitor=visitor, thread=thread, messages=messages
             )
-        }
-        sent_ids = [pk for pk, message_id in rows if message_id in unread]
-        skipped = [pk for pk, message_id in rows if message_id not in unread]
-        if unread:
-            messages = sorted(unread.values(), key=lambda m: m.pk)
-            send(
-                compose.build(
-                    "replies", visitor=visitor, thread=thread, messages=messages
-                )
-            )
+        )
+        logger.info("transcript of thread %s sent to visitor %s", thread.pk, visitor.pk)
         services.complete_email(
-            thread_id=thread.pk, sent_ids=sent_ids, skipped_ids=skipped
+            thread_id=thread.pk, sent_ids=job.entry_ids, skipped_ids=[]
         )
         return
-    messages = list(
-        Message.objects.select_related("attachment")
-        .filter(thread=thread)
-        .order_by("pk")
+    rows = OutboxEntry.objects.filter(pk__in=job.entry_ids).values_list(
+        "pk", "message_id"
     )
-    send(compose.build("transcript", visitor=visitor, thread=thread, messages=messages))
-    services.complete_email(thread_id=thread.pk, sent_ids=job.entry_ids, skipped_ids=[])
+    unread = {
+        m.pk: m
+        for m in Message.objects.select_related("attachment").filter(
+            pk__in=[message_id for _pk, message_id in rows],
+            pk__gt=thread.visitor_read_up_to,
+        )
+    }
+    if unread:
+        messages = sorted(unread.values(), key=lambda m: m.pk)
+        send(
+            compose.build("replies", visitor=visitor, thread=thread, messages=messages)
+        )
+        logger.info("%s replies sent to visitor %s by email", len(messages), visitor.pk)
+    services.complete_email(
+        thread_id=thread.pk,
+        sent_ids=[pk for pk, message_id in rows if message_id in unread],
+        skipped_ids=[pk for pk, message_id in rows if message_id not in unread],
+    )
 
 
 def _failed(job: services.EmailJob, exc: Exception, *, at: dt.datetime) -> None:

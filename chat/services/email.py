@@ -214,3 +214,9 @@ def skip_outbox(*, entry_ids: Sequence[int], note: str) -> None:
     OutboxEntry.objects.filter(pk__in=list(entry_ids)).update(
         status=OutboxEntry.Status.SKIPPED, done_at=timezone.now(), last_error=note
     )
+
+
+def drop_outbox(*, entry_ids: Sequence[int]) -> None:
+    """Rows that were never going anywhere (the visitor gave no address): every
+    operator reply has one, and the admin's outbox would fill with them."""
+    OutboxEntry.objects.filter(pk__in=list(entry_ids)).delete()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -140,7 +140,9 @@ def test_the_link_of_an_email_reopens_the_conversation_in_another_browser(
 
     elsewhere = mail_page()  # another browser: its own visitor
     elsewhere.goto(link.group(0))
-    elsewhere.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+    elsewhere.wait_for_selector(
+        '#connection-state[data-state="open"]', state="attached"
+    )
     expect(elsewhere.locator("#messages")).to_contain_text("Are you open on Sunday?")
     expect(elsewhere.locator("#messages")).to_contain_text("Yes, from ten to four.")
     expect(elsewhere.locator("#email-ask")).to_be_hidden()  # the address is known

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.email import worker
-
 from chat.models import OutboxEntry, Visitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,7 +124,8 @@ async def test_operators_see_which_replies_went_by_email(
     )
     reply = (await operator.receive_type("ack"))["id"]
 
-    later = timezone.now() + dt.timedelta(seconds=settings.SOHBET_EMAIL_UNREAD_DELAY + 1)
+    delay = settings.SOHBET_EMAIL_UNREAD_DELAY
+    later = timezone.now() + dt.timedelta(seconds=delay + 1)
     await database_sync_to_async(worker.send_due)(now=later)
 
     live = await operator.receive_type("emailed")

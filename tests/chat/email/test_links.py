@@ -57,7 +57,9 @@ def test_the_unsubscribe_link_works_in_one_click() -> None:
     visitor, thread = visitor_with_thread()
     pending = OutboxEntry.objects.create(channel="email", kind="message", thread=thread)
 
-    response = Client().get(f"/email/unsubscribe/{links.unsubscribe_token(visitor.pk)}/")
+    token = links.unsubscribe_token(visitor.pk)
+
+    response = Client().get(f"/email/unsubscribe/{token}/")
 
     assert response.status_code == 200
     assert "You are unsubscribed" in response.content.decode()
