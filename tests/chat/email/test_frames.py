@@ -133,3 +133,27 @@ async def test_operators_see_which_replies_went_by_email(
     await operator.send(type="history", thread=thread, before=None, limit=50)
     await operator.receive_type("history")
     assert (await operator.receive_type("emailed"))["messages"] == [reply]
+
+
+async def test_transcripts_asked_for_from_one_network_are_limited(
+    connect_visitor, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from chat.consumers import visitor as visitor_consumer
+    from realtime.ratelimit import Rule
+
+    monkeypatch.setattr(visitor_consumer, "TRANSCRIPTS_PER_NETWORK", Rule(1, 3600))
+    for address in ("ada@example.com", "bob@example.com"):
+        visitor = await connect_visitor()  # a new visitor, the same network
+        await visitor.send(type="visitor.email", email=address)
+        await visitor.receive_type("email")
+        await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+        await visitor.receive_type("ack")
+        await visitor.send(type="transcript.send")
+
+    error = await visitor.receive_type("error")
+
+    assert (error["code"], error["frame"]) == ("rate_limited", "transcript.send")
+    count = await database_sync_to_async(
+        OutboxEntry.objects.filter(kind="transcript").count
+    )()
+    assert count == 1
