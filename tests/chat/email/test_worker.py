@@ -247,3 +247,31 @@ def test_the_links_point_at_the_public_address(smtp_server: SMTPServer) -> None:
     email = build("replies", visitor=thread.visitor, thread=thread, messages=[message])
     links = re.findall(r"http://testserver/email/\S+/", email.body)
     assert len(links) == 2  # continue, unsubscribe
+
+
+def test_a_transcript_shows_operators_only_as_the_chat_did(
+    smtp_server: SMTPServer, django_user_model
+) -> None:  # type: ignore[no-untyped-def]
+    operator = django_user_model.objects.create_user(
+        username="ayse.k",
+        email="ayse.k@staff.example",
+        first_name="Ayşe",
+        is_staff=True,
+    )
+    thread = conversation()
+    services.post_message(
+        thread_id=thread.pk,
+        client_id=uuid.uuid4(),
+        body="Here to help.",
+        author=Message.Author.OPERATOR,
+        operator_id=operator.pk,
+        author_name="Ayşe",
+    )
+    services.request_transcript(visitor_id=thread.visitor_id, thread_id=thread.pk)
+
+    worker.send_due()
+
+    [message] = smtp_server.inbox.wait_for(1)
+    whole = message.as_string()
+    assert "Here to help." in text_part(message)
+    assert "ayse.k" not in whole and "staff.example" not in whole
