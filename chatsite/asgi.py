@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -32,9 +33,16 @@ application = ProtocolTypeRouter(
     }
 )
 
-# The email outbox is sent from the web process (chat.email.worker; docs/operations.md
-# "Email"): no process of its own to run, and any number of web processes share it.
+# The email outbox is sent by a task of each web process (chat.email.worker;
+# docs/operations.md "Email"): no process of its own to run. Daphne has no start-up
+# event for applications: the first connection or request starts it.
 if settings.SOHBET_EMAIL_WORKER:
     from chat.email.worker import start_worker  # noqa: E402
 
-    start_worker()
+    _router = application
+
+    async def _serve(scope: Any, receive: Any, send: Any) -> Any:
+        start_worker()
+        return await _router(scope, receive, send)
+
+    application = _serve

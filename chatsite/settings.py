@@ -454,7 +454,7 @@ SOHBET_EMAIL_REQUIRED = env_bool("SOHBET_EMAIL_REQUIRED")
 SOHBET_EMAIL_LINK_MAX_AGE = env_int("SOHBET_EMAIL_LINK_MAX_AGE", 7 * 24 * 3600)
 # Transcripts one address may be sent, per hour (whatever the visitor).
 SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR = env_int("SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR", 3)
-# The web process sends the email outbox on a thread of its own (chat.email.worker);
+# The web process sends the email outbox itself (a task: chat.email.worker);
 # off: another process runs `manage.py sendemail` instead.
 SOHBET_EMAIL_WORKER = env_bool("SOHBET_EMAIL_WORKER", True)
 

@@ -1,21 +1,26 @@
 """The email outbox's worker: claims due rows, sends, marks (chat.services.email).
 
-``send_due`` is one pass; ``start_worker`` runs passes on a daemon thread of the web
-process (settings.SOHBET_EMAIL_WORKER), ``manage.py sendemail`` in a process of its
-own. Any number of them may run: a claim keeps two from sending the same row. A
-failure is retried with back-off and given up after MAX_ATTEMPTS (or at once when
-the server refuses the address); the admin lists failed rows and queues them again.
-Sending never holds a lock or a socket of the chat.
+A job is prepared (read, rendered) and marked in the database, and sent between the
+two without holding anything of the chat. ``send_due`` is one pass in the caller's
+thread (``manage.py sendemail``, tests); ``start_worker`` runs passes as a task of a
+web process's event loop (settings.SOHBET_EMAIL_WORKER): database work on the
+engine's threads (``realtime.run_in_db``: its events leave from the loop), the SMTP
+exchange on a thread of its own. Any number of workers may run: a claim keeps two
+from sending the same row. A failure is retried with back-off and given up after
+MAX_ATTEMPTS (at once when the server refuses the address for good); the admin
+lists failed rows and queues them again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
 import smtplib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.mail import EmailMessage
 from django.db import close_old_connections
@@ -24,6 +29,7 @@ from django.utils import timezone
 from chat import services
 from chat.email import compose
 from chat.models import Message, OutboxEntry, Thread
+from realtime import run_in_db
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,19 @@ def _send(email: EmailMessage) -> None:
 def backoff(attempts: int) -> float:
     """Seconds before try number ``attempts + 1``: from 30 s, doubling, capped,
     jittered."""
-    return min(BACKOFF_CAP, 30.0 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+    base = min(BACKOFF_CAP, 30.0 * 2.0 ** (attempts - 1))
+    return base * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A job's email, and how its rows are marked once it is sent."""
+
+    job: services.EmailJob
+    email: EmailMessage
+    sent_ids: tuple[int, ...]
+    skipped_ids: tuple[int, ...]
+    what: str  # for the log
 
 
 def send_due(
@@ -55,39 +73,56 @@ def send_due(
     jobs = services.claim_email_jobs(now=at, claim_seconds=CLAIM_SECONDS, limit=limit)
     for job in jobs:
         try:
-            _handle(job, send)
+            prepared = prepare(job)
+            if prepared is not None:
+                send(prepared.email)
+                finish(prepared)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
-            _failed(job, exc, at=at)
+            failed(job, exc, at=at)
     return len(jobs)
 
 
-def _handle(job: services.EmailJob, send: Sender) -> None:
+async def asend_due(*, limit: int = 20) -> int:
+    """``send_due`` from an event loop (the web process's task)."""
+    at = timezone.now()
+    jobs = await run_in_db(
+        services.claim_email_jobs, now=at, claim_seconds=CLAIM_SECONDS, limit=limit
+    )
+    for job in jobs:
+        try:
+            prepared = await run_in_db(prepare, job)
+            if prepared is not None:
+                await asyncio.to_thread(_send, prepared.email)
+                await run_in_db(finish, prepared)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded
+            await run_in_db(failed, job, exc, at=at)
+    return len(jobs)
+
+
+def prepare(job: services.EmailJob) -> Prepared | None:
+    """The job's email; None when there is none to send (its rows are marked or
+    dropped here: no address, unsubscribed, every reply read in time)."""
     thread = Thread.objects.select_related("visitor").get(pk=job.thread_id)
     visitor = thread.visitor
     if not visitor.email:
         services.drop_outbox(entry_ids=job.entry_ids)
-        return
+        return None
     if visitor.email_unsubscribed_at is not None:
         services.skip_outbox(entry_ids=job.entry_ids, note="unsubscribed")
-        return
+        return None
     if job.kind != OutboxEntry.Kind.MESSAGE:  # a transcript
         messages = list(
             Message.objects.select_related("attachment")
             .filter(thread=thread)
             .order_by("pk")
         )
-        send(
-            compose.build(
-                "transcript", visitor=visitor, thread=thread, messages=messages
-            )
+        email = compose.build(
+            "transcript", visitor=visitor, thread=thread, messages=messages
         )
-        logger.info("transcript of thread %s sent to visitor %s", thread.pk, visitor.pk)
-        services.complete_email(
-            thread_id=thread.pk, sent_ids=job.entry_ids, skipped_ids=[]
-        )
-        return
-    rows = OutboxEntry.objects.filter(pk__in=job.entry_ids).values_list(
-        "pk", "message_id"
+        what = f"transcript of thread {thread.pk} to visitor {visitor.pk}"
+        return Prepared(job, email, job.entry_ids, (), what)
+    rows = list(
+        OutboxEntry.objects.filter(pk__in=job.entry_ids).values_list("pk", "message_id")
     )
     unread = {
         m.pk: m
@@ -96,20 +131,29 @@ def _handle(job: services.EmailJob, send: Sender) -> None:
             pk__gt=thread.visitor_read_up_to,
         )
     }
-    if unread:
-        messages = sorted(unread.values(), key=lambda m: m.pk)
-        send(
-            compose.build("replies", visitor=visitor, thread=thread, messages=messages)
-        )
-        logger.info("%s replies sent to visitor %s by email", len(messages), visitor.pk)
+    sent = tuple(pk for pk, message_id in rows if message_id in unread)
+    skipped = tuple(pk for pk, message_id in rows if message_id not in unread)
+    if not unread:
+        services.complete_email(thread_id=thread.pk, sent_ids=(), skipped_ids=skipped)
+        return None
+    messages = sorted(unread.values(), key=lambda m: m.pk)
+    email = compose.build("replies", visitor=visitor, thread=thread, messages=messages)
+    what = f"{len(messages)} unread replies to visitor {visitor.pk}"
+    return Prepared(job, email, sent, skipped, what)
+
+
+def finish(prepared: Prepared) -> None:
+    """The email was accepted: mark its rows (the operators are told)."""
     services.complete_email(
-        thread_id=thread.pk,
-        sent_ids=[pk for pk, message_id in rows if message_id in unread],
-        skipped_ids=[pk for pk, message_id in rows if message_id not in unread],
+        thread_id=prepared.job.thread_id,
+        sent_ids=prepared.sent_ids,
+        skipped_ids=prepared.skipped_ids,
     )
+    logger.info("email sent: %s", prepared.what)
 
 
-def _failed(job: services.EmailJob, exc: Exception, *, at: dt.datetime) -> None:
+def failed(job: services.EmailJob, exc: Exception, *, at: dt.datetime) -> None:
+    """Try the job again after a back-off from ``at``, or give it up."""
     error = f"{type(exc).__name__}: {exc}"
     attempts = job.attempts + 1
     if _refused_for_good(exc) or attempts >= MAX_ATTEMPTS:
@@ -125,19 +169,21 @@ def _failed(job: services.EmailJob, exc: Exception, *, at: dt.datetime) -> None:
 
 def _refused_for_good(exc: Exception) -> bool:
     """The server refused the address or the message (5xx): trying again will not
-    help. A refusal for now (4xx), a dropped or refused connection: try again."""
+    help. A refusal for now (4xx), a dropped or refused connection, a rejected
+    login (the site's settings, fixed later): try again."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False
     if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code >= 500 and not isinstance(
-            exc, smtplib.SMTPAuthenticationError
-        )
+        return exc.smtp_code >= 500
     return False
 
 
 def run(stop: threading.Event, *, poll_seconds: float = POLL_SECONDS) -> None:
-    """Passes until ``stop`` is set: at once again after a busy pass, else after
-    ``poll_seconds``. A pass that fails (the database away) is logged and retried."""
+    """Passes in this thread until ``stop`` is set (``manage.py sendemail``): at
+    once again after a busy pass, else after ``poll_seconds``. A pass that fails
+    (the database away) is logged and tried again."""
     while not stop.is_set():
         handled = 0
         try:
@@ -151,15 +197,26 @@ def run(stop: threading.Event, *, poll_seconds: float = POLL_SECONDS) -> None:
             stop.wait(poll_seconds)
 
 
-_started: threading.Thread | None = None
+async def arun(*, poll_seconds: float = POLL_SECONDS) -> None:
+    """``run`` as a task of the web process's event loop, until cancelled."""
+    while True:
+        handled = 0
+        try:
+            handled = await asend_due()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("email worker pass failed")
+        if not handled:
+            await asyncio.sleep(poll_seconds)
 
 
-def start_worker() -> threading.Thread:
-    """The worker on a daemon thread of this process (once)."""
-    global _started
-    if _started is None:
-        _started = threading.Thread(
-            target=run, args=(threading.Event(),), name="sohbet-email", daemon=True
-        )
-        _started.start()
-    return _started
+_task: asyncio.Task[None] | None = None
+
+
+def start_worker() -> None:
+    """Start ``arun`` on the running event loop, once per process (the web
+    process's first connection or request starts it: chatsite.asgi)."""
+    global _task
+    if _task is None or _task.done():
+        _task = asyncio.get_running_loop().create_task(arun(), name="sohbet-email")
