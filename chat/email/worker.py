@@ -82,9 +82,9 @@ def send_due(
     return len(jobs)
 
 
-async def asend_due(*, limit: int = 20) -> int:
+async def asend_due(*, now: dt.datetime | None = None, limit: int = 20) -> int:
     """``send_due`` from an event loop (the web process's task)."""
-    at = timezone.now()
+    at = now or timezone.now()
     jobs = await run_in_db(
         services.claim_email_jobs, now=at, claim_seconds=CLAIM_SECONDS, limit=limit
     )

@@ -126,7 +126,7 @@ async def test_operators_see_which_replies_went_by_email(
 
     delay = settings.SOHBET_EMAIL_UNREAD_DELAY
     later = timezone.now() + dt.timedelta(seconds=delay + 1)
-    await database_sync_to_async(worker.send_due)(now=later)
+    await worker.asend_due(now=later)  # as the web process's task does
 
     live = await operator.receive_type("emailed")
     assert (live["thread"], live["messages"]) == (thread, [reply])
