@@ -19,7 +19,7 @@ from chat.email.links import unsubscribe_token
 from chat.models import Message, Visitor
 from tests.browser.axe import violations
 from tests.browser.conftest import LiveServer, start_daphne, stop_daphne
-from tests.browser.pages import SENT, send_as_visitor
+from tests.browser.pages import SENT, open_thread, send_as_visitor
 from tests.chat.email.smtp import SMTPServer, free_port, text_part
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,3 +162,43 @@ def test_the_unsubscribe_link_works_in_any_browser(mail_page: Any) -> None:
     visitor.refresh_from_db()
     assert visitor.email_unsubscribed_at is not None
     assert violations(elsewhere) == []
+
+
+def test_not_now_hides_the_form_on_the_next_pages_too(visitor_page: Any) -> None:
+    page = visitor_page()  # nobody online, an address not required
+    expect(page.locator("#email-ask")).to_be_visible()
+    expect(page.locator("#composer-input")).to_be_enabled()
+
+    page.click("#email-dismiss")
+    expect(page.locator("#email-ask")).to_be_hidden()
+    page.reload()
+    page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
+
+    expect(page.locator("#email-ask")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_the_transcript_is_offered_when_the_conversation_closes(
+    visitor_page: Any, operator_page: Any
+) -> None:
+    inbox = operator_page()
+    page = visitor_page()
+    expect(page.locator("#email-ask")).to_be_hidden()  # someone is online
+    send_as_visitor(page, "Thanks, that is all.")
+    expect(page.locator(SENT)).to_have_count(1)
+    open_thread(inbox)
+    inbox.click("#close-thread")
+
+    offer = page.locator("#transcript-offer")
+    expect(offer).to_be_visible()
+    offer.click()
+    expect(page.locator("#email-ask-hint")).to_have_text(
+        "Where should we send the conversation?"
+    )
+    page.fill("#email-input", "ada@example.com")
+    page.click("#email-save")
+
+    expect(page.locator("#toast")).to_contain_text("On its way")
+    thread = Visitor.objects.get(email="ada@example.com").threads.get()
+    assert thread.outbox.filter(channel="email", kind="transcript").count() == 1
+    assert page.errors == [] and inbox.errors == []

@@ -151,6 +151,8 @@ export function mountConversation(root, config) {
     toast,
     composer,
     hasMessages: () => log.messages.length > 0 || client.pending(log).length > 0,
+    store,
+    key: prefix + "email-dismissed",
   });
 
   function render() {

@@ -4,7 +4,8 @@
  * when the server requires it, before their first message; the transcript action
  * (#transcript-button in the menu, #transcript-offer when the conversation closed).
  *
- *   emailPanel(el, {send(frame) -> bool, toast, composer, hasMessages() -> bool})
+ *   emailPanel(el, {send(frame) -> bool, toast, composer, hasMessages() -> bool,
+ *                   store, key: where "Not now" is remembered for a day})
  *   -> {hello(emailState, operatorsOnline), presence(online), frame(f), error(f) -> bool,
  *       sent()}
  */
@@ -12,11 +13,13 @@ import { t, tf } from "../lib/i18n.js";
 
 // What the browser checks of an address; the server checks it again.
 const SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DISMISSED_FOR_MS = 24 * 3600 * 1000;
 
 export function emailPanel(el, opts) {
   const state = {
     address: "", unsubscribed: false, ask: "never", required: false,
-    online: false, dismissed: false, known: false, wantsTranscript: false,
+    online: false, known: false, wantsTranscript: false,
+    dismissed: Number(opts.store.get(opts.key, 0)) > Date.now() - DISMISSED_FOR_MS,
   };
 
   function needed() {
@@ -79,6 +82,7 @@ export function emailPanel(el, opts) {
   });
   el.emailDismiss.addEventListener("click", () => {
     state.dismissed = true;
+    opts.store.set(opts.key, Date.now());
     state.wantsTranscript = false;
     update();
   });
