@@ -311,6 +311,7 @@ def email_ask(email: str, *, unsubscribed: bool = False) -> dict[str, Any]:
     """What the visitor's page knows of email (``hello.email``, the ``email``
     frame): their address, whether they unsubscribed, when to ask for one."""
     return {
+        "enabled": settings.SOHBET_EMAIL_ENABLED,
         "address": email,
         "unsubscribed": unsubscribed,
         "ask": settings.SOHBET_EMAIL_ASK,

@@ -99,6 +99,8 @@ def request_transcript(*, visitor_id: int, thread_id: int) -> OutboxEntry:
     """Queue the conversation's transcript to the visitor's address. Raises
     ChatError when they gave none, asked for no email, the conversation is empty,
     or the address had SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR already."""
+    if not settings.SOHBET_EMAIL_ENABLED:
+        raise ChatError(ErrorCode.FORBIDDEN, _("Email is not set up on this chat."))
     visitor = Visitor.objects.select_for_update().get(pk=visitor_id)
     if not visitor.email:
         raise ChatError(ErrorCode.INVALID, _("Give your email address first."))

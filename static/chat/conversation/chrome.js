@@ -48,7 +48,8 @@ export function showThreadStatus(el, status) {
   if (status === "open" || status === "closed") {
     el.threadNote.hidden = status !== "closed";
     if (el.transcriptOffer) {
-      el.transcriptOffer.hidden = status !== "closed"; // conversation/email.js
+      // conversation/email.js; not on a chat without email (the menu's action hidden)
+      el.transcriptOffer.hidden = status !== "closed" || el.transcriptButton.hidden;
     }
   }
 }

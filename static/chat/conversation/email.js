@@ -18,7 +18,7 @@ const DISMISSED_FOR_MS = 24 * 3600 * 1000;
 export function emailPanel(el, opts) {
   const state = {
     address: "", unsubscribed: false, ask: "never", required: false,
-    online: false, known: false, wantsTranscript: false,
+    online: false, known: false, wantsTranscript: false, enabled: true,
     dismissed: Number(opts.store.get(opts.key, 0)) > Date.now() - DISMISSED_FOR_MS,
   };
 
@@ -56,6 +56,9 @@ export function emailPanel(el, opts) {
   }
 
   function requestTranscript() {
+    if (!state.enabled) {
+      return;
+    }
     if (!state.address || state.unsubscribed) {
       state.wantsTranscript = true;
       update();
@@ -101,6 +104,9 @@ export function emailPanel(el, opts) {
         state.ask = typeof email.ask === "string" ? email.ask : "never";
         state.required = !!email.required;
         state.known = true;
+        // No email on this chat: nothing to offer.
+        el.transcriptButton.hidden = email.enabled === false;
+        state.enabled = email.enabled !== false;
       }
       state.online = online;
       update();

@@ -30,6 +30,7 @@ async def test_hello_tells_the_page_when_to_ask_for_an_email(
     visitor = await connect_visitor()
 
     assert visitor.hello["email"] == {
+        "enabled": True,
         "address": "",
         "unsubscribed": False,
         "ask": "always",
@@ -157,3 +158,21 @@ async def test_transcripts_asked_for_from_one_network_are_limited(
         OutboxEntry.objects.filter(kind="transcript").count
     )()
     assert count == 1
+
+
+async def test_without_email_set_up_nothing_is_offered_or_queued(
+    connect_visitor, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.SOHBET_EMAIL_ENABLED = False  # production without SOHBET_EMAIL_URL
+    settings.SOHBET_EMAIL_ASK = "never"
+    visitor = await connect_visitor()
+    assert visitor.hello["email"]["enabled"] is False
+    await visitor.send(type="visitor.email", email="ada@example.com")
+    await visitor.receive_type("email")
+    await visitor.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+    await visitor.receive_type("ack")
+
+    await visitor.send(type="transcript.send")
+    error = await visitor.receive_type("error")
+
+    assert (error["code"], error["frame"]) == ("forbidden", "transcript.send")

@@ -125,3 +125,36 @@ def test_an_email_url_of_another_kind_is_refused_at_boot() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="smtp://"):
         email_settings("http://mail.example.com", base_dir=settings.BASE_DIR)
+
+
+READ_EMAIL = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps([settings.SOHBET_EMAIL_ENABLED, settings.SOHBET_EMAIL_ASK,
+                  settings.SOHBET_EMAIL_UNREAD_DELAY, settings.SOHBET_EMAIL_WORKER]))
+"""
+
+
+def test_production_without_an_email_url_sends_no_email() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", READ_EMAIL],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DJANGO_SETTINGS_MODULE": "chatsite.settings",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "chat.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    read = json.loads(done.stdout.strip().splitlines()[-1])
+    assert read == [False, "never", 0, False]
