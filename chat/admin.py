@@ -238,10 +238,13 @@ class MessageAdmin(AttachmentColumn, ReadOnlyAdmin):
 
 @admin.register(Visitor)
 class VisitorAdmin(ReadOnlyAdmin):
-    list_display = ("id", "name", "locale", "first_seen_at", "last_seen_at")
-    search_fields = ("name",)
+    list_display = ("id", "name", "email", "locale", "first_seen_at", "last_seen_at")
+    search_fields = ("name", "email")
     readonly_fields = (
         "name",
+        "email",
+        "email_source",
+        "email_unsubscribed_at",
         "locale",
         "user_agent",
         "last_page",

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 from realtime import framing, sql
 
@@ -140,3 +140,20 @@ def check_widget_sites(**kwargs: Any) -> list[Error]:
                 )
             )
     return errors
+
+
+@register(deploy=True)
+def check_email_links(**kwargs: Any) -> list[Warning]:
+    """Emails to visitors carry links to this site: on SOHBET_PUBLIC_URL."""
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and not (
+        settings.SOHBET_PUBLIC_URL
+    ):
+        return [
+            Warning(
+                "SOHBET_EMAIL_URL sends email, but SOHBET_PUBLIC_URL is not set: the "
+                "links in emails to visitors would point at http://127.0.0.1:8000.",
+                hint="Set SOHBET_PUBLIC_URL to https:// and your host name.",
+                id="chat.W005",
+            )
+        ]
+    return []

@@ -36,6 +36,7 @@ VISITOR: Final = "chat.visitor"  # who a visitor is, where they are now (operato
 AWAY: Final = "chat.away"  # an operator's away switch: to their own sockets
 TEAM: Final = "chat.team"  # an operator online, away or offline: to the operators
 HOURS: Final = "chat.hours"  # the business hours changed: to every visitor socket
+EMAILED: Final = "chat.emailed"  # operators' messages that went to the visitor by email
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
@@ -125,6 +126,12 @@ class TeamEvent(TypedDict):
 class HoursEvent(TypedDict):
     type: Literal["chat.hours"]
     hours: list[list[str]] | None  # chat.availability.hours_payload()
+
+
+class EmailedEvent(TypedDict):
+    type: Literal["chat.emailed"]
+    thread: int
+    messages: list[int]  # ids
 
 
 class _Session(TypedDict):
@@ -245,6 +252,12 @@ def visitor_event(payload: dict[str, Any]) -> Event:
     return OPERATORS_GROUP, event
 
 
+def emailed_event(*, thread: int, message_ids: list[int]) -> Event:
+    """Operators' messages the visitor had not read went to them by email."""
+    event: EmailedEvent = {"type": EMAILED, "thread": thread, "messages": message_ids}
+    return OPERATORS_GROUP, event
+
+
 def session_event(
     group: str,
     kind: Literal["session.ended", "rights.changed", "session.rotated"],
@@ -334,6 +347,8 @@ def visitor_payload(visitor: Visitor, threads: list[Thread]) -> dict[str, Any]:
         "id": visitor.pk,
         "name": visitor.name,
         "email": visitor.email,
+        "email_source": visitor.email_source,
+        "email_unsubscribed": visitor.email_unsubscribed_at is not None,
         "user_id": visitor.external_id or "",
         "identity_verified": visitor.identity_verified,
         "url": visitor.last_page,

@@ -19,6 +19,7 @@ from chat.context import VisitorContext, parse_context
 from chat.exceptions import ChatError, ErrorCode
 
 MAX_NAME = 80
+MAX_EMAIL = 254
 MAX_SEARCH = 100
 
 
@@ -77,6 +78,16 @@ class VisitorUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitorEmail:
+    email: str  # checked by chat.services.set_visitor_email
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptSend:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class VisitorInfo:
     thread: int
 
@@ -116,6 +127,8 @@ Frame = (
     | Ping
     | Options
     | VisitorUpdate
+    | VisitorEmail
+    | TranscriptSend
     | VisitorContext
     | VisitorInfo
     | ThreadAction
@@ -135,6 +148,8 @@ VISITOR_TYPES = frozenset(
         "options",
         "visitor.update",
         "visitor.context",
+        "visitor.email",
+        "transcript.send",
     }
 )
 OPERATOR_TYPES = frozenset(
@@ -242,6 +257,15 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
                 _("A name can be at most %(max)s characters.") % {"max": MAX_NAME},
             )
         return VisitorUpdate(name=name)
+    if kind == "visitor.email":
+        email = data.get("email", "")
+        if not isinstance(email, str):
+            raise _invalid(_("“email” must be text."))
+        if len(email) > MAX_EMAIL:
+            raise ChatError(ErrorCode.TOO_LONG, _("The email address is too long."))
+        return VisitorEmail(email=email)
+    if kind == "transcript.send":
+        return TranscriptSend()
     if kind == "visitor.context":
         return parse_context(data)
     if kind == "visitor.info":

@@ -38,6 +38,18 @@ class Visitor(models.Model):
     )
     # Checked by the service (an EmailField cannot take the fast path: chat.E003).
     email = models.CharField(_("email"), max_length=254, blank=True)
+    # Where ``email`` came from: the visitor typed it in the chat (unverified), or
+    # the host site (``identify``; verified with the user when ``identity_verified``).
+    email_source = models.CharField(
+        _("email given by"),
+        max_length=10,
+        blank=True,
+        choices=[("visitor", _("the visitor")), ("site", _("the site"))],
+    )
+    # Set by the unsubscribe link of an email: no more email to this visitor.
+    email_unsubscribed_at = models.DateTimeField(
+        _("unsubscribed from email"), null=True, blank=True
+    )
     identity_verified = models.BooleanField(_("identity verified"), default=False)
     # What the visitor's page tells of them (the ``visitor.context`` frame,
     # chat.context): ``last_page`` is the host page they are on now, ``referrer``
@@ -271,11 +283,13 @@ class OutboxEntry(models.Model):
         MESSAGE = "message", _("Message")
         THREAD_CLOSED = "thread_closed", _("Conversation closed")
         THREAD_REOPENED = "thread_reopened", _("Conversation reopened")
+        TRANSCRIPT = "transcript", _("Transcript")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Delivered")
         FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not needed")
 
     channel = models.CharField(_("channel"), max_length=32)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

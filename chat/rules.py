@@ -270,6 +270,30 @@ def outbox_entries(applied: Applied, channels: Sequence[str]) -> list[OutboxEntr
     return entries
 
 
+EMAIL_CHANNEL = "email"
+
+
+def email_entries(applied: Applied, *, delay_seconds: int) -> list[OutboxEntry]:
+    """A row of the "email" channel per new operator message, due when the visitor
+    has had ``delay_seconds`` to read it: unread then, it is emailed to them with
+    what else they have not read (chat.email.worker decides, and skips it when they
+    have no email, asked for none, or read it). None when ``delay_seconds`` is 0."""
+    if delay_seconds <= 0:
+        return []
+    return [
+        OutboxEntry(
+            channel=EMAIL_CHANNEL,
+            kind=OutboxEntry.Kind.MESSAGE,
+            thread_id=message.thread_id,
+            message=message,
+            next_attempt_at=message.created_at + dt.timedelta(seconds=delay_seconds),
+            created_at=message.created_at,
+        )
+        for message in applied.messages
+        if message.author == Message.Author.OPERATOR
+    ]
+
+
 def may_attach(attachment: Attachment, post: NewMessage) -> bool:
     """An upload goes with a message of its own thread, by whoever uploaded it."""
     if attachment.thread_id != post.thread_id or attachment.uploaded_by != post.author:

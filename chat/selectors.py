@@ -15,6 +15,7 @@ from chat.appearance import (  # the appearance's reads
 from chat.appearance import widget_appearance as widget_appearance
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
+from chat.rules import EMAIL_CHANNEL
 
 THREAD_RELATED = ("visitor", "assigned_to", "last_message", "last_message__attachment")
 SYNC_PAGE = 200
@@ -211,3 +212,16 @@ def count_unsent_attachments(*, older_than: dt.timedelta) -> int:
     return Attachment.objects.filter(
         message__isnull=True, created_at__lt=timezone.now() - older_than
     ).count()
+
+
+def list_emailed_message_ids(*, messages: list[Message]) -> list[int]:
+    """Which of these messages went to their visitor by email (operators' replies
+    they had not read: chat.email.worker)."""
+    ids = [m.pk for m in messages if m.author == Message.Author.OPERATOR]
+    if not ids:
+        return []
+    return list(
+        OutboxEntry.objects.filter(
+            channel=EMAIL_CHANNEL, status=OutboxEntry.Status.DONE, message_id__in=ids
+        ).values_list("message_id", flat=True)
+    )

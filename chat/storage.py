@@ -95,13 +95,20 @@ def store_posts(posts: Sequence[NewMessage]) -> list[rules.PostOutcome]:
     Message.objects.bulk_create(applied.messages)
     outcomes = rules.after_insert(applied, posts)
     Thread.objects.bulk_update(applied.threads.values(), list(THREAD_POST_FIELDS))
-    entries = rules.outbox_entries(applied, settings.SOHBET_OUTBOX_CHANNELS)
+    entries = _outbox_entries(applied)
     if entries:
         OutboxEntry.objects.bulk_create(entries)
     send_on_commit(*events.message_events(applied.messages))
     if applied.state_changed:
         send_on_commit(*current_thread_events(applied.state_changed))
     return outcomes
+
+
+def _outbox_entries(applied: rules.Applied) -> list[OutboxEntry]:
+    return [
+        *rules.outbox_entries(applied, settings.SOHBET_OUTBOX_CHANNELS),
+        *rules.email_entries(applied, delay_seconds=settings.SOHBET_EMAIL_UNREAD_DELAY),
+    ]
 
 
 def current_thread_events(thread_ids: Iterable[int]) -> list[Event]:
@@ -209,7 +216,7 @@ class MessageStore:
                         list(applied.threads.values()), THREAD_POST_FIELDS
                     )
                 )
-                entries = rules.outbox_entries(applied, settings.SOHBET_OUTBOX_CHANNELS)
+                entries = _outbox_entries(applied)
                 if entries:
                     writes.append(sql.insert_statement(entries))
             else:

@@ -2,6 +2,7 @@
 for clients whose WebSocket cannot get through: realtime.fallback)."""
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -41,3 +42,17 @@ application = ProtocolTypeRouter(
         "websocket": websocket_application,
     }
 )
+
+# The email outbox is sent by a task of each web process (chat.email.worker;
+# docs/operations.md "Email"): no process of its own to run. Daphne has no start-up
+# event for applications: the first connection or request starts it.
+if settings.SOHBET_EMAIL_WORKER:
+    from chat.email.worker import start_worker  # noqa: E402
+
+    _router = application
+
+    async def _serve(scope: Any, receive: Any, send: Any) -> Any:
+        start_worker()
+        return await _router(scope, receive, send)
+
+    application = _serve

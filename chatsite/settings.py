@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from chatsite.email import email_settings
 from chatsite.storage import cloudinary_config_from_env, cloudinary_storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -435,6 +436,42 @@ SOHBET_HTTP_FRAMES_PER_POST = env_int("SOHBET_HTTP_FRAMES_PER_POST", 20)
 SOHBET_HTTP_IDLE = env_int("SOHBET_HTTP_IDLE", 75)
 # Presence entries expire when a socket stops pinging (clients ping every 25 s).
 SOHBET_PRESENCE_TTL = env_int("SOHBET_PRESENCE_TTL", 70)
+
+# --- Email (docs/operations.md, "Email") ---------------------------------------------
+
+# Where email goes: one URL (chatsite.email). Without it, email is off in production
+# (nobody is asked for an address that nothing would write to), and with DJANGO_DEBUG
+# (make run) each message is a file under .tmp/email/: the product on one machine.
+SOHBET_EMAIL_URL = os.environ.get("SOHBET_EMAIL_URL", "").strip() or (
+    "file://.tmp/email" if DEBUG else ""
+)
+SOHBET_EMAIL_ENABLED = bool(SOHBET_EMAIL_URL)
+if SOHBET_EMAIL_ENABLED:
+    globals().update(email_settings(SOHBET_EMAIL_URL, base_dir=BASE_DIR))
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("SOHBET_EMAIL_FROM", "").strip() or "Sohbet <noreply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# An operator's reply the visitor has not read within this many seconds is emailed
+# to them (with what else they have not read); 0: never.
+SOHBET_EMAIL_UNREAD_DELAY = (
+    env_int("SOHBET_EMAIL_UNREAD_DELAY", 600) if SOHBET_EMAIL_ENABLED else 0
+)
+# When the visitor is asked for their email: "offline" (no operator online),
+# "always", or "never"; REQUIRED: before their first message (when asked).
+SOHBET_EMAIL_ASK = os.environ.get("SOHBET_EMAIL_ASK", "offline").strip().lower()
+if SOHBET_EMAIL_ASK not in ("offline", "always", "never"):
+    raise ImproperlyConfigured("SOHBET_EMAIL_ASK must be offline, always or never")
+if not SOHBET_EMAIL_ENABLED:
+    SOHBET_EMAIL_ASK = "never"
+SOHBET_EMAIL_REQUIRED = env_bool("SOHBET_EMAIL_REQUIRED")
+# How long the link in an email reopens the conversation, in seconds (7 days).
+SOHBET_EMAIL_LINK_MAX_AGE = env_int("SOHBET_EMAIL_LINK_MAX_AGE", 7 * 24 * 3600)
+# Transcripts one address may be sent, per hour (whatever the visitor).
+SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR = env_int("SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR", 3)
+# The web process sends the email outbox itself (a task: chat.email.worker);
+# off: another process runs `manage.py sendemail` instead.
+SOHBET_EMAIL_WORKER = env_bool("SOHBET_EMAIL_WORKER", True) and SOHBET_EMAIL_ENABLED
 
 # --- Health and housekeeping ----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from chat import admin_views, appearance_views, upload_views, views
+from chat.email import views as email_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
 
@@ -25,6 +26,12 @@ urlpatterns = [
     ),
     path(
         "team/avatars/<int:pk>.webp", appearance_views.team_avatar, name="team-avatar"
+    ),
+    path("email/open/<str:token>/", email_views.resume, name="email-resume"),
+    path(
+        "email/unsubscribe/<str:token>/",
+        email_views.unsubscribe,
+        name="email-unsubscribe",
     ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     # Sign-in steps and the Telegram page, before the admin's catch-all.

@@ -34,3 +34,6 @@ SOHBET_WIDGET_IDENTITY_SECRET = "widget-test-secret"  # noqa: S105 - a test valu
 # appearance and the conversations a test has just written.
 SOHBET_APPEARANCE_CACHE_SECONDS = 0
 SOHBET_REPLY_TIME_SECONDS = 0
+# Tests send the email outbox themselves (chat.email.worker.send_due); a server
+# process a test starts may run the worker (SOHBET_EMAIL_WORKER=1 in its env).
+SOHBET_EMAIL_WORKER = os.environ.get("SOHBET_EMAIL_WORKER") == "1"

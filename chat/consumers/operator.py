@@ -200,6 +200,7 @@ class OperatorConsumer(ChatConsumer):
             selectors.list_messages_after, thread_id=thread.pk, after_seq=frame.after
         )
         await self.send_messages("sync", thread.pk, messages, has_more)
+        await self._send_emailed(thread.pk, messages)
 
     @on("history")
     async def on_history(self, frame: frames.History) -> None:
@@ -212,6 +213,17 @@ class OperatorConsumer(ChatConsumer):
             limit=frame.limit,
         )
         await self.send_messages("history", thread.pk, messages, has_more)
+        await self._send_emailed(thread.pk, messages)
+
+    async def _send_emailed(self, thread_id: int, messages: list[Any]) -> None:
+        """Which replies of a page went to the visitor by email (a mark on them)."""
+        if not any(m.author == Message.Author.OPERATOR for m in messages):
+            return
+        emailed = await run_in_db(selectors.list_emailed_message_ids, messages=messages)
+        if emailed:
+            await self.send_json(
+                {"type": "emailed", "thread": thread_id, "messages": emailed}
+            )
 
     @on("thread.close", "thread.reopen")
     async def on_thread_action(self, frame: frames.ThreadAction) -> None:
@@ -310,6 +322,15 @@ class OperatorConsumer(ChatConsumer):
 
     async def chat_visitor(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "visitor", "visitor": event["visitor"]})
+
+    async def chat_emailed(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "emailed",
+                "thread": event["thread"],
+                "messages": event["messages"],
+            }
+        )
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_FORBIDDEN)

@@ -5,18 +5,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
 from chat import availability, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.context import VisitorContextMixin
 from chat.context import country_of
+from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message
 from chat.rules import NewConversation, NewMessage, Posted
 from realtime import run_in_db, send_now
+from realtime.clientip import get_scope_client_ip, rate_limit_key
 from realtime.consumer import CLOSE_NO_IDENTITY, CLOSE_RECHECK, CLOSE_TRY_AGAIN, on
+from realtime.ratelimit import Rule, ahit_many
 
 logger = logging.getLogger(__name__)
+
+# Transcripts asked for from one network (an IPv4 address, an IPv6 /64), whatever the
+# visitors and addresses; one address gets SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR.
+TRANSCRIPTS_PER_NETWORK = Rule(10, 3600)
 
 
 class VisitorConsumer(VisitorContextMixin, ChatConsumer):
@@ -68,6 +77,9 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
                 "thread": thread,
                 "operators_online": await presence.ais_online(presence.OPERATORS),
                 "hours": hours,
+                "email": email_ask(
+                    conversation.email, unsubscribed=conversation.email_unsubscribed
+                ),
                 "limits": limits(),
             }
         )
@@ -175,13 +187,60 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
 
     @on("visitor.update")
     async def on_visitor_update(self, frame: frames.VisitorUpdate) -> None:
-        if self.new_conversation is not None:
-            await run_in_db(services.store_conversation, self.new_conversation)
-            self.new_conversation = None
+        await self._write_conversation()
         await run_in_db(
             services.rename_visitor, visitor_id=self.visitor_id, name=frame.name
         )
         self.visitor_name = frame.name
+
+    @on("visitor.email")
+    async def on_visitor_email(self, frame: frames.VisitorEmail) -> None:
+        await self._write_conversation()
+        try:
+            await run_in_db(
+                services.set_visitor_email,
+                visitor_id=self.visitor_id,
+                email=frame.email,
+            )
+        except ChatError as exc:
+            await self.send_error(_about(exc, "visitor.email"))
+            return
+        await self.send_json({"type": "email", **email_ask(frame.email.strip())})
+
+    @on("transcript.send")
+    async def on_transcript_send(self, frame: frames.TranscriptSend) -> None:
+        if self.new_conversation is not None:
+            error = ChatError(ErrorCode.NOT_FOUND, _("There is nothing to send yet."))
+            await self.send_error(_about(error, "transcript.send"))
+            return
+        network = rate_limit_key(get_scope_client_ip(self.scope))
+        [allowed] = await ahit_many(
+            [(f"transcript:{network}", TRANSCRIPTS_PER_NETWORK)]
+        )
+        if not allowed:  # many visitors' transcripts, to many addresses: a spammer
+            error = ChatError(
+                ErrorCode.RATE_LIMITED,
+                _("Too many copies were asked for from here. Try again later."),
+            )
+            await self.send_error(_about(error, "transcript.send"))
+            return
+        try:
+            await run_in_db(
+                services.request_transcript,
+                visitor_id=self.visitor_id,
+                thread_id=self.thread_id,
+            )
+        except ChatError as exc:
+            await self.send_error(_about(exc, "transcript.send"))
+            return
+        await self.send_json({"type": "transcript", "queued": True})
+
+    async def _write_conversation(self) -> None:
+        """Write the conversation's rows now if only drawn (what the visitor gives
+        before their first message is kept)."""
+        if self.new_conversation is not None:
+            await run_in_db(services.store_conversation, self.new_conversation)
+            self.new_conversation = None
 
     # --- Events -------------------------------------------------------------------
 
@@ -271,3 +330,21 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
         key = getattr(session, "session_key", None) or ""
         if event.get("session") == events.session_group(key):
             await self.close(code=CLOSE_RECHECK)
+
+
+def email_ask(email: str, *, unsubscribed: bool = False) -> dict[str, Any]:
+    """What the visitor's page knows of email (``hello.email``, the ``email``
+    frame): their address, whether they unsubscribed, when to ask for one."""
+    return {
+        "enabled": settings.SOHBET_EMAIL_ENABLED,
+        "address": email,
+        "unsubscribed": unsubscribed,
+        "ask": settings.SOHBET_EMAIL_ASK,
+        "required": settings.SOHBET_EMAIL_REQUIRED,
+    }
+
+
+def _about(error: ChatError, frame_type: str) -> ChatError:
+    """The refusal names the frame it answers: the page shows it by its form."""
+    error.frame = frame_type  # type: ignore[attr-defined]
+    return error

@@ -20,6 +20,17 @@ from chat.services.context import (
     touch_visitor,
     update_visitor_context,
 )
+from chat.services.email import (
+    EmailJob,
+    claim_email_jobs,
+    complete_email,
+    drop_outbox,
+    request_transcript,
+    resubscribe_visitor,
+    set_visitor_email,
+    skip_outbox,
+    unsubscribe_visitor,
+)
 from chat.services.housekeeping import (
     PURGE_BATCH,
     delete_unsent_attachments,
@@ -63,6 +74,15 @@ from chat.services.visitors import (
 )
 
 __all__ = [
+    "EmailJob",
+    "claim_email_jobs",
+    "complete_email",
+    "drop_outbox",
+    "request_transcript",
+    "resubscribe_visitor",
+    "set_visitor_email",
+    "skip_outbox",
+    "unsubscribe_visitor",
     "PURGE_BATCH",
     "THREAD_SESSION_KEY",
     "VISITOR_SESSION_KEY",

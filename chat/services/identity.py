@@ -110,9 +110,10 @@ def _claimed(session: SessionBase, *, email: str, name: str) -> Identified:
         visitor = _written_visitor(session)
         if visitor.identity_verified:
             return Identified(verified=True, rotated=False)
-        visitor.email = email or visitor.email
+        if email:
+            visitor.email, visitor.email_source = email, "site"
         visitor.name = name or visitor.name
-        visitor.save(update_fields=["email", "name"])
+        visitor.save(update_fields=["email", "email_source", "name"])
     session[IDENTITY_SESSION_KEY] = claim
     return Identified(verified=False, rotated=False)
 
@@ -122,9 +123,10 @@ def _verified(session: SessionBase, *, user_id: str, email: str, name: str) -> b
     """Bind the session to the user's visitor; whether its key was rotated."""
     user = Visitor.objects.select_for_update().filter(external_id=user_id).first()
     if user is not None and user.pk == session.get(VISITOR_SESSION_KEY):
-        user.email = email or user.email
+        if email:
+            user.email, user.email_source = email, "site"
         user.name = name or user.name
-        user.save(update_fields=["email", "name"])
+        user.save(update_fields=["email", "email_source", "name"])
         return False
     if user is None:
         user = _written_visitor(session)
@@ -137,9 +139,18 @@ def _verified(session: SessionBase, *, user_id: str, email: str, name: str) -> b
         user.identity_verified = True
     elif user.pk != session.get(VISITOR_SESSION_KEY):
         _bring_anonymous_threads(session, user)
-    user.email = email or user.email
+    if email:
+        user.email, user.email_source = email, "site"
     user.name = name or user.name
-    user.save(update_fields=["external_id", "identity_verified", "email", "name"])
+    user.save(
+        update_fields=[
+            "external_id",
+            "identity_verified",
+            "email",
+            "email_source",
+            "name",
+        ]
+    )
     attach_session(session, user.pk)
     return True
 

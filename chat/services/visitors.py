@@ -54,6 +54,8 @@ class VisitorConversation:
     new: NewConversation | None
     context: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Value] = field(default_factory=dict)
+    email: str = ""
+    email_unsubscribed: bool = False
 
 
 def begin_visitor_session(session: SessionBase) -> bool:
@@ -82,7 +84,12 @@ def open_conversation(
             Thread.objects.filter(visitor_id=visitor_id)
             .order_by("-pk")
             .values(
-                *HELLO_THREAD_FIELDS, "visitor__name", "visitor__attributes", *stored
+                *HELLO_THREAD_FIELDS,
+                "visitor__name",
+                "visitor__attributes",
+                "visitor__email",
+                "visitor__email_unsubscribed_at",
+                *stored,
             )
             .first()
         )
@@ -90,8 +97,12 @@ def open_conversation(
             touch_visitor(visitor_id=visitor_id, country=country)
             name = row.pop("visitor__name")
             attributes = load_attributes(row.pop("visitor__attributes"))
+            email = row.pop("visitor__email")
+            unsubscribed = row.pop("visitor__email_unsubscribed_at") is not None
             context = {name: row.pop(column) for column, name in stored.items()}
-            return VisitorConversation(visitor_id, name, row, None, context, attributes)
+            return VisitorConversation(
+                visitor_id, name, row, None, context, attributes, email, unsubscribed
+            )
     if begin_visitor_session(session):  # a session begun elsewhere than the page
         session.save()
     new = drawn_conversation(

@@ -23,6 +23,7 @@ import { Receipts } from "./inbox/receipts.js";
 import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
+import { emailedIds } from "./inbox/bubbles.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -183,6 +184,11 @@ function main(el) {
       return;
     }
     if (visitorPanel.apply(f) || team.apply(f)) {
+      return;
+    }
+    if (f.type === "emailed") {
+      (Array.isArray(f.messages) ? f.messages : []).forEach((id) => emailedIds.add(id));
+      paintIfOpen(f.thread);
       return;
     }
     const about = threads.apply(f); // pong, options and anything newer: undefined

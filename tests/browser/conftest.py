@@ -68,11 +68,15 @@ def _wait_until_up(server: LiveServer, timeout: float = 30) -> None:
     raise RuntimeError("daphne did not answer in time")
 
 
-def start_daphne(db_name: str, port: int | None = None) -> LiveServer:
-    """Start Daphne serving chatsite on 127.0.0.1 on the given test database."""
+def start_daphne(
+    db_name: str, port: int | None = None, env: dict[str, str] | None = None
+) -> LiveServer:
+    """Start Daphne serving chatsite on 127.0.0.1 on the given test database
+    (``env``: variables of its own)."""
     port = port or _free_port()
     env = {
         **os.environ,
+        **(env or {}),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "SOHBET_TEST_SERVER_DB": db_name,
         "MEDIA_ROOT": str(ROOT / ".tmp" / "test-media"),

@@ -39,6 +39,10 @@ export class ConnectionLine {
 export function showThreadStatus(el, status) {
   if (status === "open" || status === "closed") {
     el.threadNote.hidden = status !== "closed";
+    if (el.transcriptOffer) {
+      // conversation/email.js; not on a chat without email (the menu's action hidden)
+      el.transcriptOffer.hidden = status !== "closed" || el.transcriptButton.hidden;
+    }
   }
 }
 

@@ -35,7 +35,8 @@ import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
-import { Availability } from "./availability.js";
+import { Availability, hoursAt } from "./availability.js";
+import { emailPanel } from "./email.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -51,7 +52,9 @@ const IDS = {
   nameInput: "name-input", attach: "attach-button", fileInput: "file-input",
   preview: "attachment-preview", dropOverlay: "drop-overlay", record: "record-button",
   recorder: "recorder", recorderTime: "recorder-time", recorderCancel: "recorder-cancel",
-  recorderSend: "recorder-send",
+  recorderSend: "recorder-send", emailAsk: "email-ask", emailHint: "email-ask-hint",
+  emailInput: "email-input", emailError: "email-error", emailDismiss: "email-dismiss",
+  transcriptButton: "transcript-button", transcriptOffer: "transcript-offer",
 };
 
 function elements(root) {
@@ -82,7 +85,7 @@ export function mountConversation(root, config) {
   const line = new ConnectionLine(el);
   const availability = new Availability(el);
   const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
-  const state = { pendingName: null, unseen: 0, syncedOnce: false };
+  const state = { pendingName: null, unseen: 0, syncedOnce: false, hours: null };
 
   const isShown = typeof config.isShown === "function" ? config.isShown
     : () => document.visibilityState === "visible";
@@ -135,7 +138,7 @@ export function mountConversation(root, config) {
     formatCount: remainingCount,
     autoGrow: true,
     canUse: () => true,
-    canPaste: () => document.activeElement !== el.nameInput,
+    canPaste: () => document.activeElement !== el.nameInput && document.activeElement !== el.emailInput,
     notice: (text) => toast.show(text),
     onSend: (body, files) => {
       if (files.length) {
@@ -144,7 +147,16 @@ export function mountConversation(root, config) {
         client.post(null, body);
       }
       scroller.paint({ force: true, smooth: true });
+      email.sent();
     },
+  });
+  const email = emailPanel(el, {
+    send: (f) => client.ready && client.send(f),
+    toast,
+    composer,
+    hasMessages: () => log.messages.length > 0 || client.pending(log).length > 0,
+    store,
+    key: prefix + "email-dismissed",
   });
 
   function render() {
@@ -158,6 +170,11 @@ export function mountConversation(root, config) {
   }
 
   // ------------------------------------------------------------ frames
+  // Someone can answer now: an operator online (not away) within the hours.
+  function someoneThere(online) {
+    return !!online && hoursAt(state.hours, Date.now()).open;
+  }
+
   function hello(frame) {
     const thread = frame.thread || {};
     composer.limitsChanged(client.maxBody);
@@ -184,6 +201,8 @@ export function mountConversation(root, config) {
       el.nameInput.value = frame.visitor.name;
     }
     availability.update({ online: !!frame.operators_online, hours: frame.hours });
+    state.hours = frame.hours;
+    email.hello(frame.email, someoneThere(frame.operators_online));
     scroller.paint();
     client.load(log, serverLastSeq);
     if (state.pendingName !== null) {
@@ -226,6 +245,7 @@ export function mountConversation(root, config) {
     if (fromOperator || kind === "sync") {
       scheduleRead();
     }
+    email.sent(); // a conversation with messages needs no email first
   }
 
   function request(_log, kind) {
@@ -266,15 +286,21 @@ export function mountConversation(root, config) {
       case "presence":
         if (typeof f.operators_online === "boolean") {
           availability.update({ online: f.operators_online });
+          email.presence(someoneThere(f.operators_online));
         }
         break;
       case "hours":
         availability.update({ hours: f.hours });
+        state.hours = f.hours;
         break;
       case "thread":
         if (f.thread && f.thread.id === log.id) {
           showThreadStatus(el, f.thread.status);
         }
+        break;
+      case "email":
+      case "transcript":
+        email.frame(f);
         break;
       default:
         break; // pong, and what this page does not know
@@ -283,6 +309,9 @@ export function mountConversation(root, config) {
 
   function error(f) {
     const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
+    if (email.error(f)) {
+      return;
+    }
     if (f.frame === "visitor.context") {
       console.warn("Sohbet: " + (detail || f.code)); // for the site's developer
       return;

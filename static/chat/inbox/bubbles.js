@@ -2,7 +2,8 @@
  * An operator's view of a message (the inbox's markup, the tests' hooks):
  *   .msg[data-id][data-client-id][data-status] author-visitor | author-operator |
  *   author-system > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
- *   .msg-source ("via Telegram"), .msg-state, .msg-retry, .msg-discard, .msg-seen.
+ *   .msg-source ("via Telegram"), .msg-state, .msg-retry, .msg-discard, .msg-seen,
+ *   .msg-emailed (the visitor had not read it: it went to them by email).
  * data-status: uploading | pending | sent | failed. A reply the server could not take
  * yet (unavailable, rate_limited) shows the reason and Retry while the outbox waits
  * to resend it by itself.
@@ -12,6 +13,9 @@ import { fullDate } from "../lib/format.js";
 import { button, make, setTime } from "../lib/dom.js";
 import { linkify } from "../lib/linkify.js";
 import { updateAttachment } from "../lib/attachments.js";
+
+// Ids of replies that went to their visitor by email (the server's "emailed" frames).
+export const emailedIds = new Set();
 
 export function statusOf(item) {
   if (item.id != null) {
@@ -42,6 +46,7 @@ export function buildBubble(actions) {
     discard.addEventListener("click", () => actions.discard(node));
     meta.appendChild(discard);
     meta.appendChild(make("span", "msg-seen", t("Seen")));
+    meta.appendChild(make("span", "msg-emailed", t("Sent by email")));
     node.appendChild(meta);
     return node;
   };
@@ -112,4 +117,5 @@ export function updateBubble(item, node, view) {
     discard.textContent = discardText;
   }
   node.querySelector(".msg-seen").hidden = !view.seen;
+  node.querySelector(".msg-emailed").hidden = !(item.id != null && emailedIds.has(item.id));
 }

@@ -228,18 +228,28 @@ export class VisitorPanel {
   }
 
   _identity(v) {
-    const badge = (value) => {
+    const badge = (value, verified) => {
       const span = make("span", "visitor-value");
       span.appendChild(document.createTextNode(value + " "));
-      const mark = make("span", "verified-badge", v.identity_verified ? t("verified") : t("not verified"));
-      mark.dataset.verified = String(!!v.identity_verified);
+      const mark = make("span", "verified-badge", verified ? t("verified") : t("not verified"));
+      mark.dataset.verified = String(verified);
       span.appendChild(mark);
       return span;
     };
+    const verified = !!v.identity_verified;
+    // An address the visitor typed in the chat is their own word, whoever they are.
+    const emailVerified = verified && v.email_source !== "visitor";
+    let reachable = t("No: no email address");
+    if (v.email && v.email_unsubscribed) {
+      reachable = t("No: unsubscribed");
+    } else if (v.email) {
+      reachable = t("Yes: unread replies are emailed");
+    }
     return [
-      [t("Name"), v.name ? badge(v.name) : tf("Visitor #%(id)s", { id: v.id })],
-      [t("Email"), v.email ? badge(v.email) : ""],
-      [t("User ID"), v.user_id ? badge(v.user_id) : ""],
+      [t("Name"), v.name ? badge(v.name, verified) : tf("Visitor #%(id)s", { id: v.id })],
+      [t("Email"), v.email ? badge(v.email, emailVerified) : ""],
+      [t("By email"), reachable],
+      [t("User ID"), v.user_id ? badge(v.user_id, verified) : ""],
     ];
   }
 
