@@ -15,6 +15,13 @@ from chat.services.context import (
     touch_visitor,
     update_visitor_context,
 )
+from chat.services.devices import (
+    IssuedCode,
+    delete_old_device_codes,
+    issue_device_code,
+    redeem_device_code,
+    sign_out_device,
+)
 from chat.services.housekeeping import (
     PURGE_BATCH,
     delete_unsent_attachments,
@@ -58,6 +65,7 @@ from chat.services.visitors import (
 )
 
 __all__ = [
+    "IssuedCode",
     "PURGE_BATCH",
     "THREAD_SESSION_KEY",
     "VISITOR_SESSION_KEY",
@@ -72,8 +80,10 @@ __all__ = [
     "close_thread",
     "drawn_conversation",
     "complete_outbox",
+    "delete_old_device_codes",
     "delete_unsent_attachments",
     "edit_message",
+    "issue_device_code",
     "erase_visitor",
     "fail_outbox",
     "mark_delivered",
@@ -84,6 +94,7 @@ __all__ = [
     "post_message",
     "post_messages",
     "purge_closed_threads",
+    "redeem_device_code",
     "purge_stale_visitors",
     "rebind_visitor_session",
     "rename_visitor",
@@ -91,6 +102,7 @@ __all__ = [
     "retry_failed_outbox",
     "retry_outbox",
     "send_visitor",
+    "sign_out_device",
     "start_visitor",
     "store_attachment",
     "store_conversation",

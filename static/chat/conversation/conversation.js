@@ -14,7 +14,10 @@
  *              the widget's frame adds: token (() -> its visitor token), isShown
  *              (() -> whether the conversation can be seen: the panel is open),
  *              onUnseen(count) (operator messages that came while it could not),
- *              onIncoming(count) (operator messages that came, seen or not)}
+ *              onIncoming(count) (operator messages that came, seen or not),
+ *              devices: {code, redeem, signOut} (conversation/devices.js: the
+ *              page's calls by default; the widget's frame adds deviceRequest and
+ *              onToken(token) for the new token after a code)}
  *   -> {client, seen(), setContext(partial), setAttributes(obj)}: seen() after it is
  *     shown again (read marks, title); setContext / setAttributes tell the operators
  *     at once (the widget: when the host page navigates, or calls its setAttributes).
@@ -34,6 +37,7 @@ import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
+import { deviceDialog, pageRequest } from "./devices.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -335,6 +339,25 @@ export function mountConversation(root, config) {
     scheduleRead();
   }
 
+  // Signed out of the conversation: nothing of it stays in this browser, unsent
+  // messages included; the socket reconnects into a new one.
+  function forget() {
+    for (const entry of client.outbox.list(null).slice()) {
+      if (entry.upload) {
+        client.uploader.drop(entry);
+      } else {
+        client.outbox.remove(entry);
+      }
+    }
+    log.clear();
+    cache.clear();
+    marks.read = marks.delivered = 0;
+    state.pendingName = null;
+    el.nameInput.value = "";
+    render();
+    client.connection.reconnectNow();
+  }
+
   function sendName(name) {
     if (client.ready && client.send({ type: "visitor.update", name })) {
       state.pendingName = null;
@@ -369,6 +392,18 @@ export function mountConversation(root, config) {
   });
   el.loadEarlier.addEventListener("click", () => client.loadEarlier(log));
   nameMenu(el, toast, sendName);
+  deviceDialog(root, {
+    urls: config.devices,
+    request: config.deviceRequest || pageRequest(root),
+    toast: (text) => toast.show(text),
+    onAttached: (data) => {
+      if (typeof config.onToken === "function") {
+        config.onToken(data.token);
+      }
+      client.connection.reconnectNow(); // into the other device's conversation
+    },
+    onSignedOut: forget,
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {
       seen();
