@@ -48,7 +48,9 @@ class DeviceCodeAttempt(models.Model):
         verbose_name = _("device code attempt")
         verbose_name_plural = _("device code attempts")
         indexes = [
-            models.Index(fields=["client_key", "created_at"], name="codeattempt_client"),
+            models.Index(
+                fields=["client_key", "created_at"], name="codeattempt_client"
+            ),
             models.Index(fields=["created_at"], name="codeattempt_created"),
         ]
 

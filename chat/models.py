@@ -425,7 +425,6 @@ class TeamAvatar(models.Model):
         return str(_("Team avatar #%(id)s") % {"id": self.pk})
 
 
-
 # Continue on another device (kept in their own module).
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
