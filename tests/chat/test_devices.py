@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from importlib import import_module
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
@@ -17,6 +19,7 @@ from chat.models import DeviceCode, DeviceCodeAttempt, Thread, Visitor
 from chat.services import devices, open_conversation
 from chat.services.visitors import VISITOR_SESSION_KEY
 from realtime import tokens
+from realtime.consumer import CLOSE_RECHECK
 from tests.chat.test_widget import new_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -221,3 +224,48 @@ def test_widget_calls_never_use_the_cookies_session() -> None:
     )
     assert response.status_code == 401
     assert not DeviceCode.objects.exists()
+
+
+def _session(key: str) -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore(key)
+
+
+@pytest.mark.asyncio
+async def test_signing_out_closes_the_devices_sockets_and_the_next_is_a_new_chat(
+    connect_visitor: Any,
+) -> None:
+    laptop = await connect_visitor(written=True)
+    thread_id = laptop.hello["thread"]["id"]
+
+    def sign_out() -> None:
+        session = _session(laptop.cookie)
+        devices.sign_out_device(session)
+        session.save()
+
+    await sync_to_async(sign_out)()
+    assert await laptop.receive_close() == CLOSE_RECHECK
+    again = await connect_visitor(laptop.cookie)
+    assert again.hello["thread"]["id"] != thread_id
+
+
+@pytest.mark.asyncio
+async def test_a_redeemed_code_puts_both_devices_in_one_thread(
+    connect_visitor: Any,
+) -> None:
+    phone = await connect_visitor(written=True)
+    laptop = await connect_visitor()
+
+    def attach() -> str:
+        issued = devices.issue_device_code(_session(phone.cookie), client_key="k")
+        session = _session(laptop.cookie)
+        devices.redeem_device_code(session, code=issued.code, client_key="k")
+        session.save()
+        return str(session.session_key)
+
+    new_key = await sync_to_async(attach)()
+    assert await laptop.receive_close() == CLOSE_RECHECK  # reconnects with the new key
+    moved = await connect_visitor(new_key)
+    assert moved.hello["thread"]["id"] == phone.hello["thread"]["id"]
+    await moved.send(type="message.send", client_id=str(uuid.uuid4()), body="Hi")
+    heard = await phone.receive_type("message")
+    assert heard["message"]["body"] == "Hi"
