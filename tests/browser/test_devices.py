@@ -44,6 +44,9 @@ def test_a_code_takes_the_conversation_to_other_browsers(
     )  # an image of the link, shown under the page's CSP
     assert phone.locator("#device-qr").evaluate("img => img.naturalWidth") > 0
     assert violations(phone) == []
+    phone.emulate_media(color_scheme="dark")
+    assert violations(phone) == []
+    phone.emulate_media(color_scheme="light")
 
     # The laptop types the code at /continue/ and lands on the conversation.
     laptop = new_context().new_page()
@@ -63,6 +66,7 @@ def test_a_code_takes_the_conversation_to_other_browsers(
     late.fill("#continue-code", code["code"])
     late.locator("#continue-form button[type=submit]").click()
     expect(late.locator("#continue-error")).to_contain_text("already used")
+    assert violations(late) == []
 
     # A tablet opens the QR code's link (the code in its fragment).
     link = get_code(phone, "#device-show")["link"]

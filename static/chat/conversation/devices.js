@@ -92,6 +92,7 @@ export function deviceDialog(root, options) {
     el.result.setAttribute("data-expired", "false");
     el.expiry.textContent = t("This code works once, for 10 minutes.");
     el.show.textContent = t("Get a new code");
+    el.show.classList.replace("button-primary", "button-quiet");
     clearTimeout(expiryTimer);
     expiryTimer = setTimeout(() => {
       el.result.setAttribute("data-expired", "true");
@@ -144,6 +145,7 @@ export function deviceDialog(root, options) {
     el.qr.removeAttribute("src");
     el.code.textContent = "";
     el.show.textContent = t("Get a code");
+    el.show.classList.replace("button-quiet", "button-primary");
     el.confirm.hidden = true;
     el.signOut.hidden = false;
   }
