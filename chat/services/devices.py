@@ -116,9 +116,11 @@ def issue_device_code(session: SessionBase, *, client_key: str) -> IssuedCode:
 def redeem_device_code(session: SessionBase, *, code: str, client_key: str) -> None:
     """Attach the session to the visitor whose code this is
     (``chat.services.attach_session``: the key rotates, the caller hands the browser
-    the new cookie or token). The code is used up. Raises ChatError, changing
-    nothing, for a malformed, unknown, expired or used code, or past the guessing
-    limits (checked before the code is looked up)."""
+    the new cookie or token). The code is used up. Raises ChatError for a
+    malformed, unknown, expired or used code, or past the guessing limits (checked
+    before the code is looked up), changing nothing but the count of attempts.
+    Called outside a transaction: the attempt is committed before it is counted,
+    so that concurrent guesses see each other."""
     normalized = normalize_code(code)
     if normalized is None:
         raise ChatError(
