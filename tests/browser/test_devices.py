@@ -72,10 +72,13 @@ def test_a_code_takes_the_conversation_to_other_browsers(
     link = get_code(phone, "#device-show")["link"]
     tablet = new_context().new_page()
     tablet.goto(link)
+    expect(tablet.locator("#continue-from-link")).to_be_visible()  # whose code?
+    expect(tablet.locator("#continue-code")).to_have_value(link.split("#")[1])
+    assert "#" not in tablet.url
+    tablet.keyboard.press("Enter")  # the focused button: continue here
     expect(tablet.locator(BODIES)).to_have_text(
         ["Hello from the phone", "Hello from the laptop"]
     )
-    assert "#" not in tablet.url
 
     # The laptop signs out: it forgets the conversation, the others keep it.
     laptop.locator("#device-button").click()
