@@ -36,6 +36,7 @@ VISITOR: Final = "chat.visitor"  # who a visitor is, where they are now (operato
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
+DEVICE_JOINED: Final = "chat.device_joined"  # a device code was used (the visitor's)
 
 
 def thread_group(thread_id: int) -> str:
@@ -107,6 +108,11 @@ class VisitorPresenceEvent(TypedDict):
 class VisitorEvent(TypedDict):
     type: Literal["chat.visitor"]
     visitor: dict[str, Any]  # visitor_payload()
+
+
+class DeviceJoinedEvent(TypedDict):
+    type: Literal["chat.device_joined"]
+    thread: int
 
 
 class _Session(TypedDict):
@@ -200,6 +206,13 @@ def visitor_event(payload: dict[str, Any]) -> Event:
     """A visitor's details changed (their page, attributes, visits): to operators."""
     event: VisitorEvent = {"type": VISITOR, "visitor": payload}
     return OPERATORS_GROUP, event
+
+
+def device_joined_event(*, thread: int) -> Event:
+    """Another browser was attached to the thread's visitor with a device code: to
+    the visitor's sockets (the dialog that showed the code says so)."""
+    event: DeviceJoinedEvent = {"type": DEVICE_JOINED, "thread": thread}
+    return thread_group(thread), event
 
 
 def session_event(

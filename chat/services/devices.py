@@ -116,7 +116,8 @@ def issue_device_code(session: SessionBase, *, client_key: str) -> IssuedCode:
 def redeem_device_code(session: SessionBase, *, code: str, client_key: str) -> None:
     """Attach the session to the visitor whose code this is
     (``chat.services.attach_session``: the key rotates, the caller hands the browser
-    the new cookie or token). The code is used up. Raises ChatError for a
+    the new cookie or token); the visitor's sockets are told after commit
+    (``device.joined``). The code is used up. Raises ChatError for a
     malformed, unknown, expired or used code, or past the guessing limits (checked
     before the code is looked up), changing nothing but the count of attempts.
     Called outside a transaction: the attempt is committed before it is counted,
@@ -157,6 +158,9 @@ def redeem_device_code(session: SessionBase, *, code: str, client_key: str) -> N
         attempt.save(update_fields=["succeeded"])
         if session.get(VISITOR_SESSION_KEY) != found.visitor_id:  # not its own
             attach_session(session, found.visitor_id)
+            thread_id = current_thread_id(session)
+            if thread_id is not None:
+                send_on_commit(events.device_joined_event(thread=thread_id))
 
 
 def _check_guessing_limits(client_key: str) -> None:

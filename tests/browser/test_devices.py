@@ -54,6 +54,9 @@ def test_a_code_takes_the_conversation_to_other_browsers(
     laptop.fill("#continue-code", code["code"].lower())
     laptop.locator("#continue-form button[type=submit]").click()
     expect(laptop).to_have_url(phone.url)
+    expect(phone.locator("#device-expiry")).to_have_text(
+        "Another device has joined this conversation."
+    )
     expect(laptop.locator(BODIES)).to_have_text(["Hello from the phone"])
     send_as_visitor(laptop, "Hello from the laptop")
     expect(phone.locator(BODIES)).to_have_text(

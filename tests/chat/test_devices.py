@@ -263,6 +263,7 @@ async def test_a_redeemed_code_puts_both_devices_in_one_thread(
         return str(session.session_key)
 
     new_key = await sync_to_async(attach)()
+    assert await phone.receive_type("device.joined") == {"type": "device.joined"}
     assert await laptop.receive_close() == CLOSE_RECHECK  # reconnects with the new key
     moved = await connect_visitor(new_key)
     assert moved.hello["thread"]["id"] == phone.hello["thread"]["id"]

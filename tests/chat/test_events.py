@@ -55,6 +55,7 @@ ALL = {
     "visitor_presence_event": lambda: [
         events.visitor_presence_event(thread=3, online=False)
     ],
+    "device_joined_event": lambda: [events.device_joined_event(thread=3)],
     "session_event": lambda: [
         events.session_event(
             events.thread_group(3),
@@ -70,6 +71,7 @@ SHAPES = {
     events.READ: events.ReadEvent,
     events.DELIVERED: events.DeliveredEvent,
     events.SESSION_ROTATED: events.SessionEvent,
+    events.DEVICE_JOINED: events.DeviceJoinedEvent,
 }
 
 

@@ -15,9 +15,7 @@
  *              (() -> whether the conversation can be seen: the panel is open),
  *              onUnseen(count) (operator messages that came while it could not),
  *              onIncoming(count) (operator messages that came, seen or not),
- *              devices: {code, redeem, signOut} (conversation/devices.js: the
- *              page's calls by default; the widget's frame adds deviceRequest and
- *              onToken(token) for the new token after a code)}
+ *              devices, deviceRequest, onToken: conversation/devices.js}
  *   -> {client, seen(), setContext(partial), setAttributes(obj)}: seen() after it is
  *     shown again (read marks, title); setContext / setAttributes tell the operators
  *     at once (the widget: when the host page navigates, or calls its setAttributes).
@@ -37,7 +35,7 @@ import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
-import { deviceDialog, pageRequest } from "./devices.js";
+import { deviceDialog } from "./devices.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -273,6 +271,9 @@ export function mountConversation(root, config) {
           showThreadStatus(el, f.thread.status);
         }
         break;
+      case "device.joined":
+        devices.joined();
+        break;
       default:
         break; // pong, and what this page does not know
     }
@@ -339,23 +340,13 @@ export function mountConversation(root, config) {
     scheduleRead();
   }
 
-  // Signed out of the conversation: nothing of it stays in this browser, unsent
-  // messages included; the socket reconnects into a new one.
-  function forget() {
-    for (const entry of client.outbox.list(null).slice()) {
-      if (entry.upload) {
-        client.uploader.drop(entry);
-      } else {
-        client.outbox.remove(entry);
-      }
-    }
+  function forget() { // signed out: nothing of the conversation stays shown or kept
     log.clear();
     cache.clear();
     marks.read = marks.delivered = 0;
     state.pendingName = null;
     el.nameInput.value = "";
     render();
-    client.connection.reconnectNow();
   }
 
   function sendName(name) {
@@ -392,17 +383,9 @@ export function mountConversation(root, config) {
   });
   el.loadEarlier.addEventListener("click", () => client.loadEarlier(log));
   nameMenu(el, toast, sendName);
-  deviceDialog(root, {
-    urls: config.devices,
-    request: config.deviceRequest || pageRequest(root),
-    toast: (text) => toast.show(text),
-    onAttached: (data) => {
-      if (typeof config.onToken === "function") {
-        config.onToken(data.token);
-      }
-      client.connection.reconnectNow(); // into the other device's conversation
-    },
-    onSignedOut: forget,
+  const devices = deviceDialog(root, client, {
+    urls: config.devices, request: config.deviceRequest, onToken: config.onToken,
+    toast: (text) => toast.show(text), forget,
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {

@@ -3,11 +3,15 @@
  * shows a one-time code with its QR code, takes a code from another device, signs
  * this browser out.
  *
- *   deviceDialog(root, options)
- *     options: {urls: {code, redeem, signOut}, request(url, body) -> Promise of
- *       {ok, status, data}, onAttached(data) (this browser now has the other
- *       device's conversation; data.token for the widget), onSignedOut(data),
+ *   deviceDialog(root, client, options) -> {joined()}: joined() when the server
+ *     says a code of this visitor was used (device.joined)
+ *     options: {urls: {code, redeem, signOut} (the page's config.devices),
+ *       request(url, body) -> Promise of {ok, status, data} (default: pageRequest),
+ *       onToken(token) (the widget: its session's new token after a code),
+ *       forget() (signed out: the component clears what it shows and keeps),
  *       toast(text)}
+ *   After a code or a sign-out the client reconnects: into the other device's
+ *   conversation, or a new one (unsent messages of the old one are dropped).
  *   pageRequest(root) -> request: the chat page's calls (its cookie and CSRF token).
  */
 import { t } from "../lib/i18n.js";
@@ -50,15 +54,16 @@ function detail(answer) {
     ? error.detail : t("Something went wrong. Please try again.");
 }
 
-export function deviceDialog(root, options) {
+export function deviceDialog(root, client, options) {
   const el = {};
   for (const [name, id] of Object.entries(IDS)) {
     el[name] = root.querySelector("#" + id);
   }
   if (!el.dialog || !el.button || !options.urls) {
-    return;
+    return { joined() {} };
   }
-  const { urls, request } = options;
+  const urls = options.urls;
+  const request = options.request || pageRequest(root);
   let expiryTimer = null;
 
   const call = async (url, body) => {
@@ -121,7 +126,10 @@ export function deviceDialog(root, options) {
     el.input.value = "";
     el.input.removeAttribute("aria-invalid");
     close();
-    options.onAttached(answer.data);
+    if (typeof options.onToken === "function") {
+      options.onToken(answer.data.token);
+    }
+    client.connection.reconnectNow(); // into the other device's conversation
     options.toast(t("This device now continues your conversation."));
   }
 
@@ -135,7 +143,18 @@ export function deviceDialog(root, options) {
     }
     close();
     reset();
-    options.onSignedOut(answer.data);
+    for (const entry of client.outbox.list(null).slice()) {
+      if (entry.upload) {
+        client.uploader.drop(entry);
+      } else {
+        client.outbox.remove(entry);
+      }
+    }
+    options.forget();
+    if (typeof options.onToken === "function") {
+      options.onToken(answer.data.token);
+    }
+    client.connection.reconnectNow();
     options.toast(t("This device is signed out of the conversation."));
   }
 
@@ -189,4 +208,18 @@ export function deviceDialog(root, options) {
     el.signOut.focus();
   });
   el.yes.addEventListener("click", signOut);
+
+  return {
+    joined() {
+      const text = t("Another device has joined this conversation.");
+      if (!el.result.hidden && el.result.getAttribute("data-expired") === "false") {
+        clearTimeout(expiryTimer);
+        el.result.setAttribute("data-expired", "true"); // used: greyed out
+        el.expiry.textContent = text;
+      }
+      if (!el.dialog.open) {
+        options.toast(text);
+      }
+    },
+  };
 }
