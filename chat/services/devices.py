@@ -190,6 +190,8 @@ def sign_out_device(session: SessionBase) -> None:
     key = session.session_key or ""
     session.pop(VISITOR_SESSION_KEY, None)
     session.pop(THREAD_SESSION_KEY, None)
+    if key:
+        session.save()  # before its sockets reconnect (they read it at once)
     if visitor_id is not None and key:
         # No session looks its visitor up by this key again (start_visitor would).
         Visitor.objects.filter(pk=visitor_id, session_key=key).update(session_key="")

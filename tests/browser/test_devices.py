@@ -90,6 +90,7 @@ def test_a_code_takes_the_conversation_to_other_browsers(
     laptop.locator("#device-sign-out-yes").click()
     expect(laptop.locator("#device-dialog")).to_be_hidden()
     expect(laptop.locator("#welcome")).to_be_visible()
+    expect(laptop.locator("#device-button")).to_be_focused()
     expect(laptop.locator(BODIES)).to_have_count(0)
     expect(laptop.locator("#connection-state")).to_have_attribute("data-state", "open")
     send_as_visitor(laptop, "A new chat")
@@ -138,6 +139,23 @@ def test_a_code_typed_in_the_widget(
     expect(frame.locator(BODIES)).to_have_text(
         ["Started on the page", "And now in the shop"]
     )
+    # Signed out in the widget: the panel starts afresh, the page keeps it.
+    frame.locator("#device-button").click()
+    frame.locator("#device-sign-out").click()
+    frame.locator("#device-sign-out-yes").click()
+    expect(frame.locator("#welcome")).to_be_visible()
+    expect(frame.locator(BODIES)).to_have_count(0)
+    # The dialog gave the focus back to its button (before typing elsewhere).
+    expect(frame.locator("#device-button")).to_be_focused()
+    frame.locator("#composer-input").fill("Someone else now")
+    frame.locator("#send-button").click()
+    expect(frame.locator(SENT)).to_have_count(1)
+    phone.locator("#device-close").click()
+    send_as_visitor(phone, "Back on the page")
+    expect(phone.locator(BODIES)).to_have_text(
+        ["Started on the page", "And now in the shop", "Back on the page"]
+    )
+    expect(frame.locator(BODIES)).to_have_text(["Someone else now"])
     wrong_code = "the server responded with a status of 400"  # WRONG-123
     assert [e for e in shop.errors if wrong_code not in e] == []
     assert phone.errors == []

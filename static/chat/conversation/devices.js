@@ -129,7 +129,7 @@ export function deviceDialog(root, client, options) {
     if (typeof options.onToken === "function") {
       options.onToken(answer.data.token);
     }
-    client.connection.reconnectNow(); // into the other device's conversation
+    client.connection.renew(); // into the other device's conversation
     options.toast(t("This device now continues your conversation."));
   }
 
@@ -154,7 +154,7 @@ export function deviceDialog(root, client, options) {
     if (typeof options.onToken === "function") {
       options.onToken(answer.data.token);
     }
-    client.connection.reconnectNow();
+    client.connection.renew();
     options.toast(t("This device is signed out of the conversation."));
   }
 
