@@ -333,4 +333,5 @@ class WidgetSiteAdmin(admin.ModelAdmin):
         sites.forget()
 
 
-from chat import admin_appearance  # noqa: E402, F401 - registers the appearance page
+# Register the appearance and the business hours pages.
+from chat import admin_appearance, admin_hours  # noqa: E402, F401

@@ -33,6 +33,9 @@ READ: Final = "chat.read"
 DELIVERED: Final = "chat.delivered"
 PRESENCE: Final = "chat.presence"
 VISITOR: Final = "chat.visitor"  # who a visitor is, where they are now (operators)
+AWAY: Final = "chat.away"  # an operator's away switch: to their own sockets
+TEAM: Final = "chat.team"  # an operator online, away or offline: to the operators
+HOURS: Final = "chat.hours"  # the business hours changed: to every visitor socket
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
@@ -115,6 +118,21 @@ class DeviceJoinedEvent(TypedDict):
     thread: int
 
 
+class AwayEvent(TypedDict):
+    type: Literal["chat.away"]
+    away: bool
+
+
+class TeamEvent(TypedDict):
+    type: Literal["chat.team"]
+    operator: dict[str, Any]  # team_member_payload()
+
+
+class HoursEvent(TypedDict):
+    type: Literal["chat.hours"]
+    hours: list[list[str]] | None  # chat.availability.hours_payload()
+
+
 class _Session(TypedDict):
     type: Literal["session.ended", "rights.changed", "session.rotated"]
 
@@ -190,6 +208,31 @@ def delivered_event(*, thread: int, up_to: int) -> Event:
 
 def operators_presence_event(*, online: bool) -> Event:
     event: OperatorsPresenceEvent = {"type": PRESENCE, "operators_online": online}
+    return VISITORS_GROUP, event
+
+
+def away_event(*, user_id: int, away: bool) -> Event:
+    """An operator switched away (or back): their sockets leave (or join) the
+    operators that count for visitors."""
+    event: AwayEvent = {"type": AWAY, "away": away}
+    return operator_group(user_id), event
+
+
+def team_member_payload(*, user_id: int, name: str, status: str) -> dict[str, Any]:
+    """An operator as colleagues see them: status "online", "away" or "offline"."""
+    return {"id": user_id, "name": name, "status": status}
+
+
+def team_event(*, user_id: int, name: str, status: str) -> Event:
+    event: TeamEvent = {
+        "type": TEAM,
+        "operator": team_member_payload(user_id=user_id, name=name, status=status),
+    }
+    return OPERATORS_GROUP, event
+
+
+def hours_event(hours: list[list[str]] | None) -> Event:
+    event: HoursEvent = {"type": HOURS, "hours": hours}
     return VISITORS_GROUP, event
 
 

@@ -94,6 +94,11 @@ class ThreadAssign:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorAway:
+    away: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadList:
     status: str
     q: str
@@ -116,6 +121,7 @@ Frame = (
     | ThreadAction
     | ThreadAssign
     | ThreadList
+    | OperatorAway
 )
 
 VISITOR_TYPES = frozenset(
@@ -146,6 +152,7 @@ OPERATOR_TYPES = frozenset(
         "thread.assign",
         "threads",
         "visitor.info",
+        "operator.away",
     }
 )
 
@@ -248,6 +255,11 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
             thread=_int(data, "thread", minimum=1),
             operator=_optional_int(data, "operator"),
         )
+    if kind == "operator.away":
+        away = data.get("away")
+        if not isinstance(away, bool):
+            raise _invalid(_("“away” must be true or false."))
+        return OperatorAway(away=away)
     # kind == "threads"
     return _parse_thread_list(data)
 

@@ -425,6 +425,67 @@ class TeamAvatar(models.Model):
         return str(_("Team avatar #%(id)s") % {"id": self.pk})
 
 
+BUSINESS_HOURS_ID = 1  # the one row of BusinessHours
+
+
+class BusinessHours(models.Model):
+    """When the team answers (one row, id BUSINESS_HOURS_ID, written by
+    chat.services): opening hours per weekday and holidays in ``time_zone``
+    (chat.hours reads them), and the automatic reply to a conversation that starts
+    outside them or with nobody online. ``weekly`` maps "0" (Monday) to "6" to
+    lists of ["HH:MM", "HH:MM"]; ``holidays`` is a list of ["YYYY-MM-DD", label]."""
+
+    enabled = models.BooleanField(_("use opening hours"), default=False)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    weekly = models.JSONField(_("opening hours"), default=dict, blank=True)
+    holidays = models.JSONField(_("holidays"), default=list, blank=True)
+    auto_reply_enabled = models.BooleanField(
+        _("send an automatic reply"), default=False
+    )
+    auto_reply_en = models.TextField(
+        _("automatic reply (English)"), max_length=500, blank=True
+    )
+    auto_reply_tr = models.TextField(
+        _("automatic reply (Turkish)"), max_length=500, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=BUSINESS_HOURS_ID), name="business_hours_single_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Business hours"))
+
+
+class OperatorStatus(models.Model):
+    """Whether an operator said they are away (the inbox's switch, Telegram's
+    /away): an away operator does not count as someone there for visitors.
+    Written by chat.services.set_operator_away only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="chat_status",
+        verbose_name=_("operator"),
+    )
+    away = models.BooleanField(_("away"), default=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("operator status")
+        verbose_name_plural = _("operator statuses")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 # Continue on another device (kept in their own module).
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402

@@ -59,6 +59,16 @@ def visitor_key(thread_id: int) -> str:
     return f"presence:thread:{thread_id}"
 
 
+def operator_key(user_id: int) -> str:
+    """One operator's connections (away or not; OPERATORS holds those not away)."""
+    return f"presence:operator:{user_id}"
+
+
+def telegram_connection(user_id: int) -> str:
+    """The entry of an operator who said /online in Telegram."""
+    return f"telegram:{user_id}"
+
+
 def _ttl(ttl: float | None) -> float:
     return float(ttl or settings.SOHBET_PRESENCE_TTL)
 
@@ -126,6 +136,28 @@ def online_threads(thread_ids: list[int]) -> set[int]:
                 _count_live(pipe, thread_ids, now)
                 return _with_live(thread_ids, pipe.execute())
         found = cache.get_many([visitor_key(pk) for pk in thread_ids])
+    except Exception:
+        logger.warning("presence read failed", exc_info=True)
+        return set()
+    return {
+        int(key.rsplit(":", 1)[1])
+        for key, entries in found.items()
+        if _live(entries, now)
+    }
+
+
+def online_operators(user_ids: list[int]) -> set[int]:
+    """Which of these operators have a connection (a socket, or Telegram's /online)."""
+    if not user_ids:
+        return set()
+    now = time.time()
+    try:
+        if redis_url():
+            with sync_redis().pipeline(transaction=False) as pipe:
+                for pk in user_ids:
+                    pipe.zcount(REDIS_PREFIX + operator_key(pk), f"({now!r}", "+inf")
+                return _with_live(user_ids, pipe.execute())
+        found = cache.get_many([operator_key(pk) for pk in user_ids])
     except Exception:
         logger.warning("presence read failed", exc_info=True)
         return set()

@@ -83,6 +83,7 @@ class NewMessage:
 class Posted:
     message: Message
     created: bool  # False: the client_id was stored before (a resend)
+    reopened: bool = False  # this new message reopened its closed thread
 
 
 PostOutcome = Posted | ChatError
@@ -223,14 +224,19 @@ def _apply_to_thread(
 def after_insert(applied: Applied, posts: Sequence[NewMessage]) -> list[PostOutcome]:
     """Once the new messages have ids: each thread's last message, and every post's
     outcome."""
-    new = iter(applied.messages)
+    reopened = set(applied.reopened)
+    posted: list[Posted] = []
     for message in applied.messages:
         thread = applied.threads[message.thread_id]
         thread.last_message = message
         thread.last_message_at = message.created_at
+        # The first of the batch's messages in a thread it reopened is the one.
+        first = message.thread_id in reopened
+        reopened.discard(message.thread_id)
+        posted.append(Posted(message=message, created=True, reopened=first))
+    new = iter(posted)
     return [
-        outcome if outcome is not None else Posted(message=next(new), created=True)
-        for outcome in applied.outcomes
+        outcome if outcome is not None else next(new) for outcome in applied.outcomes
     ]
 
 

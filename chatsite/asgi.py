@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (and over HTTP
+for clients whose WebSocket cannot get through: realtime.fallback)."""
 
 import os
 
@@ -22,12 +23,21 @@ for alias in settings.CACHES:
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from realtime.fallback import HttpFallback  # noqa: E402
 from realtime.middleware import WebSocketMiddleware  # noqa: E402
 from realtime.proxies import TrustedProxyMiddleware  # noqa: E402
 
+websocket_application = WebSocketMiddleware(URLRouter(websocket_urlpatterns))
+# The same sockets over HTTP, for clients whose WebSocket cannot get through.
+fallback = HttpFallback(
+    websocket_application,
+    django_asgi_app,
+    ws_paths=["/" + str(route.pattern) for route in websocket_urlpatterns],
+)
+
 application = ProtocolTypeRouter(
     {
-        "http": TrustedProxyMiddleware(django_asgi_app),
-        "websocket": WebSocketMiddleware(URLRouter(websocket_urlpatterns)),
+        "http": TrustedProxyMiddleware(fallback),
+        "websocket": websocket_application,
     }
 )

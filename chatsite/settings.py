@@ -427,6 +427,12 @@ SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
 # session, in each web process; beyond them a new socket is closed with 4429.
 SOHBET_WS_PER_ADDRESS = env_int("SOHBET_WS_PER_ADDRESS", 200)
 SOHBET_WS_PER_SESSION = env_int("SOHBET_WS_PER_SESSION", 20)
+# The HTTP fallback (realtime/fallback.py), for clients whose WebSocket cannot get
+# through: bytes and frames in one POST of frames, and seconds a stream may go
+# without one (clients ping every 25 s) before it is closed with 4408.
+SOHBET_HTTP_POST_BYTES = env_int("SOHBET_HTTP_POST_BYTES", 65536)
+SOHBET_HTTP_FRAMES_PER_POST = env_int("SOHBET_HTTP_FRAMES_PER_POST", 20)
+SOHBET_HTTP_IDLE = env_int("SOHBET_HTTP_IDLE", 75)
 # Presence entries expire when a socket stops pinging (clients ping every 25 s).
 SOHBET_PRESENCE_TTL = env_int("SOHBET_PRESENCE_TTL", 70)
 

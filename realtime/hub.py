@@ -33,6 +33,10 @@ MESSAGES: Final = "chat.messages"
 # Layers may forget a group member after a while (the in-memory layer after a day):
 # the hub renews its membership this often.
 RENEW_AFTER = 3600.0
+# Handlers, by event type, of events sent to one hub's own channel
+# (``Hub.address``) rather than to every hub: the HTTP fallback's frames
+# (realtime.fallback) reach the process that holds their stream this way.
+direct_handlers: dict[str, Callable[[Mapping[str, Any]], None]] = {}
 
 
 class Mailbox:
@@ -131,6 +135,13 @@ class Hub:
         await self._subscribe()
         self.members.setdefault(group, set()).add(inbox)
 
+    async def address(self) -> str:
+        """This hub's own channel, where ``layer.send`` reaches this process only
+        (``direct_handlers``). Raises the layer's error when the hub cannot
+        subscribe."""
+        await self._subscribe()
+        return str(self.channel_name)  # set by _subscribe
+
     def leave(self, group: str, inbox: Inbox) -> None:
         members = self.members.get(group)
         if members is not None:
@@ -215,10 +226,17 @@ class Hub:
                 logger.warning("hub could not receive: %s", exc)
                 await asyncio.sleep(1)
                 continue
-            if event.get("type") != HUB_EVENTS or event.get("origin") == channel_name:
-                continue  # not a hub event, or this hub's own (delivered when sent)
+            kind = event.get("type")
+            if kind != HUB_EVENTS:
+                handler = direct_handlers.get(kind)
+            elif event.get("origin") == channel_name:
+                continue  # this hub's own (delivered when sent)
+            else:
+                handler = self.deliver
+            if handler is None:
+                continue
             try:
-                self.deliver(event)
+                handler(event)
             except Exception:  # a malformed event must not stop the hub
                 logger.exception("hub could not deliver an event")
 

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
@@ -32,8 +34,8 @@ class WebSocketMiddleware:
     them; the ``Origin`` checked as Django checks an unsafe request's
     (``is_allowed_origin``), a refused socket accepted then closed with 4403 so that
     the browser sees why; ``scope["cookies"]`` and a lazily loaded
-    ``scope["session"]``: the cookie's, or a visitor token's (``realtime.tokens``);
-    the consumers save it themselves."""
+    ``scope["session"]``: the cookie's, or a visitor token's (``realtime.tokens``),
+    as ``resolve_identity`` decides; the consumers save it themselves."""
 
     def __init__(self, application: Any) -> None:
         self.application = application
@@ -43,28 +45,15 @@ class WebSocketMiddleware:
         token = connection_id_var.set(new_id())
         try:
             scope = believed(scope)
-            origin = None
-            cookie = []
-            for name, value in scope.get("headers", ()):
-                if name == b"origin":
-                    origin = value.decode("latin1")
-                elif name == b"cookie":
-                    cookie.append(value.decode("latin1"))
-            if origin is None or not is_allowed_origin(scope, origin):
+            identity = resolve_identity(scope, self.session_store)
+            if identity is None:
                 message = await receive()
                 if message["type"] == "websocket.connect":
                     await send(accept_message(scope))
                     await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
                 return None
-            cookies = parse_cookie("; ".join(cookie)) if cookie else {}
-            offered = tokens.offered(scope.get("subprotocols") or ())
-            if offered is None:
-                key = session_cookie_value(cookies)
-            else:  # a token stands for the session instead of the cookie, or for none
-                key = tokens.session_key(offered)
-            session = self.session_store(key)
-            scope = {**scope, "cookies": cookies, "session": session}
-            if offered is not None:
+            scope = {**scope, "cookies": identity.cookies, "session": identity.session}
+            if identity.token:
                 scope["visitor_token"] = True  # a visitor's: never an operator's
             return await self.application(scope, receive, send)
         finally:
@@ -77,6 +66,42 @@ def accept_message(scope: dict[str, Any]) -> dict[str, Any]:
     if tokens.PROTOCOL in (scope.get("subprotocols") or ()):
         return {"type": "websocket.accept", "subprotocol": tokens.PROTOCOL}
     return {"type": "websocket.accept"}
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a connection is, whatever its transport: its cookies and its session
+    (lazily loaded; empty when it has none); ``token``: the session is a visitor
+    token's, not the cookie's."""
+
+    cookies: dict[str, str]
+    session: SessionBase
+    token: bool = False
+
+
+def resolve_identity(scope: dict[str, Any], session_store: Any) -> Identity | None:
+    """A connection's identity as every transport decides it (a WebSocket here, the
+    HTTP fallback in ``realtime.fallback``), from a ``believed`` scope: None when its
+    ``Origin`` is missing or not allowed; else the session a visitor token names (a
+    socket's subprotocol, the fallback's ``X-Sohbet-Visitor``), or none if the token
+    is bad, or else the session its cookie names."""
+    origin = None
+    cookie = []
+    header_token = None
+    for name, value in scope.get("headers", ()):
+        if name == b"origin":
+            origin = value.decode("latin1")
+        elif name == b"cookie":
+            cookie.append(value.decode("latin1"))
+        elif name == b"x-sohbet-visitor":
+            header_token = value.decode("latin1")
+    if origin is None or not is_allowed_origin(scope, origin):
+        return None
+    cookies = parse_cookie("; ".join(cookie)) if cookie else {}
+    offered = tokens.offered(scope.get("subprotocols") or ()) or header_token
+    if offered is None:
+        return Identity(cookies, session_store(session_cookie_value(cookies)))
+    return Identity(cookies, session_store(tokens.session_key(offered)), token=True)
 
 
 def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:

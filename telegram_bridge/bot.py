@@ -34,8 +34,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from chat import events, presence
-from realtime import run_in_db, send_now, subscribe
+from chat import events
+from realtime import run_in_db, subscribe
 from telegram_bridge import handlers, selectors, services
 from telegram_bridge.errors import describe, migration_advice
 from telegram_bridge.files import Download, FileFetcher
@@ -321,18 +321,9 @@ class Bridge:
                 owner=self.owner, update_id=update.update_id
             )
             return
-        if outcome.availability_changed:
-            try:
-                await self._announce_availability()
-            except Exception:  # presence is refreshed by the next change anyway
-                logger.exception("operators' availability not announced")
         for reply in outcome.replies:
             await self._say(reply)
         self.wake_outbox()
-
-    async def _announce_availability(self) -> None:
-        online = await database_sync_to_async(presence.is_online)(presence.OPERATORS)
-        await send_now(events.operators_presence_event(online=online))
 
     async def _say(self, reply: handlers.Reply) -> None:
         """A reply of the bot (to a command, a refused message): paced, a 429

@@ -23,7 +23,6 @@ from telegram import MessageEntity, Update
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.exceptions import AccountError
-from chat import presence
 from chat import services as chat_services
 from chat.exceptions import ChatError
 from chat.models import Message, Thread
@@ -64,7 +63,6 @@ class Context:
 @dataclass(slots=True)
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
-    availability_changed: bool = False
 
 
 def client_id_for(chat_id: int, message_id: int) -> uuid.UUID:
@@ -326,16 +324,15 @@ def _on_command(
         outcome.replies.append(Reply(context.chat_id, text, topic, message.message_id))
 
     if command in ("online", "away"):
-        user_id = getattr(operator, "pk", 0)
-        key = presence.OPERATORS
-        connection = f"telegram:{user_id}"
-        if command == "online":
-            presence.touch(key, connection, ttl=presence.TELEGRAM_TTL)
-            reply(_("You are online: visitors see that an operator is available."))
-        else:
-            presence.leave(key, connection)
+        # The one away switch, shared with the web inbox (chat.services).
+        away = command == "away"
+        chat_services.set_operator_away(
+            user_id=getattr(operator, "pk", 0), away=away, telegram_online=not away
+        )
+        if away:
             reply(_("You are away."))
-        outcome.availability_changed = True
+        else:
+            reply(_("You are online: visitors see that an operator is available."))
         return
     if command not in COMMANDS or command == "help":
         reply(help_text(context))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
-from chat import events, frames, presence, selectors, services
+from chat import availability, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
@@ -27,6 +27,9 @@ ACTIONS = frozenset(
 class OperatorConsumer(ChatConsumer):
     is_operator = True
     _activity_noted_at = float("-inf")
+    # Away (chat.services.set_operator_away): the socket keeps its entry under the
+    # operator's own key (presence_key) but not under presence.OPERATORS.
+    away = False
 
     async def start(self) -> None:
         user = self.scope.get("user")
@@ -50,27 +53,57 @@ class OperatorConsumer(ChatConsumer):
         if session.session_key:
             groups.append(events.session_group(session.session_key))
         await self.join(*groups)
-        self.presence_key = presence.OPERATORS
-        was_online, _now = await presence.atouch(self.presence_key, self.connection_id)
+        team = await run_in_db(availability.list_team)
+        self.away = any(m["id"] == user.pk and m["status"] == "away" for m in team)
+        for member in team:  # read before this socket counted
+            if member["id"] == user.pk:
+                member["status"] = availability.team_status(away=self.away, online=True)
+        self.presence_key = presence.operator_key(user.pk)
+        was_here, _now = await presence.atouch(self.presence_key, self.connection_id)
+        if not self.away:
+            await self._count_for_visitors(True)
         await self.send_json(
             {
                 "type": "hello",
                 "role": "operator",
                 "operator": {"id": user.pk, "name": user.display_name},
+                "away": self.away,
+                "team": team,
                 "limits": limits(),
             }
         )
-        if not was_online:
-            await send_now(events.operators_presence_event(online=True))
+        if not was_here:
+            await self._tell_team(online=True)
+
+    async def _count_for_visitors(self, counted: bool) -> None:
+        """Join (or leave) the operators visitors see as there; they are told when
+        that makes the first (or takes the last)."""
+        key, connection = presence.OPERATORS, self.connection_id
+        if counted:
+            was, now = await presence.atouch(key, connection)
+        else:
+            was, now = await presence.aleave(key, connection)
+        if was != now:
+            await send_now(events.operators_presence_event(online=now))
+
+    async def _tell_team(self, *, online: bool) -> None:
+        status = availability.team_status(away=self.away, online=online)
+        await send_now(
+            events.team_event(
+                user_id=self.user.pk, name=self.user.display_name, status=status
+            )
+        )
 
     async def disconnect(self, code: int) -> None:
         if not self.ready:
             return
         if self._typing_thread is not None:
             await self._typing(self._typing_thread, False)
-        _was, now_online = await presence.aleave(self.presence_key, self.connection_id)
-        if not now_online:
-            await send_now(events.operators_presence_event(online=False))
+        if not self.away:
+            await self._count_for_visitors(False)
+        _was, here = await presence.aleave(self.presence_key, self.connection_id)
+        if not here:
+            await self._tell_team(online=False)
 
     async def handle_frame(self, frame_type: str, frame: Any) -> None:
         if frame_type in ACTIONS:
@@ -89,6 +122,8 @@ class OperatorConsumer(ChatConsumer):
             await run_in_db(operator_sessions.note_socket_activity, session_key=key)
 
     async def on_ping(self) -> None:
+        if not self.away:
+            presence.keep(presence.OPERATORS, self.connection_id)
         # What the events miss (rights changed by a bulk update, the session expired
         # or deleted in the database) is found on the next ping.
         await super().on_ping()
@@ -211,6 +246,12 @@ class OperatorConsumer(ChatConsumer):
             more=has_more,
         )
 
+    @on("operator.away")
+    async def on_operator_away(self, frame: frames.OperatorAway) -> None:
+        await run_in_db(
+            services.set_operator_away, user_id=self.user.pk, away=frame.away
+        )
+
     @on("visitor.info")
     async def on_visitor_info(self, frame: frames.VisitorInfo) -> None:
         thread = await self._thread(frame.thread)
@@ -253,6 +294,19 @@ class OperatorConsumer(ChatConsumer):
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         pass  # for visitors
+
+    async def chat_away(self, event: dict[str, Any]) -> None:
+        """This operator switched away or back (in any of their tabs, or Telegram)."""
+        away = bool(event["away"])
+        if away != self.away:
+            self.away = away
+            await self._count_for_visitors(not away)
+        await self.send_json({"type": "away", "away": away})
+
+    async def chat_team(self, event: dict[str, Any]) -> None:
+        # Their own state comes with hello and the away frames.
+        if event["operator"]["id"] != self.user.pk:
+            await self.send_json({"type": "team", "operator": event["operator"]})
 
     async def chat_visitor(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "visitor", "visitor": event["visitor"]})

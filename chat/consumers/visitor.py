@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import DatabaseError
 
-from chat import events, frames, presence, selectors, services
+from chat import availability, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.context import VisitorContextMixin
 from chat.context import country_of
@@ -37,14 +37,15 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
             await self.close(code=CLOSE_NO_IDENTITY)
             return
         try:
-            conversation = await run_in_db(self._open, session)
+            opened = await run_in_db(self._open, session)
         except DatabaseError as exc:
             logger.warning("visitor refused, database unavailable: %s", exc)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
-        if conversation is None:
+        if opened is None:
             await self.close(code=CLOSE_NO_IDENTITY)
             return
+        conversation, hours = opened
         # The socket's state is set here, on the loop, not on the database thread.
         self.visitor_id = conversation.visitor_id
         self.visitor_name = conversation.visitor_name
@@ -66,6 +67,7 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
                 "visitor": {"id": self.visitor_id, "name": self.visitor_name},
                 "thread": thread,
                 "operators_online": await presence.ais_online(presence.OPERATORS),
+                "hours": hours,
                 "limits": limits(),
             }
         )
@@ -74,20 +76,23 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
                 events.visitor_presence_event(thread=self.thread_id, online=True)
             )
 
-    def _open(self, session: Any) -> services.VisitorConversation | None:
-        """This session's visitor and conversation (chat.services.open_conversation);
-        None when the cookie names no session (unknown, expired, or its key
-        rotated)."""
+    def _open(
+        self, session: Any
+    ) -> tuple[services.VisitorConversation, list[list[str]] | None] | None:
+        """This session's visitor and conversation (chat.services.open_conversation)
+        and the business hours ahead (chat.availability.hours_payload); None when
+        the cookie names no session (unknown, expired, or its key rotated)."""
         session.get(services.VISITOR_SESSION_KEY)  # loads it: an unknown key is None
         if not session.session_key:
             return None
         headers = dict(self.scope.get("headers", []))
-        return services.open_conversation(
+        conversation = services.open_conversation(
             session,
             locale=self.language,
             user_agent=headers.get(b"user-agent", b"").decode("latin1"),
             country=country_of(self.scope),
         )
+        return conversation, availability.hours_payload()
 
     async def disconnect(self, code: int) -> None:
         if not self.ready:
@@ -181,6 +186,23 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
     # --- Events -------------------------------------------------------------------
 
     async def send_ack(self, posted: Posted) -> None:
+        await self._ack(posted)
+        message = posted.message
+        if posted.created and (message.seq == 1 or posted.reopened):
+            # A conversation starts: answered at once when nobody is there.
+            try:
+                await run_in_db(
+                    services.send_automatic_reply,
+                    thread_id=self.thread_id,
+                    started_by=message.seq,
+                    language=self.language,
+                )
+            except Exception:  # the visitor's message is stored and acked
+                logger.exception(
+                    "automatic reply not sent in thread %s", message.thread_id
+                )
+
+    async def _ack(self, posted: Posted) -> None:
         """The ack, then at once the sender's own copy of its new message when
         nothing before it in the thread is still on its way to this socket: both
         leave in one write, and the copy does not wait for the round trip through
@@ -225,6 +247,9 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
             await self.send_json(
                 {"type": "presence", "operators_online": event["operators_online"]}
             )
+
+    async def chat_hours(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "hours", "hours": event["hours"]})
 
     async def chat_threads(self, event: dict[str, Any]) -> None:
         # Only the status, and only when it changed (events.visitor_thread_payload).

@@ -9,6 +9,11 @@ transaction.
 
 from chat.rules import NewMessage, Posted, PostOutcome
 from chat.services.appearance import update_appearance
+from chat.services.availability import (
+    send_automatic_reply,
+    set_operator_away,
+    update_business_hours,
+)
 from chat.services.context import (
     note_visitor_seen,
     send_visitor,
@@ -101,7 +106,9 @@ __all__ = [
     "reopen_thread",
     "retry_failed_outbox",
     "retry_outbox",
+    "send_automatic_reply",
     "send_visitor",
+    "set_operator_away",
     "sign_out_device",
     "start_visitor",
     "store_attachment",
@@ -109,4 +116,5 @@ __all__ = [
     "touch_visitor",
     "update_visitor_context",
     "update_appearance",
+    "update_business_hours",
 ]

@@ -22,6 +22,7 @@ import { Alerts } from "./inbox/alerts.js";
 import { Receipts } from "./inbox/receipts.js";
 import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
+import { Team } from "./inbox/team.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -41,7 +42,7 @@ const IDS = {
   dropOverlay: "drop-overlay", record: "record-button", recorder: "recorder",
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
-  visitorBody: "visitor-panel-body",
+  visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -138,6 +139,7 @@ function main(el) {
   });
   const drafts = new Drafts(composer);
   const receipts = new Receipts(client);
+  const team = new Team(el, { send: (f) => client.send(f), me: () => me });
   const banner = countdownBanner(el.state, el.state, limitedText);
   // A burst of visitor messages is read with one frame.
   const maybeSendRead = coalesce(() => {
@@ -170,6 +172,7 @@ function main(el) {
     }
     receipts.resend();
     visitorPanel.reset();
+    team.hello(f);
   }
 
   function frame(f) {
@@ -179,7 +182,7 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f)) {
       return;
     }
     const about = threads.apply(f); // pong, options and anything newer: undefined

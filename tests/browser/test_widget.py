@@ -293,3 +293,30 @@ def test_signing_in_on_the_site_keeps_the_conversation_going(
     )
     assert bodies == ["Before signing in", "After signing in"]
     assert page.errors == []
+
+
+def test_operators_see_the_host_page_and_attributes_of_a_widget_visitor(
+    new_context: Any, operator_page: Any, host_site: HostSite, transactional_db: None
+) -> None:
+    """The visitor panel shows the page of the site the visitor is on (not the
+    frame's address), updated as they go, and what the site passes in
+    setAttributes."""
+    page = host_page(new_context, host_site.allowed + "/")
+    frame = open_panel(page)
+    frame.locator("#composer-input").fill("Is this in stock?")
+    frame.locator("#send-button").click()
+    expect(frame.locator(SENT)).to_have_count(1)
+    inbox = operator_page()
+    inbox.set_viewport_size({"width": 1600, "height": 900})
+    open_thread(inbox)
+    panel = inbox.locator("#visitor-panel")
+    page_link = panel.locator(".visitor-link").first
+    expect(page_link).to_have_attribute("href", host_site.allowed + "/")
+    expect(panel).to_contain_text("Shop")
+    page.locator("text=Another page").click()
+    expect(page_link).to_have_attribute("href", host_site.allowed + "/other")
+    expect(panel).to_contain_text("Shop: other")
+    page.evaluate("window.Sohbet.setAttributes({plan: 'pro', seats: 12})")
+    expect(panel).to_contain_text("plan")
+    expect(panel).to_contain_text("pro")
+    assert page.errors == [] and inbox.errors == []

@@ -299,7 +299,7 @@ def test_the_page_shows_the_team_greeting_and_reply_time(owner: Client) -> None:
     assert '<link rel="stylesheet" href="/theme/0f766e.css">' in html
     avatar = TeamAvatar.objects.get()
     assert f'<img src="/team/avatars/{avatar.pk}.webp"' in html
-    assert 'data-away-text="Genellikle birkaç saat içinde yanıt verir"' in html
+    assert 'data-reply-time="Genellikle birkaç saat içinde yanıt verir"' in html
 
 
 def test_the_colour_style_sheet_keeps_text_readable() -> None:

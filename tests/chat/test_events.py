@@ -55,6 +55,11 @@ ALL = {
     "visitor_presence_event": lambda: [
         events.visitor_presence_event(thread=3, online=False)
     ],
+    "away_event": lambda: [events.away_event(user_id=2, away=True)],
+    "team_event": lambda: [events.team_event(user_id=2, name="Ayşe", status="away")],
+    "hours_event": lambda: [
+        events.hours_event([["2026-12-07T09:00:00Z", "2026-12-07T17:00:00Z"]])
+    ],
     "device_joined_event": lambda: [events.device_joined_event(thread=3)],
     "session_event": lambda: [
         events.session_event(
@@ -71,6 +76,9 @@ SHAPES = {
     events.READ: events.ReadEvent,
     events.DELIVERED: events.DeliveredEvent,
     events.SESSION_ROTATED: events.SessionEvent,
+    events.AWAY: events.AwayEvent,
+    events.TEAM: events.TeamEvent,
+    events.HOURS: events.HoursEvent,
     events.DEVICE_JOINED: events.DeviceJoinedEvent,
 }
 

@@ -65,6 +65,16 @@ def test_a_visitors_message_reopens_a_closed_thread_and_says_so() -> None:
     assert applied.state_changed == applied.reopened == {1}
 
 
+def test_the_message_that_reopened_a_thread_says_so_and_only_it() -> None:
+    threads = {1: locked_thread(1, last_seq=3, status=Thread.Status.CLOSED)}
+    posts = [post(1), post(1)]
+    applied = apply_posts(posts, threads=threads, stored={}, attachments={}, now=NOW)
+    for pk, message in enumerate(applied.messages, start=10):
+        message.pk = pk
+    outcomes = after_insert(applied, posts)
+    assert [o.reopened for o in outcomes if isinstance(o, Posted)] == [True, False]
+
+
 def test_a_first_message_is_news_for_the_inbox_and_an_operators_reply_takes_it() -> (
     None
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -156,6 +157,31 @@ async def test_socket_opened_with_a_token_is_that_visitor() -> None:
         await second.close()
     finally:
         await socket.close()
+
+
+async def test_the_http_fallback_takes_the_token_too() -> None:
+    """Where WebSockets do not get through, the frame's visitor is the same over
+    HTTP: the token in X-Sohbet-Visitor on the stream and on each post."""
+    from tests.realtime.fallback_client import HttpStream
+
+    token = await sync_to_async(new_session)()
+    socket, _ = await open_token_socket(token)
+    hello = await socket.receive_type("hello")
+    await socket.close()
+    stream = await HttpStream(None, token=token).open()
+    try:
+        assert stream.status == 200
+        over_http = await stream.receive_type("hello")
+        assert over_http["thread"]["id"] == hello["thread"]["id"]
+        await stream.send(type="message.send", client_id=str(uuid.uuid4()), body="hi")
+        assert (await stream.receive_type("ack"))["seq"] == 1
+    finally:
+        await stream.close()
+    forged = await HttpStream(None, token="abc.def.ghi").open()
+    try:
+        assert await forged.receive_close() == 4401
+    finally:
+        await forged.close()
 
 
 async def test_socket_with_a_forged_token_is_refused() -> None:
@@ -320,9 +346,7 @@ async def test_a_signed_in_users_earlier_conversation_follows_them() -> None:
     token = await sync_to_async(new_session)(laptop)
     socket, _ = await open_token_socket(token)
     hello = await socket.receive_type("hello")
-    await socket.send(
-        type="message.send", client_id=str(__import__("uuid").uuid4()), body="hi"
-    )
+    await socket.send(type="message.send", client_id=str(uuid.uuid4()), body="hi")
     await socket.receive_type("ack")
     answer = await sync_to_async(identify)(
         laptop, token, user_id="u-9", user_hash=good_hash("u-9")

@@ -1,7 +1,7 @@
 /*
- * Around a visitor's conversation: the connection line (#connection-state), who is
- * there (#availability), the closed-conversation note (#thread-note), short notices
- * (#toast) and the optional name (#menu-button, #name-panel).
+ * Around a visitor's conversation: the connection line (#connection-state), the
+ * closed-conversation note (#thread-note), short notices (#toast) and the optional
+ * name (#menu-button, #name-panel). Who is there: availability.js.
  */
 import { t, tf } from "../lib/i18n.js";
 import { countdownBanner, limitedText } from "../lib/status.js";
@@ -33,14 +33,6 @@ export class ConnectionLine {
       el.connectionText.textContent = t("This chat is not available right now. Please reload the page.");
     }
   }
-}
-
-// Nobody online: how fast the team typically replies when the page knows it
-// (data-away-text, from the admin's appearance), else "We will reply soon".
-export function showAvailability(el, online) {
-  el.availability.setAttribute("data-online", online ? "true" : "false");
-  const away = el.availabilityText.getAttribute("data-away-text") || t("We will reply soon");
-  el.availabilityText.textContent = online ? t("An operator is online") : away;
 }
 
 // Closed by an operator: a note above the composer (writing again reopens it).

@@ -4,8 +4,9 @@
  * (client, composer, scroller) to the conversation's markup; the ids it looks up are
  * listed in templates/chat/visitor.html and conversation/bubbles.js.
  *
- *   mountConversation(root, config) -> {client, setContext(partial), setAttributes(obj)}
- *     config: {wsPath, uploadUrl, csrfCookieName, maxUpload, uploadTypes,
+ *   mountConversation(root, config)
+ *     config: {wsPath, httpPath (the HTTP fallback's; by default from wsPath),
+ *              uploadUrl, csrfCookieName, maxUpload, uploadTypes,
  *              storagePrefix (default "sohbet."): where in localStorage the outbox
  *              and the cache live; another identity on the same origin (the widget's
  *              visitor) keeps its own;
@@ -34,7 +35,8 @@ import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
-import { ConnectionLine, nameMenu, showAvailability, showThreadStatus, Toast } from "./chrome.js";
+import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
+import { Availability } from "./availability.js";
 import { deviceDialog } from "./devices.js";
 
 const READ_DEBOUNCE_MS = 500;
@@ -80,6 +82,7 @@ export function mountConversation(root, config) {
   const cache = new VisitorCache(store, prefix);
   const toast = new Toast(el.toast);
   const line = new ConnectionLine(el);
+  const availability = new Availability(el);
   const marks = { read: 0, delivered: 0 }; // the operators' read and delivered ids
   const state = { pendingName: null, unseen: 0, syncedOnce: false };
 
@@ -89,6 +92,7 @@ export function mountConversation(root, config) {
   const client = new ChatClient({
     path: config.wsPath || "/ws/chat/",
     token: config.token,
+    httpPath: config.httpPath,
     role: "visitor",
     uploads: uploadSettings(Object.assign({}, config, { token: config.token })),
     outbox: { store, key: prefix + "outbox", shared: true },
@@ -181,7 +185,7 @@ export function mountConversation(root, config) {
         document.activeElement !== el.nameInput && state.pendingName === null) {
       el.nameInput.value = frame.visitor.name;
     }
-    showAvailability(el, !!frame.operators_online);
+    availability.update({ online: !!frame.operators_online, hours: frame.hours });
     scroller.paint();
     client.load(log, serverLastSeq);
     if (state.pendingName !== null) {
@@ -263,8 +267,11 @@ export function mountConversation(root, config) {
         break;
       case "presence":
         if (typeof f.operators_online === "boolean") {
-          showAvailability(el, f.operators_online);
+          availability.update({ online: f.operators_online });
         }
+        break;
+      case "hours":
+        availability.update({ hours: f.hours });
         break;
       case "thread":
         if (f.thread && f.thread.id === log.id) {

@@ -5,11 +5,13 @@
  * widget) builds one ChatClient for its role, asks it to load the threads it shows,
  * and renders what it reports; every other frame is handed to the page as it comes.
  *
- * new ChatClient({path, role: "visitor" | "operator", uploads (uploader.js settings),
+ * new ChatClient({path, role: "visitor" | "operator", token?, httpPath?,
+ *                 uploads (uploader.js settings),
  *                 outbox: {store, key, shared}, on: {hello, frame, messages, outbox,
  *                 error, state(state, retryAt), close, request, progress}, connect?,
  *                 token? (() -> the widget's visitor token, instead of cookies)})
  *   connect(handlers) -> a connection (connection.js's by default; tests give a fake).
+ *   token, httpPath: for connection.js (the widget's visitor token; the HTTP fallback).
  *   on.messages(items, kind, info): items [{log, message, isNew}] (log null: a thread
  *     not loaded, message as it came); kind live | sync | history | ack.
  *   on.outbox(thread): that thread's unsent messages changed (client.pending(log)).
@@ -53,8 +55,8 @@ export class ChatClient {
       fieldsFor: (thread) => (this.role === "operator" ? { thread } : {}),
       onProgress: (entry) => this.on.progress(entry),
     });
-    const connect = opts.connect ||
-      ((handlers) => new Connection(opts.path, handlers, { token: opts.token }));
+    const connect = opts.connect
+      || ((handlers) => new Connection(opts.path, handlers, { token: opts.token, httpPath: opts.httpPath }));
     this.connection = connect({
       onFrame: (frame) => this._frame(frame),
       onClose: (code) => this._closed(code),

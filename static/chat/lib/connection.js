@@ -4,7 +4,7 @@
  * "limits"). It knows frames, not messages: the client (client.js) says what to send.
  *
  *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom},
- *                  {token?: () -> a visitor token, offered as a subprotocol})
+ *                  {token, httpPath})
  *     state: connecting | open | reconnecting (1001/1012: the server restarts, back
  *       within a second or so) | offline (retrying with back-off) | limited (4429:
  *       .retryAt says when) | denied (4401/4403: never retried)
@@ -13,8 +13,16 @@
  *     .send(obj) -> bool: false when not sent (not open, or a message.send or typing
  *       frame the limits refuse now; onRoom says when to try again). Other frames wait
  *       in order for room and are dropped if the socket closes first.
+ *     token: the widget's visitor token, or a function that gives the current one (it
+ *       changes when the session is rotated); a subprotocol on the socket, a header
+ *       on HTTP.
+ *     httpPath: the HTTP fallback's (default: path with /ws/ -> /http/), used when
+ *       WebSockets do not get through (transport.js decides).
  */
 import { frameLimit, sendLimit } from "./pacing.js";
+import { HttpSocket } from "./http-socket.js";
+import { makeStore } from "./store.js";
+import { Prober, TransportChoice } from "./transport.js";
 
 // Back-off: the first retry after 1-2 s, doubling, at most 10 s ("equal jitter":
 // between half the ceiling and the ceiling, so that thousands of pages spread).
@@ -29,6 +37,9 @@ const PING_EVERY_MS = 25000;
 // No frame at all (not even a pong) for this long: the socket is dead.
 const SILENCE_LIMIT_MS = 2 * PING_EVERY_MS + 10000;
 const FLOOD_WAIT_MS = 30000;
+// Open, but not a frame (the server's hello comes at once) for this long: something
+// on the way passes the handshake and nothing else (transport.js counts it).
+const FIRST_FRAME_MS = 15000;
 const NO_RETRY_CODES = { 4401: true, 4403: true };
 // Messages leave this many frames of the bucket to the rest (reads, syncs, pings);
 // typing notices give way at half of it.
@@ -53,10 +64,23 @@ function quietly(ws, code) {
 
 export class Connection {
   constructor(path, handlers, options) {
+    const opts = options || {};
     this.path = path;
-    // () -> the widget's visitor token, offered as a subprotocol (no cookies there).
-    this._token = options && typeof options.token === "function" ? options.token : null;
+    this.httpPath = opts.httpPath || path.replace(/^\/ws\//, "/http/");
+    // The widget's visitor token (no cookies there), read at each connection: it
+    // changes when the session is rotated (identify).
+    const token = opts.token;
+    this._token = typeof token === "function" ? token : () => token;
     this.handlers = handlers || {};
+    this._choice = new TransportChoice(makeStore("localStorage"));
+    this.transport = "ws"; // of the current (or last) connection: ws | http
+    this._heard = false; // the current connection delivered a frame
+    this._prober = new Prober(this._choice, {
+      open: () => this._newWebSocket(),
+      wanted: () => !this._stopped && this.transport === "http" && this.isOpen(),
+      adopt: (ws, hello) => this._adopt(ws, hello),
+      close: (ws) => quietly(ws, 1000),
+    });
     this.state = "connecting";
     this.retryAt = 0;
     this._ws = null;
@@ -66,6 +90,7 @@ export class Connection {
     this._stableTimer = null;
     this._pingTimer = null;
     this._roomTimer = null;
+    this._firstFrameTimer = null;
     this._lastFrameAt = 0;
     this._notBefore = 0; // no reconnect before this time (after 4429)
     this._restartUntil = 0; // a restart is under way until then
@@ -102,6 +127,11 @@ export class Connection {
     });
   }
 
+  get token() {
+    const value = this._token();
+    return typeof value === "string" ? value : "";
+  }
+
   _url() {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     return scheme + "//" + window.location.host + this.path;
@@ -128,26 +158,38 @@ export class Connection {
     }
   }
 
+  _newWebSocket() {
+    return this.token
+      ? new WebSocket(this._url(), ["sohbet", "sohbet.token." + this.token])
+      : new WebSocket(this._url());
+  }
+
   _connect() {
     if (this._stopped || this.state === "denied") {
       return;
     }
     this._clearRetry();
     this.retryAt = 0;
+    this.transport = this._choice.current();
     let ws;
     try {
-      const token = this._token ? this._token() : null;
-      ws = token ? new WebSocket(this._url(), ["sohbet", "sohbet.token." + token])
-        : new WebSocket(this._url());
+      ws = this.transport === "http"
+        ? new HttpSocket(this.httpPath, { token: this.token })
+        : this._newWebSocket();
     } catch (err) {
       this._setState("offline");
       this._scheduleRetry(retryDelay(this._attempt++));
       return;
     }
     this._ws = ws;
+    this._heard = false;
     if (this.state !== "reconnecting") {
       this._setState("connecting");
     }
+    this._attach(ws);
+  }
+
+  _attach(ws) {
     ws.onopen = () => {
       if (this._ws !== ws) {
         return;
@@ -159,6 +201,10 @@ export class Connection {
         this._attempt = 0;
       }, STABLE_AFTER_MS);
       this._pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
+      this._firstFrameTimer = setTimeout(() => this._heard || this._drop(1006), FIRST_FRAME_MS);
+      if (this.transport === "http") {
+        this._prober.schedule();
+      }
       this._call("onOpen");
     };
     ws.onmessage = (event) => {
@@ -166,6 +212,8 @@ export class Connection {
         return;
       }
       this._lastFrameAt = Date.now();
+      this._heard = true;
+      this._choice.heard(this.transport);
       if (typeof event.data !== "string") {
         return;
       }
@@ -224,13 +272,35 @@ export class Connection {
     clearTimeout(this._stableTimer);
     clearInterval(this._pingTimer);
     clearTimeout(this._roomTimer);
-    this._stableTimer = this._pingTimer = this._roomTimer = null;
+    clearTimeout(this._firstFrameTimer);
+    this._stableTimer = this._pingTimer = this._roomTimer = this._firstFrameTimer = null;
+    this._prober.stop();
+  }
+
+  // While on HTTP, once the choice expires: a probe socket (transport.js), which
+  // becomes the connection if it says hello (its hello, as after any reconnect,
+  // resends and syncs).
+  _adopt(ws, hello) {
+    this._choice.forgetHttp();
+    quietly(this._ws, 1000);
+    this._stopTimers();
+    this._waiting = [];
+    this._call("onClose", 1000); // the client forgets what was in flight on HTTP
+    this.transport = "ws";
+    this._ws = ws;
+    this._heard = false;
+    this._attach(ws);
+    ws.onopen();
+    ws.onmessage(hello);
   }
 
   _handleClose(code) {
     this._ws = null;
     this._waiting = [];
     this._stopTimers();
+    // Failures while a restart is under way say nothing of the network.
+    const toHttp = Date.now() >= this._restartUntil
+      && this._choice.closed(this.transport, code, this._heard, window.navigator.onLine);
     if (NO_RETRY_CODES[code]) {
       this._setState("denied");
       this._call("onClose", code);
@@ -252,10 +322,14 @@ export class Connection {
       this._notBefore = now + FLOOD_WAIT_MS;
     }
     const restarting = now < this._restartUntil && window.navigator.onLine !== false;
+    if (toHttp) {
+      delay = Math.random() * RESTART_JITTER_MS;
+    }
     if (!this._stopped) {
       this._scheduleRetry(delay); // sets retryAt, which the state change may show
     }
-    this._setState(code === 4429 ? "limited" : restarting ? "reconnecting" : "offline");
+    const state = code === 4429 ? "limited" : restarting ? "reconnecting" : "offline";
+    this._setState(toHttp ? "connecting" : state); // HTTP next, at once
     this._call("onClose", code);
   }
 

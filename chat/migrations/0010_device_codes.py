@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0008_appearance'),
+        ('chat', '0009_business_hours'),
     ]
 
     operations = [
