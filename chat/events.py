@@ -40,6 +40,7 @@ EMAILED: Final = "chat.emailed"  # operators' messages that went to the visitor 
 SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is refused
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
+DEVICE_JOINED: Final = "chat.device_joined"  # a device code was used (the visitor's)
 
 
 def thread_group(thread_id: int) -> str:
@@ -111,6 +112,11 @@ class VisitorPresenceEvent(TypedDict):
 class VisitorEvent(TypedDict):
     type: Literal["chat.visitor"]
     visitor: dict[str, Any]  # visitor_payload()
+
+
+class DeviceJoinedEvent(TypedDict):
+    type: Literal["chat.device_joined"]
+    thread: int
 
 
 class AwayEvent(TypedDict):
@@ -256,6 +262,13 @@ def emailed_event(*, thread: int, message_ids: list[int]) -> Event:
     """Operators' messages the visitor had not read went to them by email."""
     event: EmailedEvent = {"type": EMAILED, "thread": thread, "messages": message_ids}
     return OPERATORS_GROUP, event
+
+
+def device_joined_event(*, thread: int) -> Event:
+    """Another browser was attached to the thread's visitor with a device code: to
+    the visitor's sockets (the dialog that showed the code says so)."""
+    event: DeviceJoinedEvent = {"type": DEVICE_JOINED, "thread": thread}
+    return thread_group(thread), event
 
 
 def session_event(

@@ -498,3 +498,8 @@ class OperatorStatus(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+# Continue on another device (kept in their own module).
+from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
+from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402

@@ -59,6 +59,11 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         "wsPath": "/ws/chat/",
         "siteName": settings.SOHBET_SITE_NAME,
         "lang": get_language(),
+        "devices": {
+            "code": reverse("device-code"),
+            "redeem": reverse("device-redeem"),
+            "signOut": reverse("device-sign-out"),
+        },
         **uploads.client_config(),
     }
     get_token(request)  # the CSRF cookie that uploads send back

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from chat import admin_views, appearance_views, upload_views, views
+from chat import admin_views, appearance_views, device_views, upload_views, views
 from chat.email import views as email_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
@@ -11,11 +11,24 @@ from chatsite import views as site_views
 urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
     path("api/uploads/", upload_views.upload, name="upload"),
+    path("continue/", device_views.continue_page, name="continue"),
+    path("device/code/", device_views.issue_code, name="device-code"),
+    path("device/redeem/", device_views.redeem_code, name="device-redeem"),
+    path("device/sign-out/", device_views.sign_out, name="device-sign-out"),
     path("widget.js", widget_views.loader, name="widget-loader"),
     path("widget/frame/", widget_views.frame, name="widget-frame"),
     path("widget/jsi18n/", widget_views.catalog, name="widget-catalog"),
     path("widget/session/", widget_views.session, name="widget-session"),
     path("widget/identify/", widget_views.identify, name="widget-identify"),
+    path("widget/device/code/", device_views.issue_code, name="widget-device-code"),
+    path(
+        "widget/device/redeem/", device_views.redeem_code, name="widget-device-redeem"
+    ),
+    path(
+        "widget/device/sign-out/",
+        device_views.sign_out,
+        name="widget-device-sign-out",
+    ),
     path(
         "attachments/<int:pk>/<path:name>", upload_views.attachment, name="attachment"
     ),

@@ -323,6 +323,10 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
                 }
             )
 
+    async def chat_device_joined(self, event: dict[str, Any]) -> None:
+        if event["thread"] == self.thread_id:
+            await self.send_json({"type": "device.joined"})
+
     async def session_rotated(self, event: dict[str, Any]) -> None:
         # The browser's session has a new key: a socket opened with the old one
         # reconnects with the new cookie (or, if it was not that browser, fails).

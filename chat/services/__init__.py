@@ -20,6 +20,13 @@ from chat.services.context import (
     touch_visitor,
     update_visitor_context,
 )
+from chat.services.devices import (
+    IssuedCode,
+    delete_old_device_codes,
+    issue_device_code,
+    redeem_device_code,
+    sign_out_device,
+)
 from chat.services.email import (
     EmailJob,
     claim_email_jobs,
@@ -83,6 +90,7 @@ __all__ = [
     "set_visitor_email",
     "skip_outbox",
     "unsubscribe_visitor",
+    "IssuedCode",
     "PURGE_BATCH",
     "THREAD_SESSION_KEY",
     "VISITOR_SESSION_KEY",
@@ -97,8 +105,10 @@ __all__ = [
     "close_thread",
     "drawn_conversation",
     "complete_outbox",
+    "delete_old_device_codes",
     "delete_unsent_attachments",
     "edit_message",
+    "issue_device_code",
     "erase_visitor",
     "fail_outbox",
     "mark_delivered",
@@ -109,6 +119,7 @@ __all__ = [
     "post_message",
     "post_messages",
     "purge_closed_threads",
+    "redeem_device_code",
     "purge_stale_visitors",
     "rebind_visitor_session",
     "rename_visitor",
@@ -118,6 +129,7 @@ __all__ = [
     "send_automatic_reply",
     "send_visitor",
     "set_operator_away",
+    "sign_out_device",
     "start_visitor",
     "store_attachment",
     "store_conversation",

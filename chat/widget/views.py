@@ -116,6 +116,11 @@ def frame(request: HttpRequest) -> HttpResponse:
                 "session": reverse("widget-session"),
                 "identify": reverse("widget-identify"),
             },
+            "devices": {
+                "code": reverse("widget-device-code"),
+                "redeem": reverse("widget-device-redeem"),
+                "signOut": reverse("widget-device-sign-out"),
+            },
             **uploads.client_config(),
         }
         response = render(

@@ -115,6 +115,8 @@ async function start(init) {
   state.mounted = mountConversation(document.getElementById("app"), Object.assign({}, config, {
     storagePrefix: "sohbet.widget.",
     token: () => state.token,
+    deviceRequest: call, // continue on another device, with this frame's token
+    onToken: takeToken,
     isShown: () => state.open && document.visibilityState === "visible",
     onUnseen: (count) => post({ type: "unread", count }),
     onIncoming: (count) => {
@@ -178,7 +180,8 @@ function trapFocus(event) {
   if (event.key !== "Tab") {
     return;
   }
-  const all = Array.from(document.querySelectorAll(FOCUSABLE)).filter(
+  const scope = document.querySelector("dialog[open]") || document; // a modal's own
+  const all = Array.from(scope.querySelectorAll(FOCUSABLE)).filter(
     (node) => !node.closest("[hidden]") && node.getClientRects().length > 0);
   if (!all.length) {
     return;

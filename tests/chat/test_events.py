@@ -60,6 +60,7 @@ ALL = {
     "hours_event": lambda: [
         events.hours_event([["2026-12-07T09:00:00Z", "2026-12-07T17:00:00Z"]])
     ],
+    "device_joined_event": lambda: [events.device_joined_event(thread=3)],
     "session_event": lambda: [
         events.session_event(
             events.thread_group(3),
@@ -78,6 +79,7 @@ SHAPES = {
     events.AWAY: events.AwayEvent,
     events.TEAM: events.TeamEvent,
     events.HOURS: events.HoursEvent,
+    events.DEVICE_JOINED: events.DeviceJoinedEvent,
 }
 
 

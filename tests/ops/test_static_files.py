@@ -13,8 +13,14 @@ from typing import Any
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
-# The pages' scripts (the admin's appearance page has one, importing nothing).
-PAGES = ("chat/visitor.js", "chat/inbox.js", "chat/appearance-admin.js")
+# The pages' scripts (the admin's appearance page and /continue/ have one each,
+# importing nothing).
+PAGES = (
+    "chat/visitor.js",
+    "chat/inbox.js",
+    "chat/appearance-admin.js",
+    "chat/continue.js",
+)
 IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)";""", re.M | re.S)
 HASHED = re.compile(r"\.[0-9a-f]{12}\.js$")
 

@@ -17,6 +17,7 @@ from accounts.services import purge_expired_codes
 from chat.files import delete_orphan_files
 from chat.selectors import count_unsent_attachments
 from chat.services import (
+    delete_old_device_codes,
     delete_unsent_attachments,
     purge_closed_threads,
     purge_stale_visitors,
@@ -56,6 +57,11 @@ class Command(BaseCommand):
         purged = purge_expired_codes(dry_run=dry_run)
         self._report(_("Expired or used login codes"), purged.login_code_count)
         self._report(_("Expired or used Telegram link tokens"), purged.link_token_count)
+
+        self._report(
+            _("Device codes and codes typed in, over a day old"),
+            delete_old_device_codes(dry_run=dry_run),
+        )
 
         session_count = self._purge_sessions(now=now, dry_run=dry_run)
         self._report(_("Expired sessions"), session_count)

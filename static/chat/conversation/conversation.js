@@ -15,7 +15,8 @@
  *              the widget's frame adds: token (() -> its visitor token), isShown
  *              (() -> whether the conversation can be seen: the panel is open),
  *              onUnseen(count) (operator messages that came while it could not),
- *              onIncoming(count) (operator messages that came, seen or not)}
+ *              onIncoming(count) (operator messages that came, seen or not),
+ *              devices, deviceRequest, onToken: conversation/devices.js}
  *   -> {client, seen(), setContext(partial), setAttributes(obj)}: seen() after it is
  *     shown again (read marks, title); setContext / setAttributes tell the operators
  *     at once (the widget: when the host page navigates, or calls its setAttributes).
@@ -37,6 +38,7 @@ import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
 import { Availability, hoursAt } from "./availability.js";
 import { emailPanel } from "./email.js";
+import { deviceDialog } from "./devices.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -302,6 +304,9 @@ export function mountConversation(root, config) {
       case "transcript":
         email.frame(f);
         break;
+      case "device.joined":
+        devices.joined();
+        break;
       default:
         break; // pong, and what this page does not know
     }
@@ -371,6 +376,15 @@ export function mountConversation(root, config) {
     scheduleRead();
   }
 
+  function forget() { // signed out: nothing of the conversation stays shown or kept
+    log.clear();
+    cache.clear();
+    marks.read = marks.delivered = 0;
+    state.pendingName = null;
+    el.nameInput.value = "";
+    render();
+  }
+
   function sendName(name) {
     if (client.ready && client.send({ type: "visitor.update", name })) {
       state.pendingName = null;
@@ -405,6 +419,10 @@ export function mountConversation(root, config) {
   });
   el.loadEarlier.addEventListener("click", () => client.loadEarlier(log));
   nameMenu(el, toast, sendName);
+  const devices = deviceDialog(root, client, {
+    urls: config.devices, request: config.deviceRequest, onToken: config.onToken,
+    toast: (text) => toast.show(text), forget,
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {
       seen();

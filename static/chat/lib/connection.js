@@ -8,6 +8,8 @@
  *     state: connecting | open | reconnecting (1001/1012: the server restarts, back
  *       within a second or so) | offline (retrying with back-off) | limited (4429:
  *       .retryAt says when) | denied (4401/4403: never retried)
+ *     .reconnectNow(): skip the back-off; .renew(): a new socket now, whatever the
+ *       state (the identity changed)
  *     .send(obj) -> bool: false when not sent (not open, or a message.send or typing
  *       frame the limits refuse now; onRoom says when to try again). Other frames wait
  *       in order for room and are dropped if the socket closes first.
@@ -359,6 +361,25 @@ export class Connection {
 
   reconnectNow() {
     this._reconnectSoon();
+  }
+
+  // The page's identity changed (a device code, a sign-out): the socket opened
+  // before it, or refused with the old one (4401), makes way for a new one at once.
+  renew() {
+    if (this._stopped) {
+      return;
+    }
+    const ws = this._ws;
+    if (ws) {
+      this._ws = null;
+      this._waiting = [];
+      this._stopTimers();
+      quietly(ws, 1000);
+      this._call("onClose", 1000);
+    }
+    this._attempt = 0;
+    this._setState("reconnecting");
+    this._scheduleRetry(0);
   }
 
   isOpen() {
