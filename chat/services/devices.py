@@ -26,9 +26,7 @@ from chat.services.visitors import (
     VISITOR_SESSION_KEY,
     attach_session,
     current_thread_id,
-    drawn_conversation,
-    start_visitor,
-    store_conversation,
+    written_visitor,
 )
 from realtime import send_on_commit
 
@@ -82,7 +80,7 @@ def issue_device_code(session: SessionBase, *, client_key: str) -> IssuedCode:
     """A new code for the session's visitor (their rows written first if they were
     only drawn); their earlier codes stop working. Raises ChatError
     ``rate_limited`` past the limits, changing nothing."""
-    visitor = _written_visitor(session)
+    visitor = written_visitor(session)
     now = timezone.now()
     hour_ago = now - dt.timedelta(hours=1)
     recent = DeviceCode.objects.filter(created_at__gte=hour_ago)
@@ -214,26 +212,3 @@ def delete_old_device_codes(*, dry_run: bool = False) -> int:
     if dry_run:
         return codes.count() + attempts.count()
     return codes.delete()[0] + attempts.delete()[0]
-
-
-def _written_visitor(session: SessionBase) -> Visitor:
-    """The session's visitor, locked, their conversation's rows written if they were
-    only drawn (as chat.services.identity does)."""
-    visitor_id = session.get(VISITOR_SESSION_KEY)
-    if visitor_id is not None:
-        visitor = Visitor.objects.select_for_update().filter(pk=visitor_id).first()
-        if visitor is not None:
-            return visitor
-    new = drawn_conversation(session)
-    if new is not None:
-        store_conversation(new)
-        return Visitor.objects.select_for_update().get(pk=new.visitor_id)
-    if not session.session_key:  # no chat was ever opened with this session
-        raise ChatError(
-            ErrorCode.FORBIDDEN, _("This chat session has ended. Reload the page.")
-        )
-    visitor, _thread = start_visitor(
-        session_key=session.session_key, visitor_id=visitor_id
-    )
-    session[VISITOR_SESSION_KEY] = visitor.pk
-    return visitor

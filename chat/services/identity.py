@@ -27,9 +27,7 @@ from chat.models import Thread, Visitor
 from chat.services.visitors import (
     VISITOR_SESSION_KEY,
     attach_session,
-    drawn_conversation,
-    start_visitor,
-    store_conversation,
+    written_visitor,
 )
 
 # What this session was last told, so that a page load repeating it costs nothing.
@@ -107,7 +105,7 @@ def _claimed(session: SessionBase, *, email: str, name: str) -> Identified:
     if not (email or name) or session.get(IDENTITY_SESSION_KEY) == claim:
         return Identified(verified=False, rotated=False)
     with transaction.atomic():
-        visitor = _written_visitor(session)
+        visitor = written_visitor(session)
         if visitor.identity_verified:
             return Identified(verified=True, rotated=False)
         if email:
@@ -129,7 +127,7 @@ def _verified(session: SessionBase, *, user_id: str, email: str, name: str) -> b
         user.save(update_fields=["email", "email_source", "name"])
         return False
     if user is None:
-        user = _written_visitor(session)
+        user = written_visitor(session)
         if user.external_id:  # another user of the site, on this browser: a new one
             user = Visitor.objects.create(
                 locale=user.locale, user_agent=user.user_agent
@@ -165,21 +163,3 @@ def _bring_anonymous_threads(session: SessionBase, user: Visitor) -> None:
         Thread.objects.filter(visitor_id=current, last_message__isnull=False).update(
             visitor=user
         )
-
-
-def _written_visitor(session: SessionBase) -> Visitor:
-    """The session's visitor, locked, its rows written if they were only drawn."""
-    visitor_id = session.get(VISITOR_SESSION_KEY)
-    if visitor_id is not None:
-        visitor = Visitor.objects.select_for_update().filter(pk=visitor_id).first()
-        if visitor is not None:
-            return visitor
-    new = drawn_conversation(session)
-    if new is not None:
-        store_conversation(new)
-        return Visitor.objects.select_for_update().get(pk=new.visitor_id)
-    visitor, _thread = start_visitor(
-        session_key=session.session_key or "", visitor_id=visitor_id
-    )
-    session[VISITOR_SESSION_KEY] = visitor.pk
-    return visitor

@@ -15,9 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from chat import events
 from chat.context import COLUMNS, Value, load_attributes
+from chat.exceptions import ChatError, ErrorCode
 from chat.models import Thread, Visitor
 from chat.rules import NewConversation
 from chat.services.context import touch_visitor
@@ -226,6 +228,30 @@ def rebind_visitor_session(
                 session=events.session_group(old_session_key),
             )
         )
+
+
+def written_visitor(session: SessionBase) -> Visitor:
+    """The session's visitor, locked, their conversation's rows written if they were
+    only drawn (identify, a device code, an email: what needs the visitor's row).
+    Raises ChatError(forbidden) for a session with no chat at all."""
+    visitor_id = session.get(VISITOR_SESSION_KEY)
+    if visitor_id is not None:
+        visitor = Visitor.objects.select_for_update().filter(pk=visitor_id).first()
+        if visitor is not None:
+            return visitor
+    new = drawn_conversation(session)
+    if new is not None:
+        store_conversation(new)
+        return Visitor.objects.select_for_update().get(pk=new.visitor_id)
+    if not session.session_key:  # no chat was ever opened with this session
+        raise ChatError(
+            ErrorCode.FORBIDDEN, _("This chat session has ended. Reload the page.")
+        )
+    visitor, _thread = start_visitor(
+        session_key=session.session_key, visitor_id=visitor_id
+    )
+    session[VISITOR_SESSION_KEY] = visitor.pk
+    return visitor
 
 
 def attach_session(session: SessionBase, visitor_id: int) -> None:

@@ -83,7 +83,7 @@ async function identify(user) {
   }
   takeToken(answer.data.token);
   if (answer.data.reconnect && state.mounted) {
-    state.mounted.client.connection.reconnectNow();
+    state.mounted.client.connection.renew(); // with the new token, whatever the old socket did
   }
 }
 
