@@ -126,9 +126,16 @@
   var labelText = typeof options.label === "string" ? options.label : text.label;
   button.className = "launcher" + (labelText ? "" : " icon");
   button.setAttribute("aria-expanded", "false");
-  button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
-    '<path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 ' +
-    '2-2Z"/></svg>';
+  var svgNs = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svgNs, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  icon.setAttribute("focusable", "false");
+  var path = document.createElementNS(svgNs, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2Z");
+  icon.appendChild(path);
+  button.appendChild(icon);
   var label = document.createElement("span");
   label.textContent = labelText;
   var badge = document.createElement("span");
