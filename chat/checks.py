@@ -145,9 +145,10 @@ def check_widget_sites(**kwargs: Any) -> list[Error]:
 @register(deploy=True)
 def check_email_links(**kwargs: Any) -> list[Warning]:
     """Emails to visitors carry links to this site: on SOHBET_PUBLIC_URL."""
-    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and not (
-        settings.SOHBET_PUBLIC_URL
-    ):
+    sends = settings.SOHBET_EMAIL_ENABLED and settings.EMAIL_BACKEND.endswith(
+        "smtp.EmailBackend"
+    )  # without SOHBET_EMAIL_URL, Django's default backend is SMTP but unused
+    if sends and not settings.SOHBET_PUBLIC_URL:
         return [
             Warning(
                 "SOHBET_EMAIL_URL sends email, but SOHBET_PUBLIC_URL is not set: the "

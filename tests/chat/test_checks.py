@@ -23,3 +23,16 @@ def test_a_field_the_fast_storage_cannot_carry_is_refused(
     errors = checks.check_fast_storage()
     assert [error.id for error in errors] == ["chat.E003"]
     assert "Attachment.file" in errors[0].msg
+
+
+def test_email_links_are_checked_only_when_email_is_sent(settings) -> None:
+    from chat.checks import check_email_links
+
+    settings.SOHBET_PUBLIC_URL = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.SOHBET_EMAIL_ENABLED = False  # no SOHBET_EMAIL_URL: nothing is sent
+    assert check_email_links() == []
+    settings.SOHBET_EMAIL_ENABLED = True
+    assert [w.id for w in check_email_links()] == ["chat.W005"]
+    settings.SOHBET_PUBLIC_URL = "https://chat.example.com"
+    assert check_email_links() == []
