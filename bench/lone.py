@@ -7,7 +7,9 @@ Opens one visitor socket the way the page does (a session cookie from ``/``), th
 timed to its ``ack``, a pause. Then ``--new`` new conversations one after another,
 each step timed: the page (``GET /``, a new session), the socket to its
 ``hello``, the first message to its ``ack``, a second one, the close; with
-``--server-pid`` also the server's CPU per step. Prints the p50, p90, min and
+``--server-pid`` also the server's CPU per step. ``--widget N``: N new visitors
+of the widget (docs/widget.md): its frame page, its session call (a token), the
+socket opened with the token, the first message. Prints the p50, p90, min and
 max of each. Bounded: each answer is awaited for at most 5 s, and the run ends by
 itself.
 
@@ -89,6 +91,72 @@ async def new_conversations(port: int, count: int, pid: int) -> None:
         print(line)
 
 
+async def http_post_json(port: int, path: str, *, timeout: float) -> dict[str, str]:
+    """A minimal HTTP/1.1 POST of ``{}`` (the widget frame's session call)."""
+
+    async def post() -> dict[str, str]:
+        reader, writer = await asyncio.open_connection(load.LOOPBACK, port)
+        try:
+            writer.write(
+                (
+                    f"POST {path} HTTP/1.1\r\nHost: {load.LOOPBACK}:{port}\r\n"
+                    "Connection: close\r\nContent-Type: application/json\r\n"
+                    "Content-Length: 2\r\n\r\n{}"
+                ).encode("latin1")
+            )
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        head, _sep, body = raw.partition(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise SystemExit(f"{path}: {head[:80]!r}")
+        return dict(json.loads(body))
+
+    return await asyncio.wait_for(post(), timeout)
+
+
+async def widget_visitors(port: int, count: int, pid: int) -> None:
+    """``count`` widget visitors one after another: the frame page, its session
+    call, the socket with the token, the first message."""
+    steps = ("frame", "session", "hello", "first")
+    times: dict[str, list[float]] = {step: [] for step in steps}
+    cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
+    frame_path = "/widget/frame/?host=http%3A%2F%2Flocalhost%3A8000&lang=en"
+    for n in range(count):
+        marks = [(time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0.0)]
+        await load.http_get(port, frame_path, src=None, timeout=5, headers={})
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        token = (await http_post_json(port, "/widget/session/", timeout=5))["token"]
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        ws = await load.ws_connect(
+            f"ws://{load.LOOPBACK}:{port}/ws/chat/",
+            origin=f"http://{load.LOOPBACK}:{port}",  # type: ignore[arg-type]
+            subprotocols=["sohbet", "sohbet.token." + token],  # type: ignore[list-item]
+            compression=None,
+            proxy=None,
+            open_timeout=5,
+            ping_interval=None,
+        )
+        await load.wait_for_hello(ws, 5)
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        client_id = str(uuid.uuid4())
+        frame = {"type": "message.send", "client_id": client_id, "body": f"w{n}"}
+        await ws.send(json.dumps(frame))
+        await answer(ws, "ack", client_id)
+        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        await ws.close()
+        for step, before, after in zip(steps, marks, marks[1:], strict=False):
+            times[step].append((after[0] - before[0]) * 1000)
+            cpu[step] += (after[1] or 0) - (before[1] or 0)
+        await asyncio.sleep(0.03)  # pacing, not synchronisation
+    for step in steps:
+        line = summary(step, times[step])
+        if pid:
+            line += f"; server CPU {1000 * cpu[step] / count:.2f} ms each"
+        print(line)
+
+
 async def run(port: int, count: int) -> None:
     _status, cookies = await load.http_get(port, "/", src=None, timeout=5, headers={})
     ws = await load.open_socket(
@@ -122,6 +190,7 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--new", type=int, default=0, help="new conversations")
+    parser.add_argument("--widget", type=int, default=0, help="widget visitors")
     parser.add_argument("--server-pid", type=int, default=0)
     args = parser.parse_args()
     address = urlsplit(args.url)
@@ -131,6 +200,8 @@ def main() -> None:
         asyncio.run(run(address.port, args.count))
     if args.new:
         asyncio.run(new_conversations(address.port, args.new, args.server_pid))
+    if args.widget:
+        asyncio.run(widget_visitors(address.port, args.widget, args.server_pid))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@
 #   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none;
 #                                    HOW=written: the same message, a conversation's second)
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
+#   WIDGET=100                       lone: widget visitors (bench/lone.py --widget)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
 # Daphne log. Needs: .venv with requirements-dev.txt, PostgreSQL 15 binaries and
@@ -93,6 +94,7 @@ export DJANGO_SECRET_KEY
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DJANGO_SECURE_SSL_REDIRECT=0
 # Lift the per-connection frame limits: one visitor sends up to 10 msg/s here.
+export SOHBET_WIDGET_SITES=http://localhost:*  # lone.py --widget
 export SOHBET_WS_RATE=100000/1
 export SOHBET_WS_FLOOD=200000/1
 BENCH_PASSWORD=bench-$("$PY" -c 'import secrets; print(secrets.token_hex(12))')
@@ -205,7 +207,7 @@ for s in $SCENARIOS; do
                 SPY_PID=$!
             fi
             timeout 300 "$PY" bench/lone.py --url "http://127.0.0.1:$PORT" --count 200 \
-                --new 100 --server-pid "$DAPHNE_PID" \
+                --new 100 --widget "${WIDGET:-100}" --server-pid "$DAPHNE_PID" \
                 >"$OUT/lone.txt" 2>&1 || log "lone failed: $OUT/lone.txt"
             if [[ -n "$SPY_PID" ]]; then
                 kill -INT "$SPY_PID" 2>/dev/null || true
