@@ -54,41 +54,63 @@ async def answer(ws: load.ClientConnection, wanted: str, client_id: str = "") ->
             return
 
 
+def mark(pid: int) -> tuple[float, float]:
+    """Now, and the server's CPU seconds so far (0 without its pid)."""
+    return time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0.0
+
+
+def record(
+    marks: list[tuple[float, float]],
+    steps: tuple[str, ...],
+    times: dict[str, list[float]],
+    cpu: dict[str, float],
+) -> None:
+    for step, before, after in zip(steps, marks, marks[1:], strict=False):
+        times[step].append((after[0] - before[0]) * 1000)
+        cpu[step] += (after[1] or 0) - (before[1] or 0)
+
+
+def report(
+    steps: tuple[str, ...],
+    times: dict[str, list[float]],
+    cpu: dict[str, float],
+    count: int,
+    pid: int,
+) -> None:
+    for step in steps:
+        line = summary(step, times[step])
+        if pid:
+            line += f"; server CPU {1000 * cpu[step] / count:.2f} ms each"
+        print(line)
+
+
 async def new_conversations(port: int, count: int, pid: int) -> None:
     """``count`` visitors one after another: page, socket, first message, close."""
     steps = ("page", "hello", "first", "second", "close")
     times: dict[str, list[float]] = {step: [] for step in steps}
     cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
     for n in range(count):
-        marks = [(time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0.0)]
+        marks = [mark(pid)]
         _status, cookies = await load.http_get(
             port, "/", src=f"127.9.{n // 200}.{n % 200 + 1}", timeout=5, headers={}
         )
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         ws = await load.open_socket(
             port, "/ws/chat/", load.cookie_header(cookies), src=None, timeout=5
         )
         await load.wait_for_hello(ws, 5)
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         for body in (f"first {n}", f"second {n}"):
             client_id = str(uuid.uuid4())
             frame = {"type": "message.send", "client_id": client_id, "body": body}
             await ws.send(json.dumps(frame))
             await answer(ws, "ack", client_id)
-            marks.append(
-                (time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0)
-            )
+            marks.append(mark(pid))
         await ws.close()
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
-        for step, before, after in zip(steps, marks, marks[1:], strict=False):
-            times[step].append((after[0] - before[0]) * 1000)
-            cpu[step] += (after[1] or 0) - (before[1] or 0)
+        marks.append(mark(pid))
+        record(marks, steps, times, cpu)
         await asyncio.sleep(0.03)  # pacing, not synchronisation
-    for step in steps:
-        line = summary(step, times[step])
-        if pid:
-            line += f"; server CPU {1000 * cpu[step] / count:.2f} ms each"
-        print(line)
+    report(steps, times, cpu, count, pid)
 
 
 async def http_post_json(port: int, path: str, *, timeout: float) -> dict[str, str]:
@@ -124,11 +146,11 @@ async def widget_visitors(port: int, count: int, pid: int) -> None:
     cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
     frame_path = "/widget/frame/?host=http%3A%2F%2Flocalhost%3A8000&lang=en"
     for n in range(count):
-        marks = [(time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0.0)]
+        marks = [mark(pid)]
         await load.http_get(port, frame_path, src=None, timeout=5, headers={})
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         token = (await http_post_json(port, "/widget/session/", timeout=5))["token"]
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         ws = await load.ws_connect(
             f"ws://{load.LOOPBACK}:{port}/ws/chat/",
             origin=f"http://{load.LOOPBACK}:{port}",  # type: ignore[arg-type]
@@ -139,22 +161,16 @@ async def widget_visitors(port: int, count: int, pid: int) -> None:
             ping_interval=None,
         )
         await load.wait_for_hello(ws, 5)
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         client_id = str(uuid.uuid4())
         frame = {"type": "message.send", "client_id": client_id, "body": f"w{n}"}
         await ws.send(json.dumps(frame))
         await answer(ws, "ack", client_id)
-        marks.append((time.perf_counter(), load.read_cpu_seconds(pid) if pid else 0))
+        marks.append(mark(pid))
         await ws.close()
-        for step, before, after in zip(steps, marks, marks[1:], strict=False):
-            times[step].append((after[0] - before[0]) * 1000)
-            cpu[step] += (after[1] or 0) - (before[1] or 0)
+        record(marks, steps, times, cpu)
         await asyncio.sleep(0.03)  # pacing, not synchronisation
-    for step in steps:
-        line = summary(step, times[step])
-        if pid:
-            line += f"; server CPU {1000 * cpu[step] / count:.2f} ms each"
-        print(line)
+    report(steps, times, cpu, count, pid)
 
 
 async def run(port: int, count: int) -> None:

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chat import appearance, services
+from chat.admin_singleton import SingletonAdmin
 from chat.avatars import clean_avatar
 from chat.models import APPEARANCE_ID, MAX_TEAM_AVATARS, Appearance, TeamAvatar
 from chat.services.appearance import too_many_avatars_message
@@ -121,7 +122,9 @@ class AppearanceForm(forms.ModelForm):
 
 
 @admin.register(Appearance)
-class AppearanceAdmin(admin.ModelAdmin):
+class AppearanceAdmin(SingletonAdmin):
+    singleton_id = APPEARANCE_ID
+
     form = AppearanceForm
     change_form_template = "admin/chat/appearance/change_form.html"
     readonly_fields = ("reply_time",)
@@ -159,28 +162,6 @@ class AppearanceAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["chat/appearance-admin.css"]}
         js = ["chat/appearance-admin.js"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # the one row is edited, never added
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Appearance | None:
-        """The one row; its defaults until it is first saved."""
-        if object_id != str(APPEARANCE_ID):
-            return None
-        row = Appearance.objects.filter(pk=APPEARANCE_ID).first()
-        return row or Appearance(pk=APPEARANCE_ID)
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        return HttpResponseRedirect(
-            reverse("admin:chat_appearance_change", args=[APPEARANCE_ID])
-        )
 
     def save_model(
         self, request: HttpRequest, obj: Appearance, form: Any, change: bool

@@ -10,14 +10,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chat import availability, hours, services
+from chat.admin_singleton import SingletonAdmin
 from chat.models import BUSINESS_HOURS_ID, BusinessHours
 
 DAYS = (
@@ -151,7 +151,12 @@ class BusinessHoursForm(forms.ModelForm):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(SingletonAdmin):
+    singleton_id = BUSINESS_HOURS_ID
+
+    def singleton_default(self) -> BusinessHours:
+        return BusinessHours(pk=BUSINESS_HOURS_ID, time_zone=settings.TIME_ZONE)
+
     form = BusinessHoursForm
     readonly_fields = ("status_now",)
 
@@ -183,28 +188,6 @@ class BusinessHoursAdmin(admin.ModelAdmin):
                     ),
                 },
             ),
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # the one row is edited, never added
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> BusinessHours | None:
-        """The one row; its defaults until it is first saved."""
-        if object_id != str(BUSINESS_HOURS_ID):
-            return None
-        row = BusinessHours.objects.filter(pk=BUSINESS_HOURS_ID).first()
-        return row or BusinessHours(pk=BUSINESS_HOURS_ID, time_zone=settings.TIME_ZONE)
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        return HttpResponseRedirect(
-            reverse("admin:chat_businesshours_change", args=[BUSINESS_HOURS_ID])
         )
 
     def save_model(

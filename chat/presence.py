@@ -127,37 +127,25 @@ def is_online(key: str) -> bool:
 
 def online_threads(thread_ids: list[int]) -> set[int]:
     """Which of these threads have their visitor's page open."""
-    if not thread_ids:
-        return set()
-    now = time.time()
-    try:
-        if redis_url():
-            with sync_redis().pipeline(transaction=False) as pipe:
-                _count_live(pipe, thread_ids, now)
-                return _with_live(thread_ids, pipe.execute())
-        found = cache.get_many([visitor_key(pk) for pk in thread_ids])
-    except Exception:
-        logger.warning("presence read failed", exc_info=True)
-        return set()
-    return {
-        int(key.rsplit(":", 1)[1])
-        for key, entries in found.items()
-        if _live(entries, now)
-    }
+    return _online(thread_ids, visitor_key)
 
 
 def online_operators(user_ids: list[int]) -> set[int]:
     """Which of these operators have a connection (a socket, or Telegram's /online)."""
-    if not user_ids:
+    return _online(user_ids, operator_key)
+
+
+def _online(ids: list[int], key_of: Any) -> set[int]:
+    """Which of ``ids`` have a live entry under ``key_of(id)``: one round trip."""
+    if not ids:
         return set()
     now = time.time()
     try:
         if redis_url():
             with sync_redis().pipeline(transaction=False) as pipe:
-                for pk in user_ids:
-                    pipe.zcount(REDIS_PREFIX + operator_key(pk), f"({now!r}", "+inf")
-                return _with_live(user_ids, pipe.execute())
-        found = cache.get_many([operator_key(pk) for pk in user_ids])
+                _count_live(pipe, ids, key_of, now)
+                return _with_live(ids, pipe.execute())
+        found = cache.get_many([key_of(pk) for pk in ids])
     except Exception:
         logger.warning("presence read failed", exc_info=True)
         return set()
@@ -168,9 +156,9 @@ def online_operators(user_ids: list[int]) -> set[int]:
     }
 
 
-def _count_live(pipe: Any, thread_ids: list[int], now: float) -> None:
-    for pk in thread_ids:
-        pipe.zcount(REDIS_PREFIX + visitor_key(pk), f"({now!r}", "+inf")
+def _count_live(pipe: Any, ids: list[int], key_of: Any, now: float) -> None:
+    for pk in ids:
+        pipe.zcount(REDIS_PREFIX + key_of(pk), f"({now!r}", "+inf")
 
 
 def _with_live(thread_ids: list[int], counts: list[int]) -> set[int]:
@@ -288,7 +276,7 @@ async def aonline_threads(thread_ids: list[int]) -> set[int]:
         return online_threads(thread_ids)
     try:
         async with async_redis().pipeline(transaction=False) as pipe:
-            _count_live(pipe, thread_ids, time.time())
+            _count_live(pipe, thread_ids, visitor_key, time.time())
             return _with_live(thread_ids, await pipe.execute())
     except Exception:
         logger.warning("presence read failed", exc_info=True)
