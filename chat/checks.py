@@ -158,3 +158,20 @@ def check_email_links(**kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register()
+def check_pdf_font(**kwargs: Any) -> list[Warning]:
+    from chat import transcript_pdf
+
+    if transcript_pdf.is_available():
+        return []
+    return [
+        Warning(
+            f"SOHBET_PDF_FONT ({settings.SOHBET_PDF_FONT}) is not a file: "
+            "transcripts are offered as HTML only.",
+            hint="Install a Unicode TrueType font (Debian: fonts-dejavu-core) or "
+            "point SOHBET_PDF_FONT at one.",
+            id="chat.W006",
+        )
+    ]

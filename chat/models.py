@@ -340,3 +340,5 @@ from chat.site_models import OperatorStatus as OperatorStatus  # noqa: E402
 from chat.site_models import TeamAvatar as TeamAvatar  # noqa: E402
 from chat.site_models import WidgetSite as WidgetSite  # noqa: E402
 from chat.site_models import team_avatar_path as team_avatar_path  # noqa: E402
+from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
+from chat.report_models import ConversationReport as ConversationReport  # noqa: E402

@@ -225,3 +225,17 @@ def list_emailed_message_ids(*, messages: list[Message]) -> list[int]:
             channel=EMAIL_CHANNEL, status=OutboxEntry.Status.DONE, message_id__in=ids
         ).values_list("message_id", flat=True)
     )
+
+
+def list_transcript_messages(
+    *, thread_id: int, limit: int | None = None
+) -> tuple[list[Message], bool]:
+    """What a visitor may see of a thread, oldest first, with their files: the
+    messages of the email transcript and of a downloaded one (operators' private
+    notes are not messages). With ``limit``: the first ``limit``, and whether more
+    exist."""
+    rows = Message.objects.select_related("attachment").filter(thread_id=thread_id)
+    if limit is None:
+        return list(rows.order_by("pk")), False
+    found = list(rows.order_by("pk")[: limit + 1])
+    return found[:limit], len(found) > limit

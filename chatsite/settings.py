@@ -356,6 +356,11 @@ RATELIMIT_USE_CACHE = "ratelimit"
 # --- Sohbet ---------------------------------------------------------------------------
 
 SOHBET_SITE_NAME = os.environ.get("SOHBET_SITE_NAME", "Sohbet")
+# A Unicode TrueType font for PDF transcripts (chat.transcript_pdf): Debian's
+# fonts-dejavu-core by default; without it transcripts are offered as HTML only.
+SOHBET_PDF_FONT = os.environ.get(
+    "SOHBET_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 
 # --- The widget (docs/widget.md) -------------------------------------------------
 # Sites allowed to embed the widget, comma-separated origins (https://www.example.com,

@@ -3,7 +3,14 @@ from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from chat import admin_views, appearance_views, device_views, upload_views, views
+from chat import (
+    admin_views,
+    appearance_views,
+    data_views,
+    device_views,
+    upload_views,
+    views,
+)
 from chat.email import views as email_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
@@ -47,6 +54,17 @@ urlpatterns = [
         name="email-unsubscribe",
     ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
+    re_path(
+        r"^admin/chat/thread/(?P<thread_id>[0-9]+)/"
+        r"transcript\.(?P<extension>html|pdf)\Z",
+        admin.site.admin_view(data_views.transcript),
+        name="transcript",
+    ),
+    path(
+        "admin/chat/visitor/<int:visitor_id>/export.json",
+        admin.site.admin_view(data_views.visitor_export),
+        name="visitor-export",
+    ),
     # Sign-in steps and the Telegram page, before the admin's catch-all.
     path("admin/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -26,7 +26,7 @@ from django.core.mail import EmailMessage
 from django.db import close_old_connections
 from django.utils import timezone
 
-from chat import services
+from chat import selectors, services
 from chat.email import compose
 from chat.models import Message, OutboxEntry, Thread
 from realtime import run_in_db
@@ -111,11 +111,7 @@ def prepare(job: services.EmailJob) -> Prepared | None:
         services.skip_outbox(entry_ids=job.entry_ids, note="unsubscribed")
         return None
     if job.kind != OutboxEntry.Kind.MESSAGE:  # a transcript
-        messages = list(
-            Message.objects.select_related("attachment")
-            .filter(thread=thread)
-            .order_by("pk")
-        )
+        messages, _more = selectors.list_transcript_messages(thread_id=thread.pk)
         email = compose.build(
             "transcript", visitor=visitor, thread=thread, messages=messages
         )
