@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -93,7 +92,8 @@ class ConversationExportAdmin(PageAdmin):
         context = self.page_context(request, _("Export conversations"))
         form = range_form(ExportForm, request)
         if request.GET.get("download") and form.is_valid():
-            return self._stream(request, form.cleaned_data)
+            # Admin pages are typed as pages; this one may answer with a stream.
+            return cast(HttpResponse, self._stream(request, form.cleaned_data))
         context["form"] = form
         return TemplateResponse(request, "admin/chat/export.html", context)
 
@@ -113,7 +113,7 @@ class ConversationExportAdmin(PageAdmin):
             ),
         )
         name = f"conversations-{data['start']}-{data['end']}.{kind}"
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = exports.attachment_disposition(name)
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -229,7 +229,7 @@ class ConversationReportAdmin(PageAdmin):
             writer.writerow(cells)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         name = f"report-{report.start}-{report.end}.csv"
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = exports.attachment_disposition(name)
         return response
 
 

@@ -11,12 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from chat import selectors, transcript_pdf, transcripts
 from chat.exceptions import ChatError
-from chat.exports import visitor_data
+from chat.exports import attachment_disposition, visitor_data
 from chat.models import Visitor
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ EXPORT_PERMISSION = "chat.view_conversationexport"
 
 
 def _download(response: HttpResponse, filename: str) -> HttpResponse:
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment_disposition(filename)
     response["Content-Security-Policy"] = DOWNLOAD_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from chat.context import load_attributes
 from chat.models import Attachment, Message, Thread, Visitor
@@ -65,6 +66,11 @@ CSV_COLUMNS = (
 )
 
 Absolute = Callable[[str], str]
+
+
+def attachment_disposition(filename: str) -> str:
+    """The Content-Disposition of a download named ``filename``."""
+    return content_disposition_header(True, filename) or "attachment"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -330,6 +330,8 @@ class OutboxEntry(models.Model):
 
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
+from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
+from chat.report_models import ConversationReport as ConversationReport  # noqa: E402
 from chat.site_models import APPEARANCE_ID as APPEARANCE_ID  # noqa: E402
 from chat.site_models import BUSINESS_HOURS_ID as BUSINESS_HOURS_ID  # noqa: E402
 from chat.site_models import DEFAULT_COLOR as DEFAULT_COLOR  # noqa: E402
@@ -340,5 +342,3 @@ from chat.site_models import OperatorStatus as OperatorStatus  # noqa: E402
 from chat.site_models import TeamAvatar as TeamAvatar  # noqa: E402
 from chat.site_models import WidgetSite as WidgetSite  # noqa: E402
 from chat.site_models import team_avatar_path as team_avatar_path  # noqa: E402
-from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
-from chat.report_models import ConversationReport as ConversationReport  # noqa: E402

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Subquery
@@ -51,7 +52,7 @@ class Report:
     start: dt.date
     end: dt.date  # inclusive
     time_zone: str
-    rows: list[OperatorRow]  # most conversations first
+    rows: list[OperatorRow]  # most conversations first, nobody's last
     total: OperatorRow
     hours: list[list[int]]  # [weekday 0 = Monday][hour] conversations started
     days: list[tuple[dt.date, int]]  # conversations started each day
@@ -83,7 +84,7 @@ def date_bounds(
     return first, after.replace(tzinfo=tz)
 
 
-def _thread_rows(start: dt.datetime, end: dt.datetime) -> list[tuple]:  # type: ignore[type-arg]
+def _thread_rows(start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
     messages = Message.objects.filter(thread=OuterRef("pk")).order_by("seq")
     first_visitor = messages.filter(author=Message.Author.VISITOR)
     replies = messages.filter(
@@ -169,13 +170,18 @@ def build_report(*, start: dt.date, end: dt.date, tz: dt.tzinfo) -> Report:
         start=start,
         end=end,
         time_zone=str(tz),
-        rows=sorted(per.values(), key=lambda r: (-r.started, r.name)),
+        rows=sorted(per.values(), key=_row_order),
         total=total,
         hours=hours,
         days=_days(first, after, tz, start, end),
         has_ratings=ratings is not None,
         hours_max=max(max(day) for day in hours),
     )
+
+
+def _row_order(row: OperatorRow) -> tuple[bool, int, str]:
+    """Most conversations first; the row of nobody's last."""
+    return row.operator_id == NO_OPERATOR, -row.started, row.name
 
 
 def _rate(row: OperatorRow, scores: list[float]) -> None:
