@@ -24,6 +24,7 @@ import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
+import { wireTranscriptMenu } from "./inbox/transcript.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -391,6 +392,7 @@ function main(el) {
   }, 30000);
 
   pane.buildAssignOptions(Array.isArray(config.operators) ? config.operators : []);
+  wireTranscriptMenu();
   threads.render();
   pane.renderHeader();
   visitorPanel.render();
