@@ -147,6 +147,9 @@ def test_the_report_page_shows_the_numbers_and_downloads_them(
     assert rows[0][:4] == ["Operator", "Started", "Answered", "Missed"]
     assert rows[1][:6] == ["Ayşe", "3", "2", "1", "120", "168"]
     assert rows[-1][:4] == ["All", "5", "3", "2"]
+    turkish = owner_client.get(URL, query, headers={"accept-language": "tr"})
+    assert "Temsilci başına" in turkish.content.decode()
+    assert "2 dk 0 sn" in turkish.content.decode()
 
 
 def test_the_report_page_defaults_to_the_last_seven_days_and_checks_the_range(
