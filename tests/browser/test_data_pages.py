@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from playwright.sync_api import expect
 
-from accounts.roles import OPERATORS_GROUP
+from accounts.services import ensure_operator_group
 from chat import services
 from chat.models import Message
 from tests.browser.conftest import collect_page_errors
@@ -54,7 +53,7 @@ def test_an_operator_downloads_the_open_conversation_from_the_inbox(
     send_as_visitor(visitor, TURKISH)
     expect(visitor.locator(SENT)).to_have_count(1)
     user = get_user_model().objects.create_user("ayse", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))  # may view them
+    user.groups.add(ensure_operator_group())  # may view conversations
     inbox = signed_in(new_context, daphne_server, user, "/admin/inbox/")
     inbox.wait_for_selector('#connection-state[data-state="open"]', state="attached")
     open_thread(inbox)
