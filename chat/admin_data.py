@@ -73,6 +73,7 @@ class PageAdmin(admin.ModelAdmin):
             "title": title,
             "opts": self.model._meta,
             "time_zone": str(timezone.get_current_timezone()),
+            "max_days": reports.MAX_RANGE_DAYS,
         }
 
 
