@@ -59,7 +59,7 @@ def render_pdf(transcript: Transcript) -> bytes:
         pdf.set_text_color(31, 41, 51)
         pdf.set_font(FONT, "", 11)
         if line.body:
-            pdf.multi_cell(0, 5.5, line.body, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5.5, line.body, align="L", new_x="LMARGIN", new_y="NEXT")
         if line.file is not None:
             pdf.set_text_color(29, 78, 216)
             label = f"{_('File')}: {line.file.name} ({filesizeformat(line.file.size)})"
@@ -84,9 +84,9 @@ def _header(pdf: FPDF, transcript: Transcript) -> None:
     pdf.set_font(FONT, "", 10)
     visitor = transcript.visitor
     who = visitor.display_name + (f" <{visitor.email}>" if visitor.email else "")
-    rows = [(_("Visitor"), who), (_("Started"), transcript.started_at)]
+    rows = [(_("Visitor"), who), (_("Started at"), transcript.started_at)]
     if transcript.closed_at:
-        rows.append((_("Closed"), transcript.closed_at))
+        rows.append((_("Closed at"), transcript.closed_at))
     rows.append((_("Time zone"), transcript.time_zone))
     for label, value in rows:
         pdf.multi_cell(0, 5.5, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
