@@ -38,6 +38,8 @@ if [[ -z "${DATABASE_URL:-}" ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initd
     missing+=(postgresql-15)
 fi
 command -v npm >/dev/null || missing+=(npm)
+# The PDF transcripts' font (SOHBET_PDF_FONT's default).
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
 command -v node >/dev/null || missing+=(nodejs)
 if ((${#missing[@]})); then
     if [[ "$(id -u)" == 0 ]]; then
