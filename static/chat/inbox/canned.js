@@ -7,7 +7,7 @@
  * A reply's file is copied into the conversation (`canned.attach`) and goes with the
  * next message the operator sends there (docs/protocol.md, "Canned replies").
  */
-import { t, tf } from "../lib/i18n.js";
+import { nt, t, tf } from "../lib/i18n.js";
 import { make } from "../lib/dom.js";
 
 const TRIGGER = /(^|\s)\/([^\s/]*)$/;
@@ -191,7 +191,14 @@ export class CannedMenu {
     el.input.setAttribute("aria-controls", el.cannedList.id);
     this._markActive();
     el.cannedStatus.textContent = this.shown.length
-      ? tf("%(count)s saved replies. Up and down to choose, Enter to insert.", { count: this.shown.length })
+      ? tf(
+        nt(
+          "%(count)s saved reply. Up and down to choose, Enter to insert.",
+          "%(count)s saved replies. Up and down to choose, Enter to insert.",
+          this.shown.length,
+        ),
+        { count: this.shown.length },
+      )
       : el.cannedEmpty.textContent;
   }
 

@@ -41,7 +41,10 @@ export class Shortcuts {
   constructor(el, deps) {
     this.el = el;
     this.deps = deps;
-    document.addEventListener("keydown", (event) => this._key(event));
+    // Alt+arrows before the list's own arrows (capture); the rest after the reply
+    // box's handlers (its "/" list takes Escape first).
+    document.addEventListener("keydown", (event) => event.altKey && this._key(event), true);
+    document.addEventListener("keydown", (event) => !event.altKey && this._key(event));
     el.shortcutsOpen.addEventListener("click", () => el.shortcutsDialog.showModal());
     el.shortcutsClose.addEventListener("click", () => el.shortcutsDialog.close());
     el.shortcutsDialog.addEventListener("click", (event) => {
@@ -66,6 +69,7 @@ export class Shortcuts {
       return;
     }
     event.preventDefault();
+    event.stopPropagation();
     this[action]();
   }
 
