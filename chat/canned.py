@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chat.appearance import LANGUAGES, get_appearance_values
@@ -20,17 +20,14 @@ from chat.models import CannedReply
 
 MAX_LISTED = 500
 PLACEHOLDERS = ("visitor_name", "operator_name", "team_name")
+OWN_FIRST = F("owner_id").asc(nulls_last=True)  # shared replies have no owner
 
 
 def list_canned_replies_for_operator(*, user_id: int) -> list[CannedReply]:
     """The operator's own replies and the shared ones, by shortcut (own first when
     a shortcut is both): at most MAX_LISTED."""
-    replies = (
-        CannedReply.objects.filter(Q(owner_id=user_id) | Q(owner__isnull=True))
-        .order_by("shortcut", "owner_id")  # NULLs last on both databases' ASC
-        .select_related(None)[:MAX_LISTED]
-    )
-    return list(replies)
+    replies = visible_canned_replies(user_id=user_id).order_by("shortcut", OWN_FIRST)
+    return list(replies[:MAX_LISTED])
 
 
 def get_canned_reply_for_operator(*, user_id: int, reply_id: int) -> CannedReply:
@@ -47,7 +44,7 @@ def get_canned_reply_by_shortcut(*, user_id: int, shortcut: str) -> CannedReply 
     return (
         visible_canned_replies(user_id=user_id)
         .filter(shortcut__iexact=shortcut.lstrip("/"))
-        .order_by("owner_id")
+        .order_by(OWN_FIRST)
         .first()
         if shortcut.strip("/")
         else None

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from chat.canned import fill
+from chat.canned import fill, get_canned_reply_by_shortcut
 from chat.models import Attachment, CannedReply
 from chat.services.canned import save_canned_reply
 from chat.uploads import clean_upload
@@ -179,3 +179,26 @@ def test_the_list_shows_own_and_shared_not_a_colleagues(django_user_model):
     CannedReply.objects.create(shortcut="other1", title="X", body="X", owner=mehmet)
     page = _admin(ayse).get("/admin/chat/cannedreply/").content.decode()
     assert "/shared1" in page and "/own1" in page and "/other1" not in page
+
+
+async def test_a_canned_attach_without_its_ids_is_refused(connect_operator):
+    operator = await connect_operator()
+    await operator.send(type="canned.attach", thread=1)
+    error = await operator.receive_type("error")
+    assert error["code"] == "invalid" and "canned" in error["detail"]
+
+
+async def test_an_own_reply_comes_before_a_shared_one_of_the_same_shortcut(
+    connect_operator, make_operator
+):
+    ayse = await make_operator("ayse")
+    shared = await make_reply("hello", body="shared")
+    own = await make_reply("hello", ayse, body="own")
+    operator = await connect_operator(ayse)
+    await operator.send(type="canned.list")
+    listed = (await operator.receive_type("canned"))["replies"]
+    assert [r["id"] for r in listed] == [own.pk, shared.pk]
+    found = await sync_to_async(get_canned_reply_by_shortcut)(
+        user_id=ayse.pk, shortcut="HELLO"
+    )
+    assert found is not None and found.pk == own.pk
