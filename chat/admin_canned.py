@@ -99,12 +99,27 @@ class CannedReplyForm(forms.ModelForm):
         return data
 
 
+class WhoseFilter(admin.SimpleListFilter):
+    title = gettext_lazy("whose")
+    parameter_name = "whose"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("shared", _("Shared")), ("mine", _("Mine"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "shared":
+            return queryset.filter(owner__isnull=True)
+        if self.value() == "mine":
+            return queryset.filter(owner_id=request.user.pk)
+        return queryset
+
+
 @admin.register(CannedReply)
 class CannedReplyAdmin(admin.ModelAdmin):
     form = CannedReplyForm
     list_display = ("shortcut_text", "title", "owner_text", "language", "file_text")
     list_display_links = ("shortcut_text", "title")
-    list_filter = ("language",)
+    list_filter = (WhoseFilter, "language")
     search_fields = ("shortcut", "title", "body")
     list_select_related = ("owner",)
     readonly_fields = ("current_file",)

@@ -148,6 +148,10 @@ def test_an_operator_adds_their_own_reply_with_a_checked_file(django_user_model)
     # Not shared: the operator may not share; the shortcut is kept bare and lower.
     assert (reply.owner_id, reply.shortcut) == (ayse.pk, "map")
     assert (reply.file_kind, reply.file_name) == ("image", "m.png")
+    page = client.get(f"/admin/chat/cannedreply/{reply.pk}/change/").content.decode()
+    assert "m.png" in page and 'name="remove_file"' in page
+    mine = client.get("/admin/chat/cannedreply/?whose=mine").content.decode()
+    assert "/map" in mine
     refused = client.post(
         "/admin/chat/cannedreply/add/",
         _form(shortcut="x", upload=SimpleUploadedFile("a.html", b"<html>" * 20)),
