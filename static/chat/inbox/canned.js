@@ -79,6 +79,11 @@ export class CannedMenu {
     el.form.addEventListener("keydown", (event) => this._key(event), true);
     el.input.addEventListener("input", () => this.update());
     el.input.addEventListener("click", () => this.update());
+    el.input.addEventListener("keyup", (event) => {
+      if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) {
+        this.update(); // the caret left "/query" (or came back to it)
+      }
+    });
     el.input.addEventListener("blur", () => this.close());
     el.cannedList.addEventListener("mousedown", (event) => event.preventDefault()); // keep the focus
     el.cannedList.addEventListener("click", (event) => {
