@@ -336,5 +336,9 @@ class WidgetSiteAdmin(admin.ModelAdmin):
         sites.forget()
 
 
-# Register the appearance and the business hours pages; the reports and the export.
-from chat import admin_appearance, admin_data, admin_hours  # noqa: E402, F401
+# Pages registered by modules of their own (one-row pages, reports and exports,
+# canned replies).
+from chat import admin_appearance  # noqa: E402, F401
+from chat import admin_canned  # noqa: E402, F401
+from chat import admin_data  # noqa: E402, F401
+from chat import admin_hours  # noqa: E402, F401

@@ -15,6 +15,12 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from chat.canned_frames import (
+    CANNED_TYPES,
+    CannedAttach,
+    CannedList,
+    parse_canned_frame,
+)
 from chat.context import VisitorContext, parse_context
 from chat.exceptions import ChatError, ErrorCode
 
@@ -135,6 +141,8 @@ Frame = (
     | ThreadAssign
     | ThreadList
     | OperatorAway
+    | CannedList
+    | CannedAttach
 )
 
 VISITOR_TYPES = frozenset(
@@ -168,6 +176,7 @@ OPERATOR_TYPES = frozenset(
         "threads",
         "visitor.info",
         "operator.away",
+        *CANNED_TYPES,
     }
 )
 
@@ -284,6 +293,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         if not isinstance(away, bool):
             raise _invalid(_("“away” must be true or false."))
         return OperatorAway(away=away)
+    if kind in CANNED_TYPES:
+        return parse_canned_frame(kind, data)
     # kind == "threads"
     return _parse_thread_list(data)
 

@@ -328,6 +328,7 @@ class OutboxEntry(models.Model):
         return f"{self.channel}:{self.kind}:{self.pk}"
 
 
+from chat.canned_models import CannedReply as CannedReply  # noqa: E402
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
 from chat.report_models import ConversationExport as ConversationExport  # noqa: E402

@@ -397,6 +397,8 @@ SOHBET_ADDRESS_UPLOADS_PER_HOUR = env_int("SOHBET_ADDRESS_UPLOADS_PER_HOUR", 60)
 SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY = env_int(
     "SOHBET_ADDRESS_UPLOAD_BYTES_PER_DAY", 200 * 1024 * 1024
 )
+# Files of canned replies an operator may send per hour (each is a copy).
+SOHBET_CANNED_FILES_PER_HOUR = env_int("SOHBET_CANNED_FILES_PER_HOUR", 120)
 # Bytes of any request body (an upload's file and its form around it); the web
 # process answers 413 before storing more (realtime/httpbody.py).
 SOHBET_MAX_REQUEST_BYTES = env_int(

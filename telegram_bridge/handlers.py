@@ -29,6 +29,7 @@ from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
+from telegram_bridge.commands_canned import run_canned_command
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 # maps to the same chat message, whatever happens to the bridge.
 TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
 
-COMMANDS = ("close", "reopen", "info", "online", "away", "help")
+COMMANDS = ("close", "reopen", "info", "online", "away", "help", "r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +172,24 @@ def _on_operator_chat(
         )
         return
 
-    command, _argument = _command(message, context)
+    command, argument = _command(message, context)
     thread = _thread_of(message, context=context)
+    if command == "r":  # a canned reply (commands_canned.py)
+        outcome.replies.append(
+            Reply(
+                context.chat_id,
+                run_canned_command(
+                    argument,
+                    thread=thread,
+                    operator=operator,
+                    client_id=client_id_for(message.chat.id, message.message_id),
+                    is_forum=context.is_forum,
+                ),
+                topic,
+                message.message_id,
+            )
+        )
+        return
     if command is not None:
         _on_command(
             command, message, thread, operator, context=context, outcome=outcome
@@ -372,6 +389,7 @@ def help_text(context: Context) -> str:
             _("/close — close this conversation"),
             _("/reopen — reopen it"),
             _("/info — who the visitor is"),
+            _("/r shortcut — send a saved reply; /r alone lists them"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
             _("/help — this list"),

@@ -25,6 +25,8 @@ import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
 import { wireTranscriptMenu } from "./inbox/transcript.js";
+import { CannedMenu } from "./inbox/canned.js";
+import { Shortcuts } from "./inbox/shortcuts.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -45,6 +47,10 @@ const IDS = {
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
+  cannedMenu: "canned-menu", cannedList: "canned-list", cannedEmpty: "canned-empty",
+  cannedStatus: "canned-status", cannedFile: "canned-file", cannedFileName: "canned-file-name",
+  cannedFileRemove: "canned-file-remove", shortcutsDialog: "shortcuts-dialog",
+  shortcutsClose: "shortcuts-close", shortcutsOpen: "shortcuts-open",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -130,9 +136,10 @@ function main(el) {
     canUse: () => openId != null,
     notice: (text) => alerts.notice(text),
     onSend: (body, files) => {
+      const sentWithFile = canned.sendBody(openId, body, files.length > 0); // a saved reply's file
       if (files.length) {
         client.sendFiles(openId, files, body);
-      } else {
+      } else if (!sentWithFile) {
         client.post(openId, body);
       }
       drafts.sent(openId);
@@ -140,6 +147,21 @@ function main(el) {
     },
   });
   const drafts = new Drafts(composer);
+  const canned = new CannedMenu(el, {
+    send: (f, thread) => client.send(f, thread),
+    openId: () => openId,
+    values: () => ({ visitor_name: (threads.get(openId) || {}).visitor_name || "", operator_name: me.name }),
+    notice: (text) => alerts.notice(text),
+    changed: () => composer.update(),
+    sendWithFile: (thread, body, att) => {
+      if (att) {
+        client.outbox.add({ thread, body, attachment: att.id, att });
+      } else if (body) {
+        client.post(thread, body);
+      }
+      paintIfOpen(thread, { force: true });
+    },
+  });
   const receipts = new Receipts(client);
   const team = new Team(el, { send: (f) => client.send(f), me: () => me });
   const banner = countdownBanner(el.state, el.state, limitedText);
@@ -175,6 +197,7 @@ function main(el) {
     receipts.resend();
     visitorPanel.reset();
     team.hello(f);
+    canned.hello();
   }
 
   function frame(f) {
@@ -184,7 +207,7 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f)) {
       return;
     }
     if (f.type === "emailed") {
@@ -261,6 +284,7 @@ function main(el) {
   }
 
   function error(f) {
+    canned.failed(); // a saved reply's file that could not be copied
     alerts.notice(f.detail || f.code || t("Something went wrong."));
   }
 
@@ -288,6 +312,8 @@ function main(el) {
 
   // ------------------------------------------------------------ opening a thread
   function leave() {
+    canned.close();
+    canned.dropFile();
     typing.stop();
     drafts.park(openId);
   }
@@ -347,6 +373,11 @@ function main(el) {
     const match = /^#thread-(\d+)$/.exec(window.location.hash);
     return match ? Number(match[1]) : null;
   }
+
+  new Shortcuts(el, {
+    threads, pane, composer, me: () => me, openId: () => openId, open: (id) => openThread(id),
+    notice: (text) => alerts.notice(text),
+  });
 
   // ------------------------------------------------------------ wiring
   el.filter.addEventListener("click", (event) => {
