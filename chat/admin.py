@@ -338,7 +338,9 @@ class WidgetSiteAdmin(admin.ModelAdmin):
 
 # Pages registered by modules of their own (one-row pages, reports and exports,
 # canned replies).
-from chat import admin_appearance  # noqa: E402, F401
-from chat import admin_canned  # noqa: E402, F401
-from chat import admin_data  # noqa: E402, F401
-from chat import admin_hours  # noqa: E402, F401
+from chat import (  # noqa: E402, F401
+    admin_appearance,
+    admin_canned,
+    admin_data,
+    admin_hours,
+)
