@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from chat.context import VisitorContext, parse_context
+from chat.desk_frames import DESK_TYPES, VIEWS, parse_desk_frame
 from chat.exceptions import ChatError, ErrorCode
 
 MAX_NAME = 80
@@ -115,6 +116,8 @@ class ThreadList:
     q: str
     before: dt.datetime | None
     limit: int
+    view: str = ""  # one of chat.desk.VIEWS (the status when not given)
+    label: int | None = None
 
 
 Frame = (
@@ -168,6 +171,7 @@ OPERATOR_TYPES = frozenset(
         "threads",
         "visitor.info",
         "operator.away",
+        *DESK_TYPES,
     }
 )
 
@@ -284,6 +288,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         if not isinstance(away, bool):
             raise _invalid(_("“away” must be true or false."))
         return OperatorAway(away=away)
+    if kind in DESK_TYPES:
+        return parse_desk_frame(kind, data)  # type: ignore[return-value]
     # kind == "threads"
     return _parse_thread_list(data)
 
@@ -344,4 +350,16 @@ def _parse_thread_list(data: dict[str, Any]) -> ThreadList:
     limit = data.get("limit", 30)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
         raise _invalid(_("“limit” must be between 1 and 100."))
-    return ThreadList(status=status, q=q.strip(), before=before, limit=limit)
+    view = data.get("view", status)
+    if view not in VIEWS:
+        raise _invalid(
+            _("“view” must be one of %(views)s.") % {"views": ", ".join(VIEWS)}
+        )
+    return ThreadList(
+        status=status,
+        q=q.strip(),
+        before=before,
+        limit=limit,
+        view=view,
+        label=_optional_int(data, "label"),
+    )
