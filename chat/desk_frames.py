@@ -35,22 +35,22 @@ class ThreadLabel:
     on: bool
 
 
-def _id(data: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+def _optional_id(data: dict[str, Any], key: str) -> int | None:
+    return None if data.get(key) is None else _id(data, key)
+
+
+def _id(data: dict[str, Any], key: str) -> int:
     value = data.get(key)
-    if value is None and not required:
-        return None
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= 2**62
-    ):
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2**62:
         raise ChatError(
             ErrorCode.INVALID, _("“%(field)s” must be an id.") % {"field": key}
         )
     return value
 
 
-def parse_desk_frame(kind: str, data: dict[str, Any]) -> Views | LabelCreate | ThreadLabel:
+def parse_desk_frame(
+    kind: str, data: dict[str, Any]
+) -> Views | LabelCreate | ThreadLabel:
     if kind == "views":
         return Views()
     if kind == "label.create":
@@ -60,12 +60,10 @@ def parse_desk_frame(kind: str, data: dict[str, Any]) -> Views | LabelCreate | T
         if len(name) > MAX_LABEL_NAME * 4:  # before the spaces are collapsed
             raise ChatError(ErrorCode.TOO_LONG, _("The label's name is too long."))
         return LabelCreate(
-            name=name, colour=colour[:16], thread=_id(data, "thread", required=False)
+            name=name, colour=colour[:16], thread=_optional_id(data, "thread")
         )
     # kind == "thread.label"
     on = data.get("on")
     if not isinstance(on, bool):
         raise ChatError(ErrorCode.INVALID, _("“on” must be true or false."))
-    thread, label = _id(data, "thread"), _id(data, "label")
-    assert thread is not None and label is not None
-    return ThreadLabel(thread=thread, label=label, on=on)
+    return ThreadLabel(thread=_id(data, "thread"), label=_id(data, "label"), on=on)

@@ -138,7 +138,9 @@ class Thread(models.Model):
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
         indexes = [
-            models.Index(fields=["status", "-updated_at"], name="thread_status_updated"),
+            models.Index(
+                fields=["status", "-updated_at"], name="thread_status_updated"
+            ),
             models.Index(fields=["status", "waiting_since"], name="thread_waiting"),
         ]
 

@@ -55,5 +55,9 @@ class DeskHandlers(Base):
 
     async def chat_thread_labels(self, event: dict[str, Any]) -> None:
         await self.send_json(
-            {"type": "thread.labels", "thread": event["thread"], "labels": event["labels"]}
+            {
+                "type": "thread.labels",
+                "thread": event["thread"],
+                "labels": event["labels"],
+            }
         )

@@ -79,7 +79,9 @@ def delete_labels(*, label_ids: list[int]) -> None:
     labels = desk.get_thread_label_ids(threads)
     send_on_commit(
         *(
-            events.thread_labels_event(thread=thread_id, labels=labels.get(thread_id, []))
+            events.thread_labels_event(
+                thread=thread_id, labels=labels.get(thread_id, [])
+            )
             for thread_id in threads
         )
     )
