@@ -24,6 +24,8 @@ import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
+import { Views } from "./inbox/views.js";
+import { Labels } from "./inbox/labels.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -44,6 +46,9 @@ const IDS = {
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
+  labelFilter: "label-filter", headerLabels: "conversation-labels", labelsButton: "labels-button",
+  labelMenu: "label-menu", labelOptions: "label-options", labelOptionsEmpty: "label-options-empty",
+  labelForm: "label-form", labelName: "label-name", labelColour: "label-colour",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -95,6 +100,20 @@ function main(el) {
     openId: () => openId,
     isOpenAndVisible: (id) => id === openId && isVisible(),
     onOpen: (id) => openThread(id, { focus: true }),
+    chips: (box, ids) => labels.chips(box, ids),
+    changed: (before, th) => views.changed(before, th),
+    counts: (counts) => views.setCounts(counts),
+    unknown: () => views.recountSoon(),
+  });
+  const views = new Views(el, { send: (f) => client.send(f), me: () => me });
+  const labels = new Labels(el, {
+    send: (f) => client.send(f),
+    threads,
+    openId: () => openId,
+    changed: () => {
+      threads.render();
+      labels.renderHeader();
+    },
   });
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
   const pane = new ConversationPane(el, {
@@ -167,6 +186,7 @@ function main(el) {
     // paint); docs/protocol.md, "options".
     client.send({ type: "options", batch_messages: true });
     threads.forgetRequests();
+    client.send({ type: "views" }); // the labels (the counts come with the first page)
     threads.request(true);
     if (openId != null) {
       client.load(client.log(openId));
@@ -183,7 +203,11 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || labels.apply(f)) {
+      return;
+    }
+    if (f.type === "views") {
+      views.setCounts(f.counts);
       return;
     }
     if (f.type === "emailed") {
@@ -194,6 +218,7 @@ function main(el) {
     const about = threads.apply(f); // pong, options and anything newer: undefined
     if (about !== undefined && openId != null && (about === null || about === openId)) {
       pane.renderHeader();
+      labels.renderHeader();
       scroller.paint();
       visitorPanel.render(); // the thread's visitor may be known only now
     }
@@ -302,7 +327,9 @@ function main(el) {
       const log = client.log(id);
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");
       writeHash(id);
+      labels.close(false);
       pane.renderHeader();
+      labels.renderHeader();
       visitorPanel.render();
       scroller.paint({ force: true });
       pane.renderTyping();
@@ -322,6 +349,7 @@ function main(el) {
     const previous = openId;
     openId = null;
     writeHash(null);
+    labels.close(false);
     pane.renderHeader();
     visitorPanel.render();
     pane.renderMessages();
@@ -349,10 +377,13 @@ function main(el) {
 
   // ------------------------------------------------------------ wiring
   el.filter.addEventListener("click", (event) => {
-    const b = event.target.closest("button[data-status]");
+    const b = event.target.closest("button[data-view]");
     if (b) {
-      threads.setFilter(b.dataset.status);
+      threads.setView(b.dataset.view);
     }
+  });
+  el.labelFilter.addEventListener("change", () => {
+    threads.setLabel(el.labelFilter.value ? Number(el.labelFilter.value) : null);
   });
   el.search.addEventListener("input", debounce(() => threads.setSearch(el.search.value.trim()), SEARCH_DEBOUNCE_MS));
   el.search.addEventListener("keydown", (event) => {
@@ -393,6 +424,7 @@ function main(el) {
   pane.buildAssignOptions(Array.isArray(config.operators) ? config.operators : []);
   threads.render();
   pane.renderHeader();
+  labels.renderHeader();
   visitorPanel.render();
   const initial = threadFromHash();
   if (initial != null) {
