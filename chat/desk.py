@@ -91,6 +91,11 @@ def list_labels() -> list[Label]:
     return list(Label.objects.order_by("name", "pk")[:MAX_LABELS])
 
 
+def get_label_by_name(name: str) -> Label | None:
+    """The label of that name, whatever its case."""
+    return Label.objects.filter(name__iexact=name).first()
+
+
 def label_payload(label: Label) -> dict[str, Any]:
     return {"id": label.pk, "name": label.name, "colour": label.colour}
 

@@ -29,6 +29,7 @@ from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
+from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 # maps to the same chat message, whatever happens to the bridge.
 TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
 
-COMMANDS = ("close", "reopen", "info", "online", "away", "help")
+COMMANDS = ("close", "reopen", "info", "online", "away", "help", *LABEL_COMMANDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +359,10 @@ def _on_command(
             chat_services.reopen_thread(thread_id=thread.pk)
     elif command == "info":
         reply(info_text(thread))
+    elif command in LABEL_COMMANDS:
+        argument = _command(message, context)[1]
+        operator_id = getattr(operator, "pk", None)
+        reply(label_command(command, argument, thread=thread, operator_id=operator_id))
 
 
 def help_text(context: Context) -> str:
@@ -372,6 +377,7 @@ def help_text(context: Context) -> str:
             _("/close — close this conversation"),
             _("/reopen — reopen it"),
             _("/info — who the visitor is"),
+            _("/label name — put a label on this conversation (/unlabel name: off)"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
             _("/help — this list"),
