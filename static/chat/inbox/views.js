@@ -5,8 +5,6 @@
  * inbox hears, by what each changed, and a change the inbox cannot place (a thread
  * it never saw) asks the server again, at most once a second.
  */
-import { tf } from "../lib/i18n.js";
-
 export const VIEWS = ["mine", "unassigned", "open", "waiting", "closed", "all"];
 const RECOUNT_MS = 1000;
 
@@ -89,7 +87,6 @@ export class Views {
       if (count) {
         count.textContent = n == null ? "" : String(n);
         count.hidden = n == null;
-        count.title = n == null ? "" : tf("%(count)s conversations", { count: n });
       }
     }
   }
