@@ -13,10 +13,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_redi
 
 
 async def test_label_and_unlabel_in_a_topic_reach_the_inbox(
-    operator_bridge: Any, connect_visitor: Any, connect_operator: Any
+    operator_bridge: Any,
+    connect_visitor: Any,
+    connect_operator: Any,
+    make_operator: Any,
 ) -> None:
     api = operator_bridge
-    inbox = await connect_operator()
+    inbox = await connect_operator(await make_operator("colleague"))
     visitor = await connect_visitor()
     topic_id = await open_topic(api, visitor, "my invoice is wrong")
     thread = visitor.hello["thread"]["id"]
