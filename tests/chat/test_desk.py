@@ -281,3 +281,37 @@ def test_the_turn_goes_round() -> None:
     assert desk.next_in_turn([2, 5, 9], 5) == 9
     assert desk.next_in_turn([2, 5, 9], 9) == 2
     assert desk.next_in_turn([2, 5, 9], 3) == 5  # the last one went away
+
+
+@pytest.mark.postgres_redis
+async def test_two_processes_at_once_assign_a_thread_once(
+    connect_operator, make_operator
+):
+    """Two web processes' thread-event steps for one thread, at the same instant, on
+    their own database connections: one assigns it, the other finds it taken."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    await connect_operator(await make_operator("ayse"))
+    await connect_operator(await make_operator("burak"))
+    await sync_to_async(assignment.set_auto_assignment)(enabled=True)
+    thread = await sync_to_async(new_thread)()
+    start = threading.Barrier(2)
+
+    def one_process() -> dict[int, Any]:
+        try:
+            start.wait(5)
+            return assignment.assign_automatically(thread_ids=[thread])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = await sync_to_async(
+            lambda: [f.result(10) for f in [pool.submit(one_process) for _ in (1, 2)]]
+        )()
+    assert sorted(len(r) for r in results) == [0, 1]
+    [winner] = [r[thread].pk for r in results if r]
+    stored = await sync_to_async(Thread.objects.get)(pk=thread)
+    assert stored.assigned_to_id == winner
