@@ -71,3 +71,16 @@ def test_deleting_a_label_takes_it_off_its_conversations(
     assert not ThreadLabel.objects.exists()
     told = [e for _g, e in sent if e["type"] == "chat.thread_labels"]
     assert told == [{"type": "chat.thread_labels", "thread": thread.pk, "labels": []}]
+
+
+def test_the_conversations_list_filters_by_label(owner: Client) -> None:
+    label = Label.objects.create(name="Refund", colour="#c2410c")
+    Label.objects.create(name="Bug", colour="#1d4ed8")  # a filter needs two choices
+    labelled, other = (
+        Thread.objects.create(visitor=Visitor.objects.create()) for _ in "ab"
+    )
+    ThreadLabel.objects.create(thread=labelled, label=label)
+    page = owner.get(f"/admin/chat/thread/?thread_labels__label__id__exact={label.pk}")
+    assert page.status_code == 200
+    shown = list(page.context["cl"].result_list)
+    assert shown == [labelled] and other not in shown
