@@ -105,11 +105,12 @@ function main(el) {
     counts: (counts) => views.setCounts(counts),
     unknown: () => views.recountSoon(),
   });
-  const views = new Views(el, { send: (f) => client.send(f), me: () => me });
+  const views = new Views(el, { send: (f) => client.send(f), me: () => me, select: (v) => threads.setView(v) });
   const labels = new Labels(el, {
     send: (f) => client.send(f),
     threads,
     openId: () => openId,
+    filter: (label) => threads.setLabel(label),
     changed: () => {
       threads.render();
       labels.renderHeader();
@@ -376,15 +377,6 @@ function main(el) {
   }
 
   // ------------------------------------------------------------ wiring
-  el.filter.addEventListener("click", (event) => {
-    const b = event.target.closest("button[data-view]");
-    if (b) {
-      threads.setView(b.dataset.view);
-    }
-  });
-  el.labelFilter.addEventListener("change", () => {
-    threads.setLabel(el.labelFilter.value ? Number(el.labelFilter.value) : null);
-  });
   el.search.addEventListener("input", debounce(() => threads.setSearch(el.search.value.trim()), SEARCH_DEBOUNCE_MS));
   el.search.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && el.search.value) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 const { Views, viewsOf } = await import("../../static/chat/inbox/views.js");
 
 const ME = { id: 7, name: "Ayşe" };
-const filter = { querySelectorAll: () => [] };
+const filter = { querySelectorAll: () => [], addEventListener: () => {} };
 
 function thread(fields) {
   return Object.assign(

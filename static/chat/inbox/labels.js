@@ -20,7 +20,7 @@ function colours() {
 
 /*
  * new Labels(el, {send(frame) -> bool, threads (ThreadList), openId() -> id|null,
- *                 changed() (a thread's labels or the catalogue changed)})
+ *                 filter(labelId|null), changed() (a thread's labels or the catalogue)})
  */
 export class Labels {
   constructor(el, hooks) {
@@ -135,6 +135,9 @@ export class Labels {
   _wire() {
     const el = this.el;
     el.labelColour.replaceChildren(...colours().map(([value, name]) => new Option(name, value)));
+    el.labelFilter.addEventListener("change", () => {
+      this.hooks.filter(el.labelFilter.value ? Number(el.labelFilter.value) : null);
+    });
     el.labelsButton.addEventListener("click", () => (el.labelMenu.hidden ? this.open() : this.close(true)));
     el.labelOptions.addEventListener("change", (event) => {
       const box = event.target;

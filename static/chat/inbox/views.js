@@ -31,7 +31,7 @@ function isNew(th) {
 }
 
 /*
- * new Views(el, {send(frame) -> bool, me() -> {id, name}})
+ * new Views(el, {send(frame) -> bool, me() -> {id, name}, select(view)})
  */
 export class Views {
   constructor(el, hooks) {
@@ -39,6 +39,12 @@ export class Views {
     this.hooks = hooks;
     this.counts = null;
     this._recount = null;
+    el.filter.addEventListener("click", (event) => {
+      const b = event.target.closest("button[data-view]");
+      if (b) {
+        hooks.select(b.dataset.view);
+      }
+    });
   }
 
   setCounts(counts) {
