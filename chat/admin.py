@@ -142,7 +142,7 @@ class ThreadAdmin(ReadOnlyAdmin):
         "operator_unread_count",
         "last_message_at",
     )
-    list_filter = ("status", "assigned_to")
+    list_filter = ("status", "assigned_to", "thread_labels__label")
     search_fields = ("visitor__name", "messages__body")
     list_select_related = ("visitor", "assigned_to")
     fields = (
@@ -156,6 +156,7 @@ class ThreadAdmin(ReadOnlyAdmin):
         "created_at",
         "updated_at",
         "closed_at",
+        "waiting_since",
     )
     inlines = [MessageInline]
     actions = ["close_selected", "reopen_selected"]
@@ -337,10 +338,11 @@ class WidgetSiteAdmin(admin.ModelAdmin):
 
 
 # Pages registered by modules of their own (one-row pages, reports and exports,
-# canned replies).
+# canned replies, labels and automatic assignment).
 from chat import (  # noqa: E402, F401
     admin_appearance,
     admin_canned,
     admin_data,
+    admin_desk,
     admin_hours,
 )

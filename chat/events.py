@@ -41,6 +41,8 @@ SESSION_ENDED: Final = "session.ended"  # the login signed out: the socket is re
 RIGHTS_CHANGED: Final = "rights.changed"  # reconnect: the new socket is checked again
 SESSION_ROTATED: Final = "session.rotated"  # a visitor's session has a new key
 DEVICE_JOINED: Final = "chat.device_joined"  # a device code was used (the visitor's)
+LABELS: Final = "chat.labels"  # the labels were changed: to the operators
+THREAD_LABELS: Final = "chat.thread_labels"  # a thread's labels: to the operators
 
 
 def thread_group(thread_id: int) -> str:
@@ -138,6 +140,17 @@ class EmailedEvent(TypedDict):
     type: Literal["chat.emailed"]
     thread: int
     messages: list[int]  # ids
+
+
+class LabelsEvent(TypedDict):
+    type: Literal["chat.labels"]
+    labels: list[dict[str, Any]]  # chat.desk.label_payload()s
+
+
+class ThreadLabelsEvent(TypedDict):
+    type: Literal["chat.thread_labels"]
+    thread: int
+    labels: list[int]  # ids
 
 
 class _Session(TypedDict):
@@ -271,6 +284,22 @@ def device_joined_event(*, thread: int) -> Event:
     return thread_group(thread), event
 
 
+def labels_event(labels: list[dict[str, Any]]) -> Event:
+    """The labels as they are now (one was added, renamed or deleted)."""
+    event: LabelsEvent = {"type": LABELS, "labels": labels}
+    return OPERATORS_GROUP, event
+
+
+def thread_labels_event(*, thread: int, labels: list[int]) -> Event:
+    """A thread's labels as they are now."""
+    event: ThreadLabelsEvent = {
+        "type": THREAD_LABELS,
+        "thread": thread,
+        "labels": labels,
+    }
+    return OPERATORS_GROUP, event
+
+
 def session_event(
     group: str,
     kind: Literal["session.ended", "rights.changed", "session.rotated"],
@@ -344,6 +373,7 @@ def thread_payload(thread: Thread, *, visitor_online: bool = False) -> dict[str,
         "created": iso(thread.created_at),
         "visitor_online": visitor_online,
         "visitor_read_up_to": thread.visitor_read_up_to,
+        "waiting_since": iso(thread.waiting_since),
     }
 
 

@@ -22,6 +22,7 @@ from chat.canned_frames import (
     parse_canned_frame,
 )
 from chat.context import VisitorContext, parse_context
+from chat.desk_frames import DESK_TYPES, VIEWS, parse_desk_frame
 from chat.exceptions import ChatError, ErrorCode
 
 MAX_NAME = 80
@@ -121,6 +122,8 @@ class ThreadList:
     q: str
     before: dt.datetime | None
     limit: int
+    view: str = ""  # one of chat.desk.VIEWS (the status when not given)
+    label: int | None = None
 
 
 Frame = (
@@ -177,6 +180,7 @@ OPERATOR_TYPES = frozenset(
         "visitor.info",
         "operator.away",
         *CANNED_TYPES,
+        *DESK_TYPES,
     }
 )
 
@@ -295,6 +299,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         return OperatorAway(away=away)
     if kind in CANNED_TYPES:
         return parse_canned_frame(kind, data)
+    if kind in DESK_TYPES:
+        return parse_desk_frame(kind, data)  # type: ignore[return-value]
     # kind == "threads"
     return _parse_thread_list(data)
 
@@ -355,4 +361,16 @@ def _parse_thread_list(data: dict[str, Any]) -> ThreadList:
     limit = data.get("limit", 30)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
         raise _invalid(_("“limit” must be between 1 and 100."))
-    return ThreadList(status=status, q=q.strip(), before=before, limit=limit)
+    view = data.get("view", status)
+    if view not in VIEWS:
+        raise _invalid(
+            _("“view” must be one of %(views)s.") % {"views": ", ".join(VIEWS)}
+        )
+    return ThreadList(
+        status=status,
+        q=q.strip(),
+        before=before,
+        limit=limit,
+        view=view,
+        label=_optional_int(data, "label"),
+    )

@@ -130,12 +130,18 @@ class Thread(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The visitor's first message since the operators' last answer (None: answered,
+    # or nothing yet): chat.rules keeps it; the inbox's "Waiting longest".
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
         indexes = [
-            models.Index(fields=["status", "-updated_at"], name="thread_status_updated")
+            models.Index(
+                fields=["status", "-updated_at"], name="thread_status_updated"
+            ),
+            models.Index(fields=["status", "waiting_since"], name="thread_waiting"),
         ]
 
     def __str__(self) -> str:
@@ -329,6 +335,11 @@ class OutboxEntry(models.Model):
 
 
 from chat.canned_models import CannedReply as CannedReply  # noqa: E402
+from chat.desk_models import AUTO_ASSIGNMENT_ID as AUTO_ASSIGNMENT_ID  # noqa: E402
+from chat.desk_models import AutoAssignment as AutoAssignment  # noqa: E402
+from chat.desk_models import Label as Label  # noqa: E402
+from chat.desk_models import LabelColour as LabelColour  # noqa: E402
+from chat.desk_models import ThreadLabel as ThreadLabel  # noqa: E402
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
 from chat.report_models import ConversationExport as ConversationExport  # noqa: E402

@@ -26,6 +26,7 @@ THREAD_LOCK_FIELDS = (
     "assigned_to",
     "operator_unread_count",
     "visitor_unread_count",
+    "waiting_since",
 )
 THREAD_POST_FIELDS = (
     "last_seq",
@@ -37,6 +38,7 @@ THREAD_POST_FIELDS = (
     "closed_at",
     "assigned_to",
     "updated_at",
+    "waiting_since",
 )
 
 Key = tuple[int, uuid.UUID]  # (thread id, client id): a message's identity
@@ -202,20 +204,25 @@ def apply_posts(
 def _apply_to_thread(
     thread: Thread, post: NewMessage, *, now: dt.datetime, applied: Applied
 ) -> None:
-    """A visitor's message counts as unread for the operators and reopens a closed
-    thread; the first operator to answer an unassigned thread takes it."""
+    """A visitor's message counts as unread for the operators, reopens a closed
+    thread and starts the wait for an answer (``waiting_since``); an operator's ends
+    it, and the first operator to answer an unassigned thread takes it."""
     thread.updated_at = now
     if post.author == Message.Author.VISITOR:
         thread.operator_unread_count += 1
+        if thread.waiting_since is None:
+            thread.waiting_since = now
         if thread.status == Thread.Status.CLOSED:
             thread.status = Thread.Status.OPEN
             thread.closed_at = None
+            thread.waiting_since = now
             applied.state_changed.add(thread.pk)
             applied.reopened.add(thread.pk)
         if thread.last_seq == 1:
             applied.state_changed.add(thread.pk)  # a new conversation for the inbox
     elif post.author == Message.Author.OPERATOR:
         thread.visitor_unread_count += 1
+        thread.waiting_since = None
         if thread.assigned_to_id is None and post.operator_id is not None:
             thread.assigned_to_id = post.operator_id
             applied.state_changed.add(thread.pk)

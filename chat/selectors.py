@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,25 +79,6 @@ def list_messages_before(
     rows = rows[:limit]
     rows.reverse()
     return rows, has_more
-
-
-def list_threads_for_operator(
-    *, status: str, q: str, before: dt.datetime | None, limit: int
-) -> tuple[list[Thread], bool]:
-    """Threads with at least one message, newest activity first, filtered by status
-    and by a search in the visitor's name and the messages' text."""
-    qs: QuerySet[Thread] = Thread.objects.select_related(*THREAD_RELATED).filter(
-        last_message__isnull=False
-    )
-    if status in (Thread.Status.OPEN, Thread.Status.CLOSED):
-        qs = qs.filter(status=status)
-    if q:
-        matching = Message.objects.filter(body__icontains=q).values("thread_id")
-        qs = qs.filter(Q(visitor__name__icontains=q) | Q(pk__in=matching))
-    if before is not None:
-        qs = qs.filter(updated_at__lt=before)
-    rows = list(qs.order_by("-updated_at", "-pk")[: limit + 1])
-    return rows[:limit], len(rows) > limit
 
 
 def list_operators() -> list[dict[str, object]]:

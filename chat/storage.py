@@ -31,7 +31,7 @@ from chat.rules import (
     NewMessage,
 )
 from chat.selectors import THREAD_RELATED
-from realtime import send_on_commit, sql
+from realtime import run_in_db, send_on_commit, sql
 from realtime.delivery import Event
 from realtime.writer import Stored, UseThread
 
@@ -167,7 +167,8 @@ class MessageStore:
     """The message writer's store (``realtime.writer.Store``)."""
 
     def store(self, posts: list[NewMessage], hint: Any = None) -> Stored:
-        return Stored(outcomes=store_posts(posts), events=[])
+        outcomes = store_posts(posts)
+        return Stored(outcomes=outcomes, events=[], changed=_to_assign(outcomes))
 
     async def astore(
         self,
@@ -241,7 +242,11 @@ class MessageStore:
         )
 
     def changed_events(self, thread_ids: set[int]) -> list[Event]:
-        return current_thread_events(thread_ids)
+        threads = list(
+            Thread.objects.select_related(*THREAD_RELATED).filter(pk__in=thread_ids)
+        )
+        _note_assigned(threads, assign_new(_unassigned(threads)))
+        return thread_events_for(threads)
 
     async def achanged(self, aconnection: Any, thread_ids: set[int]) -> list[Thread]:
         """The threads read as ``thread_events`` reads them, in one statement built
@@ -256,8 +261,59 @@ class MessageStore:
         return list(threads)
 
     async def achanged_events(self, threads: list[Thread]) -> list[Event]:
+        unassigned = _unassigned(threads)
+        if unassigned:
+            _note_assigned(threads, await run_in_db(assign_new, unassigned))
         online = await presence.aonline_threads([thread.pk for thread in threads])
         return events.thread_state_events(threads, online)
+
+
+# --- Automatic assignment: in the step that tells operators of new conversations,
+# after the commit and the ack (chat.services.assignment).
+
+
+def _to_assign(outcomes: list[rules.PostOutcome]) -> set[int]:
+    """Threads a visitor's message of an ORM batch started or reopened, when
+    automatic assignment is on: the thread-event step reads them again."""
+    started = {
+        outcome.message.thread_id
+        for outcome in outcomes
+        if isinstance(outcome, rules.Posted)
+        and outcome.created
+        and outcome.message.author == Message.Author.VISITOR
+        and (outcome.message.seq == 1 or outcome.reopened)
+    }
+    if not started:
+        return set()
+    from chat import desk
+
+    return started if desk.is_auto_assignment_enabled() else set()
+
+
+def _unassigned(threads: list[Thread]) -> list[int]:
+    """Among threads a batch changed, those a visitor started or reopened and that
+    nobody has: open and unassigned (an operator's message assigns its thread)."""
+    return [
+        thread.pk
+        for thread in threads
+        if thread.status == Thread.Status.OPEN and thread.assigned_to_id is None
+    ]
+
+
+def assign_new(thread_ids: list[int]) -> dict[int, Any]:
+    """``assign_automatically`` when it is switched on."""
+    from chat import desk
+    from chat.services.assignment import assign_automatically
+
+    if not thread_ids or not desk.is_auto_assignment_enabled():
+        return {}
+    return assign_automatically(thread_ids=thread_ids)
+
+
+def _note_assigned(threads: list[Thread], assigned: dict[int, Any]) -> None:
+    for thread in threads:
+        if thread.pk in assigned:
+            thread.assigned_to = assigned[thread.pk]
 
 
 STORE = MessageStore()

@@ -30,6 +30,7 @@ from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services
 from telegram_bridge.commands_canned import run_canned_command
+from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 # maps to the same chat message, whatever happens to the bridge.
 TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
 
-COMMANDS = ("close", "reopen", "info", "online", "away", "help", "r")
+COMMANDS = ("close", "reopen", "info", "online", "away", "help", "r", *LABEL_COMMANDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +376,10 @@ def _on_command(
             chat_services.reopen_thread(thread_id=thread.pk)
     elif command == "info":
         reply(info_text(thread))
+    elif command in LABEL_COMMANDS:
+        argument = _command(message, context)[1]
+        operator_id = getattr(operator, "pk", None)
+        reply(label_command(command, argument, thread=thread, operator_id=operator_id))
 
 
 def help_text(context: Context) -> str:
@@ -390,6 +395,7 @@ def help_text(context: Context) -> str:
             _("/reopen — reopen it"),
             _("/info — who the visitor is"),
             _("/r shortcut — send a saved reply; /r alone lists them"),
+            _("/label name — put a label on this conversation (/unlabel name: off)"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
             _("/help — this list"),

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
-from chat import availability, events, frames, presence, selectors, services
+from chat import availability, desk, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.canned import CannedRepliesMixin
+from chat.consumers.desk import DeskHandlers
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.rules import NewMessage
@@ -25,7 +26,7 @@ ACTIONS = frozenset(
 )
 
 
-class OperatorConsumer(CannedRepliesMixin, ChatConsumer):
+class OperatorConsumer(CannedRepliesMixin, DeskHandlers, ChatConsumer):
     is_operator = True
     _activity_noted_at = float("-inf")
     # Away (chat.services.set_operator_away): the socket keeps its entry under the
@@ -241,9 +242,11 @@ class OperatorConsumer(CannedRepliesMixin, ChatConsumer):
 
     @on("threads")
     async def on_threads(self, frame: frames.ThreadList) -> None:
-        threads, has_more = await run_in_db(
-            selectors.list_threads_for_operator,
-            status=frame.status,
+        threads, has_more, labels, counts = await run_in_db(
+            desk.get_inbox_page,
+            view=frame.view,
+            user_id=self.user.pk,
+            label_id=frame.label,
             q=frame.q,
             before=frame.before,
             limit=frame.limit,
@@ -252,10 +255,19 @@ class OperatorConsumer(CannedRepliesMixin, ChatConsumer):
         online = await sync_to_async(presence.online_threads, thread_sensitive=False)(
             [thread.pk for thread in threads]
         )
+        header: dict[str, Any] = {"type": "threads"}
+        if counts is not None:
+            header["counts"] = counts
         await self.send_page(
-            {"type": "threads"},
+            header,
             "threads",
-            [events.thread_payload(t, visitor_online=t.pk in online) for t in threads],
+            [
+                {
+                    **events.thread_payload(t, visitor_online=t.pk in online),
+                    "labels": labels.get(t.pk, []),
+                }
+                for t in threads
+            ],
             more=has_more,
         )
 
@@ -286,6 +298,8 @@ class OperatorConsumer(CannedRepliesMixin, ChatConsumer):
         not in its list) can show its header."""
         online = await presence.ais_online(presence.visitor_key(thread.pk))
         payload = events.thread_payload(thread, visitor_online=online)
+        labels = await run_in_db(desk.get_thread_label_ids, [thread.pk])
+        payload["labels"] = labels.get(thread.pk, [])
         await self.send_json({"type": "thread", "thread": payload})
 
     # --- Events -------------------------------------------------------------------

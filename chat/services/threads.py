@@ -46,7 +46,8 @@ def close_thread(*, thread_id: int, by: User | None = None) -> Thread:
         return _reload_and_broadcast(thread_id)
     thread.status = Thread.Status.CLOSED
     thread.closed_at = thread.updated_at = timezone.now()
-    thread.save(update_fields=["status", "closed_at", "updated_at"])
+    thread.waiting_since = None  # nobody waits in a closed conversation
+    thread.save(update_fields=["status", "closed_at", "updated_at", "waiting_since"])
     _queue_thread_outbox(thread, OutboxEntry.Kind.THREAD_CLOSED)
     return _reload_and_broadcast(thread_id)
 

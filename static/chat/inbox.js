@@ -27,6 +27,8 @@ import { emailedIds } from "./inbox/bubbles.js";
 import { wireTranscriptMenu } from "./inbox/transcript.js";
 import { CannedMenu } from "./inbox/canned.js";
 import { Shortcuts } from "./inbox/shortcuts.js";
+import { Views } from "./inbox/views.js";
+import { Labels } from "./inbox/labels.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -51,6 +53,9 @@ const IDS = {
   cannedStatus: "canned-status", cannedFile: "canned-file", cannedFileName: "canned-file-name",
   cannedFileRemove: "canned-file-remove", shortcutsDialog: "shortcuts-dialog",
   shortcutsClose: "shortcuts-close", shortcutsOpen: "shortcuts-open",
+  labelFilter: "label-filter", headerLabels: "conversation-labels", labelsButton: "labels-button",
+  labelMenu: "label-menu", labelOptions: "label-options", labelOptionsEmpty: "label-options-empty",
+  labelForm: "label-form", labelName: "label-name", labelColour: "label-colour",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -102,6 +107,21 @@ function main(el) {
     openId: () => openId,
     isOpenAndVisible: (id) => id === openId && isVisible(),
     onOpen: (id) => openThread(id, { focus: true }),
+    chips: (box, ids) => labels.chips(box, ids),
+    changed: (before, th) => views.changed(before, th),
+    counts: (counts) => views.setCounts(counts),
+    unknown: () => views.recountSoon(),
+  });
+  const views = new Views(el, { send: (f) => client.send(f), me: () => me, select: (v) => threads.setView(v) });
+  const labels = new Labels(el, {
+    send: (f) => client.send(f),
+    threads,
+    openId: () => openId,
+    filter: (label) => threads.setLabel(label),
+    changed: () => {
+      threads.render();
+      labels.renderHeader();
+    },
   });
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
   const pane = new ConversationPane(el, {
@@ -190,6 +210,7 @@ function main(el) {
     // paint); docs/protocol.md, "options".
     client.send({ type: "options", batch_messages: true });
     threads.forgetRequests();
+    client.send({ type: "views" }); // the labels (the counts come with the first page)
     threads.request(true);
     if (openId != null) {
       client.load(client.log(openId));
@@ -207,7 +228,11 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f)) {
+      return;
+    }
+    if (f.type === "views") {
+      views.setCounts(f.counts);
       return;
     }
     if (f.type === "emailed") {
@@ -218,6 +243,7 @@ function main(el) {
     const about = threads.apply(f); // pong, options and anything newer: undefined
     if (about !== undefined && openId != null && (about === null || about === openId)) {
       pane.renderHeader();
+      labels.renderHeader();
       scroller.paint();
       visitorPanel.render(); // the thread's visitor may be known only now
     }
@@ -329,7 +355,9 @@ function main(el) {
       const log = client.log(id);
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");
       writeHash(id);
+      labels.close(false);
       pane.renderHeader();
+      labels.renderHeader();
       visitorPanel.render();
       scroller.paint({ force: true });
       pane.renderTyping();
@@ -349,6 +377,7 @@ function main(el) {
     const previous = openId;
     openId = null;
     writeHash(null);
+    labels.close(false);
     pane.renderHeader();
     visitorPanel.render();
     pane.renderMessages();
@@ -380,12 +409,6 @@ function main(el) {
   });
 
   // ------------------------------------------------------------ wiring
-  el.filter.addEventListener("click", (event) => {
-    const b = event.target.closest("button[data-status]");
-    if (b) {
-      threads.setFilter(b.dataset.status);
-    }
-  });
   el.search.addEventListener("input", debounce(() => threads.setSearch(el.search.value.trim()), SEARCH_DEBOUNCE_MS));
   el.search.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && el.search.value) {
@@ -426,6 +449,7 @@ function main(el) {
   wireTranscriptMenu();
   threads.render();
   pane.renderHeader();
+  labels.renderHeader();
   visitorPanel.render();
   const initial = threadFromHash();
   if (initial != null) {

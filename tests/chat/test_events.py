@@ -61,6 +61,10 @@ ALL = {
         events.hours_event([["2026-12-07T09:00:00Z", "2026-12-07T17:00:00Z"]])
     ],
     "device_joined_event": lambda: [events.device_joined_event(thread=3)],
+    "labels_event": lambda: [
+        events.labels_event([{"id": 1, "name": "VIP", "colour": "#15803d"}])
+    ],
+    "thread_labels_event": lambda: [events.thread_labels_event(thread=3, labels=[1])],
     "session_event": lambda: [
         events.session_event(
             events.thread_group(3),
@@ -80,6 +84,8 @@ SHAPES = {
     events.TEAM: events.TeamEvent,
     events.HOURS: events.HoursEvent,
     events.DEVICE_JOINED: events.DeviceJoinedEvent,
+    events.LABELS: events.LabelsEvent,
+    events.THREAD_LABELS: events.ThreadLabelsEvent,
 }
 
 

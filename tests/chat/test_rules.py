@@ -34,6 +34,7 @@ def locked_thread(pk: int, **values: object) -> Thread:
         "assigned_to": None,
         "operator_unread_count": 0,
         "visitor_unread_count": 0,
+        "waiting_since": None,
     }
     defaults.update(values, id=pk)
     loaded = {"id", *THREAD_LOCK_FIELDS}
@@ -180,3 +181,32 @@ def test_a_rule_that_read_another_field_would_fail_here() -> None:
     thread = locked_thread(1)
     with pytest.raises(RuntimeError, match="Database access not allowed"):
         _ = thread.visitor_read_up_to
+
+
+def test_the_wait_starts_with_the_first_unanswered_visitor_message() -> None:
+    later = NOW + dt.timedelta(minutes=5)
+    threads = {1: locked_thread(1, last_seq=2)}
+    apply_posts([post(1)], threads=threads, stored={}, attachments={}, now=NOW)
+    apply_posts([post(1)], threads=threads, stored={}, attachments={}, now=later)
+    assert threads[1].waiting_since == NOW
+
+
+def test_an_operators_answer_ends_the_wait_and_an_automatic_reply_does_not() -> None:
+    threads = {1: locked_thread(1, last_seq=2, waiting_since=NOW)}
+    system = post(1, author=Message.Author.SYSTEM)
+    apply_posts([system], threads=threads, stored={}, attachments={}, now=NOW)
+    assert threads[1].waiting_since == NOW
+    answer = post(1, author=Message.Author.OPERATOR, operator_id=9)
+    apply_posts([answer], threads=threads, stored={}, attachments={}, now=NOW)
+    assert threads[1].waiting_since is None
+
+
+def test_a_reopening_message_waits_from_now_not_from_before_the_close() -> None:
+    earlier = NOW - dt.timedelta(days=3)
+    threads = {
+        1: locked_thread(
+            1, last_seq=3, status=Thread.Status.CLOSED, waiting_since=earlier
+        )
+    }
+    apply_posts([post(1)], threads=threads, stored={}, attachments={}, now=NOW)
+    assert threads[1].waiting_since == NOW

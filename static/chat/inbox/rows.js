@@ -1,12 +1,40 @@
 /*
  * One row of the inbox's list: the visitor's name and initial, the time, the last
  * message in one line (who wrote it, a file's kind), the unread count, presence, the
- * status and the assignee. A <button>; its name is its text (WCAG 2.5.3).
+ * status and the assignee, how long the visitor has waited for an answer, and the
+ * labels. A <button>; its name is its text (WCAG 2.5.3).
  */
 import { t, tf } from "../lib/i18n.js";
-import { fullDate, shortTime } from "../lib/format.js";
+import { fullDate, ms, shortTime } from "../lib/format.js";
 import { icon, make } from "../lib/dom.js";
 import { attachmentSummary } from "../lib/attachments.js";
+
+const LATE_MINUTES = 5; // a wait this long is marked
+
+// How long a visitor has waited since their unanswered message (th.waiting_since).
+export function waitingText(since, now) {
+  const minutes = Math.max(0, Math.floor(((now || Date.now()) - ms(since)) / 60000));
+  if (minutes < 1) {
+    return t("waiting less than a minute");
+  }
+  if (minutes < 60) {
+    return tf("waiting %(minutes)s min", { minutes });
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) {
+    return tf("waiting %(hours)s h %(minutes)s min", { hours, minutes: minutes % 60 });
+  }
+  return tf("waiting %(days)s d", { days: Math.floor(hours / 24) });
+}
+
+export function updateWaiting(row, th) {
+  const box = row.querySelector(".thread-waiting");
+  const waiting = th.status === "open" && !!th.waiting_since;
+  box.hidden = !waiting;
+  box.textContent = waiting ? waitingText(th.waiting_since) : "";
+  box.dateTime = waiting ? th.waiting_since : "";
+  box.classList.toggle("is-late", waiting && Date.now() - ms(th.waiting_since) >= LATE_MINUTES * 60000);
+}
 
 // A file's kind in a row: an icon (emoji need a font the system may lack), said as a word.
 const KIND_ICONS = { image: "image", audio: "mic", file: "file" };
@@ -52,6 +80,8 @@ export function buildRow(id, onOpen) {
   const meta = make("span", "thread-meta");
   meta.appendChild(make("span", "status-pill"));
   meta.appendChild(make("span", "thread-assignee"));
+  meta.appendChild(make("time", "thread-waiting"));
+  meta.appendChild(make("span", "thread-labels"));
   row.appendChild(avatar);
   row.appendChild(make("span", "thread-name"));
   // Said, not shown: the avatar's dot is decoration.
@@ -64,7 +94,8 @@ export function buildRow(id, onOpen) {
   return row;
 }
 
-// view: {me: {id, name}, unread: the count to show, current: the open thread}
+// view: {me: {id, name}, unread: the count to show, current: the open thread,
+//        chips(box, labelIds): the labels}
 export function updateRow(row, th, view) {
   const me = view.me;
   const unread = view.unread;
@@ -107,6 +138,10 @@ export function updateRow(row, th, view) {
   row.querySelector(".thread-assignee").textContent = assignee
     ? (assignee.id === me.id ? t("Assigned to you") : tf("Assigned to %(name)s", { name: assignee.name || "" }))
     : t("Unassigned");
+  updateWaiting(row, th);
+  if (view.chips) {
+    view.chips(row.querySelector(".thread-labels"), th.labels);
+  }
   // The row's name is its text (what is seen is what is said: WCAG 2.5.3).
   if (view.current) {
     row.setAttribute("aria-current", "true");

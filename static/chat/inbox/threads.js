@@ -1,21 +1,24 @@
 /*
  * The inbox's list of conversations (#thread-list): the threads the server sent
  * (`threads` pages, `thread` frames) kept up to date by live messages, filtered by
- * status and search, newest activity first, paged on as the operator scrolls. One
- * Tab stop for the list; the arrows, Home and End move inside it.
+ * view (inbox/views.js), label and search, newest activity first ("Waiting longest":
+ * the longest wait first), paged on as the operator scrolls. One Tab stop for the
+ * list; the arrows, Home and End move inside it.
  */
 import { t } from "../lib/i18n.js";
 import { ms, shortTime } from "../lib/format.js";
 import { reconcile } from "../lib/dom.js";
 import { isUserScroll, trackUserScroll } from "../lib/scroller.js";
-import { buildRow, updateRow } from "./rows.js";
+import { buildRow, updateRow, updateWaiting } from "./rows.js";
+import { viewsOf } from "./views.js";
 
 const PAGE_SIZE = 30;
 const REQUEST_TIMEOUT_MS = 10000;
 
 /*
  * new ThreadList(el, {send(frame) -> bool, me() -> {id, name}, openId() -> id|null,
- *                     isOpenAndVisible(id), onOpen(id)})
+ *                     isOpenAndVisible(id), onOpen(id), chips(box, labelIds),
+ *                     changed(before, th) (views.js), counts(counts), unknown()})
  */
 export class ThreadList {
   constructor(el, hooks) {
@@ -23,7 +26,8 @@ export class ThreadList {
     this.hooks = hooks;
     this.threads = new Map(); // id -> the latest known <thread>
     this._rows = new Map();
-    this.status = "open";
+    this.view = "open";
+    this.label = null; // a label id: only the conversations that carry it
     this.q = "";
     this.ids = new Set(); // shown under the current filter
     this.cursor = null; // `updated` of the last thread of the last page
@@ -57,6 +61,13 @@ export class ThreadList {
     return th;
   }
 
+  // A thread's labels (`thread.labels`).
+  setLabels(id, labels) {
+    const th = this.store({ id, labels });
+    this.place(th);
+    this.render();
+  }
+
   // A thread changed live: it joins or leaves the list under the current filter.
   place(th) {
     th._touchedAt = Date.now();
@@ -71,7 +82,11 @@ export class ThreadList {
   }
 
   _matches(th) {
-    if (this.status !== "all" && th.status !== this.status) {
+    const views = viewsOf(th, this.hooks.me());
+    if (!views || !views[this.view]) {
+      return false;
+    }
+    if (this.label != null && !(Array.isArray(th.labels) ? th.labels.includes(this.label) : this.ids.has(th.id))) {
       return false;
     }
     if (!this.q || this.ids.has(th.id)) {
@@ -91,7 +106,9 @@ export class ThreadList {
       return null;
     }
     if (f.type === "thread" && f.thread && f.thread.id != null) {
+      const before = viewsOf(this.threads.get(f.thread.id), this.hooks.me());
       const th = this.store(f.thread);
+      this.hooks.changed(before, th);
       this.place(th);
       this.render();
       return th.id;
@@ -111,10 +128,19 @@ export class ThreadList {
   // A message, live or ours: the row moves up and shows it.
   noteMessage(m, { unread }) {
     const th = this.threads.get(m.thread);
-    if (!th) {
+    if (!th || !th.status) {
+      if (m.seq !== 1 && m.author !== "system") {
+        this.hooks.unknown(); // it may wait, or no longer: the counts are not known
+      }
       return null;
     }
     if (m.id > (th.last_message ? th.last_message.id : 0)) {
+      const before = viewsOf(th, this.hooks.me());
+      if (m.author === "visitor" && !th.waiting_since) {
+        th.waiting_since = m.created;
+      } else if (m.author === "operator") {
+        th.waiting_since = null;
+      }
       th.last_message = m;
       if (ms(m.created) > ms(th.updated)) {
         th.updated = m.created;
@@ -122,6 +148,7 @@ export class ThreadList {
       if (unread) {
         th.unread = (th.unread || 0) + 1;
       }
+      this.hooks.changed(before, th);
     }
     this.place(th);
     return th;
@@ -137,7 +164,7 @@ export class ThreadList {
 
   // ------------------------------------------------------------ paging
   request(reset) {
-    const req = { reset, status: this.status, q: this.q, before: reset ? null : this.cursor };
+    const req = { reset, view: this.view, label: this.label, q: this.q, before: reset ? null : this.cursor };
     if (this.inFlight) {
       if (reset || !this.queued) {
         this.queued = req;
@@ -149,7 +176,11 @@ export class ThreadList {
   }
 
   _send(req) {
-    if (this.hooks.send({ type: "threads", status: req.status, q: req.q, before: req.before, limit: PAGE_SIZE })) {
+    const frame = { type: "threads", view: req.view, q: req.q, before: req.before, limit: PAGE_SIZE };
+    if (req.label != null) {
+      frame.label = req.label;
+    }
+    if (this.hooks.send(frame)) {
       req.sentAt = Date.now();
       this.inFlight = req;
       req.timer = setTimeout(() => {
@@ -167,7 +198,8 @@ export class ThreadList {
     const next = this.queued;
     this.queued = null;
     if (next) {
-      next.status = this.status;
+      next.view = this.view;
+      next.label = this.label;
       next.q = this.q;
       if (!next.reset) {
         next.before = this.cursor;
@@ -193,13 +225,17 @@ export class ThreadList {
     }
     const items = Array.isArray(frame.threads) ? frame.threads : [];
     items.forEach((th) => this.store(th));
-    if (req && req.status === this.status && req.q === this.q) {
+    if (frame.counts) {
+      this.hooks.counts(frame.counts);
+    }
+    if (req && req.view === this.view && req.label === this.label && req.q === this.q) {
       if (req.reset) {
         this.ids = new Set();
       }
       items.forEach((th) => this.ids.add(th.id));
       if (items.length) {
-        this.cursor = items[items.length - 1].updated;
+        const last = items[items.length - 1];
+        this.cursor = this.view === "waiting" ? last.waiting_since : last.updated;
       } else if (req.reset) {
         this.cursor = null;
       }
@@ -218,15 +254,22 @@ export class ThreadList {
     this.render();
   }
 
-  setFilter(status) {
-    if (status === this.status) {
+  setView(view) {
+    if (view === this.view) {
       return;
     }
-    this.status = status;
-    for (const b of this.el.filter.querySelectorAll("button[data-status]")) {
-      b.setAttribute("aria-pressed", String(b.dataset.status === status));
+    this.view = view;
+    for (const b of this.el.filter.querySelectorAll("button[data-view]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.view === view));
     }
     this._reset();
+  }
+
+  setLabel(label) {
+    if (label !== this.label) {
+      this.label = label;
+      this._reset();
+    }
   }
 
   setSearch(q) {
@@ -254,7 +297,11 @@ export class ThreadList {
         items.push(th);
       }
     });
-    items.sort((a, b) => ms(b.updated) - ms(a.updated) || b.id - a.id);
+    if (this.view === "waiting") {
+      items.sort((a, b) => ms(a.waiting_since) - ms(b.waiting_since) || a.id - b.id);
+    } else {
+      items.sort((a, b) => ms(b.updated) - ms(a.updated) || b.id - a.id);
+    }
     const nodes = items.map((th) => {
       let row = this._rows.get(th.id);
       if (!row) {
@@ -262,7 +309,9 @@ export class ThreadList {
         this._rows.set(th.id, row);
       }
       const unread = this.hooks.isOpenAndVisible(th.id) ? 0 : th.unread || 0;
-      updateRow(row, th, { me: this.hooks.me(), unread, current: th.id === this.hooks.openId() });
+      updateRow(row, th, {
+        me: this.hooks.me(), unread, current: th.id === this.hooks.openId(), chips: this.hooks.chips,
+      });
       return row;
     });
     reconcile(this.el.list, nodes);
@@ -288,6 +337,7 @@ export class ThreadList {
       const th = this.threads.get(id);
       if (th && row.isConnected) {
         row.querySelector(".thread-time").textContent = shortTime(th.updated);
+        updateWaiting(row, th);
       }
     });
   }
