@@ -13,13 +13,16 @@ from accounts import services as account_services
 from tests.telegram.conftest import CHAT_ID
 
 OPERATOR_TG_ID = 5550001
+# How long a test waits for what a bridge process does: its start alone can take 8 s
+# on a loaded machine. A bound, not a pause: the waits end when the thing happens.
+BRIDGE_WAIT = 30.0
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-async def eventually(check: Any, timeout: float = 10) -> None:
+async def eventually(check: Any, timeout: float = BRIDGE_WAIT) -> None:
     """Poll a database condition the bridge process makes true, with a deadline."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -40,7 +43,7 @@ async def link_operator(api: Any, make_operator: Any, username: str = "ayse") ->
             for m in f.sent_messages(chat_id=OPERATOR_TG_ID)
             if "Linked" in m.get("text", "")
         ],
-        timeout=15,  # the bridge process may still be starting
+        timeout=BRIDGE_WAIT,  # the bridge process may still be starting
     )
     return user
 
@@ -48,7 +51,7 @@ async def link_operator(api: Any, make_operator: Any, username: str = "ayse") ->
 async def operator_message(visitor: Any) -> dict[str, Any]:
     """The next message frame written by an operator (the visitor's own are echoed)."""
     while True:
-        frame = await visitor.receive_type("message", timeout=10)
+        frame = await visitor.receive_type("message", timeout=BRIDGE_WAIT)
         if frame["message"]["author"] == "operator":
             return frame["message"]
 
@@ -69,7 +72,7 @@ async def open_topic(api: Any, visitor: Any, text: str) -> int:
 
 
 async def texts_in_chat(
-    api: Any, *wanted: str, timeout: float = 10
+    api: Any, *wanted: str, timeout: float = BRIDGE_WAIT
 ) -> list[dict[str, Any]]:
     def found(f: Any) -> list[dict[str, Any]] | None:
         sent = [m for m in f.sent_messages(chat_id=CHAT_ID) if "text" in m]

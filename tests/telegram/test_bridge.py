@@ -17,6 +17,7 @@ from PIL import Image
 from chat.models import Message, OutboxEntry, Thread
 from tests.telegram.conftest import CHAT_ID
 from tests.telegram.e2e import (
+    BRIDGE_WAIT,
     OPERATOR_TG_ID,
     eventually,
     link_operator,
@@ -83,7 +84,9 @@ async def test_the_same_update_delivered_twice_makes_one_message(
     api.push_raw_update({**update, "update_id": update_id + 1})  # same message, new id
     start_bridge()
     await operator_message(visitor)
-    await api.wait_for_async(lambda f: f.confirmed_offset >= update_id + 2, timeout=10)
+    await api.wait_for_async(
+        lambda f: f.confirmed_offset >= update_id + 2, timeout=BRIDGE_WAIT
+    )
     bodies = await database_sync_to_async(
         lambda: list(
             Message.objects.filter(author="operator").values_list("body", flat=True)
@@ -155,11 +158,13 @@ async def test_bridge_killed_mid_delivery_loses_nothing(
     bridge = start_bridge()
     visitor = await connect_visitor()
     await visitor_says(visitor, "while it dies")
-    await api.wait_for_async(lambda f: f.calls("sendMessage"), timeout=10)
+    await api.wait_for_async(lambda f: f.calls("sendMessage"), timeout=BRIDGE_WAIT)
     bridge.kill()
     await visitor_says(visitor, "after it died")
     start_bridge()  # takes over once the dead bridge's lease (3 s in tests) expires
-    sent = await texts_in_chat(api, "while it dies", "after it died", timeout=20)
+    sent = await texts_in_chat(
+        api, "while it dies", "after it died", timeout=BRIDGE_WAIT
+    )
     joined = "\n".join(m["text"] for m in sent)
     assert 1 <= joined.count("while it dies") <= 2  # at most one duplicate, documented
     assert joined.count("after it died") == 1
@@ -170,13 +175,15 @@ async def test_a_second_bridge_waits_and_takes_over(
 ):
     api = telegram_settings
     first = start_bridge()
-    await api.wait_for_async(lambda f: f.calls("getUpdates"))
+    await api.wait_for_async(lambda f: f.calls("getUpdates"), timeout=BRIDGE_WAIT)
     second = start_bridge()
-    await api.wait_for_async(lambda f: "waiting" in second.output() or None, timeout=10)
+    await api.wait_for_async(
+        lambda f: "waiting" in second.output() or None, timeout=BRIDGE_WAIT
+    )
     assert first.terminate() == 0
     visitor = await connect_visitor()
     await visitor_says(visitor, "handled by the second bridge")
-    await texts_in_chat(api, "handled by the second bridge", timeout=15)
+    await texts_in_chat(api, "handled by the second bridge", timeout=BRIDGE_WAIT)
 
 
 async def test_commands_close_and_info(operator_bridge, connect_visitor):
@@ -195,7 +202,7 @@ async def test_commands_close_and_info(operator_bridge, connect_visitor):
     api.push_update(
         api.command("/close", user_id=OPERATOR_TG_ID, message_thread_id=topic_id)
     )
-    await api.wait_for_async(lambda f: f.topics[topic_id].closed, timeout=10)
+    await api.wait_for_async(lambda f: f.topics[topic_id].closed, timeout=BRIDGE_WAIT)
     thread = visitor.hello["thread"]["id"]
     status = await database_sync_to_async(
         lambda: Thread.objects.get(pk=thread).status
@@ -227,7 +234,9 @@ async def test_visitor_typing_reading_and_leaving_show_in_telegram(
     visitor = await connect_visitor()
     topic_id = await open_topic(api, visitor, "hi")
     await visitor.send(type="typing", active=True)
-    await api.wait_for_async(lambda f: [a for a in f.chat_actions if a[1] == "typing"])
+    await api.wait_for_async(
+        lambda f: [a for a in f.chat_actions if a[1] == "typing"], timeout=BRIDGE_WAIT
+    )
     update = api.operator_text(
         "Hello!", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
     )
@@ -235,7 +244,8 @@ async def test_visitor_typing_reading_and_leaving_show_in_telegram(
     reply = await operator_message(visitor)
     await visitor.send(type="read", up_to=reply["id"])
     await api.wait_for_async(
-        lambda f: [r for r in f.reactions if r[1] == update["message"]["message_id"]]
+        lambda f: [r for r in f.reactions if r[1] == update["message"]["message_id"]],
+        timeout=BRIDGE_WAIT,
     )
     await visitor.close()
     await texts_in_chat(api, "left the page")
@@ -385,11 +395,11 @@ async def test_online_in_telegram_tells_visitors_an_operator_is_there(
     visitor = await connect_visitor()
     assert visitor.hello["operators_online"] is False
     api.push_update(api.command("/online", user_id=OPERATOR_TG_ID))
-    assert (await visitor.receive_type("presence", timeout=10))[
+    assert (await visitor.receive_type("presence", timeout=BRIDGE_WAIT))[
         "operators_online"
     ] is True
     api.push_update(api.command("/away", user_id=OPERATOR_TG_ID))
-    assert (await visitor.receive_type("presence", timeout=10))[
+    assert (await visitor.receive_type("presence", timeout=BRIDGE_WAIT))[
         "operators_online"
     ] is False
 
@@ -429,12 +439,16 @@ async def test_visitor_image_and_voice_note_reach_the_topic_as_photo_and_voice(
     visitor = await connect_visitor()
     topic_id = await open_topic(api, visitor, "sending you a screenshot")
     await visitor_sends_file(visitor, "screen.png", png_bytes())
-    photo = await api.wait_for_async(lambda f: f.calls("sendPhoto"), timeout=10)
+    photo = await api.wait_for_async(
+        lambda f: f.calls("sendPhoto"), timeout=BRIDGE_WAIT
+    )
     assert photo[0].params["message_thread_id"] == topic_id
     sent_png = next(iter(photo[0].files.values()))
     assert Image.open(io.BytesIO(sent_png.content)).size == (5, 4)
     await visitor_sends_file(visitor, "voice-note.ogg", b"OggS\x00\x02" + b"\x01" * 200)
-    voice = await api.wait_for_async(lambda f: f.calls("sendVoice"), timeout=10)
+    voice = await api.wait_for_async(
+        lambda f: f.calls("sendVoice"), timeout=BRIDGE_WAIT
+    )
     assert voice[0].params["message_thread_id"] == topic_id
 
 

@@ -16,6 +16,7 @@ from django.test import Client
 from chat.models import OutboxEntry
 from tests.telegram.conftest import CHAT_ID
 from tests.telegram.e2e import (
+    BRIDGE_WAIT,
     OPERATOR_TG_ID,
     eventually,
     open_topic,
@@ -48,7 +49,7 @@ async def test_a_file_telegram_will_not_serve_does_not_stop_the_bridge(
     api.push_update(
         api.operator_photo(png_bytes(), user_id=OPERATOR_TG_ID, message_thread_id=topic)
     )
-    await texts_in_chat(api, "could not be fetched", timeout=20)
+    await texts_in_chat(api, "could not be fetched", timeout=BRIDGE_WAIT)
     api.push_update(
         api.operator_text(
             "I'll try again", user_id=OPERATOR_TG_ID, message_thread_id=topic
@@ -74,7 +75,7 @@ async def test_a_burst_across_conversations_is_paced_and_kept_in_order(
 
     await api.wait_for_async(
         lambda f: "burst 59" in "".join(m.get("text", "") for m in f.sent_messages()),
-        timeout=30,
+        timeout=BRIDGE_WAIT,
     )
     assert [c.status for c in api.calls() if c.status == 429] == []
     for topic in api.topics:
@@ -97,10 +98,10 @@ async def test_a_visitor_writing_after_close_reopens_the_topic(
     api.push_update(
         api.command("/close", user_id=OPERATOR_TG_ID, message_thread_id=topic)
     )
-    await api.wait_for_async(lambda f: f.topics[topic].closed, timeout=10)
+    await api.wait_for_async(lambda f: f.topics[topic].closed, timeout=BRIDGE_WAIT)
 
     await visitor_says(visitor, "one more question")
-    await api.wait_for_async(lambda f: not f.topics[topic].closed, timeout=10)
+    await api.wait_for_async(lambda f: not f.topics[topic].closed, timeout=BRIDGE_WAIT)
     await texts_in_chat(api, "one more question")
     # A member who is not an admin can write there again (Telegram refuses them in
     # a closed topic): their message is refused only for not being linked.
@@ -125,7 +126,9 @@ async def test_messages_written_while_the_bot_lacked_rights_arrive_once_it_has_t
     await eventually(lambda: OutboxEntry.objects.filter(attempts__gte=1).exists())
     api.set_bot_member("administrator")
 
-    await texts_in_chat(api, "while the bot was out", "and this too", timeout=20)
+    await texts_in_chat(
+        api, "while the bot was out", "and this too", timeout=BRIDGE_WAIT
+    )
     assert await database_sync_to_async(failed_count)() == 0
 
 
@@ -178,7 +181,7 @@ async def test_a_429_on_typing_holds_the_next_message_for_its_retry_after(
     await open_topic(api, visitor, "hi")
     api.fail_next("sendChatAction", status=429, retry_after=2)
     await visitor.send(type="typing", active=True)
-    await api.wait_for_async(lambda f: f.calls("sendChatAction"))
+    await api.wait_for_async(lambda f: f.calls("sendChatAction"), timeout=BRIDGE_WAIT)
     await visitor_says(visitor, "typed it")
 
     await texts_in_chat(api, "typed it")
@@ -201,7 +204,7 @@ async def test_the_topic_takes_the_name_the_visitor_gives_later(
     await visitor.send(type="visitor.update", name="Elif")
 
     await api.wait_for_async(
-        lambda f: f.topics[topic].name == f"Elif · #{thread}", timeout=10
+        lambda f: f.topics[topic].name == f"Elif · #{thread}", timeout=BRIDGE_WAIT
     )
 
 
@@ -217,7 +220,7 @@ async def test_close_in_a_topic_closes_it_without_a_second_notice(
     api.push_update(
         api.command("/close", user_id=OPERATOR_TG_ID, message_thread_id=topic)
     )
-    await api.wait_for_async(lambda f: f.topics[topic].closed, timeout=10)
+    await api.wait_for_async(lambda f: f.topics[topic].closed, timeout=BRIDGE_WAIT)
     # Closed, the topic takes nothing more from a member: ask for help in General.
     api.push_update(api.command("/help", user_id=OPERATOR_TG_ID))
     await texts_in_chat(api, "/away")  # the replies before it are all in
