@@ -43,6 +43,8 @@ def on_private(
         return False
     command, argument = _command(message, context)
     starting = command == "start" and visitor_services.is_visitor_token(argument)
+    if command == "start" and argument and not starting:
+        return False  # an operator's link, even from someone who is also a visitor
     chat = visitor_selectors.get_chat_of_user(telegram_user_id=user.id)
     if not starting and chat is None:
         return False

@@ -119,6 +119,7 @@ async def test_continue_in_telegram_from_the_link_to_stop(
     bridge: Bridge,
     clock: VirtualClock,
     connect_visitor: Any,
+    connect_operator: Any,
 ) -> None:
     api = visitor_chats
     visitor = await connect_visitor()
@@ -166,6 +167,11 @@ async def test_continue_in_telegram_from_the_link_to_stop(
         pk=thread_id
     )
     assert "+905551112233 (phone verified)" in await sync_to_async(info_text)(thread)
+    operator = await connect_operator()
+    await operator.send(type="visitor.info", thread=thread_id)
+    assert (await operator.receive_type("visitor"))["visitor"]["phone"] == (
+        "+905551112233"
+    )
 
     # What the visitor writes in Telegram joins the conversation, as theirs.
     api.push_update(api.private_text(VISITOR_TG, "Kargom nerede?"))
@@ -291,3 +297,26 @@ async def test_ticks_from_a_telegram_only_team(
     await bridge.poll_once()
     read = await visitor.receive_type("read")
     assert read["by"] == "operator" and read["up_to"] > second
+
+
+async def test_the_link_call_refuses_what_it_must(
+    visitor_chats: FakeBotApi, settings: Any, connect_visitor: Any
+) -> None:
+    visitor = await connect_visitor()
+
+    @sync_to_async
+    def post(path: str) -> Any:
+        client = Client()
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = visitor.cookie
+        return client.post(path, content_type="application/json")
+
+    # The widget's call takes its frame's token, never the cookie.
+    assert (await post("/widget/telegram/link/")).status_code == 401
+    # Ten links an hour per visitor; the earlier ones stop working.
+    for _ in range(10):
+        assert (await post("/telegram/link/")).status_code == 200
+    refused = await post("/telegram/link/")
+    assert refused.status_code == 429
+    assert "an hour" in refused.json()["error"]["detail"]
+    settings.TELEGRAM_VISITOR_CHATS = False
+    assert (await post("/telegram/link/")).status_code == 404
