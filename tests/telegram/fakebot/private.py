@@ -91,8 +91,13 @@ class PrivateChats:
         return self._private(user_id, fields, "tr")
 
     def reaction(self, message_id: int, emoji: str, *, user_id: int) -> dict[str, Any]:
-        """``message_reaction``: a member of the operator chat reacts to a message."""
+        """``message_reaction``: a member of the operator chat reacts to a message.
+        Raises ValueError when Telegram would not tell the bot (not an admin)."""
         with self._cond:
+            if self._state.bot_status != "administrator":
+                raise ValueError(
+                    "Telegram tells only an administrator bot of reactions"
+                )
             chat = self._state.chats[self.chat_id]
             if self._state.live(chat, message_id) is None:
                 raise ValueError(f"the fake knows no message {message_id}")
