@@ -19,7 +19,7 @@ from django.test import Client
 
 from accounts import services as account_services
 from chat import services
-from chat.models import Message, Thread, Visitor
+from chat.models import Message, OutboxEntry, Thread, Visitor
 from telegram_bridge import visitor_services
 from telegram_bridge.bot import Bridge
 from telegram_bridge.info import info_text
@@ -320,3 +320,49 @@ async def test_the_link_call_refuses_what_it_must(
     assert "an hour" in refused.json()["error"]["detail"]
     settings.TELEGRAM_VISITOR_CHATS = False
     assert (await post("/telegram/link/")).status_code == 404
+
+
+@database_sync_to_async
+def reply_rows() -> list[tuple[str, int]]:
+    return list(
+        OutboxEntry.objects.filter(channel=CHANNEL)
+        .order_by("pk")
+        .values_list("status", "attempts")
+    )
+
+
+async def test_a_reply_to_telegram_survives_errors_and_a_blocked_bot_unlinks(
+    visitor_chats: FakeBotApi,
+    bridge: Bridge,
+    clock: VirtualClock,
+    connect_visitor: Any,
+) -> None:
+    api = visitor_chats
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "Fatura?")
+    thread_id = visitor.hello["thread"]["id"]
+    await linked_visitor(api, bridge, visitor.cookie)
+    await visitor.close()
+
+    # Telegram fails once: tried again later, then delivered, once.
+    api.fail_next("sendMessage", status=502)
+    await operator_replies(thread_id, "Gönderdik.")
+    assert await bridge.visitors.deliver_next()
+    assert await reply_rows() == [("pending", 1)]
+    await time_passes(clock, 310)
+    assert await bridge.visitors.deliver_next()
+    assert await reply_rows() == [("done", 1)]
+    assert replies_to(api, VISITOR_TG)[-1] == "Ayşe: Gönderdik."
+
+    # The visitor blocked the bot: the chat is unlinked, nothing else goes there.
+    api.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
+    await operator_replies(thread_id, "Başka bir şey?")
+    assert await bridge.visitors.deliver_next()
+    assert not await database_sync_to_async(VisitorChat.objects.exists)()
+    await operator_replies(thread_id, "Merhaba?")
+    while await bridge.visitors.deliver_next():
+        pass
+    assert [status for status, _ in await reply_rows()] == ["done", "skipped"]
+    assert replies_to(api, VISITOR_TG)[-1] == "Ayşe: Gönderdik."
