@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 from telegram import Message as TgMessage
@@ -27,6 +28,7 @@ from telegram_bridge.models import MessageLink
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 4000
+PER_MINUTE = 30  # messages a visitor's Telegram may add to the conversation
 
 
 def language_of(language_code: str | None) -> str:
@@ -154,6 +156,11 @@ def _post(
     """What the visitor wrote, as their message in their newest conversation."""
     thread = visitor_selectors.latest_thread(visitor_id=visitor_id)
     if thread is None:
+        return
+    if visitor_selectors.count_recent_messages(visitor_id=visitor_id) >= PER_MINUTE:
+        # Said once a minute at most; the messages beyond are not kept.
+        if cache.add(f"telegram_bridge:too-fast:{visitor_id}", 1, timeout=60):
+            say(_("You are writing too fast. Please wait a minute and send it again."))
         return
     body = (message.text or message.caption or "")[:MAX_BODY]
     attachment_id = None

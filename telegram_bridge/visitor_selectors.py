@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from chat.models import Thread
+import datetime as dt
+
+from django.utils import timezone
+
+from chat.models import Message, Thread
 from telegram_bridge.visitor_models import VisitorChat
 
 
@@ -26,3 +30,13 @@ def is_verified_chat(*, telegram_user_id: int) -> bool:
 def latest_thread(*, visitor_id: int) -> Thread | None:
     """The visitor's newest conversation: where their Telegram messages go."""
     return Thread.objects.filter(visitor_id=visitor_id).order_by("-pk").first()
+
+
+def count_recent_messages(*, visitor_id: int, seconds: int = 60) -> int:
+    """The visitor's messages from Telegram in the last ``seconds``."""
+    return Message.objects.filter(
+        thread__visitor_id=visitor_id,
+        author=Message.Author.VISITOR,
+        source=Message.Source.TELEGRAM,
+        created_at__gte=timezone.now() - dt.timedelta(seconds=seconds),
+    ).count()

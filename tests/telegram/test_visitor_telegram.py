@@ -366,3 +366,27 @@ async def test_a_reply_to_telegram_survives_errors_and_a_blocked_bot_unlinks(
         pass
     assert [status for status, _ in await reply_rows()] == ["done", "skipped"]
     assert replies_to(api, VISITOR_TG)[-1] == "Ayşe: Gönderdik."
+
+
+async def test_a_visitor_writing_too_fast_in_telegram_is_held_back(
+    visitor_chats: FakeBotApi,
+    bridge: Bridge,
+    connect_visitor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = visitor_chats
+    monkeypatch.setattr("telegram_bridge.visitor_handlers.PER_MINUTE", 2)
+    visitor = await connect_visitor()
+    await visitor_says(visitor, "Merhaba")
+    await linked_visitor(api, bridge, visitor.cookie)
+    for body in ("bir", "iki", "üç", "dört"):
+        api.push_update(api.private_text(VISITOR_TG, body))
+    await bridge.poll_once()
+    stored = await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(source="telegram").values_list("body", flat=True)
+        )
+    )()
+    assert stored == ["bir", "iki"]
+    too_fast = [t for t in replies_to(api, VISITOR_TG) if "hızlı" in t]
+    assert len(too_fast) == 1  # said once, not per message
