@@ -394,6 +394,7 @@ def visitor_payload(visitor: Visitor, threads: list[Thread]) -> dict[str, Any]:
         "email_unsubscribed": visitor.email_unsubscribed_at is not None,
         "user_id": visitor.external_id or "",
         "identity_verified": visitor.identity_verified,
+        "phone": visitor.phone if visitor.phone_verified_at else "",
         "url": visitor.last_page,
         "title": visitor.page_title,
         "referrer": visitor.referrer,

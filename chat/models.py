@@ -62,6 +62,10 @@ class Visitor(models.Model):
     attributes = models.TextField(_("custom attributes"), blank=True)
     # A new session, or the same one back after chat.context.VISIT_GAP away.
     visits = models.PositiveIntegerField(_("visits"), default=1)
+    # A phone number the visitor proved is theirs (Telegram's own contact, shared
+    # in their private chat with the bot: telegram_bridge.visitor_handlers).
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone_verified_at = models.DateTimeField(_("phone verified"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("visitor")

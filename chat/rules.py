@@ -272,9 +272,28 @@ def outbox_entries(applied: Applied, channels: Sequence[str]) -> list[OutboxEntr
                 message=message,
             )
             for channel in channels
-            if channel != message.source
+            # An operator's message from a channel is not sent back there; a
+            # visitor's (their own Telegram chat) goes to the operators' too.
+            if channel != message.source or message.author == Message.Author.VISITOR
         )
     return entries
+
+
+def reply_entries(applied: Applied, channels: Sequence[str]) -> list[OutboxEntry]:
+    """A row per new operator message and channel that may carry it to the visitor
+    elsewhere (``SOHBET_REPLY_CHANNELS``: the visitor's own Telegram chat); the
+    channel's worker decides whether it is needed (linked, page closed, unread)."""
+    return [
+        OutboxEntry(
+            channel=channel,
+            kind=OutboxEntry.Kind.MESSAGE,
+            thread_id=message.thread_id,
+            message=message,
+        )
+        for message in applied.messages
+        if message.author == Message.Author.OPERATOR
+        for channel in channels
+    ]
 
 
 EMAIL_CHANNEL = "email"

@@ -108,6 +108,7 @@ def _outbox_entries(applied: rules.Applied) -> list[OutboxEntry]:
     return [
         *rules.outbox_entries(applied, settings.SOHBET_OUTBOX_CHANNELS),
         *rules.email_entries(applied, delay_seconds=settings.SOHBET_EMAIL_UNREAD_DELAY),
+        *rules.reply_entries(applied, settings.SOHBET_REPLY_CHANNELS),
     ]
 
 

@@ -64,6 +64,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
             "redeem": reverse("device-redeem"),
             "signOut": reverse("device-sign-out"),
         },
+        **telegram_config("telegram-link"),
         **uploads.client_config(),
     }
     get_token(request)  # the CSRF cookie that uploads send back
@@ -72,6 +73,13 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         "chat/visitor.html",
         {"page_config": page_config, **appearance_context(get_language())},
     )
+
+
+def telegram_config(url_name: str) -> dict[str, object]:
+    """ "Continue in Telegram" (telegram_bridge.visitor_views), when it is on."""
+    if not settings.TELEGRAM_VISITOR_CHATS:
+        return {}
+    return {"telegram": {"link": reverse(url_name)}}
 
 
 def appearance_context(language: str | None) -> dict[str, object]:

@@ -593,3 +593,9 @@ SOHBET_LOGIN_CODE_FAILURES_PER_DAY = env_int("SOHBET_LOGIN_CODE_FAILURES_PER_DAY
 SOHBET_LINK_TOKEN_TTL = env_int("SOHBET_LINK_TOKEN_TTL", 600)
 # External deliveries queued with every message (chat.OutboxEntry.channel values).
 SOHBET_OUTBOX_CHANNELS = ["telegram"] if TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID else []
+# "Continue in Telegram": visitors may link their own Telegram to the conversation
+# (telegram_bridge.visitor_*); operators' replies are then queued for it too (an
+# outbox row per operator message, sent only while the visitor's page is closed).
+TELEGRAM_VISITOR_CHATS = TELEGRAM_ENABLED and env_bool("TELEGRAM_VISITOR_CHATS", True)
+TELEGRAM_VISITOR_CHANNEL = "telegram_visitor"
+SOHBET_REPLY_CHANNELS = [TELEGRAM_VISITOR_CHANNEL] if TELEGRAM_VISITOR_CHATS else []

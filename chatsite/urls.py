@@ -14,6 +14,7 @@ from chat import (
 from chat.email import views as email_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
+from telegram_bridge import visitor_views as telegram_visitor_views
 
 urlpatterns = [
     path("", views.visitor_page, name="visitor-page"),
@@ -22,6 +23,12 @@ urlpatterns = [
     path("device/code/", device_views.issue_code, name="device-code"),
     path("device/redeem/", device_views.redeem_code, name="device-redeem"),
     path("device/sign-out/", device_views.sign_out, name="device-sign-out"),
+    path("telegram/link/", telegram_visitor_views.issue_link, name="telegram-link"),
+    path(
+        "widget/telegram/link/",
+        telegram_visitor_views.issue_link,
+        name="widget-telegram-link",
+    ),
     path("widget.js", widget_views.loader, name="widget-loader"),
     path("widget/frame/", widget_views.frame, name="widget-frame"),
     path("widget/jsi18n/", widget_views.catalog, name="widget-catalog"),

@@ -23,7 +23,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
-from telegram import Bot, ReplyParameters, Update
+from telegram import (
+    Bot,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -36,19 +43,21 @@ from telegram.request import HTTPXRequest
 
 from chat import events
 from realtime import run_in_db, subscribe
-from telegram_bridge import handlers, selectors, services
+from telegram_bridge import handlers, selectors, services, visitor_selectors
 from telegram_bridge.errors import describe, migration_advice
 from telegram_bridge.files import Download, FileFetcher
 from telegram_bridge.mirror import Mirror
 from telegram_bridge.outbox import OutboxDelivery
 from telegram_bridge.pacer import Clock, Limits, Pacer, SystemClock, retry_after_seconds
+from telegram_bridge.visitor_outbox import VisitorDelivery
 
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 25
 OUTBOX_IDLE = 2.0
 HEARTBEAT_EVERY = 5.0
-ALLOWED_UPDATES = ["message", "edited_message"]
+# message_reaction: Telegram sends it only when asked for (the visitor's "read").
+ALLOWED_UPDATES = ["message", "edited_message", "message_reaction"]
 
 
 class BridgeConfigError(Exception):
@@ -114,6 +123,9 @@ class Bridge:
         common: dict[str, Any] = {"chat_id": self.chat_id, "is_forum": is_forum}
         self.delivery = OutboxDelivery(
             self.bot, pacer=self.pacer, on_error=self._note_error, **common
+        )
+        self.visitors = VisitorDelivery(
+            self.bot, pacer=self.pacer, on_error=self._note_error
         )
         self.files = FileFetcher(
             self.bot, chat_id=self.chat_id, clock=self.clock, on_error=self._note_error
@@ -298,7 +310,9 @@ class Bridge:
             bot_username=self.bot_username,
         )
         try:
-            download = await self.files.fetch(update)
+            download = await self.files.fetch(
+                update, private=await _from_visitor_chat(update)
+            )
         except Exception:  # never raised by Telegram's answers; a bug must not wedge
             logger.exception("file of update %s not fetched", update.update_id)
             download = Download(None, "", _("This file could not be relayed."))
@@ -343,6 +357,7 @@ class Bridge:
                         else None
                     ),
                     disable_notification=reply.silent,
+                    reply_markup=_keyboard(reply),
                 ),
             )
         except TelegramError as exc:
@@ -365,6 +380,8 @@ class Bridge:
             self._wake_outbox.clear()
             try:
                 worked = await self.delivery.deliver_next()
+                if settings.TELEGRAM_VISITOR_CHATS:  # visitors' own chats, in turn
+                    worked = await self.visitors.deliver_next() or worked
                 failures = 0
             except Exception as exc:  # the database, a bug: delivery goes on
                 failures += 1
@@ -416,3 +433,26 @@ class Bridge:
                     await self.mirror.on_event(event)
                 except Exception:
                     logger.exception("visitor state not mirrored to Telegram")
+
+
+def _keyboard(
+    reply: handlers.Reply,
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if reply.contact_button:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.contact_button, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    return ReplyKeyboardRemove() if reply.remove_keyboard else None
+
+
+async def _from_visitor_chat(update: Update) -> bool:
+    """The update is a message in the private chat of a visitor who continues in
+    Telegram (only theirs have files worth fetching)."""
+    message = update.message
+    if message is None or message.chat.type != "private":
+        return False
+    return await database_sync_to_async(visitor_selectors.is_verified_chat)(
+        telegram_user_id=message.chat.id
+    )

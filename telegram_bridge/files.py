@@ -55,11 +55,12 @@ class FileFetcher:
         self.clock = clock
         self.on_error = on_error
 
-    async def fetch(self, update: Update) -> Download | None:
-        """The file an operator sent in the operator chat (None when there is none);
-        a file that cannot be relayed comes back with a note for the operator."""
+    async def fetch(self, update: Update, *, private: bool = False) -> Download | None:
+        """The file an operator sent in the operator chat, or (``private``) a visitor
+        in their own chat with the bot (None when there is none); a file that cannot
+        be relayed comes back with a note for the sender."""
         message = update.message
-        if message is None or message.chat.id != self.chat_id:
+        if message is None or (message.chat.id != self.chat_id and not private):
             return None
         found = message.effective_attachment
         if found is None or message.from_user is None:

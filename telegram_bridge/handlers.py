@@ -28,7 +28,7 @@ from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
-from telegram_bridge import selectors, services
+from telegram_bridge import selectors, services, ticks
 from telegram_bridge.commands_canned import run_canned_command
 from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
 from telegram_bridge.files import Download
@@ -51,6 +51,10 @@ class Reply:
     message_thread_id: int | None = None
     reply_to: int | None = None
     silent: bool = True
+    # A private chat's reply keyboard: one button asking for the user's own contact
+    # (its label), or the keyboard taken away.
+    contact_button: str | None = None
+    remove_keyboard: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +96,32 @@ def _dispatch(
     edited = update.edited_message
     if message is not None:
         if message.chat.type == "private":
-            _on_private(message, context=context, outcome=outcome)
+            _on_private(message, context=context, outcome=outcome, download=download)
         elif message.chat.id == context.chat_id:
             _on_operator_chat(
                 message, context=context, outcome=outcome, download=download
             )
     elif edited is not None and edited.chat.id == context.chat_id:
         _on_edit(edited, context=context)
+    elif update.message_reaction is not None:
+        ticks.on_reaction(update.message_reaction, chat_id=context.chat_id)
 
 
 # --- Private chat with the bot: account linking ---------------------------------------
 
 
-def _on_private(message: TgMessage, *, context: Context, outcome: Outcome) -> None:
+def _on_private(
+    message: TgMessage, *, context: Context, outcome: Outcome, download: Download | None
+) -> None:
     user = message.from_user
     if user is None or user.is_bot:
+        return
+    # A visitor's own chat ("Continue in Telegram") first; then operators' linking.
+    from telegram_bridge import visitor_handlers
+
+    if visitor_handlers.on_private(
+        message, context=context, outcome=outcome, download=download
+    ):
         return
     text = (message.text or "").strip()
     command, argument = _command(message, context)
@@ -248,6 +263,7 @@ def _on_operator_chat(
         message_ids=[outcome_post.message.pk],
         direction=MessageLink.Direction.IN,
     )
+    ticks.answered(thread_id=thread.pk, message_id=outcome_post.message.pk)
 
 
 def _store_download(

@@ -92,6 +92,8 @@ def _identity(visitor: Visitor) -> list[str]:
         lines.append(
             _("Email: %(email)s (%(mark)s)") % {"email": visitor.email, "mark": mark}
         )
+    if visitor.phone and visitor.phone_verified_at:
+        lines.append(_("Phone: %(phone)s (phone verified)") % {"phone": visitor.phone})
     return lines
 
 

@@ -108,3 +108,9 @@ class MessageLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}/{self.telegram_message_id}"
+
+
+from telegram_bridge.visitor_models import VisitorChat as VisitorChat  # noqa: E402
+from telegram_bridge.visitor_models import (  # noqa: E402
+    VisitorLinkToken as VisitorLinkToken,
+)

@@ -33,7 +33,8 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Attachment, OutboxEntry, Thread
 from chat.selectors import OutboxHead
-from telegram_bridge import selectors, services
+from realtime import run_in_db
+from telegram_bridge import selectors, services, ticks
 from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
 from telegram_bridge.pacer import Pacer, Turn
@@ -263,12 +264,15 @@ class OutboxDelivery:
         else:
             text = render_combined(messages, thread, is_forum=self.is_forum)
         sent = await self._send_text(thread, text, turn)
-        await database_sync_to_async(_record_delivery)(
+        # A combined message carries its last one: a reaction to it reads them all.
+        await run_in_db(
+            _record_delivery,
             chat_id=self.chat_id,
             thread_id=thread.pk,
             telegram_message_ids=sent,
-            message_id=messages[-1].pk if len(messages) == 1 else None,
+            message_id=messages[-1].pk,
             entry_ids=[entry.pk for entry in batch],
+            delivered_up_to=ticks.visitor_up_to(messages),
         )
 
     async def _send_file_message(self, batch: list[OutboxEntry], turn: Turn) -> None:
@@ -307,12 +311,14 @@ class OutboxDelivery:
         sent_ids = await self.topics.to_thread_place(thread, turn, send)
         if extra_text:
             sent_ids += await self._send_text(thread, extra_text, turn)
-        await database_sync_to_async(_record_delivery)(
+        await run_in_db(
+            _record_delivery,
             chat_id=self.chat_id,
             thread_id=thread.pk,
             telegram_message_ids=sent_ids,
             message_id=message.pk,
             entry_ids=[entry.pk],
+            delivered_up_to=ticks.visitor_up_to([message]),
         )
 
     async def _send_thread_event(self, batch: list[OutboxEntry], turn: Turn) -> None:
@@ -406,6 +412,7 @@ def _record_delivery(
     telegram_message_ids: list[int],
     message_id: int | None,
     entry_ids: list[int],
+    delivered_up_to: int | None = None,
 ) -> None:
     with transaction.atomic():
         services.link_messages(
@@ -416,6 +423,8 @@ def _record_delivery(
             direction=MessageLink.Direction.OUT,
         )
         chat_services.complete_outbox(entry_ids=entry_ids)
+        if delivered_up_to:  # the visitor's ✓✓: it reached the operators
+            chat_services.mark_delivered(thread_id=thread_id, up_to=delivered_up_to)
 
 
 def _has_file(entry: OutboxEntry) -> bool:

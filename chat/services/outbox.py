@@ -54,3 +54,12 @@ def retry_failed_outbox(*, entry_ids: Sequence[int]) -> int:
         next_attempt_at=timezone.now(),
         done_at=None,
     )
+
+
+def postpone_outbox(*, entry_id: int, note: str, delay_seconds: float) -> None:
+    """Look at a delivery again ``delay_seconds`` from now, without counting a try
+    (its channel waits for something: the visitor leaving the page)."""
+    OutboxEntry.objects.filter(pk=entry_id).update(
+        last_error=note[:1000],
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay_seconds),
+    )

@@ -28,7 +28,7 @@ from chat import services, uploads
 from chat.appearance import widget_appearance
 from chat.exceptions import ChatError
 from chat.services.identity import identify_visitor
-from chat.views import appearance_context
+from chat.views import appearance_context, telegram_config
 from chat.widget import grants, sites
 from realtime import tokens
 from realtime.cache import CountersUnavailable
@@ -121,6 +121,7 @@ def frame(request: HttpRequest) -> HttpResponse:
                 "redeem": reverse("widget-device-redeem"),
                 "signOut": reverse("widget-device-sign-out"),
             },
+            **telegram_config("widget-telegram-link"),
             **uploads.client_config(),
         }
         response = render(

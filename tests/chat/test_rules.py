@@ -20,6 +20,7 @@ from chat.rules import (
     apply_posts,
     lock_order,
     outbox_entries,
+    reply_entries,
 )
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
@@ -154,8 +155,15 @@ def test_outbox_rows_skip_where_a_message_came_from_and_a_reopening_goes_first()
     None
 ):
     threads = {1: locked_thread(1, status=Thread.Status.CLOSED)}
+    operator = {"author": Message.Author.OPERATOR, "operator_id": 9}
     applied = apply_posts(
-        [post(1, "from the web"), post(1, "from telegram", source="telegram")],
+        [
+            post(1, "from the web"),
+            post(1, "from telegram", source="telegram", **operator),
+            # A visitor writing in their own Telegram chat: the operators' group
+            # has not seen it.
+            post(1, "visitor's telegram", source="telegram"),
+        ],
         threads=threads,
         stored={},
         attachments={},
@@ -169,7 +177,28 @@ def test_outbox_rows_skip_where_a_message_came_from_and_a_reopening_goes_first()
         (OutboxEntry.Kind.MESSAGE, "telegram", "from the web"),
         (OutboxEntry.Kind.MESSAGE, "email", "from the web"),
         (OutboxEntry.Kind.MESSAGE, "email", "from telegram"),
+        (OutboxEntry.Kind.MESSAGE, "telegram", "visitor's telegram"),
+        (OutboxEntry.Kind.MESSAGE, "email", "visitor's telegram"),
     ]
+
+
+def test_reply_rows_are_one_per_operator_message_and_channel() -> None:
+    threads = {1: locked_thread(1)}
+    applied = apply_posts(
+        [
+            post(1, "question"),
+            post(1, "answer", author=Message.Author.OPERATOR, operator_id=9),
+        ],
+        threads=threads,
+        stored={},
+        attachments={},
+        now=NOW,
+    )
+    entries = reply_entries(applied, ["telegram_visitor"])
+    assert [(e.channel, e.message.body) for e in entries if e.message] == [
+        ("telegram_visitor", "answer")
+    ]
+    assert reply_entries(applied, []) == []
 
 
 def test_threads_are_locked_in_the_order_of_their_ids() -> None:

@@ -38,7 +38,8 @@ import { PageContext, pageContext } from "./context.js";
 import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
 import { Availability, hoursAt } from "./availability.js";
 import { emailPanel } from "./email.js";
-import { deviceDialog } from "./devices.js";
+import { deviceDialog, pageRequest } from "./devices.js";
+import { telegramAction } from "./telegram.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -422,6 +423,10 @@ export function mountConversation(root, config) {
   const devices = deviceDialog(root, client, {
     urls: config.devices, request: config.deviceRequest, onToken: config.onToken,
     toast: (text) => toast.show(text), forget,
+  });
+  telegramAction(root, {
+    url: config.telegram && config.telegram.link,
+    request: config.deviceRequest || pageRequest(root),
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {

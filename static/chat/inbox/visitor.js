@@ -236,6 +236,14 @@ export class VisitorPanel {
       span.appendChild(mark);
       return span;
     };
+    const phoneBadge = (value) => {
+      const span = make("span", "visitor-value");
+      span.appendChild(document.createTextNode(value + " "));
+      const mark = make("span", "verified-badge", t("phone verified"));
+      mark.dataset.verified = "true";
+      span.appendChild(mark);
+      return span;
+    };
     const verified = !!v.identity_verified;
     // An address the visitor typed in the chat is their own word, whoever they are.
     const emailVerified = verified && v.email_source !== "visitor";
@@ -250,6 +258,8 @@ export class VisitorPanel {
       [t("Email"), v.email ? badge(v.email, emailVerified) : ""],
       [t("By email"), reachable],
       [t("User ID"), v.user_id ? badge(v.user_id, verified) : ""],
+      // A number the visitor shared from their own Telegram (telegram_bridge).
+      [t("Phone"), v.phone ? phoneBadge(v.phone) : ""],
     ];
   }
 

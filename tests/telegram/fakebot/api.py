@@ -20,6 +20,7 @@ from tests.telegram.fakebot.errors import (
 )
 from tests.telegram.fakebot.flood import TELEGRAM, FloodControl, FloodRules, Violation
 from tests.telegram.fakebot.methods import METHODS, call
+from tests.telegram.fakebot.private import PrivateChats
 from tests.telegram.fakebot.server import (
     HttpServer,
     Params,
@@ -38,7 +39,7 @@ DOWNLOAD = "downloadFile"  # the file server's downloads, recorded as calls
 _CANONICAL = {name.lower(): name for name in [*METHODS, "getUpdates", DOWNLOAD]}
 
 
-class FakeBotApi(OperatorChat):
+class FakeBotApi(PrivateChats, OperatorChat):
     """A Bot API server for one bot and its operator chat, on 127.0.0.1; all state
     under one lock, and ``wait_for`` wakes on every call and push."""
 

@@ -2,7 +2,7 @@
 served apart: it waits), with Telegram's rules and its words for each refusal.
 
 A parameter that would change what Telegram does and that the fake does not
-implement (``parse_mode``, ``reply_markup``...) is refused, so that a new use of it
+implement (``parse_mode``, an inline keyboard...) is refused, so that a new use of it
 fails a test instead of passing against a fake that ignored it.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.telegram.fakebot.errors import ApiError, bad_request, migrated
+from tests.telegram.fakebot.private import reply_markup
 from tests.telegram.fakebot.server import Params
 from tests.telegram.fakebot.state import (
     BOT_USER,
@@ -31,7 +32,6 @@ NOT_IMPLEMENTED = frozenset(
         "parse_mode",
         "entities",
         "caption_entities",
-        "reply_markup",
         "inline_message_id",
         "business_connection_id",
     }
@@ -60,6 +60,8 @@ Method = Callable[[State, Params], Any]
 def call(state: State, method: str, params: Params) -> Any:
     """Run ``method``: its result, or ApiError."""
     unsupported = sorted(NOT_IMPLEMENTED & params.values.keys())
+    if "reply_markup" in params.values and method != "sendMessage":
+        unsupported.append("reply_markup")
     if unsupported:
         raise bad_request(f"{', '.join(unsupported)}: not implemented by the fake")
     return METHODS[method](state, params)
@@ -215,6 +217,7 @@ def send_message(state: State, params: Params) -> Any:
             raise bad_request("message text is empty")
         if utf16_length(text) > MAX_TEXT_LENGTH:
             raise bad_request("message is too long")
+        reply_markup(state, chat_of(state, params), params)
         return {"text": text}
 
     return _send(state, params, content)

@@ -25,7 +25,9 @@ _INT_FIELDS = frozenset(
     {"chat_id", "message_id", "message_thread_id", "offset", "limit", "timeout"}
 )
 _BOOL_FIELDS = frozenset({"disable_notification", "allow_sending_without_reply"})
-_JSON_FIELDS = frozenset({"allowed_updates", "reaction", "reply_parameters"})
+_JSON_FIELDS = frozenset(
+    {"allowed_updates", "reaction", "reply_markup", "reply_parameters"}
+)
 
 
 @dataclass

@@ -144,6 +144,7 @@ class State:
     files: dict[str, StoredFile] = field(default_factory=dict)
     chat_actions: list[tuple[int, str, int | None]] = field(default_factory=list)
     reactions: list[tuple[int, int, list[dict[str, Any]]]] = field(default_factory=list)
+    keyboards: dict[int, Any] = field(default_factory=dict)  # private chat -> markup
     _message_ids: dict[int, Iterator[int]] = field(default_factory=dict)
     _file_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

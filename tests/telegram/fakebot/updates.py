@@ -20,6 +20,10 @@ from tests.telegram.fakebot.state import (
 )
 
 UPDATE_LIMIT = 100
+# Kinds Telegram sends only to a bot that names them in allowed_updates.
+ASKED_FOR_ONLY = frozenset(
+    {"chat_member", "message_reaction", "message_reaction_count"}
+)
 
 
 class UpdateQueue:
@@ -69,7 +73,11 @@ class UpdateQueue:
                 dict(update)
                 for update in self._updates
                 if update["update_id"] >= offset
-                and (not self._allowed or _kind(update) in self._allowed)
+                and (
+                    _kind(update) in self._allowed
+                    if self._allowed
+                    else _kind(update) not in ASKED_FOR_ONLY
+                )
             ][:limit]
             remaining = deadline - time.monotonic()
             if batch or remaining <= 0 or self._stopping.is_set():
@@ -193,6 +201,7 @@ class OperatorChat:
         message_thread_id: int | None = None,
         reply_to_message_id: int | None = None,
         chat_id: int | None = None,
+        language_code: str = "tr",
     ) -> dict[str, Any]:
         with self._cond:
             state = self._state
@@ -218,7 +227,7 @@ class OperatorChat:
                 "id": user_id,
                 "is_bot": False,
                 "first_name": first_name,
-                "language_code": "tr",
+                "language_code": language_code,
             }
             if username:
                 sender["username"] = username
