@@ -18,6 +18,10 @@
 # Exits non-zero when the unit tests or either run fails; "no tests collected"
 # (pytest exit 5) fails run 1. Extra arguments go to both pytest runs.
 #
+# Each run spreads its test files over SOHBET_TEST_WORKERS processes (pytest-xdist;
+# default: the CPU count, at most 4; 1 runs in-process). A worker has its own test
+# database, Redis databases and channel-layer prefix (tests/settings.py).
+#
 # Environment: SOHBET_PYTEST_TIMEOUT (seconds, CI only, default 1800) bounds each
 # pytest run as a whole; the per-test timeout is in pyproject.toml.
 set -euo pipefail
@@ -106,6 +110,12 @@ else
 fi
 
 # --- 3./4. pytest runs ---------------------------------------------------------
+workers=${SOHBET_TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+((workers > 4)) && workers=4
+parallel=()
+# A file's tests stay on one worker: they share its browser and servers.
+((workers > 1)) && parallel=(-n "$workers" --dist loadfile)
+
 pytest_guarded() {
     # In CI a hung run must not eat the whole job: bound it, and interrupt with
     # SIGINT so pytest still prints what it was doing.
@@ -118,10 +128,10 @@ pytest_guarded() {
 
 # Never print a password that came in through the environment.
 mask() { sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<<"$1"; }
-log "run 1/2: whole suite against PostgreSQL + Redis ($(mask "$DATABASE_URL"), $(mask "$REDIS_URL"))"
+log "run 1/2: whole suite against PostgreSQL + Redis ($(mask "$DATABASE_URL"), $(mask "$REDIS_URL")), $workers worker(s)"
 start=$SECONDS
 rc1=0
-pytest_guarded --durations=10 "$@" || rc1=$?
+pytest_guarded "${parallel[@]}" --durations=10 "$@" || rc1=$?
 time1=$((SECONDS - start))
 if ((rc1 == 5)); then
     echo "run 1: no tests were collected: that is a failure" >&2
@@ -140,7 +150,7 @@ start=$SECONDS
 rc2=0
 (
     unset DATABASE_URL REDIS_URL
-    pytest_guarded -m "not browser and not postgres_redis" "$@"
+    pytest_guarded "${parallel[@]}" -m "not browser and not postgres_redis" "$@"
 ) || rc2=$?
 time2=$((SECONDS - start))
 if ((rc2 == 5)) && (($# > 0)); then

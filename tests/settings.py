@@ -8,6 +8,29 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
+
+def _isolate_xdist_worker() -> None:
+    """Under pytest-xdist (scripts/test.sh), worker ``gwN`` gets Redis databases and a
+    channel-layer prefix of its own (pub/sub channels are shared by every database);
+    pytest-django gives it a test database of its own. Written into the environment
+    once, so that the servers a test starts inherit the same."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker or os.environ.get("SOHBET_TEST_WORKER") == worker:
+        return
+    os.environ["SOHBET_TEST_WORKER"] = worker
+    number = int(worker.removeprefix("gw") or 0)
+    os.environ["CHANNEL_LAYER_PREFIX"] = f"sohbet-{worker}"
+    url = os.environ.get("REDIS_URL", "")
+    if url and not os.environ.get("REDIS_CACHE_URL"):
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        base = int(parts.path.strip("/") or 0) + 2 * number
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{base}"))
+
+
+_isolate_xdist_worker()
+
 from chatsite.settings import *  # noqa: E402, F403
 from chatsite.settings import BASE_DIR, DATABASES  # noqa: E402
 

@@ -14,6 +14,8 @@ from chat.models import Message, Visitor
 from tests.conftest import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# Parameters are the tests' names: the same in every pytest-xdist worker.
+FIXED_CLIENT_ID = "00000000-0000-4000-8000-000000000001"
 
 
 @database_sync_to_async
@@ -33,13 +35,13 @@ def message_count() -> int:
         ),
         (
             json.dumps(
-                {"type": "message.send", "client_id": str(uuid.uuid4()), "body": "   "}
+                {"type": "message.send", "client_id": FIXED_CLIENT_ID, "body": "   "}
             ),
             "invalid",
         ),
         (
             json.dumps(
-                {"type": "message.send", "client_id": str(uuid.uuid4()), "body": 5}
+                {"type": "message.send", "client_id": FIXED_CLIENT_ID, "body": 5}
             ),
             "invalid",
         ),
@@ -47,7 +49,7 @@ def message_count() -> int:
             json.dumps(
                 {
                     "type": "message.send",
-                    "client_id": str(uuid.uuid4()),
+                    "client_id": FIXED_CLIENT_ID,
                     "body": "x" * 4001,
                 }
             ),
