@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from chat import safety_frames
 from chat.context import VisitorContext, parse_context
 from chat.exceptions import ChatError, ErrorCode
 
@@ -75,11 +76,13 @@ class Options:
 @dataclass(frozen=True, slots=True)
 class VisitorUpdate:
     name: str
+    trap: bool = False  # the pre-chat honeypot was filled (chat.safety_frames)
 
 
 @dataclass(frozen=True, slots=True)
 class VisitorEmail:
     email: str  # checked by chat.services.set_visitor_email
+    trap: bool = False  # the pre-chat honeypot was filled (chat.safety_frames)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ VISITOR_TYPES = frozenset(
         "visitor.email",
         "transcript.send",
     }
+    | safety_frames.VISITOR_TYPES
 )
 OPERATOR_TYPES = frozenset(
     {
@@ -169,6 +173,7 @@ OPERATOR_TYPES = frozenset(
         "visitor.info",
         "operator.away",
     }
+    | safety_frames.OPERATOR_TYPES
 )
 
 
@@ -256,14 +261,14 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
                 ErrorCode.TOO_LONG,
                 _("A name can be at most %(max)s characters.") % {"max": MAX_NAME},
             )
-        return VisitorUpdate(name=name)
+        return VisitorUpdate(name=name, trap=safety_frames.is_trap_filled(data))
     if kind == "visitor.email":
         email = data.get("email", "")
         if not isinstance(email, str):
             raise _invalid(_("“email” must be text."))
         if len(email) > MAX_EMAIL:
             raise ChatError(ErrorCode.TOO_LONG, _("The email address is too long."))
-        return VisitorEmail(email=email)
+        return VisitorEmail(email=email, trap=safety_frames.is_trap_filled(data))
     if kind == "transcript.send":
         return TranscriptSend()
     if kind == "visitor.context":
@@ -284,6 +289,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         if not isinstance(away, bool):
             raise _invalid(_("“away” must be true or false."))
         return OperatorAway(away=away)
+    if kind in safety_frames.VISITOR_TYPES | safety_frames.OPERATOR_TYPES:
+        return safety_frames.parse(kind, data)  # type: ignore[return-value]
     # kind == "threads"
     return _parse_thread_list(data)
 

@@ -12,6 +12,7 @@ from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
 from chat import availability, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
+from chat.consumers.operator_safety import OperatorSafetyMixin
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.rules import NewMessage
@@ -24,7 +25,7 @@ ACTIONS = frozenset(
 )
 
 
-class OperatorConsumer(ChatConsumer):
+class OperatorConsumer(OperatorSafetyMixin, ChatConsumer):
     is_operator = True
     _activity_noted_at = float("-inf")
     # Away (chat.services.set_operator_away): the socket keeps its entry under the
