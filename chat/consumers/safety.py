@@ -3,7 +3,7 @@
 Every frame passes ``handle_frame`` here first: a blocked socket (chat.safety) reads
 its conversation but stores nothing, and is answered neutrally; a socket whose
 pre-chat honeypot was filled is answered as if all went well and stores nothing; a
-conversation not written yet counts against the limits on new conversations before
+conversation not started yet counts against the limits on new conversations before
 the frame that would write it.
 """
 
@@ -64,6 +64,8 @@ class VisitorSafetyMixin:
     thread_id: int
     new_conversation: NewConversation | None
     scope: dict[str, Any]
+    last_live_seq: int
+    _start_counted = False
 
     async def handle_frame(self, frame_type: str, frame: Any) -> None:
         state = self.safety
@@ -82,12 +84,21 @@ class VisitorSafetyMixin:
                     {"type": "email", "address": frame.email.strip()}
                 )
             return
-        if self.new_conversation is not None and frame_type in STARTS:
+        if frame_type in STARTS and self._starts_conversation():
             network = rate_limit_key(self.safety.address)
             allowed = await ahit_many(safety.new_thread_limits(network))
             if not all(allowed):
                 raise _about(safety.too_many_threads(client_id), frame_type)
+            self._start_counted = True
         await super().handle_frame(frame_type, frame)  # type: ignore[misc]
+
+    def _starts_conversation(self) -> bool:
+        """Whether this frame may start a conversation: its rows are not written, or
+        (where they are as the socket opens: no sequences) it has no message yet;
+        counted once per socket."""
+        if self.new_conversation is not None:
+            return True
+        return self.last_live_seq == 0 and not self._start_counted
 
     async def _silence(self) -> None:
         self.safety.silenced = True
