@@ -287,6 +287,7 @@ class OperatorConsumer(OperatorSafetyMixin, ChatConsumer):
         online = await presence.ais_online(presence.visitor_key(thread.pk))
         payload = events.thread_payload(thread, visitor_online=online)
         await self.send_json({"type": "thread", "thread": payload})
+        await self.send_thread_extra(thread)
 
     # --- Events -------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from realtime.consumer import on
 class OperatorSafetyMixin:
     user: Any
 
-    async def _send_thread(self, thread: Thread) -> None:
-        await super()._send_thread(thread)  # type: ignore[misc]
+    async def send_thread_extra(self, thread: Thread) -> None:
+        """With an opened thread's state: its block and rating."""
         extra = await run_in_db(
             safety.get_thread_extra, thread_id=thread.pk, visitor_id=thread.visitor_id
         )

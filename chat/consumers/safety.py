@@ -111,8 +111,8 @@ class VisitorSafetyMixin:
         if self.new_conversation is not None:
             error = ChatError(ErrorCode.NOT_FOUND, _("There is nothing to rate yet."))
             raise _about(error, "thread.rate")
-        try:
-            rating = await run_in_db(
+        try:  # the rating comes back to every tab of the visitor (chat_rating)
+            await run_in_db(
                 services.rate_thread,
                 thread_id=self.thread_id,
                 score=frame.score,
@@ -120,8 +120,6 @@ class VisitorSafetyMixin:
             )
         except ChatError as exc:
             raise _about(exc, "thread.rate") from None
-        payload = safety.rating_payload(rating)
-        await self.send_json({"type": "rating", "rating": payload})  # type: ignore[attr-defined]
 
     async def chat_block(self, event: dict[str, Any]) -> None:
         self.safety.apply(event)
