@@ -28,7 +28,7 @@ from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
-from telegram_bridge import selectors, services
+from telegram_bridge import safety, selectors, services
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # maps to the same chat message, whatever happens to the bridge.
 TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
 
-COMMANDS = ("close", "reopen", "info", "online", "away", "help")
+COMMANDS = ("close", "reopen", "info", "online", "away", "help", *safety.COMMANDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +171,17 @@ def _on_operator_chat(
         )
         return
 
-    command, _argument = _command(message, context)
+    command, argument = _command(message, context)
     thread = _thread_of(message, context=context)
     if command is not None:
         _on_command(
-            command, message, thread, operator, context=context, outcome=outcome
+            command,
+            message,
+            thread,
+            operator,
+            context=context,
+            outcome=outcome,
+            argument=argument,
         )
         return
     if thread is None:
@@ -317,6 +323,7 @@ def _on_command(
     *,
     context: Context,
     outcome: Outcome,
+    argument: str = "",
 ) -> None:
     topic = message.message_thread_id if message.is_topic_message else None
 
@@ -358,6 +365,8 @@ def _on_command(
             chat_services.reopen_thread(thread_id=thread.pk)
     elif command == "info":
         reply(info_text(thread))
+    elif command in safety.COMMANDS:
+        reply(safety.run_command(command, argument, thread=thread, operator=operator))
 
 
 def help_text(context: Context) -> str:
@@ -374,6 +383,7 @@ def help_text(context: Context) -> str:
             _("/info — who the visitor is"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
+            *safety.help_lines(),
             _("/help — this list"),
         ]
     )
