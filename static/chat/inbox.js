@@ -24,6 +24,7 @@ import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
+import { ThreadSafety } from "./inbox/safety.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -43,6 +44,9 @@ const IDS = {
   dropOverlay: "drop-overlay", record: "record-button", recorder: "recorder",
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
+  blockVisitor: "block-visitor", unblockVisitor: "unblock-visitor", blockedNote: "thread-blocked-note",
+  ratingNote: "thread-rating-note", blockDialog: "block-dialog", blockForm: "block-form",
+  blockReason: "block-reason", blockNetwork: "block-network",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
 };
 
@@ -104,6 +108,11 @@ function main(el) {
     send: (f, thread) => client.send(f, thread),
     threads,
     openId: () => openId,
+  });
+  const safety = new ThreadSafety(el, {
+    send: (f, thread) => client.send(f, thread),
+    openId: () => openId,
+    notice: (text) => alerts.notice(text),
   });
   const scroller = new Scroller(el.scroll, {
     content: el.messages,
@@ -183,7 +192,7 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || safety.apply(f)) {
       return;
     }
     if (f.type === "emailed") {
@@ -304,6 +313,7 @@ function main(el) {
       writeHash(id);
       pane.renderHeader();
       visitorPanel.render();
+      safety.render();
       scroller.paint({ force: true });
       pane.renderTyping();
       threads.render();
@@ -324,6 +334,7 @@ function main(el) {
     writeHash(null);
     pane.renderHeader();
     visitorPanel.render();
+    safety.render();
     pane.renderMessages();
     pane.renderTyping();
     threads.render();
