@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Block, Rating, Thread
+from realtime.cache import async_redis, redis_url, sync_redis
 from realtime.ratelimit import Rule
+
+logger = logging.getLogger(__name__)
 
 ADDRESS_KEPT = 7 * 24 * 3600  # seconds the cache keeps a visitor's last address
 IPV4_NETWORK = 24
@@ -85,14 +89,29 @@ def _address_key(visitor_id: int) -> str:
 
 async def aremember_address(visitor_id: int, address: str) -> None:
     """Keep the visitor's address (from their socket) for an operator's network
-    block; only in the cache, for ADDRESS_KEPT."""
-    if address:
-        await cache.aset(_address_key(visitor_id), address, ADDRESS_KEPT)
+    block, for ADDRESS_KEPT: in Redis with one round trip on the event loop (shared
+    with the bridge), else in this process's cache. Never fails the socket."""
+    if not address:
+        return
+    if not redis_url():
+        cache.set(_address_key(visitor_id), address, ADDRESS_KEPT)
+        return
+    try:
+        await async_redis().set(_address_key(visitor_id), address, ex=ADDRESS_KEPT)
+    except Exception:
+        logger.warning("visitor address not kept", exc_info=True)
 
 
 def get_last_address(visitor_id: int) -> str:
     """The address the visitor's last socket came from, "" when not known."""
-    return str(cache.get(_address_key(visitor_id)) or "")
+    if not redis_url():
+        return str(cache.get(_address_key(visitor_id)) or "")
+    try:
+        value = sync_redis().get(_address_key(visitor_id))
+    except Exception:
+        logger.warning("visitor address not read", exc_info=True)
+        return ""
+    return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
 # --- Blocks -------------------------------------------------------------------------
