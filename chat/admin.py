@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chat import services
+from chat.admin_safety import block_visitors, unblock_visitors
 from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor, WidgetSite
 from chat.widget import sites
 
@@ -253,6 +254,7 @@ class VisitorAdmin(ReadOnlyAdmin):
         "last_seen_at",
     )
     exclude = ("session_key",)
+    actions = [block_visitors, unblock_visitors]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)  # erasure: removes threads and messages

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from chat import safety_frames
 from chat.canned_frames import (
     CANNED_TYPES,
     CannedAttach,
@@ -82,11 +83,13 @@ class Options:
 @dataclass(frozen=True, slots=True)
 class VisitorUpdate:
     name: str
+    trap: bool = False  # the pre-chat honeypot was filled (chat.safety_frames)
 
 
 @dataclass(frozen=True, slots=True)
 class VisitorEmail:
     email: str  # checked by chat.services.set_visitor_email
+    trap: bool = False  # the pre-chat honeypot was filled (chat.safety_frames)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ VISITOR_TYPES = frozenset(
         "visitor.email",
         "transcript.send",
     }
+    | safety_frames.VISITOR_TYPES
 )
 OPERATOR_TYPES = frozenset(
     {
@@ -182,6 +186,7 @@ OPERATOR_TYPES = frozenset(
         *CANNED_TYPES,
         *DESK_TYPES,
     }
+    | safety_frames.OPERATOR_TYPES
 )
 
 
@@ -269,14 +274,14 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
                 ErrorCode.TOO_LONG,
                 _("A name can be at most %(max)s characters.") % {"max": MAX_NAME},
             )
-        return VisitorUpdate(name=name)
+        return VisitorUpdate(name=name, trap=safety_frames.is_trap_filled(data))
     if kind == "visitor.email":
         email = data.get("email", "")
         if not isinstance(email, str):
             raise _invalid(_("“email” must be text."))
         if len(email) > MAX_EMAIL:
             raise ChatError(ErrorCode.TOO_LONG, _("The email address is too long."))
-        return VisitorEmail(email=email)
+        return VisitorEmail(email=email, trap=safety_frames.is_trap_filled(data))
     if kind == "transcript.send":
         return TranscriptSend()
     if kind == "visitor.context":
@@ -301,6 +306,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
         return parse_canned_frame(kind, data)
     if kind in DESK_TYPES:
         return parse_desk_frame(kind, data)  # type: ignore[return-value]
+    if kind in safety_frames.VISITOR_TYPES | safety_frames.OPERATOR_TYPES:
+        return safety_frames.parse(kind, data)  # type: ignore[return-value]
     # kind == "threads"
     return _parse_thread_list(data)
 

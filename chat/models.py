@@ -292,6 +292,7 @@ class OutboxEntry(models.Model):
         THREAD_CLOSED = "thread_closed", _("Conversation closed")
         THREAD_REOPENED = "thread_reopened", _("Conversation reopened")
         TRANSCRIPT = "transcript", _("Transcript")
+        RATING = "rating", _("Rating")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -348,6 +349,8 @@ from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
 from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
 from chat.report_models import ConversationReport as ConversationReport  # noqa: E402
+from chat.safety_models import Block as Block  # noqa: E402
+from chat.safety_models import Rating as Rating  # noqa: E402
 from chat.site_models import APPEARANCE_ID as APPEARANCE_ID  # noqa: E402
 from chat.site_models import BUSINESS_HOURS_ID as BUSINESS_HOURS_ID  # noqa: E402
 from chat.site_models import DEFAULT_COLOR as DEFAULT_COLOR  # noqa: E402

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from accounts.selectors import is_second_factor_satisfied
-from chat import selectors, services
+from chat import safety, selectors, services
 from chat.events import attachment_payload
 from chat.models import Attachment
 from chat.sessions import VISITOR_SESSION_KEY
 from chat.uploads import UploadRefused, clean_upload
 from chat.widget import grants
 from realtime.cache import CountersUnavailable
-from realtime.clientip import client_key
+from realtime.clientip import client_key, get_client_ip
+from realtime.ratelimit import hit_many
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,21 @@ def _visitor_thread_id(request: HttpRequest) -> int | None:
         return None
     services.store_conversation(new)
     return new.thread_id
+
+
+def _kept_out(request: HttpRequest) -> JsonResponse | None:
+    """A blocked visitor or network is refused neutrally (chat.safety); a file
+    that would start a conversation counts against the limits on new ones."""
+    visitor_id = request.session.get(VISITOR_SESSION_KEY)
+    if safety.is_blocked(visitor_id=visitor_id, address=get_client_ip(request)):
+        refusal = safety.unavailable()
+        return _error(403, str(refusal.code), str(refusal.detail))
+    if visitor_id is not None and selectors.get_visitor_thread(visitor_id=visitor_id):
+        return None
+    if not all(hit_many(safety.new_thread_limits(client_key(None, request)))):
+        refusal = safety.too_many_threads()
+        return _error(429, str(refusal.code), str(refusal.detail))
+    return None
 
 
 def _uploader_key(request: HttpRequest) -> str:
@@ -126,6 +142,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             return _error(404, "not_found", _("This conversation does not exist."))
         uploaded_by, operator_id, uploader_key = "operator", request.user.pk, ""
     else:
+        kept_out = _kept_out(request)
+        if kept_out is not None:
+            return kept_out
         visitor_thread = _visitor_thread_id(request)
         if visitor_thread is None:
             return _error(403, "forbidden", _("Open the chat before sending a file."))

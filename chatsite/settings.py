@@ -435,6 +435,16 @@ SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
 # session, in each web process; beyond them a new socket is closed with 4429.
 SOHBET_WS_PER_ADDRESS = env_int("SOHBET_WS_PER_ADDRESS", 200)
 SOHBET_WS_PER_SESSION = env_int("SOHBET_WS_PER_SESSION", 20)
+# Conversations started ("count/seconds"), checked before one is written: per client
+# network (an IPv4 /32, an IPv6 /64) and over the whole site (chat.safety).
+SOHBET_NEW_THREADS_PER_NETWORK = os.environ.get(
+    "SOHBET_NEW_THREADS_PER_NETWORK", "20/3600"
+)
+SOHBET_NEW_THREADS_PER_SITE = os.environ.get("SOHBET_NEW_THREADS_PER_SITE", "60/60")
+# The visitor is asked to rate a conversation when it is closed; a rating can be
+# changed for this many minutes.
+SOHBET_RATING = env_bool("SOHBET_RATING", True)
+SOHBET_RATING_CHANGE_MINUTES = env_int("SOHBET_RATING_CHANGE_MINUTES", 10)
 # The HTTP fallback (realtime/fallback.py), for clients whose WebSocket cannot get
 # through: bytes and frames in one POST of frames, and seconds a stream may go
 # without one (clients ping every 25 s) before it is closed with 4408.

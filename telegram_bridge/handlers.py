@@ -31,6 +31,7 @@ from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import selectors, services, ticks
 from telegram_bridge.commands_canned import run_canned_command
 from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
+from telegram_bridge import safety, selectors, services
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -41,7 +42,11 @@ logger = logging.getLogger(__name__)
 # maps to the same chat message, whatever happens to the bridge.
 TELEGRAM_NAMESPACE = uuid.UUID("6f0f5a0e-3c55-4d7e-9a43-1b5a3c1e2f70")
 
-COMMANDS = ("close", "reopen", "info", "online", "away", "help", "r", *LABEL_COMMANDS)
+COMMANDS = (
+    *("close", "reopen", "info", "online", "away", "help", "r"),
+    *LABEL_COMMANDS,
+    *safety.COMMANDS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +213,13 @@ def _on_operator_chat(
         return
     if command is not None:
         _on_command(
-            command, message, thread, operator, context=context, outcome=outcome
+            command,
+            message,
+            thread,
+            operator,
+            context=context,
+            outcome=outcome,
+            argument=argument,
         )
         return
     if thread is None:
@@ -351,6 +362,7 @@ def _on_command(
     *,
     context: Context,
     outcome: Outcome,
+    argument: str = "",
 ) -> None:
     topic = message.message_thread_id if message.is_topic_message else None
 
@@ -393,9 +405,10 @@ def _on_command(
     elif command == "info":
         reply(info_text(thread))
     elif command in LABEL_COMMANDS:
-        argument = _command(message, context)[1]
         operator_id = getattr(operator, "pk", None)
         reply(label_command(command, argument, thread=thread, operator_id=operator_id))
+    elif command in safety.COMMANDS:
+        reply(safety.run_command(command, argument, thread=thread, operator=operator))
 
 
 def help_text(context: Context) -> str:
@@ -414,6 +427,7 @@ def help_text(context: Context) -> str:
             _("/label name — put a label on this conversation (/unlabel name: off)"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
+            *safety.help_lines(),
             _("/help — this list"),
         ]
     )

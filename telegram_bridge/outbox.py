@@ -47,6 +47,7 @@ from telegram_bridge.render import (
     split_text,
     utf16_len,
 )
+from telegram_bridge.safety import rating_text
 from telegram_bridge.topics import Target, Topics
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ LONG_WAIT = 2.0
 # the same message), but no longer than HOLD_AT_MOST after its first message waited.
 SETTLE = 2.0
 HOLD_AT_MOST = 12.0
+# Rows of their own in a thread's outbox (the rest are its state changes).
+NOT_STATE = (OutboxEntry.Kind.MESSAGE, OutboxEntry.Kind.RATING)
 
 
 def backoff(attempts: int) -> float:
@@ -174,11 +177,11 @@ class OutboxDelivery:
 
     async def _serve(self, rows: list[OutboxEntry], turn: Turn) -> None:
         head = rows[0]
-        if head.kind != OutboxEntry.Kind.MESSAGE:
-            batch = list(
-                itertools.takewhile(lambda r: r.kind != OutboxEntry.Kind.MESSAGE, rows)
-            )
-            send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
+        send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
+        if head.kind == OutboxEntry.Kind.RATING:
+            batch, send = [head], self._send_rating
+        elif head.kind != OutboxEntry.Kind.MESSAGE:
+            batch = list(itertools.takewhile(lambda r: r.kind not in NOT_STATE, rows))
             send = self._send_thread_event
         elif _has_file(head):
             batch, send = [head], self._send_file_message
@@ -337,6 +340,21 @@ class OutboxDelivery:
                 else _("Conversation #%(id)s reopened.")
             ) % {"id": thread.pk}
             sent = await self._send_text(thread, "ℹ️ " + text, turn)
+        await database_sync_to_async(_record_delivery)(
+            chat_id=self.chat_id,
+            thread_id=thread.pk,
+            telegram_message_ids=sent,
+            message_id=None,
+            entry_ids=[entry.pk for entry in batch],
+        )
+
+    async def _send_rating(self, batch: list[OutboxEntry], turn: Turn) -> None:
+        """The visitor's rating, one line in the thread's place."""
+        thread = batch[0].thread
+        text = await database_sync_to_async(rating_text)(
+            thread.pk, is_forum=self.is_forum
+        )
+        sent = await self._send_text(thread, text, turn) if text else []
         await database_sync_to_async(_record_delivery)(
             chat_id=self.chat_id,
             thread_id=thread.pk,

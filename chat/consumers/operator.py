@@ -14,6 +14,7 @@ from chat import availability, desk, events, frames, presence, selectors, servic
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.canned import CannedRepliesMixin
 from chat.consumers.desk import DeskHandlers
+from chat.consumers.operator_safety import OperatorSafetyMixin
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.rules import NewMessage
@@ -26,7 +27,9 @@ ACTIONS = frozenset(
 )
 
 
-class OperatorConsumer(CannedRepliesMixin, DeskHandlers, ChatConsumer):
+class OperatorConsumer(
+    CannedRepliesMixin, DeskHandlers, OperatorSafetyMixin, ChatConsumer
+):
     is_operator = True
     _activity_noted_at = float("-inf")
     # Away (chat.services.set_operator_away): the socket keeps its entry under the
@@ -301,6 +304,7 @@ class OperatorConsumer(CannedRepliesMixin, DeskHandlers, ChatConsumer):
         labels = await run_in_db(desk.get_thread_label_ids, [thread.pk])
         payload["labels"] = labels.get(thread.pk, [])
         await self.send_json({"type": "thread", "thread": payload})
+        await self.send_thread_extra(thread)
 
     # --- Events -------------------------------------------------------------------
 

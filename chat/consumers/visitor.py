@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from chat import availability, events, frames, presence, selectors, services
+from chat import availability, events, frames, presence, safety, selectors, services
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.context import VisitorContextMixin
+from chat.consumers.safety import VisitorSafetyMixin, open_safety
 from chat.context import country_of
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 TRANSCRIPTS_PER_NETWORK = Rule(10, 3600)
 
 
-class VisitorConsumer(VisitorContextMixin, ChatConsumer):
+class VisitorConsumer(VisitorSafetyMixin, VisitorContextMixin, ChatConsumer):
     visitor_id: int
     visitor_name: str
     thread_id: int
@@ -54,7 +55,7 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
         if opened is None:
             await self.close(code=CLOSE_NO_IDENTITY)
             return
-        conversation, hours = opened
+        conversation, hours, (self.safety, rating) = opened
         # The socket's state is set here, on the loop, not on the database thread.
         self.visitor_id = conversation.visitor_id
         self.visitor_name = conversation.visitor_name
@@ -81,19 +82,22 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
                     conversation.email, unsubscribed=conversation.email_unsubscribed
                 ),
                 "limits": limits(),
+                "rating": rating,
             }
         )
-        if not was_online and self.new_conversation is None:
+        await safety.aremember_address(self.visitor_id, self.safety.address)
+        if not was_online and self.new_conversation is None and not self.safety.blocked:
             await send_now(
                 events.visitor_presence_event(thread=self.thread_id, online=True)
             )
 
     def _open(
         self, session: Any
-    ) -> tuple[services.VisitorConversation, list[list[str]] | None] | None:
-        """This session's visitor and conversation (chat.services.open_conversation)
-        and the business hours ahead (chat.availability.hours_payload); None when
-        the cookie names no session (unknown, expired, or its key rotated)."""
+    ) -> tuple[services.VisitorConversation, list[list[str]] | None, Any] | None:
+        """This session's visitor and conversation (chat.services.open_conversation),
+        the business hours ahead (chat.availability.hours_payload), and what blocks
+        it and its rating (chat.consumers.safety.open_safety); None when the cookie
+        names no session (unknown, expired, or its key rotated)."""
         session.get(services.VISITOR_SESSION_KEY)  # loads it: an unknown key is None
         if not session.session_key:
             return None
@@ -104,7 +108,16 @@ class VisitorConsumer(VisitorContextMixin, ChatConsumer):
             user_agent=headers.get(b"user-agent", b"").decode("latin1"),
             country=country_of(self.scope),
         )
-        return conversation, availability.hours_payload()
+        return (
+            conversation,
+            availability.hours_payload(),
+            open_safety(
+                session,
+                visitor_id=conversation.visitor_id,
+                thread=conversation.thread,
+                address=get_scope_client_ip(self.scope),
+            ),
+        )
 
     async def disconnect(self, code: int) -> None:
         if not self.ready:

@@ -59,6 +59,13 @@ from chat.services.outbox import (
     retry_failed_outbox,
     retry_outbox,
 )
+from chat.services.safety import (
+    block_network,
+    block_visitor,
+    lift_blocks,
+    rate_thread,
+    unblock_visitor,
+)
 from chat.services.threads import (
     assign_thread,
     close_thread,
@@ -101,6 +108,11 @@ __all__ = [
     "attach_session",
     "apost_message",
     "assign_thread",
+    "block_network",
+    "block_visitor",
+    "lift_blocks",
+    "rate_thread",
+    "unblock_visitor",
     "begin_visitor_session",
     "close_thread",
     "drawn_conversation",

@@ -29,6 +29,7 @@ import { CannedMenu } from "./inbox/canned.js";
 import { Shortcuts } from "./inbox/shortcuts.js";
 import { Views } from "./inbox/views.js";
 import { Labels } from "./inbox/labels.js";
+import { ThreadSafety } from "./inbox/safety.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -48,6 +49,9 @@ const IDS = {
   dropOverlay: "drop-overlay", record: "record-button", recorder: "recorder",
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
+  blockVisitor: "block-visitor", unblockVisitor: "unblock-visitor", blockedNote: "thread-blocked-note",
+  ratingNote: "thread-rating-note", blockDialog: "block-dialog", blockForm: "block-form",
+  blockReason: "block-reason", blockNetwork: "block-network",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
   cannedMenu: "canned-menu", cannedList: "canned-list", cannedEmpty: "canned-empty",
   cannedStatus: "canned-status", cannedFile: "canned-file", cannedFileName: "canned-file-name",
@@ -131,6 +135,11 @@ function main(el) {
     send: (f, thread) => client.send(f, thread),
     threads,
     openId: () => openId,
+  });
+  const safety = new ThreadSafety(el, {
+    send: (f, thread) => client.send(f, thread),
+    openId: () => openId,
+    notice: (text) => alerts.notice(text),
   });
   const scroller = new Scroller(el.scroll, {
     content: el.messages,
@@ -228,7 +237,7 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f) || safety.apply(f)) {
       return;
     }
     if (f.type === "views") {
@@ -359,6 +368,7 @@ function main(el) {
       pane.renderHeader();
       labels.renderHeader();
       visitorPanel.render();
+      safety.render();
       scroller.paint({ force: true });
       pane.renderTyping();
       threads.render();
@@ -380,6 +390,7 @@ function main(el) {
     labels.close(false);
     pane.renderHeader();
     visitorPanel.render();
+    safety.render();
     pane.renderMessages();
     pane.renderTyping();
     threads.render();

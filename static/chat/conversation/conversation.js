@@ -40,6 +40,7 @@ import { Availability, hoursAt } from "./availability.js";
 import { emailPanel } from "./email.js";
 import { deviceDialog, pageRequest } from "./devices.js";
 import { telegramAction } from "./telegram.js";
+import { ratingPanel } from "./rating.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -58,6 +59,8 @@ const IDS = {
   recorderSend: "recorder-send", emailAsk: "email-ask", emailHint: "email-ask-hint",
   emailInput: "email-input", emailError: "email-error", emailDismiss: "email-dismiss",
   transcriptButton: "transcript-button", transcriptOffer: "transcript-offer",
+  emailWebsite: "email-website", rating: "rating", ratingComment: "rating-comment",
+  ratingSend: "rating-send", ratingThanks: "rating-thanks",
 };
 
 function elements(root) {
@@ -162,6 +165,8 @@ export function mountConversation(root, config) {
     key: prefix + "email-dismissed",
   });
 
+  const rating = ratingPanel(el, { send: (f) => client.ready && client.send(f), toast });
+
   function render() {
     const items = log.messages.concat(client.pending(log));
     view.render(items);
@@ -198,6 +203,7 @@ export function mountConversation(root, config) {
         isInt(thread.operator_delivered_up_to) ? thread.operator_delivered_up_to : 0
       );
       showThreadStatus(el, thread.status);
+      rating.hello(frame.rating, thread.status);
     }
     if (frame.visitor && typeof frame.visitor.name === "string" &&
         document.activeElement !== el.nameInput && state.pendingName === null) {
@@ -299,7 +305,11 @@ export function mountConversation(root, config) {
       case "thread":
         if (f.thread && f.thread.id === log.id) {
           showThreadStatus(el, f.thread.status);
+          rating.status(f.thread.status);
         }
+        break;
+      case "rating":
+        rating.frame(f);
         break;
       case "email":
       case "transcript":
@@ -315,7 +325,7 @@ export function mountConversation(root, config) {
 
   function error(f) {
     const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
-    if (email.error(f)) {
+    if (email.error(f) || rating.error(f)) {
       return;
     }
     if (f.frame === "visitor.context") {

@@ -79,7 +79,11 @@ export function emailPanel(el, opts) {
       return;
     }
     showError("");
-    if (!opts.send({ type: "visitor.email", email: address })) {
+    const frame = { type: "visitor.email", email: address };
+    if (el.emailWebsite && el.emailWebsite.value) {
+      frame.website = el.emailWebsite.value; // the honeypot: only a bot fills it
+    }
+    if (!opts.send(frame)) {
       showError(t("Not connected. Please try again in a moment."));
     }
   });
