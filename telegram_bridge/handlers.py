@@ -28,10 +28,9 @@ from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
-from telegram_bridge import selectors, services, ticks
+from telegram_bridge import safety, selectors, services, ticks
 from telegram_bridge.commands_canned import run_canned_command
 from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
-from telegram_bridge import safety, selectors, services
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
