@@ -15,12 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
-from chat.models import Message, Thread
+from chat.models import Message, Rating, Thread
 
 MAX_RANGE_DAYS = 366
 DEFAULT_DAYS = 7
@@ -111,20 +111,14 @@ def _thread_rows(start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
     )
 
 
-def _ratings(start: dt.datetime, end: dt.datetime) -> dict[int, list[float]] | None:
-    """Each rated thread's scores; None when the site has no ratings (the rating
-    part adds a ``chat.Rating`` with ``thread`` and ``score``)."""
-    try:
-        rating = apps.get_model("chat", "Rating")
-    except LookupError:
-        return None
+def _ratings(start: dt.datetime, end: dt.datetime) -> dict[int, list[float]]:
+    """Each rated thread's scores (a thread closed twice may be rated twice)."""
     scores: dict[int, list[float]] = defaultdict(list)
-    rows = rating.objects.filter(
+    rows = Rating.objects.filter(
         thread__created_at__gte=start, thread__created_at__lt=end
     ).values_list("thread_id", "score")
     for thread_id, score in rows:
-        if score is not None:
-            scores[thread_id].append(float(score))
+        scores[thread_id].append(float(score))
     return scores
 
 
@@ -152,8 +146,7 @@ def build_report(*, start: dt.date, end: dt.date, tz: dt.tzinfo) -> Report:
             waits[key].append((reply - asked).total_seconds())
         if closed is not None:
             resolved[key].append(max(0.0, (closed - created).total_seconds()))
-        if ratings is not None:
-            scores[key].extend(ratings.get(pk, []))
+        scores[key].extend(ratings.get(pk, []))
     total = OperatorRow(-1, "")
     for key, row in per.items():
         row.first_response = durations(waits[key])
@@ -174,7 +167,7 @@ def build_report(*, start: dt.date, end: dt.date, tz: dt.tzinfo) -> Report:
         total=total,
         hours=hours,
         days=_days(first, after, tz, start, end),
-        has_ratings=ratings is not None,
+        has_ratings=settings.SOHBET_RATING or bool(ratings),
         hours_max=max(max(day) for day in hours),
     )
 

@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.roles import OPERATORS_GROUP
 from chat import reports, services
-from chat.models import Message, Thread
+from chat.models import Message, Rating, Thread
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,18 @@ def test_the_report_counts_and_times_each_operators_conversations(
     assert report.hours[0][10] == 2 and report.hours[1][12] == 1
     assert report.hours[6][15] == 1 and sum(map(sum, report.hours)) == 5
     assert [count for _day, count in report.days] == [2, 1, 1, 0, 0, 0, 1]
-    assert not report.has_ratings  # no rating model in this branch
+    assert a.rating is None and report.has_ratings  # ratings on, none given yet
+
+
+def test_ratings_are_averaged_per_operator(week: tuple[Any, Any]) -> None:
+    ayse, _mehmet = week
+    first, second = Thread.objects.filter(assigned_to=ayse).order_by("created_at")[:2]
+    Rating.objects.create(thread=first, score=5)
+    Rating.objects.create(thread=second, score=2, comment="slow")
+    report = reports.build_report(start=MONDAY, end=at(6, 0).date(), tz=UTC)
+    row = next(row for row in report.rows if row.name == "Ayşe")
+    assert (row.rating, row.rating_count) == (3.5, 2)
+    assert report.total.rating == 3.5
 
 
 def test_days_and_hours_follow_the_time_zone(week: tuple[Any, Any]) -> None:
