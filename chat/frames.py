@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from chat.context import VisitorContext, parse_context
 from chat.exceptions import ChatError, ErrorCode
+from chat.note_frames import NOTE_TYPES, NoteFrame, parse_note_frame
 
 MAX_NAME = 80
 MAX_EMAIL = 254
@@ -135,6 +136,7 @@ Frame = (
     | ThreadAssign
     | ThreadList
     | OperatorAway
+    | NoteFrame
 )
 
 VISITOR_TYPES = frozenset(
@@ -169,6 +171,7 @@ OPERATOR_TYPES = frozenset(
         "visitor.info",
         "operator.away",
     }
+    | NOTE_TYPES
 )
 
 
@@ -213,6 +216,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
 
     if kind == "message.send":
         return _parse_send(data, operator=operator)
+    if kind in NOTE_TYPES:
+        return parse_note_frame(kind, data)
     if kind == "typing":
         active = data.get("active", True)
         if not isinstance(active, bool):

@@ -282,6 +282,8 @@ class OutboxEntry(models.Model):
         THREAD_CLOSED = "thread_closed", _("Conversation closed")
         THREAD_REOPENED = "thread_reopened", _("Conversation reopened")
         TRANSCRIPT = "transcript", _("Transcript")
+        NOTE = "note", _("Private note")  # chat.Note, to the operators' places
+        MENTION = "mention", _("Mention")  # chat.Note's mentions, to each of them
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -304,6 +306,15 @@ class OutboxEntry(models.Model):
         blank=True,
         related_name="outbox",
         verbose_name=_("message"),
+    )
+    # NOTE and MENTION rows: the note (null in the message path's rows).
+    note = models.ForeignKey(
+        "chat.Note",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox",
+        verbose_name=_("private note"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
@@ -330,6 +341,7 @@ class OutboxEntry(models.Model):
 
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
+from chat.note_models import Note as Note  # noqa: E402
 from chat.site_models import APPEARANCE_ID as APPEARANCE_ID  # noqa: E402
 from chat.site_models import BUSINESS_HOURS_ID as BUSINESS_HOURS_ID  # noqa: E402
 from chat.site_models import DEFAULT_COLOR as DEFAULT_COLOR  # noqa: E402

@@ -12,6 +12,7 @@ from accounts import sessions as operator_sessions
 from accounts.selectors import is_operator_session_current, is_second_factor_satisfied
 from chat import availability, events, frames, presence, selectors, services
 from chat.consumers.base import ChatConsumer, limits
+from chat.consumers.notes import NotesMixin
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
 from chat.rules import NewMessage
@@ -21,10 +22,11 @@ from realtime.consumer import CLOSE_FORBIDDEN, CLOSE_NO_IDENTITY, CLOSE_RECHECK,
 # What an operator does (rather than their page by itself): keeps their session alive.
 ACTIONS = frozenset(
     {"message.send", "typing", "read", "thread.close", "thread.reopen", "thread.assign"}
+    | {"note.add", "thread.transfer"}
 )
 
 
-class OperatorConsumer(ChatConsumer):
+class OperatorConsumer(NotesMixin, ChatConsumer):
     is_operator = True
     _activity_noted_at = float("-inf")
     # Away (chat.services.set_operator_away): the socket keeps its entry under the
