@@ -28,7 +28,7 @@ from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
-from telegram_bridge import selectors, services
+from telegram_bridge import commands_notes, selectors, services
 from telegram_bridge.files import Download
 from telegram_bridge.info import info_text
 from telegram_bridge.models import MessageLink
@@ -334,6 +334,17 @@ def _on_command(
         else:
             reply(_("You are online: visitors see that an operator is available."))
         return
+    if command in commands_notes.COMMANDS:
+        commands_notes.handle(
+            command,
+            _command(message, context)[1],
+            message,
+            thread,
+            operator,
+            reply=reply,
+            client_id=client_id_for(message.chat.id, message.message_id),
+        )
+        return
     if command not in COMMANDS or command == "help":
         reply(help_text(context))
         return
@@ -374,6 +385,7 @@ def help_text(context: Context) -> str:
             _("/info — who the visitor is"),
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
+            *commands_notes.help_lines(),
             _("/help — this list"),
         ]
     )

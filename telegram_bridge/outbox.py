@@ -36,6 +36,7 @@ from chat.selectors import OutboxHead
 from telegram_bridge import selectors, services
 from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
+from telegram_bridge.notes import list_mention_chats, render_mention, render_note
 from telegram_bridge.pacer import Pacer, Turn
 from telegram_bridge.render import (
     CAPTION_LIMIT,
@@ -51,6 +52,10 @@ from telegram_bridge.topics import Target, Topics
 logger = logging.getLogger(__name__)
 
 CHANNEL = selectors.CHANNEL
+NOTE_KINDS = frozenset({OutboxEntry.Kind.NOTE, OutboxEntry.Kind.MENTION})
+THREAD_EVENTS = frozenset(
+    {OutboxEntry.Kind.THREAD_CLOSED, OutboxEntry.Kind.THREAD_REOPENED}
+)
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = 300.0
 # A wait longer than this is not waited inside a step: the loop idles meanwhile.
@@ -173,11 +178,11 @@ class OutboxDelivery:
 
     async def _serve(self, rows: list[OutboxEntry], turn: Turn) -> None:
         head = rows[0]
-        if head.kind != OutboxEntry.Kind.MESSAGE:
-            batch = list(
-                itertools.takewhile(lambda r: r.kind != OutboxEntry.Kind.MESSAGE, rows)
-            )
-            send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
+        send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
+        if head.kind in NOTE_KINDS:
+            batch, send = [head], self._send_note
+        elif head.kind != OutboxEntry.Kind.MESSAGE:
+            batch = list(itertools.takewhile(lambda r: r.kind in THREAD_EVENTS, rows))
             send = self._send_thread_event
         elif _has_file(head):
             batch, send = [head], self._send_file_message
@@ -337,6 +342,33 @@ class OutboxDelivery:
             telegram_message_ids=sent,
             message_id=None,
             entry_ids=[entry.pk for entry in batch],
+        )
+
+    async def _send_note(self, batch: list[OutboxEntry], turn: Turn) -> None:
+        """A private note (telegram_bridge.notes): marked, in its conversation's
+        place; or, for a mention, to each mentioned operator's private chat."""
+        entry = batch[0]
+        thread, note = entry.thread, entry.note
+        sent: list[int] = []
+        if note is not None and entry.kind == OutboxEntry.Kind.NOTE:
+            text = render_note(note, thread, is_forum=self.is_forum)
+            sent = await self._send_text(thread, text, turn)
+        elif note is not None:
+            text = render_mention(note, thread)
+            chats = await database_sync_to_async(list_mention_chats)(note_id=note.pk)
+            for chat_id in chats:
+                await self.pacer.call(
+                    chat_id,
+                    lambda chat_id=chat_id: self.bot.send_message(
+                        chat_id=chat_id, text=text
+                    ),
+                )
+        await database_sync_to_async(_record_delivery)(
+            chat_id=self.chat_id,
+            thread_id=thread.pk,
+            telegram_message_ids=sent,
+            message_id=None,
+            entry_ids=[entry.pk],
         )
 
     # --- Telling the operators of failures ----------------------------------------

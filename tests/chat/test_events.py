@@ -11,7 +11,7 @@ from typing import Any, get_type_hints
 import pytest
 
 from chat import events
-from chat.models import Message, Thread, Visitor
+from chat.models import Message, Note, Thread, Visitor
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 
@@ -61,6 +61,11 @@ ALL = {
         events.hours_event([["2026-12-07T09:00:00Z", "2026-12-07T17:00:00Z"]])
     ],
     "device_joined_event": lambda: [events.device_joined_event(thread=3)],
+    "note_events": lambda: events.note_events(
+        Note(pk=8, thread_id=3, client_id=uuid.UUID(int=6), body="ş", created_at=NOW),
+        mentioned=[2],
+        visitor_name="Ayşe",
+    ),
     "session_event": lambda: [
         events.session_event(
             events.thread_group(3),
@@ -80,6 +85,8 @@ SHAPES = {
     events.TEAM: events.TeamEvent,
     events.HOURS: events.HoursEvent,
     events.DEVICE_JOINED: events.DeviceJoinedEvent,
+    events.NOTE: events.NoteEvent,
+    events.MENTION: events.MentionEvent,
 }
 
 

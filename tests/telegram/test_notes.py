@@ -1,0 +1,80 @@
+"""Private notes through the bridge: a web note marked in the topic and a mention
+sent privately; ``/note`` and ``/transfer`` in a topic, never reaching the visitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import Note, Thread
+from tests.telegram.e2e import OPERATOR_TG_ID, new_id, open_topic, texts_in_chat
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_redis]
+
+
+async def test_notes_go_both_ways_and_never_to_the_visitor(
+    operator_bridge: Any,
+    connect_visitor: Any,
+    connect_operator: Any,
+    make_operator: Any,
+) -> None:
+    api = operator_bridge  # "ayse" is linked to Telegram user OPERATOR_TG_ID
+    mehmet = await connect_operator(await make_operator("mehmet", first_name="Mehmet"))
+    visitor = await connect_visitor()
+    topic_id = await open_topic(api, visitor, "where is my order?")
+    thread = visitor.hello["thread"]["id"]
+
+    # Web -> Telegram: marked in the topic; the mentioned operator told privately.
+    await mehmet.send(
+        type="note.add", thread=thread, client_id=new_id(), body="@ayse refund it?"
+    )
+    await mehmet.receive_type("note")  # their own, as every operator's
+    [note] = [
+        m for m in await texts_in_chat(api, "refund it?") if "refund it?" in m["text"]
+    ]
+    assert note["text"] == "🔒 Note by Mehmet: @ayse refund it?"
+    assert note["message_thread_id"] == topic_id
+    private = await api.wait_for_async(
+        lambda f: [
+            m
+            for m in f.sent_messages(chat_id=OPERATOR_TG_ID)
+            if "mentioned you" in m.get("text", "")
+        ],
+        timeout=10,
+    )
+    assert "Mehmet mentioned you" in private[0]["text"]
+    assert f"#thread-{thread}" in private[0]["text"]
+
+    # Telegram -> web: /note is a note, told to the inbox, not a message.
+    api.push_update(
+        api.command(
+            "/note refunded, tell them",
+            user_id=OPERATOR_TG_ID,
+            message_thread_id=topic_id,
+        )
+    )
+    live = (await mehmet.receive_type("note", timeout=10))["note"]
+    assert (live["body"], live["source"]) == ("refunded, tell them", "telegram")
+    await texts_in_chat(api, "Private note saved")
+
+    # /transfer @name note: assigned, noted, the colleague told.
+    api.push_update(
+        api.command(
+            "/transfer @mehmet VIP customer",
+            user_id=OPERATOR_TG_ID,
+            message_thread_id=topic_id,
+        )
+    )
+    alert = await mehmet.receive_type("mention", timeout=10)
+    assert alert["note"]["body"] == "Transferred to Mehmet: VIP customer"
+    await texts_in_chat(api, f"Conversation #{thread} transferred to Mehmet.")
+    row = await database_sync_to_async(Thread.objects.get)(pk=thread)
+    assert row.assigned_to_id == mehmet.user.pk
+    assert await database_sync_to_async(Note.objects.count)() == 3
+
+    # The visitor heard none of it.
+    while not await visitor.nothing_more():
+        frame = str(await visitor.receive())
+        assert "refund" not in frame and "VIP" not in frame
