@@ -51,6 +51,14 @@ def list_mentioned_operators(*, body: str) -> list[User]:
     return list(found.values())
 
 
+def list_mentionable() -> list[dict[str, object]]:
+    """Active operators as a note's "@" suggests them: id, name, username."""
+    return [
+        {"id": u.pk, "name": u.display_name, "username": u.username}
+        for u in User.objects.filter(is_staff=True, is_active=True).order_by("username")
+    ]
+
+
 def list_notes(*, thread_id: int, limit: int = NOTES_LOADED) -> list[Note]:
     """A thread's newest notes, oldest first, with their mentions' ids loaded."""
     notes = list(

@@ -24,6 +24,7 @@ import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
+import { Notes } from "./inbox/notes.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -44,6 +45,10 @@ const IDS = {
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
+  // Private notes (inbox/notes.js)
+  modeReply: "mode-reply", modeNote: "mode-note", suggest: "mention-suggest", mentions: "mention-alerts",
+  transfer: "transfer-thread", transferDialog: "transfer-dialog", transferForm: "transfer-form",
+  transferOperator: "transfer-operator", transferNote: "transfer-note", transferCancel: "transfer-cancel",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -99,6 +104,7 @@ function main(el) {
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
   const pane = new ConversationPane(el, {
     client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
+    merge: (id, items, hasEarlier) => notes.merge(id, items, hasEarlier),
   });
   const visitorPanel = new VisitorPanel(el, {
     send: (f, thread) => client.send(f, thread),
@@ -114,7 +120,12 @@ function main(el) {
     active: () => openId != null,
     onNearTop: () => openId != null && client.loadEarlier(client.log(openId)),
   });
-  const typing = typingSender((active, thread) => client.send({ type: "typing", active }, thread));
+  // Writing a private note is not told to the visitor as typing.
+  const typing = typingSender((active, thread) => {
+    if (!(active && notes.isNoteMode())) {
+      client.send({ type: "typing", active }, thread);
+    }
+  });
   const composer = new Composer({
     form: el.form, input: el.input, send: el.send, counter: el.count, attach: el.attach,
     fileInput: el.fileInput, preview: el.preview, dropTarget: el.conversation,
@@ -129,6 +140,14 @@ function main(el) {
     canUse: () => openId != null,
     notice: (text) => alerts.notice(text),
     onSend: (body, files) => {
+      if (notes.isNoteMode()) {
+        if (notes.send(openId, body, files)) {
+          drafts.sent(openId);
+        } else {
+          Promise.resolve().then(() => composer.setText(body)); // kept: not taken
+        }
+        return;
+      }
       if (files.length) {
         client.sendFiles(openId, files, body);
       } else {
@@ -139,6 +158,16 @@ function main(el) {
     },
   });
   const drafts = new Drafts(composer);
+  const notes = new Notes(el, {
+    send: (f, thread) => client.send(f, thread),
+    me: () => me,
+    openId: () => openId,
+    onOpen: (id) => openThread(id, { focus: true }),
+    repaint: (thread) => paintIfOpen(thread),
+    notice: (text) => alerts.notice(text),
+    composer,
+    operators: Array.isArray(config.mentionable) ? config.mentionable : [],
+  });
   const receipts = new Receipts(client);
   const team = new Team(el, { send: (f) => client.send(f), me: () => me });
   const banner = countdownBanner(el.state, el.state, limitedText);
@@ -174,6 +203,7 @@ function main(el) {
     receipts.resend();
     visitorPanel.reset();
     team.hello(f);
+    notes.hello();
   }
 
   function frame(f) {
@@ -183,7 +213,7 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f)) {
+    if (visitorPanel.apply(f) || team.apply(f) || notes.apply(f)) {
       return;
     }
     if (f.type === "emailed") {
@@ -298,6 +328,8 @@ function main(el) {
     if (openId !== id) {
       leave();
       openId = id;
+      notes.setMode(false);
+      notes.load(id);
       drafts.restore(id);
       const log = client.log(id);
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");

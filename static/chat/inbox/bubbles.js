@@ -1,7 +1,7 @@
 /*
  * An operator's view of a message (the inbox's markup, the tests' hooks):
  *   .msg[data-id][data-client-id][data-status] author-visitor | author-operator |
- *   author-system > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
+ *   author-system | author-note (a private note: inbox/notes.js) > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
  *   .msg-source ("via Telegram"), .msg-state, .msg-retry, .msg-discard, .msg-seen,
  *   .msg-emailed (the visitor had not read it: it went to them by email).
  * data-status: uploading | pending | sent | failed. A reply the server could not take
@@ -74,6 +74,8 @@ export function updateBubble(item, node, view) {
     authorText = item.author_name || view.myName || t("Operator");
   } else if (item.author === "visitor") {
     authorText = item.author_name || view.visitorName;
+  } else if (item.author === "note") {
+    authorText = tf("Private note · %(name)s", { name: item.author_name || t("Operator") });
   }
   const authorEl = node.querySelector(".msg-author");
   authorEl.textContent = authorText;
