@@ -4,13 +4,21 @@ linked Telegram. Delivered by ``outbox.OutboxDelivery`` for NOTE and MENTION row
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import TelegramLink
-from chat.models import Note, Thread
+from chat.models import Note, OutboxEntry, Thread
+from telegram_bridge.pacer import Turn
 from telegram_bridge.render import TEXT_LIMIT, header
+
+if TYPE_CHECKING:
+    from telegram_bridge.outbox import OutboxDelivery
 
 # A mention's private message quotes this much of the note.
 MENTION_QUOTE = 1000
@@ -59,3 +67,24 @@ def list_mention_chats(*, note_id: int) -> list[int]:
             user__is_active=True,
         ).values_list("telegram_user_id", flat=True)
     )
+
+
+async def send_note(
+    delivery: OutboxDelivery, entry: OutboxEntry, turn: Turn
+) -> list[int]:
+    """Deliver a NOTE row (in the conversation's place: the ids of what was posted
+    there) or a MENTION row (privately, to each mentioned operator's chat)."""
+    thread, note = entry.thread, entry.note
+    if note is None:  # pragma: no cover - the row goes with its note
+        return []
+    if entry.kind == OutboxEntry.Kind.NOTE:
+        text = render_note(note, thread, is_forum=delivery.is_forum)
+        return await delivery._send_text(thread, text, turn)
+    text = render_mention(note, thread)
+    for chat_id in await database_sync_to_async(list_mention_chats)(note_id=note.pk):
+
+        def post(chat_id: int = chat_id) -> Awaitable[Any]:
+            return delivery.bot.send_message(chat_id=chat_id, text=text)
+
+        await delivery.pacer.call(chat_id, post)
+    return []

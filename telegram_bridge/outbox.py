@@ -36,7 +36,7 @@ from chat.selectors import OutboxHead
 from telegram_bridge import selectors, services
 from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
-from telegram_bridge.notes import list_mention_chats, render_mention, render_note
+from telegram_bridge.notes import send_note
 from telegram_bridge.pacer import Pacer, Turn
 from telegram_bridge.render import (
     CAPTION_LIMIT,
@@ -345,27 +345,12 @@ class OutboxDelivery:
         )
 
     async def _send_note(self, batch: list[OutboxEntry], turn: Turn) -> None:
-        """A private note (telegram_bridge.notes): marked, in its conversation's
-        place; or, for a mention, to each mentioned operator's private chat."""
+        """A private note, or its mentions (telegram_bridge.notes)."""
         entry = batch[0]
-        thread, note = entry.thread, entry.note
-        sent: list[int] = []
-        if note is not None and entry.kind == OutboxEntry.Kind.NOTE:
-            text = render_note(note, thread, is_forum=self.is_forum)
-            sent = await self._send_text(thread, text, turn)
-        elif note is not None:
-            text = render_mention(note, thread)
-            chats = await database_sync_to_async(list_mention_chats)(note_id=note.pk)
-            for chat_id in chats:
-                await self.pacer.call(
-                    chat_id,
-                    lambda chat_id=chat_id: self.bot.send_message(
-                        chat_id=chat_id, text=text
-                    ),
-                )
+        sent = await send_note(self, entry, turn)
         await database_sync_to_async(_record_delivery)(
             chat_id=self.chat_id,
-            thread_id=thread.pk,
+            thread_id=entry.thread_id,
             telegram_message_ids=sent,
             message_id=None,
             entry_ids=[entry.pk],
