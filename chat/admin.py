@@ -338,3 +338,4 @@ class WidgetSiteAdmin(admin.ModelAdmin):
 
 # Register the appearance and the business hours pages.
 from chat import admin_appearance, admin_hours  # noqa: E402, F401
+from chat import admin_notes  # noqa: E402, F401

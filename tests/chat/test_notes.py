@@ -194,3 +194,19 @@ def test_mentioned_names() -> None:
         "ayşe",
         "ayse.k",
     ]
+
+
+def test_the_admin_lists_notes_read_only(django_user_model) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    owner = django_user_model.objects.create_superuser("owner", password="x")
+    thread = conversation()
+    services.add_note(thread_id=thread.pk, author=owner, body="internal only")
+    client = Client()
+    client.force_login(owner)
+
+    page = client.get("/admin/chat/note/")
+
+    assert page.status_code == 200
+    assert "internal only" in page.content.decode()
+    assert client.get("/admin/chat/note/add/").status_code == 403
