@@ -336,6 +336,5 @@ class WidgetSiteAdmin(admin.ModelAdmin):
         sites.forget()
 
 
-# Register the appearance and the business hours pages.
-from chat import admin_appearance, admin_hours  # noqa: E402, F401
-from chat import admin_notes  # noqa: E402, F401
+# Register the appearance and the business hours pages, and the private notes.
+from chat import admin_appearance, admin_hours, admin_notes  # noqa: E402, F401
