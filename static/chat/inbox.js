@@ -168,6 +168,7 @@ function main(el) {
     composer,
     operators: Array.isArray(config.mentionable) ? config.mentionable : [],
   });
+  el.modeNote.addEventListener("click", () => typing.stop()); // the visitor's notice ends
   const receipts = new Receipts(client);
   const team = new Team(el, { send: (f) => client.send(f), me: () => me });
   const banner = countdownBanner(el.state, el.state, limitedText);

@@ -1,7 +1,8 @@
 /*
  * An operator's view of a message (the inbox's markup, the tests' hooks):
  *   .msg[data-id][data-client-id][data-status] author-visitor | author-operator |
- *   author-system | author-note (a private note: inbox/notes.js) > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
+ *   author-system | author-note (a private note, data-id "note-<id>": inbox/notes.js)
+ *   > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
  *   .msg-source ("via Telegram"), .msg-state, .msg-retry, .msg-discard, .msg-seen,
  *   .msg-emailed (the visitor had not read it: it went to them by email).
  * data-status: uploading | pending | sent | failed. A reply the server could not take
@@ -61,8 +62,9 @@ const shownBodies = new WeakMap();
  */
 export function updateBubble(item, node, view) {
   const status = statusOf(item);
+  const isNote = item.author === "note"; // its id is a note's, not a message's
   if (item.id != null) {
-    node.dataset.id = String(item.id);
+    node.dataset.id = isNote ? "note-" + item.id : String(item.id);
   } else {
     delete node.dataset.id;
   }
@@ -119,5 +121,5 @@ export function updateBubble(item, node, view) {
     discard.textContent = discardText;
   }
   node.querySelector(".msg-seen").hidden = !view.seen;
-  node.querySelector(".msg-emailed").hidden = !(item.id != null && emailedIds.has(item.id));
+  node.querySelector(".msg-emailed").hidden = isNote || !(item.id != null && emailedIds.has(item.id));
 }

@@ -10,27 +10,11 @@ import { t, tf } from "../lib/i18n.js";
 import { button, make } from "../lib/dom.js";
 import { playChime } from "../lib/alerts.js";
 import { uuid4 } from "../lib/util.js";
+import { mergeNotes } from "./note-order.js";
 
 const MAX_ALERTS = 5;
 const MAX_SUGGESTIONS = 6;
 const MENTION_AT_CARET = /(^|[^\w@])@([\p{L}\p{N}_.-]*)$/u;
-
-function noteItem(n) {
-  return {
-    author: "note",
-    id: n.id,
-    client_id: n.client_id,
-    author_name: n.author_name,
-    body: n.body,
-    created: n.created,
-    source: n.source,
-    attachment: null,
-  };
-}
-
-function time(item) {
-  return Date.parse(item.created) || 0;
-}
 
 /*
  * new Notes(el, {send(frame, thread) -> bool, me() -> {id}, openId() -> id|null,
@@ -147,31 +131,9 @@ export class Notes {
     this.deps.repaint(note.thread);
   }
 
-  // The log's items with the thread's notes among them by time; notes older than
-  // the earliest loaded message wait until earlier messages are loaded.
   merge(thread, items, hasEarlier) {
     const notes = this._notes.get(thread);
-    if (!notes || !notes.size) {
-      return items;
-    }
-    const sorted = Array.from(notes.values()).map(noteItem).sort((a, b) => time(a) - time(b) || a.id - b.id);
-    const first = items.find((i) => i.id != null);
-    const from = hasEarlier && first ? time(first) : -Infinity;
-    const merged = [];
-    let n = 0;
-    for (const item of items) {
-      while (n < sorted.length && (item.id == null || time(sorted[n]) < time(item))) {
-        if (time(sorted[n]) >= from) {
-          merged.push(sorted[n]);
-        }
-        n++;
-      }
-      merged.push(item);
-    }
-    while (n < sorted.length) {
-      merged.push(sorted[n++]);
-    }
-    return merged;
+    return notes && notes.size ? mergeNotes(Array.from(notes.values()), items, hasEarlier) : items;
   }
 
   // ------------------------------------------------------------ mention alerts
