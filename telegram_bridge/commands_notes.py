@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
-from telegram import Message as TgMessage
 
 from chat import services as chat_services
 from chat.exceptions import ChatError
@@ -28,7 +27,6 @@ def help_lines() -> list[str]:
 def handle(
     command: str,
     argument: str,
-    message: TgMessage,
     thread: Thread | None,
     operator: Any,
     *,

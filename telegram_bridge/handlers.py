@@ -338,7 +338,6 @@ def _on_command(
         commands_notes.handle(
             command,
             _command(message, context)[1],
-            message,
             thread,
             operator,
             reply=reply,

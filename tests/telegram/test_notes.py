@@ -74,6 +74,15 @@ async def test_notes_go_both_ways_and_never_to_the_visitor(
     assert row.assigned_to_id == mehmet.user.pk
     assert await database_sync_to_async(Note.objects.count)() == 3
 
+    # A name that is no operator's changes nothing.
+    api.push_update(
+        api.command(
+            "/transfer @ghost x", user_id=OPERATOR_TG_ID, message_thread_id=topic_id
+        )
+    )
+    await texts_in_chat(api, "Name an operator")
+    assert await database_sync_to_async(Note.objects.count)() == 3
+
     # The visitor heard none of it.
     while not await visitor.nothing_more():
         frame = str(await visitor.receive())
