@@ -11,9 +11,10 @@
  */
 import { t, tf } from "../lib/i18n.js";
 import { fullDate } from "../lib/format.js";
-import { button, make, setTime } from "../lib/dom.js";
+import { button, make, setTime, svgIcon } from "../lib/dom.js";
 import { linkify } from "../lib/linkify.js";
 import { updateAttachment } from "../lib/attachments.js";
+import { LOCK_ICON } from "./notes.js";
 
 // Ids of replies that went to their visitor by email (the server's "emailed" frames).
 export const emailedIds = new Set();
@@ -34,6 +35,9 @@ export function buildBubble(actions) {
     const node = make("div", "msg author-" + item.author);
     node.appendChild(make("div", "msg-author"));
     const bubble = make("div", "bubble");
+    if (item.author === "note") {
+      bubble.appendChild(svgIcon([LOCK_ICON], 14, "note-lock"));
+    }
     bubble.appendChild(make("div", "body"));
     node.appendChild(bubble);
     const meta = make("div", "msg-meta");

@@ -12,6 +12,8 @@ import { playChime } from "../lib/alerts.js";
 import { uuid4 } from "../lib/util.js";
 import { mergeNotes } from "./note-order.js";
 
+// The lock that marks a note (its bubble, the composer's switch).
+export const LOCK_ICON = "M18 8h-1V6c0-2.76-2.24-5-5-5S7 3.24 7 6v2H6c-1.1 0-2 .9-2 2v10c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V10c0-1.1-.9-2-2-2Zm-6 9c-1.1 0-2-.9-2-2s.9-2 2-2 2 .9 2 2-.9 2-2 2Zm3.1-9H8.9V6c0-1.71 1.39-3.1 3.1-3.1 1.71 0 3.1 1.39 3.1 3.1v2Z";
 const MAX_ALERTS = 5;
 const MAX_SUGGESTIONS = 6;
 const MENTION_AT_CARET = /(^|[^\w@])@([\p{L}\p{N}_.-]*)$/u;
@@ -43,6 +45,8 @@ export class Notes {
         this._pick(Number(option.dataset.index));
       }
     });
+    // No colleague to transfer to: no button.
+    el.transfer.hidden = !deps.operators.some((op) => op.id !== deps.me().id);
     el.transfer.addEventListener("click", () => this._openTransfer());
     el.transferForm.addEventListener("submit", (event) => this._transfer(event));
     el.transferCancel.addEventListener("click", () => el.transferDialog.close());
