@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.models import Note, Thread
+from chat.models import Note, Thread, Visitor
+from telegram_bridge.notes import render_mention, render_note
 from tests.telegram.e2e import OPERATOR_TG_ID, new_id, open_topic, texts_in_chat
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_redis]
 
-
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres_redis
 async def test_notes_go_both_ways_and_never_to_the_visitor(
     operator_bridge: Any,
     connect_visitor: Any,
@@ -87,3 +88,18 @@ async def test_notes_go_both_ways_and_never_to_the_visitor(
     while not await visitor.nothing_more():
         frame = str(await visitor.receive())
         assert "refund" not in frame and "VIP" not in frame
+
+
+def test_a_note_in_a_plain_group_says_which_conversation() -> None:
+    thread = Thread(pk=12, visitor=Visitor(pk=3, name="Murat"))
+    note = Note(thread=thread, author_name="Ayşe", body="check the refund")
+
+    assert render_note(note, thread, is_forum=True) == (
+        "🔒 Note by Ayşe: check the refund"
+    )
+    assert render_note(note, thread, is_forum=False) == (
+        "💬 Murat · #12\n🔒 Note by Ayşe: check the refund"
+    )
+    mention = render_mention(note, thread)
+    assert mention.startswith("🔔 Ayşe mentioned you in a private note")
+    assert "conversation #12, Murat" in mention and "check the refund" in mention
