@@ -104,7 +104,8 @@ export class Notes {
   // A frame this module owns: handled, true.
   apply(f) {
     if (f.type === "notes") {
-      const notes = new Map();
+      // With those heard live meanwhile (notes are never taken back).
+      const notes = this._notes.get(f.thread) || new Map();
       (Array.isArray(f.notes) ? f.notes : []).forEach((n) => notes.set(n.id, n));
       this._notes.set(f.thread, notes);
       this.deps.repaint(f.thread);
