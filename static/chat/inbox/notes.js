@@ -35,7 +35,15 @@ export class Notes {
     el.modeReply.addEventListener("click", () => this.setMode(false, true));
     el.modeNote.addEventListener("click", () => this.setMode(true, true));
     el.input.addEventListener("input", () => this._suggest());
-    el.input.addEventListener("blur", () => setTimeout(() => this._hideSuggestions(), 150));
+    // Away from the box (not back in it since: a blur before typing must not hide
+    // what is suggested after).
+    el.input.addEventListener("blur", () =>
+      setTimeout(() => {
+        if (document.activeElement !== el.input) {
+          this._hideSuggestions();
+        }
+      }, 150),
+    );
     // Capture: before the composer's Enter sends.
     el.form.addEventListener("keydown", (event) => this._suggestKey(event), true);
     el.suggest.addEventListener("mousedown", (event) => {
