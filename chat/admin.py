@@ -340,11 +340,12 @@ class WidgetSiteAdmin(admin.ModelAdmin):
 
 
 # Pages registered by modules of their own (one-row pages, reports and exports,
-# canned replies, labels and automatic assignment).
+# canned replies, labels and automatic assignment, private notes).
 from chat import (  # noqa: E402, F401
     admin_appearance,
     admin_canned,
     admin_data,
     admin_desk,
     admin_hours,
+    admin_notes,
 )

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chat import selectors, uploads
+from chat import notes, selectors, uploads
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -21,6 +21,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "wsPath": "/ws/operator/",
             "me": {"id": user.pk, "name": getattr(user, "display_name", str(user))},
             "operators": selectors.list_operators(),
+            "mentionable": notes.list_mentionable(),
             "threadAdminUrl": reverse("admin:chat_thread_change", args=[0]),
             **uploads.client_config(),
         },

@@ -19,7 +19,7 @@ from realtime.delivery import Event
 from realtime.hub import MESSAGES
 
 if TYPE_CHECKING:
-    from chat.models import Attachment, Message, Thread, Visitor
+    from chat.models import Attachment, Message, Note, Thread, Visitor
 
 __all__ = ["MESSAGES", "Event"]
 
@@ -418,4 +418,56 @@ def visitor_payload(visitor: Visitor, threads: list[Thread]) -> dict[str, Any]:
             }
             for thread in threads
         ],
+    }
+
+
+# --- Private notes (chat.Note): operators only ----------------------------------------
+
+NOTE: Final = "chat.note"  # a private note: to the operators, never a visitor's group
+MENTION: Final = "chat.mention"  # a note named an operator: to their own group
+
+
+class NoteEvent(TypedDict):
+    type: Literal["chat.note"]
+    note: dict[str, Any]  # note_payload()
+
+
+class MentionEvent(TypedDict):
+    type: Literal["chat.mention"]
+    note: dict[str, Any]  # note_payload()
+    visitor_name: str
+
+
+def note_events(
+    note: Note, *, mentioned: list[int], visitor_name: str = ""
+) -> list[Event]:
+    """A new note, to the operators; and to each operator it mentions, an alert."""
+    payload = note_payload(note, mentions=mentioned)
+    event: NoteEvent = {"type": NOTE, "note": payload}
+    batch: list[Event] = [(OPERATORS_GROUP, event)]
+    for user_id in mentioned:
+        alert: MentionEvent = {
+            "type": MENTION,
+            "note": payload,
+            "visitor_name": visitor_name,
+        }
+        batch.append((operator_group(user_id), alert))
+    return batch
+
+
+def note_payload(note: Note, *, mentions: list[int] | None = None) -> dict[str, Any]:
+    """The wire form of a private note (docs/protocol.md, "Private notes");
+    ``mentions`` when known, else read from the note (prefetched)."""
+    if mentions is None:
+        mentions = [user.pk for user in note.mentions.all()]
+    return {
+        "id": note.pk,
+        "thread": note.thread_id,
+        "client_id": str(note.client_id),
+        "author_id": note.author_id,
+        "author_name": note.author_name,
+        "body": note.body,
+        "created": iso(note.created_at),
+        "source": note.source,
+        "mentions": mentions,
     }

@@ -25,6 +25,7 @@ from chat.canned_frames import (
 from chat.context import VisitorContext, parse_context
 from chat.desk_frames import DESK_TYPES, VIEWS, parse_desk_frame
 from chat.exceptions import ChatError, ErrorCode
+from chat.note_frames import NOTE_TYPES, NoteFrame, parse_note_frame
 
 MAX_NAME = 80
 MAX_EMAIL = 254
@@ -149,6 +150,7 @@ Frame = (
     | OperatorAway
     | CannedList
     | CannedAttach
+    | NoteFrame
 )
 
 VISITOR_TYPES = frozenset(
@@ -187,6 +189,7 @@ OPERATOR_TYPES = frozenset(
         *DESK_TYPES,
     }
     | safety_frames.OPERATOR_TYPES
+    | NOTE_TYPES
 )
 
 
@@ -231,6 +234,8 @@ def parse_frame(data: Any, *, operator: bool) -> Frame:
 
     if kind == "message.send":
         return _parse_send(data, operator=operator)
+    if kind in NOTE_TYPES:
+        return parse_note_frame(kind, data)
     if kind == "typing":
         active = data.get("active", True)
         if not isinstance(active, bool):

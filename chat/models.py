@@ -293,6 +293,8 @@ class OutboxEntry(models.Model):
         THREAD_REOPENED = "thread_reopened", _("Conversation reopened")
         TRANSCRIPT = "transcript", _("Transcript")
         RATING = "rating", _("Rating")
+        NOTE = "note", _("Private note")  # chat.Note, to the operators' places
+        MENTION = "mention", _("Mention")  # chat.Note's mentions, to each of them
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -315,6 +317,15 @@ class OutboxEntry(models.Model):
         blank=True,
         related_name="outbox",
         verbose_name=_("message"),
+    )
+    # NOTE and MENTION rows: the note (null in the message path's rows).
+    note = models.ForeignKey(
+        "chat.Note",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox",
+        verbose_name=_("private note"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
@@ -347,6 +358,7 @@ from chat.desk_models import LabelColour as LabelColour  # noqa: E402
 from chat.desk_models import ThreadLabel as ThreadLabel  # noqa: E402
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
+from chat.note_models import Note as Note  # noqa: E402
 from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
 from chat.report_models import ConversationReport as ConversationReport  # noqa: E402
 from chat.safety_models import Block as Block  # noqa: E402

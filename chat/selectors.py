@@ -132,7 +132,7 @@ def list_pending_outbox(
     (and attachment), thread and visitor loaded."""
     return list(
         OutboxEntry.objects.select_related(
-            "message", "message__attachment", "thread", "thread__visitor"
+            "message", "message__attachment", "thread", "thread__visitor", "note"
         )
         .filter(channel=channel, thread_id=thread_id, status=OutboxEntry.Status.PENDING)
         .order_by("pk")[:limit]

@@ -28,7 +28,7 @@ from chat.exceptions import ChatError
 from chat.models import Message, Thread
 from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
-from telegram_bridge import safety, selectors, services, ticks
+from telegram_bridge import commands_notes, safety, selectors, services, ticks
 from telegram_bridge.commands_canned import run_canned_command
 from telegram_bridge.commands_labels import LABEL_COMMANDS, label_command
 from telegram_bridge.files import Download
@@ -379,6 +379,16 @@ def _on_command(
         else:
             reply(_("You are online: visitors see that an operator is available."))
         return
+    if command in commands_notes.COMMANDS:
+        commands_notes.handle(
+            command,
+            _command(message, context)[1],
+            thread,
+            operator,
+            reply=reply,
+            client_id=client_id_for(message.chat.id, message.message_id),
+        )
+        return
     if command not in COMMANDS or command == "help":
         reply(help_text(context))
         return
@@ -427,6 +437,7 @@ def help_text(context: Context) -> str:
             _("/online — tell visitors an operator is available"),
             _("/away — stop saying so"),
             *safety.help_lines(),
+            *commands_notes.help_lines(),
             _("/help — this list"),
         ]
     )

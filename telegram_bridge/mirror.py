@@ -61,7 +61,9 @@ class Mirror:
 
     async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == events.MESSAGES:
+        if kind == events.NOTE:
+            self.on_messages()  # a note to deliver too
+        elif kind == events.MESSAGES:
             self.on_messages()
             for message in event.get("messages", ()):
                 if message.get("author") == "visitor":

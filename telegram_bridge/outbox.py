@@ -37,6 +37,7 @@ from realtime import run_in_db
 from telegram_bridge import selectors, services, ticks
 from telegram_bridge.errors import Verdict, classify, describe
 from telegram_bridge.models import MessageLink
+from telegram_bridge.notes import send_note
 from telegram_bridge.pacer import Pacer, Turn
 from telegram_bridge.render import (
     CAPTION_LIMIT,
@@ -53,6 +54,10 @@ from telegram_bridge.topics import Target, Topics
 logger = logging.getLogger(__name__)
 
 CHANNEL = selectors.CHANNEL
+NOTE_KINDS = frozenset({OutboxEntry.Kind.NOTE, OutboxEntry.Kind.MENTION})
+THREAD_EVENTS = frozenset(
+    {OutboxEntry.Kind.THREAD_CLOSED, OutboxEntry.Kind.THREAD_REOPENED}
+)
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = 300.0
 # A wait longer than this is not waited inside a step: the loop idles meanwhile.
@@ -62,8 +67,6 @@ LONG_WAIT = 2.0
 # the same message), but no longer than HOLD_AT_MOST after its first message waited.
 SETTLE = 2.0
 HOLD_AT_MOST = 12.0
-# Rows of their own in a thread's outbox (the rest are its state changes).
-NOT_STATE = (OutboxEntry.Kind.MESSAGE, OutboxEntry.Kind.RATING)
 
 
 def backoff(attempts: int) -> float:
@@ -180,8 +183,10 @@ class OutboxDelivery:
         send: Callable[[list[OutboxEntry], Turn], Awaitable[None]]
         if head.kind == OutboxEntry.Kind.RATING:
             batch, send = [head], self._send_rating
+        elif head.kind in NOTE_KINDS:
+            batch, send = [head], self._send_note
         elif head.kind != OutboxEntry.Kind.MESSAGE:
-            batch = list(itertools.takewhile(lambda r: r.kind not in NOT_STATE, rows))
+            batch = list(itertools.takewhile(lambda r: r.kind in THREAD_EVENTS, rows))
             send = self._send_thread_event
         elif _has_file(head):
             batch, send = [head], self._send_file_message
@@ -361,6 +366,18 @@ class OutboxDelivery:
             telegram_message_ids=sent,
             message_id=None,
             entry_ids=[entry.pk for entry in batch],
+        )
+
+    async def _send_note(self, batch: list[OutboxEntry], turn: Turn) -> None:
+        """A private note, or its mentions (telegram_bridge.notes)."""
+        entry = batch[0]
+        sent = await send_note(self, entry, turn)
+        await database_sync_to_async(_record_delivery)(
+            chat_id=self.chat_id,
+            thread_id=entry.thread_id,
+            telegram_message_ids=sent,
+            message_id=None,
+            entry_ids=[entry.pk],
         )
 
     # --- Telling the operators of failures ----------------------------------------

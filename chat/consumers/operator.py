@@ -14,6 +14,7 @@ from chat import availability, desk, events, frames, presence, selectors, servic
 from chat.consumers.base import ChatConsumer, limits
 from chat.consumers.canned import CannedRepliesMixin
 from chat.consumers.desk import DeskHandlers
+from chat.consumers.notes import NotesMixin
 from chat.consumers.operator_safety import OperatorSafetyMixin
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Message, Thread
@@ -24,11 +25,12 @@ from realtime.consumer import CLOSE_FORBIDDEN, CLOSE_NO_IDENTITY, CLOSE_RECHECK,
 # What an operator does (rather than their page by itself): keeps their session alive.
 ACTIONS = frozenset(
     {"message.send", "typing", "read", "thread.close", "thread.reopen", "thread.assign"}
+    | {"note.add", "thread.transfer"}
 )
 
 
 class OperatorConsumer(
-    CannedRepliesMixin, DeskHandlers, OperatorSafetyMixin, ChatConsumer
+    CannedRepliesMixin, DeskHandlers, OperatorSafetyMixin, NotesMixin, ChatConsumer
 ):
     is_operator = True
     _activity_noted_at = float("-inf")

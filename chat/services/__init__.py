@@ -52,6 +52,7 @@ from chat.services.messages import (
     post_message,
     post_messages,
 )
+from chat.services.notes import add_note, transfer_thread
 from chat.services.outbox import (
     complete_outbox,
     fail_outbox,
@@ -88,6 +89,8 @@ from chat.services.visitors import (
 )
 
 __all__ = [
+    "add_note",
+    "transfer_thread",
     "EmailJob",
     "claim_email_jobs",
     "complete_email",

@@ -30,6 +30,7 @@ import { Shortcuts } from "./inbox/shortcuts.js";
 import { Views } from "./inbox/views.js";
 import { Labels } from "./inbox/labels.js";
 import { ThreadSafety } from "./inbox/safety.js";
+import { Notes } from "./inbox/notes.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -60,6 +61,10 @@ const IDS = {
   labelFilter: "label-filter", headerLabels: "conversation-labels", labelsButton: "labels-button",
   labelMenu: "label-menu", labelOptions: "label-options", labelOptionsEmpty: "label-options-empty",
   labelForm: "label-form", labelName: "label-name", labelColour: "label-colour",
+  // Private notes (inbox/notes.js)
+  modeReply: "mode-reply", modeNote: "mode-note", suggest: "mention-suggest", mentions: "mention-alerts",
+  transfer: "transfer-thread", transferDialog: "transfer-dialog", transferForm: "transfer-form",
+  transferOperator: "transfer-operator", transferNote: "transfer-note", transferCancel: "transfer-cancel",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -130,6 +135,7 @@ function main(el) {
   const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
   const pane = new ConversationPane(el, {
     client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
+    merge: (id, items, hasEarlier) => notes.merge(id, items, hasEarlier),
   });
   const visitorPanel = new VisitorPanel(el, {
     send: (f, thread) => client.send(f, thread),
@@ -150,7 +156,12 @@ function main(el) {
     active: () => openId != null,
     onNearTop: () => openId != null && client.loadEarlier(client.log(openId)),
   });
-  const typing = typingSender((active, thread) => client.send({ type: "typing", active }, thread));
+  // Writing a private note is not told to the visitor as typing.
+  const typing = typingSender((active, thread) => {
+    if (!(active && notes.isNoteMode())) {
+      client.send({ type: "typing", active }, thread);
+    }
+  });
   const composer = new Composer({
     form: el.form, input: el.input, send: el.send, counter: el.count, attach: el.attach,
     fileInput: el.fileInput, preview: el.preview, dropTarget: el.conversation,
@@ -165,6 +176,14 @@ function main(el) {
     canUse: () => openId != null,
     notice: (text) => alerts.notice(text),
     onSend: (body, files) => {
+      if (notes.isNoteMode()) {
+        if (notes.send(openId, body, files)) {
+          drafts.sent(openId);
+        } else {
+          Promise.resolve().then(() => composer.setText(body)); // kept: not taken
+        }
+        return;
+      }
       const sentWithFile = canned.sendBody(openId, body, files.length > 0); // a saved reply's file
       if (files.length) {
         client.sendFiles(openId, files, body);
@@ -191,6 +210,17 @@ function main(el) {
       paintIfOpen(thread, { force: true });
     },
   });
+  const notes = new Notes(el, {
+    send: (f, thread) => client.send(f, thread),
+    me: () => me,
+    openId: () => openId,
+    onOpen: (id) => openThread(id, { focus: true }),
+    repaint: (thread) => paintIfOpen(thread),
+    notice: (text) => alerts.notice(text),
+    composer,
+    operators: Array.isArray(config.mentionable) ? config.mentionable : [],
+  });
+  el.modeNote.addEventListener("click", () => typing.stop()); // the visitor's notice ends
   const receipts = new Receipts(client);
   const team = new Team(el, { send: (f) => client.send(f), me: () => me });
   const banner = countdownBanner(el.state, el.state, limitedText);
@@ -228,6 +258,7 @@ function main(el) {
     visitorPanel.reset();
     team.hello(f);
     canned.hello();
+    notes.hello();
   }
 
   function frame(f) {
@@ -237,7 +268,10 @@ function main(el) {
       }
       return;
     }
-    if (visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f) || safety.apply(f)) {
+    if (
+      visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f) ||
+      safety.apply(f) || notes.apply(f)
+    ) {
       return;
     }
     if (f.type === "views") {
@@ -360,6 +394,8 @@ function main(el) {
     if (openId !== id) {
       leave();
       openId = id;
+      notes.setMode(false);
+      notes.load(id);
       drafts.restore(id);
       const log = client.log(id);
       el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");

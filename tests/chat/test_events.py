@@ -11,7 +11,7 @@ from typing import Any, get_type_hints
 import pytest
 
 from chat import events
-from chat.models import Message, Thread, Visitor
+from chat.models import Message, Note, Thread, Visitor
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 
@@ -65,6 +65,11 @@ ALL = {
         events.labels_event([{"id": 1, "name": "VIP", "colour": "#15803d"}])
     ],
     "thread_labels_event": lambda: [events.thread_labels_event(thread=3, labels=[1])],
+    "note_events": lambda: events.note_events(
+        Note(pk=8, thread_id=3, client_id=uuid.UUID(int=6), body="ş", created_at=NOW),
+        mentioned=[2],
+        visitor_name="Ayşe",
+    ),
     "session_event": lambda: [
         events.session_event(
             events.thread_group(3),
@@ -86,6 +91,8 @@ SHAPES = {
     events.DEVICE_JOINED: events.DeviceJoinedEvent,
     events.LABELS: events.LabelsEvent,
     events.THREAD_LABELS: events.ThreadLabelsEvent,
+    events.NOTE: events.NoteEvent,
+    events.MENTION: events.MentionEvent,
 }
 
 

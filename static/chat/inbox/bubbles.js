@@ -1,7 +1,8 @@
 /*
  * An operator's view of a message (the inbox's markup, the tests' hooks):
  *   .msg[data-id][data-client-id][data-status] author-visitor | author-operator |
- *   author-system > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
+ *   author-system | author-note (a private note, data-id "note-<id>": inbox/notes.js)
+ *   > .msg-author, .bubble > (file) .body, .msg-meta > .msg-time,
  *   .msg-source ("via Telegram"), .msg-state, .msg-retry, .msg-discard, .msg-seen,
  *   .msg-emailed (the visitor had not read it: it went to them by email).
  * data-status: uploading | pending | sent | failed. A reply the server could not take
@@ -10,9 +11,10 @@
  */
 import { t, tf } from "../lib/i18n.js";
 import { fullDate } from "../lib/format.js";
-import { button, make, setTime } from "../lib/dom.js";
+import { button, make, setTime, svgIcon } from "../lib/dom.js";
 import { linkify } from "../lib/linkify.js";
 import { updateAttachment } from "../lib/attachments.js";
+import { LOCK_ICON } from "./notes.js";
 
 // Ids of replies that went to their visitor by email (the server's "emailed" frames).
 export const emailedIds = new Set();
@@ -33,6 +35,9 @@ export function buildBubble(actions) {
     const node = make("div", "msg author-" + item.author);
     node.appendChild(make("div", "msg-author"));
     const bubble = make("div", "bubble");
+    if (item.author === "note") {
+      bubble.appendChild(svgIcon([LOCK_ICON], 14, "note-lock"));
+    }
     bubble.appendChild(make("div", "body"));
     node.appendChild(bubble);
     const meta = make("div", "msg-meta");
@@ -61,8 +66,9 @@ const shownBodies = new WeakMap();
  */
 export function updateBubble(item, node, view) {
   const status = statusOf(item);
+  const isNote = item.author === "note"; // its id is a note's, not a message's
   if (item.id != null) {
-    node.dataset.id = String(item.id);
+    node.dataset.id = isNote ? "note-" + item.id : String(item.id);
   } else {
     delete node.dataset.id;
   }
@@ -74,6 +80,8 @@ export function updateBubble(item, node, view) {
     authorText = item.author_name || view.myName || t("Operator");
   } else if (item.author === "visitor") {
     authorText = item.author_name || view.visitorName;
+  } else if (item.author === "note") {
+    authorText = tf("Private note · %(name)s", { name: item.author_name || t("Operator") });
   }
   const authorEl = node.querySelector(".msg-author");
   authorEl.textContent = authorText;
@@ -117,5 +125,5 @@ export function updateBubble(item, node, view) {
     discard.textContent = discardText;
   }
   node.querySelector(".msg-seen").hidden = !view.seen;
-  node.querySelector(".msg-emailed").hidden = !(item.id != null && emailedIds.has(item.id));
+  node.querySelector(".msg-emailed").hidden = isNote || !(item.id != null && emailedIds.has(item.id));
 }

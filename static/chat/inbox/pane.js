@@ -185,7 +185,9 @@ export class ConversationPane {
     }
     const log = client.log(id);
     const th = this.deps.threads.get(id);
-    const items = log.messages.concat(client.pending(log));
+    const stored = log.messages.concat(client.pending(log));
+    // Private notes among them (inbox/notes.js).
+    const items = this.deps.merge ? this.deps.merge(id, stored, log.hasEarlier()) : stored;
     const readUpTo = th ? th.visitor_read_up_to || 0 : 0;
     let lastReply = null;
     for (let i = items.length - 1; i >= 0 && !lastReply; i--) {
