@@ -330,6 +330,8 @@ class OutboxEntry(models.Model):
 
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
+from chat.push_models import PushPreferences as PushPreferences  # noqa: E402
+from chat.push_models import PushSubscription as PushSubscription  # noqa: E402
 from chat.site_models import APPEARANCE_ID as APPEARANCE_ID  # noqa: E402
 from chat.site_models import BUSINESS_HOURS_ID as BUSINESS_HOURS_ID  # noqa: E402
 from chat.site_models import DEFAULT_COLOR as DEFAULT_COLOR  # noqa: E402

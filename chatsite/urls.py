@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from chat import admin_views, appearance_views, device_views, upload_views, views
 from chat.email import views as email_views
+from chat.push import views as push_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
 
@@ -45,6 +46,30 @@ urlpatterns = [
         "email/unsubscribe/<str:token>/",
         email_views.unsubscribe,
         name="email-unsubscribe",
+    ),
+    # Web Push and the service workers (docs/notifications.md).
+    path(
+        "admin/inbox/sw.js",
+        push_views.service_worker,
+        {"scope": "inbox"},
+        name="push-inbox-worker",
+    ),
+    path("sw.js", push_views.service_worker, {"scope": "visitor"}, name="push-worker"),
+    path("offline/", push_views.offline_page, name="push-offline"),
+    path(
+        "admin/inbox/push/subscription/",
+        admin.site.admin_view(push_views.operator_subscription),
+        name="push-operator-subscription",
+    ),
+    path(
+        "admin/inbox/push/preferences/",
+        admin.site.admin_view(push_views.preferences),
+        name="push-preferences",
+    ),
+    path(
+        "push/subscription/",
+        push_views.visitor_subscription,
+        name="push-visitor-subscription",
     ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     # Sign-in steps and the Telegram page, before the admin's catch-all.

@@ -24,6 +24,7 @@ import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
 import { emailedIds } from "./inbox/bubbles.js";
+import { PushSettings, isPushConfigured, registerInboxWorker } from "./inbox/push.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -44,6 +45,8 @@ const IDS = {
   recorderTime: "recorder-time", recorderCancel: "recorder-cancel", recorderSend: "recorder-send",
   visitorToggle: "visitor-toggle", visitorPanel: "visitor-panel", visitorClose: "visitor-panel-close",
   visitorBody: "visitor-panel-body", awaySwitch: "away-switch", teamList: "team-list",
+  pushSettings: "push-settings", pushDialog: "push-dialog", pushForm: "push-form",
+  pushStatus: "push-status", pushOff: "push-off", pushCancel: "push-cancel",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -96,7 +99,15 @@ function main(el) {
     isOpenAndVisible: (id) => id === openId && isVisible(),
     onOpen: (id) => openThread(id, { focus: true }),
   });
-  const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
+  const pushManaged = isPushConfigured(config.push);
+  const alerts = new Alerts(el, { threads, pushManaged, onOpen: (id) => openThread(id, { focus: true }) });
+  if (pushManaged) {
+    const pushConfig = { ...config.push, csrfCookieName: config.csrfCookieName };
+    const onOpen = (id) => openThread(id, { focus: true });
+    new PushSettings(el, { config: pushConfig, onOpen, notice: (text) => alerts.notice(text) });
+  } else {
+    registerInboxWorker();
+  }
   const pane = new ConversationPane(el, {
     client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
   });
