@@ -148,9 +148,11 @@ def finish(job: services.PushJob, outcome: Outcome, *, at: dt.datetime) -> None:
         error = "; ".join(outcome.errors) or f"retry after {outcome.wait:.0f} s"
         failed(job, error, at=at, wait=outcome.wait, for_good=outcome.refused)
         return
+    if not outcome.sent:
+        chat_services.skip_outbox(entry_ids=job.entry_ids, note="no one to notify")
+        return
     chat_services.complete_outbox(entry_ids=job.entry_ids)
-    if outcome.sent:
-        logger.info("push: thread %s to %s devices", job.thread_id, len(outcome.sent))
+    logger.info("push: thread %s to %s devices", job.thread_id, len(outcome.sent))
 
 
 def failed(

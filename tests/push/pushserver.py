@@ -84,9 +84,7 @@ class PushService:
         self.browsers[browser.token] = browser
         return browser.subscription(self.url)
 
-    def answer(
-        self, subscription: dict[str, Any], status: int, **headers: str
-    ) -> None:
+    def answer(self, subscription: dict[str, Any], status: int, **headers: str) -> None:
         """The next POST to this subscription gets ``status`` (queued in order)."""
         token = subscription["endpoint"].rsplit("/", 1)[1]
         with self.lock:
