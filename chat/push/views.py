@@ -121,6 +121,8 @@ def operator_subscription(request: HttpRequest) -> HttpResponse:
 def visitor_subscription(request: HttpRequest) -> HttpResponse:
     """The same for the session's visitor, once their conversation exists (a
     reply is what they are told of)."""
+    if not settings.SOHBET_PUSH_ENABLED:
+        return _error(404, _("Notifications are not set up on this site."))
     visitor_id = request.session.get(VISITOR_SESSION_KEY)
     if visitor_id is None or not Visitor.objects.filter(pk=visitor_id).exists():
         return _error(409, _("Send a message first."))
