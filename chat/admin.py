@@ -336,5 +336,5 @@ class WidgetSiteAdmin(admin.ModelAdmin):
         sites.forget()
 
 
-# Register the appearance and the business hours pages.
-from chat import admin_appearance, admin_hours  # noqa: E402, F401
+# Register the appearance and the business hours pages, and push subscriptions.
+from chat import admin_appearance, admin_hours, admin_push  # noqa: E402, F401

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WORKER_READY = """async () => {
   const registration = await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) {
-    await new Promise((done) =>
-      navigator.serviceWorker.addEventListener("controllerchange", done, { once: true }));
+    await new Promise((done) => navigator.serviceWorker.addEventListener(
+      "controllerchange", done, { once: true }));
   }
   return { scope: registration.scope, caches: await caches.keys() };
 }"""

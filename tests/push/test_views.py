@@ -168,3 +168,22 @@ def test_without_keys_the_pages_offer_no_push(settings: Any) -> None:
 
     assert 'id="push-button"' not in page
     assert send(client, "/push/subscription/", {}).status_code == 404
+
+
+def test_the_admin_lists_devices_without_their_keys(
+    admin_client: Client, push_service: PushService
+) -> None:
+    subscription = push_service.new_subscription()
+    send(
+        admin_client, "/admin/inbox/push/subscription/", {"subscription": subscription}
+    )
+    stored = PushSubscription.objects.get()
+
+    listing = admin_client.get("/admin/chat/pushsubscription/").content.decode()
+    detail = admin_client.get(
+        f"/admin/chat/pushsubscription/{stored.pk}/change/"
+    ).content.decode()
+
+    assert "admin" in listing
+    assert subscription["endpoint"] in detail
+    assert subscription["keys"]["auth"] not in detail
