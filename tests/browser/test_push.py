@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     LiveServer,
+    collect_page_errors,
     start_daphne,
     stop_daphne,
 )
@@ -111,6 +112,7 @@ def test_the_inbox_installs_shows_pushes_once_per_conversation_and_works_offline
         ]
     )
     page = context.pages[0] if context.pages else context.new_page()
+    errors = collect_page_errors(page)
     # A cache of an older release, left behind: the new worker deletes it.
     page.goto(push_server.url + "/offline/")
     page.evaluate("caches.open('sohbet-inbox-old')")
@@ -158,6 +160,8 @@ def test_the_inbox_installs_shows_pushes_once_per_conversation_and_works_offline
     url = push_server.url + "/admin/inbox/#thread-7"
     assert shown == [["thread-7", "Visitor #7", url, "second"]]
 
+    assert errors == []
+
     # No network: our offline page, not the browser's error; back online, retry.
     context.set_offline(True)
     page.reload()
@@ -173,6 +177,7 @@ def test_the_chat_page_offers_reply_notifications_and_is_offline_in_turkish(
 ) -> None:
     context = profile(locale="tr-TR")
     page = context.pages[0] if context.pages else context.new_page()
+    errors = collect_page_errors(page)
     page.goto(push_server.url + "/")
     page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
     worker = page.evaluate(WORKER_READY)
@@ -185,6 +190,7 @@ def test_the_chat_page_offers_reply_notifications_and_is_offline_in_turkish(
     button.wait_for()
     assert button.inner_text() == "Yanıt verdiklerinde bana bildir"
     assert button.get_attribute("aria-pressed") == "false"
+    assert errors == []
 
     context.set_offline(True)
     page.reload()

@@ -30,6 +30,7 @@ export async function mountVisitorPush(config) {
   render();
   button.addEventListener("click", async () => {
     note.textContent = "";
+    button.disabled = true;
     try {
       if (subscribed) {
         await unsubscribe(registration, settings);
@@ -43,6 +44,7 @@ export async function mountVisitorPush(config) {
     } catch (err) {
       note.textContent = err.message || t("Something went wrong.");
     }
+    button.disabled = false;
     render();
   });
 }

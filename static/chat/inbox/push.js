@@ -63,6 +63,7 @@ export class PushSettings {
   }
 
   async _enable() {
+    this.el.notify.disabled = true;
     try {
       const subscription = await subscribe(this.registration, this.config);
       if (!subscription) {
@@ -74,6 +75,7 @@ export class PushSettings {
     } catch (err) {
       this.deps.notice(tf("Notifications could not be turned on: %(error)s", { error: err.message || String(err) }));
     }
+    this.el.notify.disabled = false;
     await this._render();
   }
 

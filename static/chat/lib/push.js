@@ -4,7 +4,19 @@
  * after the person asked for it, and tell the server (POST/DELETE the
  * subscription). config: {publicKey, subscribeUrl, csrfCookieName}.
  */
+import { t } from "./i18n.js";
 import { csrfToken } from "./uploader.js";
+
+// A browser whose push service cannot be reached never settles its subscribe().
+const SUBSCRIBE_TIMEOUT_MS = 20000;
+
+function withTimeout(promise, ms, message) {
+  let timer = null;
+  const expired = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
 
 export function canPush() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -67,10 +79,11 @@ export async function subscribe(registration, config) {
   const ready = registration || (await navigator.serviceWorker.ready);
   let subscription = await currentSubscription(ready);
   if (!subscription) {
-    subscription = await ready.pushManager.subscribe({
-      userVisibleOnly: true,
-      applicationServerKey: keyBytes(config.publicKey),
-    });
+    subscription = await withTimeout(
+      ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(config.publicKey) }),
+      SUBSCRIBE_TIMEOUT_MS,
+      t("The browser's push service did not answer. Try again later."),
+    );
   }
   await tell(config, "POST", subscription);
   return subscription;
