@@ -22,11 +22,20 @@ export function canPush() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
 
-// The page's worker (null where there are none: http other than localhost).
+function loaded() {
+  return document.readyState === "complete"
+    ? Promise.resolve()
+    : new Promise((resolve) => window.addEventListener("load", resolve, { once: true }));
+}
+
+// The page's worker (null where there are none: http other than localhost),
+// registered once the page has loaded: its install fetches never compete with the
+// page's own.
 export async function registerWorker(url, scope) {
   if (!("serviceWorker" in navigator)) {
     return null;
   }
+  await loaded();
   try {
     return await navigator.serviceWorker.register(url, { scope });
   } catch (err) {
