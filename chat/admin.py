@@ -340,7 +340,7 @@ class WidgetSiteAdmin(admin.ModelAdmin):
 
 
 # Pages registered by modules of their own (one-row pages, reports and exports,
-# canned replies, labels and automatic assignment, private notes).
+# canned replies, labels and automatic assignment, private notes, push).
 from chat import (  # noqa: E402, F401
     admin_appearance,
     admin_canned,
@@ -348,4 +348,5 @@ from chat import (  # noqa: E402, F401
     admin_desk,
     admin_hours,
     admin_notes,
+    admin_push,
 )

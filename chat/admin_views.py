@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chat import notes, selectors, uploads
+from chat.push.release import push_config
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -24,6 +25,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "mentionable": notes.list_mentionable(),
             "threadAdminUrl": reverse("admin:chat_thread_change", args=[0]),
             **uploads.client_config(),
+            "push": push_config(operator=True),
         },
     }
     return TemplateResponse(request, "admin/chat/inbox.html", context)

@@ -359,6 +359,8 @@ from chat.desk_models import ThreadLabel as ThreadLabel  # noqa: E402
 from chat.device_models import DeviceCode as DeviceCode  # noqa: E402
 from chat.device_models import DeviceCodeAttempt as DeviceCodeAttempt  # noqa: E402
 from chat.note_models import Note as Note  # noqa: E402
+from chat.push_models import PushPreferences as PushPreferences  # noqa: E402
+from chat.push_models import PushSubscription as PushSubscription  # noqa: E402
 from chat.report_models import ConversationExport as ConversationExport  # noqa: E402
 from chat.report_models import ConversationReport as ConversationReport  # noqa: E402
 from chat.safety_models import Block as Block  # noqa: E402

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from chat import events, presence, rules
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
+from chat.push.rules import push_entries
 from chat.rules import (
     THREAD_LOCK_FIELDS,
     THREAD_POST_FIELDS,
@@ -109,6 +110,11 @@ def _outbox_entries(applied: rules.Applied) -> list[OutboxEntry]:
         *rules.outbox_entries(applied, settings.SOHBET_OUTBOX_CHANNELS),
         *rules.email_entries(applied, delay_seconds=settings.SOHBET_EMAIL_UNREAD_DELAY),
         *rules.reply_entries(applied, settings.SOHBET_REPLY_CHANNELS),
+        *push_entries(
+            applied,
+            enabled=settings.SOHBET_PUSH_ENABLED,
+            delay_seconds=settings.SOHBET_PUSH_DELAY,
+        ),
     ]
 
 

@@ -22,6 +22,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from chat import selectors, services, uploads
 from chat.models import DEFAULT_COLOR
+from chat.push.release import push_config
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
@@ -66,6 +67,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         },
         **telegram_config("telegram-link"),
         **uploads.client_config(),
+        "push": push_config(operator=False),
     }
     get_token(request)  # the CSRF cookie that uploads send back
     return render(

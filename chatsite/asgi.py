@@ -43,16 +43,25 @@ application = ProtocolTypeRouter(
     }
 )
 
-# The email outbox is sent by a task of each web process (chat.email.worker;
-# docs/operations.md "Email"): no process of its own to run. Daphne has no start-up
-# event for applications: the first connection or request starts it.
+# The email and push outboxes are sent by tasks of each web process
+# (chat.email.worker, chat.push.worker; docs/operations.md "Email",
+# docs/notifications.md): no process of their own to run. Daphne has no start-up
+# event for applications: the first connection or request starts them.
+_starters: list[Any] = []
 if settings.SOHBET_EMAIL_WORKER:
     from chat.email.worker import start_worker  # noqa: E402
 
+    _starters.append(start_worker)
+if settings.SOHBET_PUSH_WORKER:
+    from chat.push.worker import start_worker as start_push_worker  # noqa: E402
+
+    _starters.append(start_push_worker)
+if _starters:
     _router = application
 
     async def _serve(scope: Any, receive: Any, send: Any) -> Any:
-        start_worker()
+        for start in _starters:
+            start()
         return await _router(scope, receive, send)
 
     application = _serve

@@ -51,6 +51,8 @@ def content_security_policy(
             f"media-src {media}",
             "connect-src 'self'" + _websocket_sources(request),
             "font-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",

@@ -490,6 +490,33 @@ SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR = env_int("SOHBET_EMAIL_TRANSCRIPTS_PER_HOUR",
 # off: another process runs `manage.py sendemail` instead.
 SOHBET_EMAIL_WORKER = env_bool("SOHBET_EMAIL_WORKER", True) and SOHBET_EMAIL_ENABLED
 
+# --- Web Push (chat.push; docs/notifications.md) -------------------------------------
+
+# VAPID keys (`manage.py vapidkeys` prints a new pair): base64url, the public key
+# uncompressed (65 bytes), the private key raw (32 bytes). Both unset: no push.
+SOHBET_VAPID_PUBLIC_KEY = os.environ.get("SOHBET_VAPID_PUBLIC_KEY", "").strip()
+SOHBET_VAPID_PRIVATE_KEY = os.environ.get("SOHBET_VAPID_PRIVATE_KEY", "").strip()
+# Who the push services may contact about our pushes (mailto: or https: URL).
+SOHBET_VAPID_SUBJECT = (
+    os.environ.get("SOHBET_VAPID_SUBJECT", "").strip() or "mailto:admin@localhost"
+)
+if bool(SOHBET_VAPID_PUBLIC_KEY) != bool(SOHBET_VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured(
+        "Set both SOHBET_VAPID_PUBLIC_KEY and SOHBET_VAPID_PRIVATE_KEY, or neither"
+    )
+SOHBET_PUSH_ENABLED = bool(SOHBET_VAPID_PRIVATE_KEY)
+# Push services a subscription may name (https only): the browsers' own. The worker
+# posts to no other host, whatever a browser sends.
+SOHBET_PUSH_SERVICE_HOSTS = env_list(
+    "SOHBET_PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
+    "*.notify.windows.com",
+)
+# Seconds an operator's inbox has to show a visitor's message (read: no push).
+SOHBET_PUSH_DELAY = env_int("SOHBET_PUSH_DELAY", 3)
+# The web process sends the push outbox itself (a task: chat.push.worker).
+SOHBET_PUSH_WORKER = env_bool("SOHBET_PUSH_WORKER", True) and SOHBET_PUSH_ENABLED
+
 # --- Health and housekeeping ----------------------------------------------------------
 
 # Shown by /health/: a release name, else the commit Railway deployed, else "dev".

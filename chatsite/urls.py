@@ -12,6 +12,7 @@ from chat import (
     views,
 )
 from chat.email import views as email_views
+from chat.push import views as push_views
 from chat.widget import views as widget_views
 from chatsite import views as site_views
 from telegram_bridge import visitor_views as telegram_visitor_views
@@ -59,6 +60,30 @@ urlpatterns = [
         "email/unsubscribe/<str:token>/",
         email_views.unsubscribe,
         name="email-unsubscribe",
+    ),
+    # Web Push and the service workers (docs/notifications.md).
+    path(
+        "admin/inbox/sw.js",
+        push_views.service_worker,
+        {"scope": "inbox"},
+        name="push-inbox-worker",
+    ),
+    path("sw.js", push_views.service_worker, {"scope": "visitor"}, name="push-worker"),
+    path("offline/", push_views.offline_page, name="push-offline"),
+    path(
+        "admin/inbox/push/subscription/",
+        admin.site.admin_view(push_views.operator_subscription),
+        name="push-operator-subscription",
+    ),
+    path(
+        "admin/inbox/push/preferences/",
+        admin.site.admin_view(push_views.preferences),
+        name="push-preferences",
+    ),
+    path(
+        "push/subscription/",
+        push_views.visitor_subscription,
+        name="push-visitor-subscription",
     ),
     path("admin/inbox/", admin.site.admin_view(admin_views.inbox), name="inbox"),
     re_path(

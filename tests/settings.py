@@ -60,3 +60,7 @@ SOHBET_REPLY_TIME_SECONDS = 0
 # Tests send the email outbox themselves (chat.email.worker.send_due); a server
 # process a test starts may run the worker (SOHBET_EMAIL_WORKER=1 in its env).
 SOHBET_EMAIL_WORKER = os.environ.get("SOHBET_EMAIL_WORKER") == "1"
+# Web Push: off unless a test turns it on (tests/push/conftest.py); the tests' push
+# service listens on 127.0.0.1. A server process a test starts may run the worker.
+SOHBET_PUSH_SERVICE_HOSTS = [*SOHBET_PUSH_SERVICE_HOSTS, "127.0.0.1"]  # noqa: F405
+SOHBET_PUSH_WORKER = os.environ.get("SOHBET_PUSH_WORKER") == "1"

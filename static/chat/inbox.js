@@ -31,6 +31,7 @@ import { Views } from "./inbox/views.js";
 import { Labels } from "./inbox/labels.js";
 import { ThreadSafety } from "./inbox/safety.js";
 import { Notes } from "./inbox/notes.js";
+import { PushSettings, isPushConfigured, registerInboxWorker } from "./inbox/push.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -65,6 +66,8 @@ const IDS = {
   modeReply: "mode-reply", modeNote: "mode-note", suggest: "mention-suggest", mentions: "mention-alerts",
   transfer: "transfer-thread", transferDialog: "transfer-dialog", transferForm: "transfer-form",
   transferOperator: "transfer-operator", transferNote: "transfer-note", transferCancel: "transfer-cancel",
+  pushSettings: "push-settings", pushDialog: "push-dialog", pushForm: "push-form",
+  pushStatus: "push-status", pushOff: "push-off", pushCancel: "push-cancel",
 };
 
 // Literal msgids, so that makemessages finds them.
@@ -132,7 +135,15 @@ function main(el) {
       labels.renderHeader();
     },
   });
-  const alerts = new Alerts(el, { threads, onOpen: (id) => openThread(id, { focus: true }) });
+  const pushManaged = isPushConfigured(config.push);
+  const alerts = new Alerts(el, { threads, pushManaged, onOpen: (id) => openThread(id, { focus: true }) });
+  if (pushManaged) {
+    const pushConfig = { ...config.push, csrfCookieName: config.csrfCookieName };
+    const onOpen = (id) => openThread(id, { focus: true });
+    new PushSettings(el, { config: pushConfig, onOpen, notice: (text) => alerts.notice(text) });
+  } else {
+    registerInboxWorker();
+  }
   const pane = new ConversationPane(el, {
     client, threads, config, me: () => me, openId: () => openId, focus: () => composer.focus(),
     merge: (id, items, hasEarlier) => notes.merge(id, items, hasEarlier),

@@ -6,4 +6,8 @@
 import { readConfig } from "./lib/util.js";
 import { mountConversation } from "./conversation/conversation.js";
 
-mountConversation(document.getElementById("app"), readConfig("sohbet-config"));
+import { mountVisitorPush } from "./conversation/push.js";
+
+const config = readConfig("sohbet-config");
+mountConversation(document.getElementById("app"), config);
+mountVisitorPush(config);

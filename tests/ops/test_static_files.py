@@ -20,6 +20,7 @@ PAGES = (
     "chat/inbox.js",
     "chat/appearance-admin.js",
     "chat/continue.js",
+    "chat/offline.js",
 )
 IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)";""", re.M | re.S)
 HASHED = re.compile(r"\.[0-9a-f]{12}\.js$")

@@ -26,7 +26,9 @@ export class Alerts {
     this._hideNotice = debounce(() => {
       el.notice.hidden = true;
     }, NOTICE_MS);
-    el.notify.addEventListener("click", () => this._ask());
+    if (!deps.pushManaged) { // else inbox/push.js owns the button
+      el.notify.addEventListener("click", () => this._ask());
+    }
     el.notice.querySelector(".inbox-notice-dismiss").addEventListener("click", () => {
       el.notice.hidden = true;
     });
@@ -62,7 +64,7 @@ export class Alerts {
       ? threadName(th, m.thread)
       : m.author_name || t("New conversation");
     try {
-      const note = new window.Notification(title, { body: previewText(m), tag: String(m.thread) });
+      const note = new window.Notification(title, { body: previewText(m), tag: "thread-" + m.thread }); // the push's tag: one, not two
       note.onclick = () => {
         window.focus();
         this.deps.onOpen(m.thread);
@@ -74,6 +76,9 @@ export class Alerts {
   }
 
   _renderButton() {
+    if (this.deps.pushManaged) {
+      return;
+    }
     this.el.notify.hidden = !hasNotifications() || window.Notification.permission !== "default";
   }
 

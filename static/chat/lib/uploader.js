@@ -112,7 +112,7 @@ function readCookie(name) {
 }
 
 // The CSRF cookie, or the token of a {% csrf_token %} on the page (HttpOnly cookie).
-function csrfToken(cookieName) {
+export function csrfToken(cookieName) {
   const token = readCookie(cookieName || "csrftoken");
   if (token) {
     return token;
