@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +35,7 @@ def update_business_hours(*, values: Mapping[str, Any]) -> BusinessHours:
     row.updated_at = timezone.now()
     row.full_clean()
     row.save()
-    transaction.on_commit(lambda: cache.delete(availability.CACHE_KEY))
+    transaction.on_commit(availability.BUSINESS_HOURS.changed)
     schedule = availability.schedule_from(
         {f.attname: getattr(row, f.attname) for f in BusinessHours._meta.fields}
     )
