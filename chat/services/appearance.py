@@ -28,7 +28,7 @@ def update_appearance(
 ) -> Appearance:
     """Set the appearance's fields (``values``, already valid), remove the avatars
     ``remove_avatar_ids`` and add ``new_avatars`` (cleaned by chat.avatars); the
-    cached appearance is forgotten after commit.
+    processes' copies are renewed after commit (``appearance.APPEARANCE``).
 
     Raises ValidationError (and changes nothing) when more than MAX_TEAM_AVATARS
     avatars would remain.

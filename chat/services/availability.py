@@ -26,8 +26,9 @@ AUTOMATIC_REPLY_NAMESPACE = uuid.UUID("5d1b7a52-8c0e-4f43-9a55-2f0c1f0d6a11")
 @transaction.atomic
 def update_business_hours(*, values: Mapping[str, Any]) -> BusinessHours:
     """Set the business hours' fields (``values``, already valid: chat.admin_hours
-    cleans them). After commit the cached hours are forgotten and every visitor's
-    page is told the new ones (events.hours_event)."""
+    cleans them). After commit the processes' copies of the hours are renewed
+    (``availability.BUSINESS_HOURS``) and every visitor's page is told the new
+    ones (events.hours_event)."""
     row = BusinessHours.objects.select_for_update().filter(pk=BUSINESS_HOURS_ID).first()
     row = row or BusinessHours(pk=BUSINESS_HOURS_ID)
     for name, value in values.items():
