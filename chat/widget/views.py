@@ -169,6 +169,7 @@ def session(request: HttpRequest) -> HttpResponse:
         store = type(store)()
         services.begin_visitor_session(store)
         store.create()
+        store.modified = False  # saved by create(), which marks it modified anyway
     headers = request.headers
     conversation = services.open_conversation(
         store,
