@@ -6,7 +6,8 @@ Opens one visitor socket the way the page does (a session cookie from ``/``), th
 ``--count`` times: a ``ping`` timed to its ``pong``, a pause, a ``message.send``
 timed to its ``ack``, a pause. Then ``--new`` new conversations one after another,
 each step timed: the page (``GET /``, a new session), the socket to its
-``hello``, the first message to its ``ack``, a second one, the close; with
+``hello``, the first message to its ``ack``, what it does after its ack (``after``:
+0.1 s), a second one, the close; with
 ``--server-pid`` also the server's CPU per step. ``--widget N``: N new visitors
 of the widget (docs/widget.md): its frame page, its session call (a token), the
 socket opened with the token, the first message. Prints the p50, p90, min and
@@ -34,6 +35,10 @@ from urllib.parse import urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import load  # noqa: E402  (bench/load.py: the page's cookie and socket)
+
+# How long the work a first message starts after its ack (the operators' thread
+# event, an automatic reply) is given before the "after" step's CPU is read.
+AFTER_ACK = 0.1
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -86,7 +91,7 @@ def report(
 
 async def new_conversations(port: int, count: int, pid: int) -> None:
     """``count`` visitors one after another: page, socket, first message, close."""
-    steps = ("page", "hello", "first", "second", "close")
+    steps = ("page", "hello", "first", "after", "second", "close")
     times: dict[str, list[float]] = {step: [] for step in steps}
     cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
     for n in range(count):
@@ -106,6 +111,9 @@ async def new_conversations(port: int, count: int, pid: int) -> None:
             await ws.send(json.dumps(frame))
             await answer(ws, "ack", client_id)
             marks.append(mark(pid))
+            if len(marks) == 4:  # the first one's work after its ack ("after")
+                await asyncio.sleep(AFTER_ACK)
+                marks.append(mark(pid))
         await ws.close()
         marks.append(mark(pid))
         record(marks, steps, times, cpu)

@@ -21,7 +21,8 @@
 #   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none;
 #                                    HOW=written: the same message, a conversation's second)
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
-#   WIDGET=100                       lone: widget visitors (bench/lone.py --widget)
+#   LONE_COUNT=200, NEW=100, WIDGET=100   lone: pings and messages, new conversations,
+#                                    widget visitors (bench/lone.py --count, --new, --widget)
 #
 # Every step is bounded; OUTDIR gets one .json and one .txt report per run plus the
 # Daphne log. Needs: .venv with requirements-dev.txt, PostgreSQL 15 binaries and
@@ -206,8 +207,8 @@ for s in $SCENARIOS; do
                     >"$OUT/lone.spy.log" 2>&1 &
                 SPY_PID=$!
             fi
-            timeout 300 "$PY" bench/lone.py --url "http://127.0.0.1:$PORT" --count 200 \
-                --new 100 --widget "${WIDGET:-100}" --server-pid "$DAPHNE_PID" \
+            timeout 300 "$PY" bench/lone.py --url "http://127.0.0.1:$PORT" \
+                --count "${LONE_COUNT:-200}" --new "${NEW:-100}" --widget "${WIDGET:-100}" --server-pid "$DAPHNE_PID" \
                 >"$OUT/lone.txt" 2>&1 || log "lone failed: $OUT/lone.txt"
             if [[ -n "$SPY_PID" ]]; then
                 kill -INT "$SPY_PID" 2>/dev/null || true

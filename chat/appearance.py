@@ -1,7 +1,8 @@
 """Reads of the chat's appearance (chat.models.Appearance) and of how fast the team
 typically replies, both cheap enough for every page and every ``/widget.js``: the
-settings are cached (chat.services.appearance forgets them on a change), the reply
-time is one aggregate query at most every SOHBET_REPLY_TIME_SECONDS per process.
+settings are a copy in each process (``realtime.localcopy``: chat.services.appearance
+tells a change), the reply time is one aggregate query at most every
+SOHBET_REPLY_TIME_SECONDS per process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from chat import colors
 from chat.models import APPEARANCE_ID, Appearance, Message, TeamAvatar, Thread
+from realtime.localcopy import LocalCopy
 
 CACHE_KEY = "chat.appearance"
 LANGUAGES = ("en", "tr")  # the languages of Appearance's text fields
@@ -36,23 +37,32 @@ REPLY_BUCKETS = (
 )
 
 
+def _load_appearance() -> dict[str, Any]:
+    row = Appearance.objects.filter(pk=APPEARANCE_ID).first() or Appearance()
+    values = {
+        field.attname: getattr(row, field.attname)
+        for field in Appearance._meta.concrete_fields
+        if field.attname not in ("id", "updated_at")
+    }
+    values["avatars"] = [
+        reverse("team-avatar", args=[pk])
+        for pk in TeamAvatar.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    return values
+
+
+# Loaded again at least every SOHBET_APPEARANCE_CACHE_SECONDS.
+APPEARANCE = LocalCopy(
+    CACHE_KEY,
+    _load_appearance,
+    max_age=lambda: settings.SOHBET_APPEARANCE_CACHE_SECONDS,
+)
+
+
 def get_appearance_values() -> dict[str, Any]:
     """The appearance's fields (defaults while the row does not exist) and its
-    avatars' URLs; cached for SOHBET_APPEARANCE_CACHE_SECONDS."""
-    values = cache.get(CACHE_KEY)
-    if values is None:
-        row = Appearance.objects.filter(pk=APPEARANCE_ID).first() or Appearance()
-        values = {
-            field.attname: getattr(row, field.attname)
-            for field in Appearance._meta.concrete_fields
-            if field.attname not in ("id", "updated_at")
-        }
-        values["avatars"] = [
-            reverse("team-avatar", args=[pk])
-            for pk in TeamAvatar.objects.order_by("pk").values_list("pk", flat=True)
-        ]
-        cache.set(CACHE_KEY, values, settings.SOHBET_APPEARANCE_CACHE_SECONDS)
-    return dict(values)
+    avatars' URLs (``APPEARANCE``: this process's copy)."""
+    return dict(APPEARANCE.get())
 
 
 def get_team_avatar(*, avatar_id: int) -> TeamAvatar | None:

@@ -1,6 +1,7 @@
-"""Reads of whether the team is there: the business hours set in the admin (cached;
-chat.services.availability forgets them on a change), what a visitor's page is told
-of them, the automatic reply's text, and the operators' away switches.
+"""Reads of whether the team is there: the business hours set in the admin (a copy in
+each process, ``realtime.localcopy``: chat.services.availability tells a change),
+what a visitor's page is told of them, the automatic reply's text, and the
+operators' away switches.
 
 Someone is there when the hours are open (or not used) and an operator who is not
 away is online (chat.presence.OPERATORS holds only those).
@@ -12,31 +13,46 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import events, hours, presence
 from chat.models import BUSINESS_HOURS_ID, BusinessHours, OperatorStatus
+from realtime.localcopy import LocalCopy
 
 CACHE_KEY = "chat.business_hours"
 LANGUAGES = ("en", "tr")
 
 
+def _load_business_hours() -> dict[str, Any]:
+    row = BusinessHours.objects.filter(pk=BUSINESS_HOURS_ID).first()
+    row = row or BusinessHours()
+    return {
+        field.attname: getattr(row, field.attname)
+        for field in BusinessHours._meta.concrete_fields
+        if field.attname not in ("id", "updated_at")
+    }
+
+
+# Loaded again at least every SOHBET_APPEARANCE_CACHE_SECONDS.
+BUSINESS_HOURS = LocalCopy(
+    CACHE_KEY,
+    _load_business_hours,
+    max_age=lambda: settings.SOHBET_APPEARANCE_CACHE_SECONDS,
+)
+
+
 def get_business_hours_values() -> dict[str, Any]:
-    """The business hours' fields (defaults while the row does not exist); cached
-    for SOHBET_APPEARANCE_CACHE_SECONDS."""
-    values = cache.get(CACHE_KEY)
-    if values is None:
-        row = BusinessHours.objects.filter(pk=BUSINESS_HOURS_ID).first()
-        row = row or BusinessHours()
-        values = {
-            field.attname: getattr(row, field.attname)
-            for field in BusinessHours._meta.concrete_fields
-            if field.attname not in ("id", "updated_at")
-        }
-        cache.set(CACHE_KEY, values, settings.SOHBET_APPEARANCE_CACHE_SECONDS)
-    return dict(values)
+    """The business hours' fields (defaults while the row does not exist:
+    ``BUSINESS_HOURS``, this process's copy)."""
+    return dict(BUSINESS_HOURS.get())
+
+
+def automatic_reply_off() -> bool:
+    """Whether this process's copy of the hours, fresh, says the automatic reply is
+    off; False when it cannot tell without the cache (no I/O: for the event loop)."""
+    values = BUSINESS_HOURS.peek()
+    return values is not None and not values["auto_reply_enabled"]
 
 
 def schedule_from(values: dict[str, Any]) -> hours.Schedule | None:

@@ -9,7 +9,6 @@ from django.http import (
     HttpResponsePermanentRedirect,
 )
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django_ratelimit.exceptions import Ratelimited
 from chat import selectors, services, uploads
 from chat.models import DEFAULT_COLOR
 from chat.push.release import push_config
+from chat.pages import render_page
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
@@ -70,7 +70,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
         "push": push_config(operator=False),
     }
     get_token(request)  # the CSRF cookie that uploads send back
-    return render(
+    return render_page(
         request,
         "chat/visitor.html",
         {"page_config": page_config, **appearance_context(get_language())},

@@ -372,8 +372,9 @@ SOHBET_WIDGET_SITES = env_list(
 # The secret the host site's server signs its user ids with (identify's user_hash);
 # without it only unverified names and emails are taken.
 SOHBET_WIDGET_IDENTITY_SECRET = os.environ.get("SOHBET_WIDGET_IDENTITY_SECRET", "")
-# Seconds the appearance set in the admin (colour, texts, avatars) is cached; a change
-# clears it at once in a shared cache (Redis), within this time in local memory.
+# Seconds a process keeps its copy of the appearance set in the admin (colour, texts,
+# avatars) and of the business hours; a change shows within a second with a shared
+# cache (Redis: realtime.localcopy), within this time in local memory.
 SOHBET_APPEARANCE_CACHE_SECONDS = env_int("SOHBET_APPEARANCE_CACHE_SECONDS", 60)
 # Seconds between two computations of "typically replies in …" in each process.
 SOHBET_REPLY_TIME_SECONDS = env_int("SOHBET_REPLY_TIME_SECONDS", 300)

@@ -260,7 +260,8 @@ class VisitorConsumer(VisitorSafetyMixin, VisitorContextMixin, ChatConsumer):
     async def send_ack(self, posted: Posted) -> None:
         await self._ack(posted)
         message = posted.message
-        if posted.created and (message.seq == 1 or posted.reopened):
+        starts = posted.created and (message.seq == 1 or posted.reopened)
+        if starts and not availability.automatic_reply_off():
             # A conversation starts: answered at once when nobody is there.
             try:
                 await run_in_db(

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -14,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.appearance import CACHE_KEY
+from chat.appearance import APPEARANCE
 from chat.models import APPEARANCE_ID, MAX_TEAM_AVATARS, Appearance, TeamAvatar
 
 logger = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ def update_appearance(
 ) -> Appearance:
     """Set the appearance's fields (``values``, already valid), remove the avatars
     ``remove_avatar_ids`` and add ``new_avatars`` (cleaned by chat.avatars); the
-    cached appearance is forgotten after commit.
+    processes' copies are renewed after commit (``appearance.APPEARANCE``).
 
     Raises ValidationError (and changes nothing) when more than MAX_TEAM_AVATARS
     avatars would remain.
@@ -64,7 +63,7 @@ def too_many_avatars_message() -> str:
 
 
 def _after_change(removed_files: list[str]) -> None:
-    cache.delete(CACHE_KEY)
+    APPEARANCE.changed()
     for name in removed_files:
         try:
             default_storage.delete(name)

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,8 +26,9 @@ AUTOMATIC_REPLY_NAMESPACE = uuid.UUID("5d1b7a52-8c0e-4f43-9a55-2f0c1f0d6a11")
 @transaction.atomic
 def update_business_hours(*, values: Mapping[str, Any]) -> BusinessHours:
     """Set the business hours' fields (``values``, already valid: chat.admin_hours
-    cleans them). After commit the cached hours are forgotten and every visitor's
-    page is told the new ones (events.hours_event)."""
+    cleans them). After commit the processes' copies of the hours are renewed
+    (``availability.BUSINESS_HOURS``) and every visitor's page is told the new
+    ones (events.hours_event)."""
     row = BusinessHours.objects.select_for_update().filter(pk=BUSINESS_HOURS_ID).first()
     row = row or BusinessHours(pk=BUSINESS_HOURS_ID)
     for name, value in values.items():
@@ -36,7 +36,7 @@ def update_business_hours(*, values: Mapping[str, Any]) -> BusinessHours:
     row.updated_at = timezone.now()
     row.full_clean()
     row.save()
-    transaction.on_commit(lambda: cache.delete(availability.CACHE_KEY))
+    transaction.on_commit(availability.BUSINESS_HOURS.changed)
     schedule = availability.schedule_from(
         {f.attname: getattr(row, f.attname) for f in BusinessHours._meta.fields}
     )

@@ -8,13 +8,14 @@ first message, in its batch (``chat.storage``), or with the first upload or name
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from chat import events
@@ -41,6 +42,18 @@ HELLO_THREAD_FIELDS = (
     "last_seq",
     "operator_read_up_to",
     "operator_delivered_up_to",
+)
+
+
+# What the hello reads of a written conversation: its thread and its visitor.
+_STORED = {f"visitor__{column}": name for name, column in COLUMNS.items()}
+HELLO_COLUMNS = (
+    *HELLO_THREAD_FIELDS,
+    "visitor__name",
+    "visitor__attributes",
+    "visitor__email",
+    "visitor__email_unsubscribed_at",
+    *_STORED,
 )
 
 
@@ -81,27 +94,14 @@ def open_conversation(
     the session began elsewhere than the page), else written now (no sequences)."""
     visitor_id: int | None = session.get(VISITOR_SESSION_KEY)
     if visitor_id is not None:
-        stored = {f"visitor__{column}": name for name, column in COLUMNS.items()}
-        row = (
-            Thread.objects.filter(visitor_id=visitor_id)
-            .order_by("-pk")
-            .values(
-                *HELLO_THREAD_FIELDS,
-                "visitor__name",
-                "visitor__attributes",
-                "visitor__email",
-                "visitor__email_unsubscribed_at",
-                *stored,
-            )
-            .first()
-        )
+        row = hello_row(visitor_id)
         if row is not None:
             touch_visitor(visitor_id=visitor_id, country=country)
             name = row.pop("visitor__name")
             attributes = load_attributes(row.pop("visitor__attributes"))
             email = row.pop("visitor__email")
             unsubscribed = row.pop("visitor__email_unsubscribed_at") is not None
-            context = {name: row.pop(column) for column, name in stored.items()}
+            context = {name: row.pop(column) for column, name in _STORED.items()}
             return VisitorConversation(
                 visitor_id, name, row, None, context, attributes, email, unsubscribed
             )
@@ -125,6 +125,26 @@ def open_conversation(
     drawn: dict[str, Any] = dict.fromkeys(HELLO_THREAD_FIELDS, 0)
     drawn.update(id=new.thread_id, status=Thread.Status.OPEN)
     return VisitorConversation(new.visitor_id, "", drawn, new=new)
+
+
+def hello_row(visitor_id: int) -> dict[str, Any] | None:
+    """HELLO_COLUMNS of the visitor's current thread, None while none is written: in
+    the SQL the ORM makes of it, made once per process (making it each time was
+    four fifths of this read's CPU, on every socket's start: docs/performance.md).
+    Plain columns only: no value goes through a field's conversion."""
+    with connection.cursor() as cursor:
+        cursor.execute(_hello_sql(connection.vendor), [visitor_id])
+        row = cursor.fetchone()
+    return None if row is None else dict(zip(HELLO_COLUMNS, row, strict=True))
+
+
+@functools.cache
+def _hello_sql(vendor: str) -> str:
+    query = Thread.objects.filter(visitor_id=0).order_by("-pk")
+    sql, params = query.values(*HELLO_COLUMNS)[:1].query.sql_with_params()
+    if list(params) != [0]:  # pragma: no cover - the ORM would have changed
+        raise RuntimeError(f"hello's read: unexpected parameters {params!r}")
+    return str(sql)
 
 
 def drawn_conversation(

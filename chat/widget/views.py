@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from chat import services, uploads
 from chat.appearance import widget_appearance
 from chat.exceptions import ChatError
+from chat.pages import render_page
 from chat.services.identity import identify_visitor
 from chat.views import appearance_context, telegram_config
 from chat.widget import grants, sites
@@ -124,7 +124,7 @@ def frame(request: HttpRequest) -> HttpResponse:
             **telegram_config("widget-telegram-link"),
             **uploads.client_config(),
         }
-        response = render(
+        response = render_page(
             request,
             "chat/visitor.html",
             {
@@ -170,6 +170,7 @@ def session(request: HttpRequest) -> HttpResponse:
         store = type(store)()
         services.begin_visitor_session(store)
         store.create()
+        store.modified = False  # saved by create(), which marks it modified anyway
     headers = request.headers
     conversation = services.open_conversation(
         store,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -18,6 +20,26 @@ def test_chat_page_sets_a_session_and_a_strict_csp(client: Client) -> None:
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert b'id="sohbet-config"' in response.content
+
+
+def test_each_chat_page_carries_its_own_csrf_token() -> None:
+    """The page's HTML is rendered once per process (chat.pages): the token of its
+    forms is still each browser's, and passes the CSRF check."""
+    pages = []
+    for _ in range(2):
+        browser = Client(enforce_csrf_checks=True)
+        html = browser.get("/").content.decode()
+        tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+        assert len(tokens) == 1
+        pages.append((browser, tokens.pop(), html))
+    (first, first_token, first_html), (second, second_token, second_html) = pages
+    assert first_token != second_token
+    assert first_html.replace(first_token, "") == second_html.replace(second_token, "")
+    # Past the CSRF check, the page refuses the POST itself (405); not with the
+    # other browser's token (403).
+    assert first.post("/", {"csrfmiddlewaretoken": first_token}).status_code == 405
+    assert second.post("/", {"csrfmiddlewaretoken": second_token}).status_code == 405
+    assert first.post("/", {"csrfmiddlewaretoken": second_token}).status_code == 403
 
 
 def test_chat_page_is_rate_limited_per_client(
