@@ -36,6 +36,8 @@ class PushSubscription(models.Model):
         verbose_name=_("visitor"),
     )
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    # The page's language when it subscribed (the device's): what it is told in.
+    language = models.CharField(_("language"), max_length=16, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
 

@@ -1,13 +1,16 @@
 """Who a thread's due push rows reach, read at send time: operators who asked for
-it (not in their quiet hours, not once the message was read in an inbox), and a
-visitor whose page is closed. Each gets one notification per thread, tagged with
-the thread (a newer one replaces it: collapsed per conversation)."""
+it (not in their quiet hours, not once the message was read in an inbox), the
+operators a note mentions (who want mentions), and a visitor whose page is closed.
+Each gets one notification per thread, tagged with the thread (a newer one
+replaces it: collapsed per conversation), in the language its device subscribed
+in."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,7 +21,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from chat import presence
-from chat.models import Message, OutboxEntry, PushPreferences, PushSubscription, Thread
+from chat.models import (
+    Message,
+    Note,
+    OutboxEntry,
+    PushPreferences,
+    PushSubscription,
+    Thread,
+)
 from chat.push.subscriptions import SubscriptionInfo
 
 PREVIEW_CHARS = 140
@@ -35,12 +45,20 @@ class Delivery:
 def deliveries(*, thread_id: int, entry_ids: tuple[int, ...]) -> list[Delivery]:
     """The notifications of a thread's due rows (none: nothing to send)."""
     thread = Thread.objects.select_related("visitor").get(pk=thread_id)
-    message_ids = OutboxEntry.objects.filter(pk__in=entry_ids).values_list(
-        "message_id", flat=True
+    entries = list(
+        OutboxEntry.objects.filter(pk__in=entry_ids).values_list(
+            "kind", "message_id", "note_id"
+        )
     )
+    message_ids = [m for _kind, m, _note in entries if m is not None]
+    note_ids = [
+        n
+        for kind, _message, n in entries
+        if kind == OutboxEntry.Kind.MENTION and n is not None
+    ]
     messages = list(
         Message.objects.select_related("attachment")
-        .filter(pk__in=list(message_ids))
+        .filter(pk__in=message_ids)
         .order_by("pk")
     )
     from_visitor = [
@@ -58,6 +76,8 @@ def deliveries(*, thread_id: int, entry_ids: tuple[int, ...]) -> list[Delivery]:
         found.extend(_to_operators(thread, from_visitor))
     if replies and not presence.is_online(presence.visitor_key(thread.pk)):
         found.extend(_to_visitor(thread, replies))
+    if note_ids:  # last: the mention is what a device keeps of the thread's tag
+        found.extend(_to_mentioned(thread, note_ids))
     return found
 
 
@@ -77,18 +97,69 @@ def _to_operators(thread: Thread, messages: list[Message]) -> list[Delivery]:
     }
     if not wanted:
         return []
-    with translation.override(settings.LANGUAGE_CODE):
+
+    def payload(_subscription: PushSubscription) -> str:
         name = thread.visitor.display_name
-        title = _("New conversation: %(name)s") % {"name": name} if new else name
-        body = _preview(messages)
-    payload = _payload(
-        title=title,
-        body=body,
-        url=f"/admin/inbox/#thread-{thread.pk}",
-        thread_id=thread.pk,
+        return _payload(
+            title=_("New conversation: %(name)s") % {"name": name} if new else name,
+            body=_preview(messages),
+            url=_inbox_url(thread.pk),
+            thread_id=thread.pk,
+        )
+
+    return _in_languages(
+        PushSubscription.objects.filter(operator_id__in=wanted),
+        thread.pk,
+        payload,
+        key=lambda s: None,
     )
-    return _for(
-        PushSubscription.objects.filter(operator_id__in=wanted), payload, thread.pk
+
+
+def _to_mentioned(thread: Thread, note_ids: list[int]) -> list[Delivery]:
+    """Each operator the notes mention (not their author; active staff) who wants
+    mentions, outside their quiet hours: who wrote which of their notes."""
+    notes = Note.objects.filter(pk__in=note_ids, thread=thread).order_by("pk")
+    mentioning: dict[int, list[Note]] = {}
+    for note in notes.prefetch_related("mentions"):
+        for user in note.mentions.all():
+            if user.pk != note.author_id and user.is_active and user.is_staff:
+                mentioning.setdefault(user.pk, []).append(note)
+    preferences = {
+        p.operator_id: p
+        for p in PushPreferences.objects.filter(operator_id__in=list(mentioning))
+    }
+    now = timezone.now()
+    wanted = [
+        user_id
+        for user_id in mentioning
+        if (p := preferences.get(user_id)) is None
+        or (p.mentions and not is_quiet(p, now))
+    ]
+    if not wanted:
+        return []
+
+    def payload(subscription: PushSubscription) -> str:
+        own = mentioning[int(subscription.operator_id or 0)]
+        last = own[-1]
+        body = _shorten(last.body)
+        if len(own) > 1:
+            more = ngettext("(%(count)s mention)", "(%(count)s mentions)", len(own)) % {
+                "count": len(own)
+            }
+            body = f"{body} {more}"
+        return _payload(
+            title=_("%(name)s mentioned you · %(visitor)s")
+            % {"name": last.author_name, "visitor": thread.visitor.display_name},
+            body=body,
+            url=_inbox_url(thread.pk),
+            thread_id=thread.pk,
+        )
+
+    return _in_languages(
+        PushSubscription.objects.filter(operator_id__in=wanted),
+        thread.pk,
+        payload,
+        key=lambda s: s.operator_id,
     )
 
 
@@ -137,17 +208,24 @@ def _to_visitor(thread: Thread, messages: list[Message]) -> list[Delivery]:
 
 def _preview(messages: list[Message]) -> str:
     last = messages[-1]
-    text = last.body.strip()
+    text = _shorten(last.body)
     if not text and last.attachment_id is not None:
         text = _("Sent a file")
-    if len(text) > PREVIEW_CHARS:
-        text = text[: PREVIEW_CHARS - 1] + "…"
     if len(messages) > 1:
         more = ngettext(
             "(%(count)s new message)", "(%(count)s new messages)", len(messages)
         ) % {"count": len(messages)}
         text = f"{text} {more}"
     return text
+
+
+def _shorten(text: str) -> str:
+    text = text.strip()
+    return text[: PREVIEW_CHARS - 1] + "…" if len(text) > PREVIEW_CHARS else text
+
+
+def _inbox_url(thread_id: int) -> str:
+    return f"/admin/inbox/#thread-{thread_id}"
 
 
 def _payload(*, title: str, body: str, url: str, thread_id: int) -> str:
@@ -163,15 +241,49 @@ def _payload(*, title: str, body: str, url: str, thread_id: int) -> str:
     )
 
 
+def _in_languages(
+    subscriptions: QuerySet[PushSubscription],
+    thread_id: int,
+    payload: Callable[[PushSubscription], str],
+    *,
+    key: Callable[[PushSubscription], Hashable],
+) -> list[Delivery]:
+    """Each subscription's ``payload``, made in the language the device subscribed
+    in (else the site's), once per language and ``key``."""
+    made: dict[tuple[str, Hashable], str] = {}
+    found = []
+    for subscription in subscriptions:
+        language = _language(subscription.language)
+        done = made.get((language, key(subscription)))
+        if done is None:
+            with translation.override(language):
+                done = made[language, key(subscription)] = payload(subscription)
+        found.append(_delivery(subscription, done, thread_id))
+    return found
+
+
+def _language(code: str) -> str:
+    known = {c for c, _name in settings.LANGUAGES}
+    if code in known:
+        return code
+    base = code.split("-")[0]
+    return base if base in known else settings.LANGUAGE_CODE
+
+
+def _delivery(subscription: PushSubscription, payload: str, thread_id: int) -> Delivery:
+    return Delivery(
+        subscription_id=subscription.pk,
+        info=SubscriptionInfo(
+            endpoint=subscription.endpoint,
+            p256dh=subscription.p256dh,
+            auth=subscription.auth,
+        ),
+        payload=payload,
+        topic=f"thread-{thread_id}",
+    )
+
+
 def _for(
     subscriptions: QuerySet[PushSubscription], payload: str, thread_id: int
 ) -> list[Delivery]:
-    return [
-        Delivery(
-            subscription_id=s.pk,
-            info=SubscriptionInfo(endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth),
-            payload=payload,
-            topic=f"thread-{thread_id}",
-        )
-        for s in subscriptions
-    ]
+    return [_delivery(s, payload, thread_id) for s in subscriptions]

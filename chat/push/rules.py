@@ -1,11 +1,11 @@
-"""The "push" outbox rows a batch of messages writes: plain functions (chat.rules'
-kind), called by chat.storage on both of its paths."""
+"""The "push" outbox rows a batch of messages writes (called by chat.storage on
+both of its paths) and a note's mentions write: plain functions (chat.rules' kind)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from chat.models import Message, OutboxEntry
+from chat.models import Message, Note, OutboxEntry
 from chat.rules import Applied
 
 PUSH_CHANNEL = "push"
@@ -34,4 +34,22 @@ def push_entries(
         )
         for message in applied.messages
         if message.author in (Message.Author.VISITOR, Message.Author.OPERATOR)
+    ]
+
+
+def mention_entries(note: Note, *, enabled: bool) -> list[OutboxEntry]:
+    """One "push" row, due at once, for a note that mentions someone: the worker
+    reads at send time which of its mentioned operators want it. None when push
+    is off."""
+    if not enabled:
+        return []
+    return [
+        OutboxEntry(
+            channel=PUSH_CHANNEL,
+            kind=OutboxEntry.Kind.MENTION,
+            thread_id=note.thread_id,
+            note=note,
+            next_attempt_at=note.created_at,
+            created_at=note.created_at,
+        )
     ]

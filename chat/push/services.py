@@ -27,10 +27,12 @@ def subscribe(
     operator_id: int | None = None,
     visitor_id: int | None = None,
     user_agent: str = "",
+    language: str = "",
 ) -> PushSubscription:
-    """Store a browser's subscription for an operator or a visitor (one of them).
-    An endpoint stored before moves to this owner with its new keys (a browser is
-    one person's); beyond the owner's device limit the oldest goes."""
+    """Store a browser's subscription for an operator or a visitor (one of them),
+    with the language its page speaks. An endpoint stored before moves to this
+    owner with its new keys (a browser is one person's); beyond the owner's device
+    limit the oldest goes."""
     if (operator_id is None) == (visitor_id is None):
         raise ValueError("a subscription has exactly one owner")
     subscription, _created = PushSubscription.objects.update_or_create(
@@ -41,6 +43,7 @@ def subscribe(
             "operator_id": operator_id,
             "visitor_id": visitor_id,
             "user_agent": user_agent[:300],
+            "language": language[:16],
         },
     )
     owned = _owned(operator_id=operator_id, visitor_id=visitor_id).order_by(

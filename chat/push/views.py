@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -103,6 +104,7 @@ def _subscription(
         operator_id=operator_id,
         visitor_id=visitor_id,
         user_agent=request.headers.get("user-agent", ""),
+        language=translation.get_language() or "",
     )
     return JsonResponse({"subscribed": True}, status=201)
 

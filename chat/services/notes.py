@@ -15,6 +15,7 @@ from chat import events
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Note, OutboxEntry, Thread
 from chat.notes import list_mentioned_operators
+from chat.push.rules import mention_entries
 from chat.services.threads import assign_thread
 from realtime import send_on_commit
 
@@ -33,9 +34,10 @@ def add_note(
     ``also_mention``), the author aside, are told.
 
     Broadcasts the note to the operators and an alert to each one mentioned; queues
-    a NOTE row per outbox channel (not back to ``source``) and a MENTION row when
-    someone is mentioned. A ``client_id`` already used in the thread returns that
-    note and changes nothing. Raises ChatError(not_found, invalid, too_long).
+    a NOTE row per outbox channel (not back to ``source``) and a MENTION row per
+    channel and for push when someone is mentioned. A ``client_id`` already used
+    in the thread returns that note and changes nothing. Raises
+    ChatError(not_found, invalid, too_long).
     """
     body = body.strip()
     if not body:
@@ -80,6 +82,7 @@ def add_note(
             )
             for c in channels
         ]
+        rows += mention_entries(note, enabled=settings.SOHBET_PUSH_ENABLED)
     OutboxEntry.objects.bulk_create(rows)
     send_on_commit(
         *events.note_events(

@@ -33,11 +33,14 @@ def push_service(settings: Any) -> Iterator[PushService]:
 
 @pytest.fixture
 def subscribe(push_service: PushService) -> Callable[..., dict[str, Any]]:
-    """A new browser of an operator (``operator_id``) or a visitor, subscribed."""
+    """A new browser of an operator (``operator_id``) or a visitor, subscribed
+    from a page in ``language``."""
 
-    def make(**owner: int) -> dict[str, Any]:
+    def make(language: str = "", **owner: int) -> dict[str, Any]:
         subscription = push_service.new_subscription()
-        services.subscribe(info=parse_subscription(subscription), **owner)
+        services.subscribe(
+            info=parse_subscription(subscription), language=language, **owner
+        )
         return subscription
 
     return make

@@ -75,6 +75,22 @@ def test_an_operator_subscribes_a_device_and_turns_it_off(
     assert not PushSubscription.objects.exists()
 
 
+def test_a_device_is_told_in_the_language_of_the_page_that_subscribed_it(
+    push_service: PushService,
+) -> None:
+    user = get_user_model().objects.create_user(username="mehmet", is_staff=True)
+    turkish = Client(headers={"accept-language": "tr"})
+    turkish.force_login(user)
+
+    send(
+        turkish,
+        "/admin/inbox/push/subscription/",
+        {"subscription": push_service.new_subscription()},
+    )
+
+    assert PushSubscription.objects.get().language == "tr"
+
+
 @pytest.mark.parametrize(
     "endpoint",
     [

@@ -67,6 +67,23 @@ async def test_a_visitor_message_reaches_each_device_of_the_operators(
     assert await push_rows() == [("message", "done", message)]
 
 
+async def test_each_device_of_an_operator_is_told_in_its_own_language(
+    connect_visitor, make_operator, subscribe, push_service
+):
+    ayse = await make_operator("ayse")
+    laptop = await database_sync_to_async(subscribe)(operator_id=ayse.pk)
+    phone = await database_sync_to_async(subscribe)(operator_id=ayse.pk, language="tr")
+    visitor = await connect_visitor()
+    await post(visitor, "Merhaba")
+
+    await send_due(now=later())
+
+    thread = visitor.hello["thread"]["id"]
+    [english], [turkish] = push_service.for_(laptop), push_service.for_(phone)
+    assert english.payload["title"] == f"New conversation: Visitor #{thread}"
+    assert turkish.payload["title"] == f"Yeni görüşme: Ziyaretçi #{thread}"
+
+
 async def test_a_burst_is_one_notification_and_a_read_message_none(
     connect_visitor, make_operator, subscribe, push_service
 ):

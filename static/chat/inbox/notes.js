@@ -179,7 +179,7 @@ export class Notes {
       try {
         const shown = new window.Notification(tf("%(name)s mentioned you", { name: note.author_name }), {
           body: note.body,
-          tag: "sohbet-mention-" + note.id,
+          tag: "thread-" + note.thread, // the push's tag: one, not two
         });
         shown.onclick = () => {
           window.focus();
