@@ -21,8 +21,8 @@ from django_ratelimit.exceptions import Ratelimited
 
 from chat import selectors, services, uploads
 from chat.models import DEFAULT_COLOR
-from chat.push.release import push_config
 from chat.pages import render_page
+from chat.push.release import push_config
 from realtime.cache import CountersUnavailable
 from realtime.clientip import client_key
 
