@@ -224,8 +224,8 @@ export class Notes {
     });
     if (this._choices.length) {
       el.input.setAttribute("aria-activedescendant", "mention-option-" + this._choice);
-    } else {
-      el.input.removeAttribute("aria-activedescendant");
+    } else if ((el.input.getAttribute("aria-activedescendant") || "").startsWith("mention-option-")) {
+      el.input.removeAttribute("aria-activedescendant"); // only ours: the saved replies' list shares the box
     }
   }
 
