@@ -79,9 +79,10 @@ async def test_each_device_of_an_operator_is_told_in_its_own_language(
     await send_due(now=later())
 
     thread = visitor.hello["thread"]["id"]
+    number = (await Thread.objects.aget(pk=thread)).visitor_id  # "Visitor #<id>"
     [english], [turkish] = push_service.for_(laptop), push_service.for_(phone)
-    assert english.payload["title"] == f"New conversation: Visitor #{thread}"
-    assert turkish.payload["title"] == f"Yeni görüşme: Ziyaretçi #{thread}"
+    assert english.payload["title"] == f"New conversation: Visitor #{number}"
+    assert turkish.payload["title"] == f"Yeni görüşme: Ziyaretçi #{number}"
 
 
 async def test_a_burst_is_one_notification_and_a_read_message_none(
