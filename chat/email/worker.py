@@ -27,6 +27,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from chat import selectors, services
+from chat.background import PassLoop
 from chat.email import compose
 from chat.models import Message, OutboxEntry, Thread
 from realtime import run_in_db
@@ -193,26 +194,6 @@ def run(stop: threading.Event, *, poll_seconds: float = POLL_SECONDS) -> None:
             stop.wait(poll_seconds)
 
 
-async def arun(*, poll_seconds: float = POLL_SECONDS) -> None:
-    """``run`` as a task of the web process's event loop, until cancelled."""
-    while True:
-        handled = 0
-        try:
-            handled = await asend_due()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("email worker pass failed")
-        if not handled:
-            await asyncio.sleep(poll_seconds)
-
-
-_task: asyncio.Task[None] | None = None
-
-
-def start_worker() -> None:
-    """Start ``arun`` on the running event loop, once per process (the web
-    process's first connection or request starts it: chatsite.asgi)."""
-    global _task
-    if _task is None or _task.done():
-        _task = asyncio.get_running_loop().create_task(arun(), name="sohbet-email")
+# The web process's task (chat.background): chatsite.asgi calls ``start_worker``.
+_loop = PassLoop("sohbet-email", asend_due, POLL_SECONDS)
+start_worker = _loop.start

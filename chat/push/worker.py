@@ -24,6 +24,7 @@ from django.utils import timezone
 from pywebpush import WebPushException, webpush
 
 from chat import services as chat_services
+from chat.background import PassLoop
 from chat.email.worker import backoff
 from chat.push import services
 from chat.push.audience import Delivery, deliveries
@@ -175,25 +176,6 @@ def failed(
         chat_services.retry_outbox(entry_id=entry_id, error=error, delay_seconds=delay)
 
 
-async def arun(*, poll_seconds: float = POLL_SECONDS) -> None:
-    """Passes as a task of the web process's event loop, until cancelled."""
-    while True:
-        handled = 0
-        try:
-            handled = await asend_due()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("push worker pass failed")
-        if not handled:
-            await asyncio.sleep(poll_seconds)
-
-
-_task: asyncio.Task[None] | None = None
-
-
-def start_worker() -> None:
-    """Start ``arun`` on the running event loop, once per process (chatsite.asgi)."""
-    global _task
-    if _task is None or _task.done():
-        _task = asyncio.get_running_loop().create_task(arun(), name="sohbet-push")
+# The web process's task (chat.background): chatsite.asgi calls ``start_worker``.
+_loop = PassLoop("sohbet-push", asend_due, POLL_SECONDS)
+start_worker = _loop.start
