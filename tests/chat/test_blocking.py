@@ -78,6 +78,9 @@ async def test_a_blocked_visitor_stores_nothing_and_is_told_neutrally_until_unbl
     visitor = await from_address("203.0.113.7")
     await written(visitor)
     thread = visitor.hello["thread"]["id"]
+    # The conversation's new state reaches the operators after the ack: heard now,
+    # it cannot be taken below for something the blocked visitor caused.
+    assert (await operator.receive_type("thread"))["thread"]["id"] == thread
 
     await operator.send(type="visitor.block", thread=thread, reason="abuse")
     extra = await operator.receive_type("thread.extra")

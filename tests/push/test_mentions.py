@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat import services as chat_services
-from chat.models import OutboxEntry
+from chat.models import OutboxEntry, Thread
 from chat.push import services, worker
 from chat.push.rules import PUSH_CHANNEL
 
@@ -78,7 +78,8 @@ async def test_a_mention_is_pushed_to_the_operator_named_in_their_language(
     assert push_service.refused == []
     [english] = push_service.for_(laptop)
     [turkish] = push_service.for_(phone)
-    visitor = f"#{thread}"
+    number = (await Thread.objects.aget(pk=thread)).visitor_id  # "Visitor #<id>"
+    visitor = f"#{number}"
     assert english.payload["title"] == f"ayse mentioned you · Visitor {visitor}"
     assert turkish.payload["title"] == f"ayse sizden bahsetti · Ziyaretçi {visitor}"
     for got in (english, turkish):

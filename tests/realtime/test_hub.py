@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
+from django.conf import settings
 
 from chat import events
 from realtime import delivery
@@ -165,15 +167,22 @@ async def test_batches_published_together_keep_their_order() -> None:
     assert len(delivery.join_routed(joined, [(HUB_GROUP, mine)])) == 4  # not joined
 
 
+def our_channels(redis: Any) -> list[str]:
+    """The pub/sub channels of this process's layer (Redis lists every client's: the
+    tests of other pytest-xdist workers use the same server with another prefix)."""
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    return [name.decode() for name in redis.pubsub_channels(f"{prefix}__*")]
+
+
 @pytest.mark.postgres_redis
 async def test_visitor_sockets_share_one_subscription_per_process(
     connect_visitor, connect_operator
 ) -> None:
     redis = sync_redis()
     await connect_visitor()  # the process's hub subscribes with the first socket
-    before = len(redis.pubsub_channels())
+    before = len(our_channels(redis))
     visitors = [await connect_visitor(written=True) for _ in range(12)]
-    assert len(redis.pubsub_channels()) == before
+    assert len(our_channels(redis)) == before
     operator = await connect_operator()
     last = visitors[-1]
     await operator.send(
@@ -195,7 +204,7 @@ async def test_operator_sockets_hear_every_batch_through_the_hub(
     visitor = await connect_visitor()
     # Nothing subscribes to the operators' group in Redis: a batch reaches every
     # operator socket of a process inside the one event its hub receives.
-    channels = [name.decode() for name in redis.pubsub_channels()]
+    channels = our_channels(redis)
     assert not [name for name in channels if name.endswith("__group__operators")]
     assert [name for name in channels if name.endswith("__group__sohbet.hub")]
     client_id = str(uuid.uuid4())
