@@ -199,10 +199,12 @@ def test_a_page_on_http_goes_back_to_a_websocket_once_one_gets_through(
     new_context: Any,
 ) -> None:
     context = new_context()
-    # As if this browser had fallen back to HTTP a while ago: its choice ends soon.
+    # As if this browser had fallen back to HTTP a while ago: its choice ends soon,
+    # but not before the page has read it, however slowly a loaded machine loads it
+    # (with 1 s, a slow load found the choice expired and never tried HTTP).
     context.add_init_script(
         "localStorage.setItem('sohbet.transport',"
-        " JSON.stringify({http_until: Date.now() + 1000}))"
+        " JSON.stringify({http_until: Date.now() + 6000}))"
     )
     page = context.new_page()
     page.errors = collect_page_errors(page)
@@ -223,7 +225,7 @@ def test_a_page_on_http_goes_back_to_a_websocket_once_one_gets_through(
     # The probe socket says hello and takes the connection over.
     wait_until(
         lambda: page.evaluate("localStorage.getItem('sohbet.transport')") is None,
-        timeout=20,
+        timeout=30,
         what="the socket took the connection over",
     )
     page.wait_for_selector('#connection-state[data-state="open"]', state="attached")
