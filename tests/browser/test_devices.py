@@ -147,7 +147,10 @@ def test_a_code_typed_in_the_widget(
     expect(frame.locator(BODIES)).to_have_count(0)
     # The dialog gave the focus back to its button (before typing elsewhere).
     expect(frame.locator("#device-button")).to_be_focused()
+    # Its socket reconnects with the new session, as on the page above.
+    expect(frame.locator("#connection-state")).to_have_attribute("data-state", "open")
     frame.locator("#composer-input").fill("Someone else now")
+    expect(frame.locator("#send-button")).to_be_enabled()
     frame.locator("#send-button").click()
     expect(frame.locator(SENT)).to_have_count(1)
     phone.locator("#device-close").click()
