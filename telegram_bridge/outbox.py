@@ -345,13 +345,7 @@ class OutboxDelivery:
                 else _("Conversation #%(id)s reopened.")
             ) % {"id": thread.pk}
             sent = await self._send_text(thread, "ℹ️ " + text, turn)
-        await database_sync_to_async(_record_delivery)(
-            chat_id=self.chat_id,
-            thread_id=thread.pk,
-            telegram_message_ids=sent,
-            message_id=None,
-            entry_ids=[entry.pk for entry in batch],
-        )
+        await self._record_rows(batch, sent)
 
     async def _send_rating(self, batch: list[OutboxEntry], turn: Turn) -> None:
         """The visitor's rating, one line in the thread's place."""
@@ -360,24 +354,22 @@ class OutboxDelivery:
             thread.pk, is_forum=self.is_forum
         )
         sent = await self._send_text(thread, text, turn) if text else []
-        await database_sync_to_async(_record_delivery)(
-            chat_id=self.chat_id,
-            thread_id=thread.pk,
-            telegram_message_ids=sent,
-            message_id=None,
-            entry_ids=[entry.pk for entry in batch],
-        )
+        await self._record_rows(batch, sent)
 
     async def _send_note(self, batch: list[OutboxEntry], turn: Turn) -> None:
         """A private note, or its mentions (telegram_bridge.notes)."""
         entry = batch[0]
         sent = await send_note(self, entry, turn)
+        await self._record_rows(batch, sent)
+
+    async def _record_rows(self, batch: list[OutboxEntry], sent: list[int]) -> None:
+        """Rows of one thread that carried no message of its own, delivered."""
         await database_sync_to_async(_record_delivery)(
             chat_id=self.chat_id,
-            thread_id=entry.thread_id,
+            thread_id=batch[0].thread_id,
             telegram_message_ids=sent,
             message_id=None,
-            entry_ids=[entry.pk],
+            entry_ids=[entry.pk for entry in batch],
         )
 
     # --- Telling the operators of failures ----------------------------------------
