@@ -150,6 +150,9 @@ def test_a_code_typed_in_the_widget(
     # Its socket reconnects with the new session, as on the page above.
     expect(frame.locator("#connection-state")).to_have_attribute("data-state", "open")
     frame.locator("#composer-input").fill("Someone else now")
+    # What was typed stays in the box, which stays usable (says which failed).
+    expect(frame.locator("#composer-input")).to_have_value("Someone else now")
+    expect(frame.locator("#composer-input")).to_be_enabled()
     expect(frame.locator("#send-button")).to_be_enabled()
     frame.locator("#send-button").click()
     expect(frame.locator(SENT)).to_have_count(1)
