@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from chat import presence
@@ -25,6 +24,7 @@ from chat.models import (
     ThreadLabel,
 )
 from chat.selectors import THREAD_RELATED
+from realtime.localcopy import LocalCopy
 
 AUTO_ASSIGNMENT_CACHE_KEY = "chat.auto_assignment"
 
@@ -114,18 +114,27 @@ def get_thread_label_ids(thread_ids: Iterable[int]) -> dict[int, list[int]]:
     return found
 
 
+def _load_auto_assignment() -> bool:
+    return AutoAssignment.objects.filter(pk=AUTO_ASSIGNMENT_ID, enabled=True).exists()
+
+
+# Read after every new conversation: a copy in each process, like the business hours.
+AUTO_ASSIGNMENT = LocalCopy(
+    AUTO_ASSIGNMENT_CACHE_KEY,
+    _load_auto_assignment,
+    max_age=lambda: settings.SOHBET_APPEARANCE_CACHE_SECONDS,
+)
+
+
 def is_auto_assignment_enabled() -> bool:
-    """Whether new conversations are assigned by turns (cached like the business
-    hours)."""
-    enabled = cache.get(AUTO_ASSIGNMENT_CACHE_KEY)
-    if enabled is None:
-        enabled = AutoAssignment.objects.filter(
-            pk=AUTO_ASSIGNMENT_ID, enabled=True
-        ).exists()
-        cache.set(
-            AUTO_ASSIGNMENT_CACHE_KEY, enabled, settings.SOHBET_APPEARANCE_CACHE_SECONDS
-        )
-    return bool(enabled)
+    """Whether new conversations are assigned by turns."""
+    return AUTO_ASSIGNMENT.get()
+
+
+def auto_assignment_off() -> bool:
+    """Whether this process's fresh copy says automatic assignment is off; False
+    when it cannot tell without the cache (no I/O: for the event loop)."""
+    return AUTO_ASSIGNMENT.peek() is False
 
 
 def list_available_operator_ids() -> list[int]:

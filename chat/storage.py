@@ -268,8 +268,10 @@ class MessageStore:
         return list(threads)
 
     async def achanged_events(self, threads: list[Thread]) -> list[Event]:
+        from chat import desk
+
         unassigned = _unassigned(threads)
-        if unassigned:
+        if unassigned and not desk.auto_assignment_off():
             _note_assigned(threads, await run_in_db(assign_new, unassigned))
         online = await presence.aonline_threads([thread.pk for thread in threads])
         return events.thread_state_events(threads, online)

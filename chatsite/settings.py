@@ -437,11 +437,13 @@ SOHBET_SEND_RATE = os.environ.get("SOHBET_SEND_RATE", "")
 SOHBET_WS_PER_ADDRESS = env_int("SOHBET_WS_PER_ADDRESS", 200)
 SOHBET_WS_PER_SESSION = env_int("SOHBET_WS_PER_SESSION", 20)
 # Conversations started ("count/seconds"), checked before one is written: per client
-# network (an IPv4 /32, an IPv6 /64) and over the whole site (chat.safety).
+# network (an IPv4 /32, an IPv6 /64) and over the whole site (chat.safety). The
+# site's is a safety valve, not the spam control: a newsletter's burst of visitors
+# (1,000 within seconds, 50 a second for a minute) passes it.
 SOHBET_NEW_THREADS_PER_NETWORK = os.environ.get(
     "SOHBET_NEW_THREADS_PER_NETWORK", "20/3600"
 )
-SOHBET_NEW_THREADS_PER_SITE = os.environ.get("SOHBET_NEW_THREADS_PER_SITE", "60/60")
+SOHBET_NEW_THREADS_PER_SITE = os.environ.get("SOHBET_NEW_THREADS_PER_SITE", "3000/60")
 # The visitor is asked to rate a conversation when it is closed; a rating can be
 # changed for this many minutes.
 SOHBET_RATING = env_bool("SOHBET_RATING", True)

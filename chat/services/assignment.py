@@ -9,7 +9,6 @@ lock."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +27,7 @@ def set_auto_assignment(*, enabled: bool) -> AutoAssignment:
     row.enabled = enabled
     row.updated_at = timezone.now()
     row.save()
-    transaction.on_commit(lambda: cache.delete(desk.AUTO_ASSIGNMENT_CACHE_KEY))
+    transaction.on_commit(desk.AUTO_ASSIGNMENT.changed)
     return row
 
 

@@ -187,6 +187,20 @@ async def test_new_conversations_are_limited_over_the_whole_site(
     assert (await counts())[2] == 2
 
 
+def test_a_newsletters_burst_of_new_visitors_passes_the_default_limits() -> None:
+    """1,000 visitors from as many networks starting within seconds (issue 18's
+    burst): the site's limit is a safety valve, not a cap on a good day."""
+    from chat import safety
+    from realtime.ratelimit import hit_many
+
+    assert django_settings.SOHBET_NEW_THREADS_PER_SITE == "3000/60"
+    answers = [
+        hit_many(safety.new_thread_limits(f"burst-{uuid.uuid4().hex}"))
+        for _ in range(1000)
+    ]
+    assert all(all(answer) for answer in answers)
+
+
 async def test_a_filled_honeypot_silently_drops_what_the_session_sends(
     connect_visitor: Any, connect_operator: Any
 ) -> None:
