@@ -196,6 +196,11 @@ def new_thread_limits(address_key: str) -> list[tuple[str, Rule]]:
     ]
 
 
+def is_new_thread_limit(key: str) -> bool:
+    """Whether a counter's key is one of ``new_thread_limits``."""
+    return key.startswith("new-thread:")
+
+
 def too_many_threads(client_id: str | None = None) -> ChatError:
     return ChatError(
         ErrorCode.RATE_LIMITED,

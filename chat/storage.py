@@ -241,7 +241,11 @@ class MessageStore:
             changed=applied.state_changed,
         )
 
-    def refusal(self, post: NewMessage) -> ChatError:
+    def refusal(self, post: NewMessage, key: str) -> ChatError:
+        from chat import safety
+
+        if safety.is_new_thread_limit(key):
+            return safety.too_many_threads(str(post.client_id))
         return ChatError(
             ErrorCode.RATE_LIMITED,
             gettext_lazy("Too many messages at once. Please slow down."),

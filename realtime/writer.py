@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -37,7 +37,8 @@ MAX_BATCH = 256
 KEEP_CONNECTION_IDLE = 2.0
 
 Item = TypeVar("Item")
-Limit = tuple[str, Rule]  # (sender key, rule): realtime.ratelimit.hit_many
+Limit = tuple[str, Rule]  # (counter key, rule): realtime.ratelimit.hit_many
+Limits = tuple[Limit, ...]
 
 
 @dataclass(slots=True)
@@ -76,8 +77,8 @@ class Store(Protocol[Item]):
         within their senders' limits) are stored; it is awaited while the first round
         trip is on its way. Raises ``UseThread`` for what the ORM must store."""
 
-    def refusal(self, item: Item) -> Any:
-        """The outcome of an item over its sender's limit."""
+    def refusal(self, item: Item, key: str) -> Any:
+        """The outcome of an item over one of its limits (``key``: the first)."""
 
     def changed_events(self, keys: set[int]) -> list[Event]:
         """The events telling the new state of ``keys`` (the ORM)."""
@@ -92,7 +93,7 @@ class Store(Protocol[Item]):
 class Writer(Generic[Item]):
     def __init__(self, store: Store[Item]) -> None:
         self.store = store
-        self._queue: asyncio.Queue[tuple[Item, Limit | None, asyncio.Future[Any]]] = (
+        self._queue: asyncio.Queue[tuple[Item, Limits, asyncio.Future[Any]]] = (
             asyncio.Queue()
         )
         self._task: asyncio.Task[None] | None = None
@@ -107,13 +108,17 @@ class Writer(Generic[Item]):
         self._aconnection: Any = None
         self._aconnection_lock = asyncio.Lock()
 
-    async def post(self, item: Item, limit: Limit | None = None) -> Any:
+    async def post(
+        self, item: Item, limit: Limit | None = None, *, more: Sequence[Limit] = ()
+    ) -> Any:
         """Store one item with the next batch; returns its outcome once committed, or
-        ``store.refusal(item)`` when ``limit`` (sender key, rule) is exceeded across
-        sockets and processes. Raises a ``DatabaseError`` when the batch could not
-        be stored (within ``SOHBET_STORE_TIMEOUT``)."""
+        ``store.refusal(item, key)`` when ``limit`` (sender key, rule) or one of
+        ``more`` is exceeded across sockets and processes (all counted in the batch's
+        one call). Raises a ``DatabaseError`` when the batch could not be stored
+        (within ``SOHBET_STORE_TIMEOUT``)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, limit, future))
+        limits = ((limit,) if limit else ()) + tuple(more)
+        self._queue.put_nowait((item, limits, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="sohbet-writer")
         return await future
@@ -160,11 +165,9 @@ class Writer(Generic[Item]):
 
     # --- Storing -----------------------------------------------------------------
 
-    def _store(
-        self, queued: list[tuple[Item, Limit | None]]
-    ) -> tuple[list[Any], Stored]:
+    def _store(self, queued: list[tuple[Item, Limits]]) -> tuple[list[Any], Stored]:
         """On the thread: count the limits, then store the items within them."""
-        limits = [limit for _, limit in queued if limit]
+        limits = [limit for _, limits in queued for limit in limits]
         refused, items = _within(queued, ratelimit.hit_many(limits))
         stored = self._store_on_thread(items) if items else Stored([], [])
         return self._outcomes(queued, refused, stored), stored
@@ -190,11 +193,11 @@ class Writer(Generic[Item]):
         return stored
 
     async def _store_on_loop(
-        self, queued: list[tuple[Item, Limit | None]]
+        self, queued: list[tuple[Item, Limits]]
     ) -> tuple[list[Any], Stored]:
         """The batch on the event loop (PostgreSQL): the limits counted in Redis while
         its first round trip is on its way, once even when it is tried again."""
-        limits = [limit for _, limit in queued if limit]
+        limits = [limit for _, limits in queued for limit in limits]
         counting = asyncio.ensure_future(ratelimit.ahit_many(limits))
 
         async def admitted() -> list[Item]:
@@ -229,12 +232,12 @@ class Writer(Generic[Item]):
                 return await self.store.astore(aconnection, items, admitted)
 
     def _outcomes(
-        self, queued: list[tuple[Item, Limit | None]], refused: set[int], stored: Stored
+        self, queued: list[tuple[Item, Limits]], refused: dict[int, str], stored: Stored
     ) -> list[Any]:
-        """One outcome per queued item: a refusal over its limit, else the store's."""
+        """One outcome per queued item: a refusal over a limit, else the store's."""
         done = iter(stored.outcomes)
         return [
-            self.store.refusal(item) if index in refused else next(done)
+            self.store.refusal(item, refused[index]) if index in refused else next(done)
             for index, (item, _) in enumerate(queued)
         ]
 
@@ -359,12 +362,18 @@ def _close_connection() -> None:
 
 
 def _within(
-    queued: list[tuple[Item, Limit | None]], allowed: list[bool]
-) -> tuple[set[int], list[Item]]:
-    """The refused items' indexes, and the others, given the answers for the items
-    with a limit (in order)."""
-    limited = [index for index, (_, limit) in enumerate(queued) if limit]
-    refused = {index for index, ok in zip(limited, allowed, strict=True) if not ok}
+    queued: list[tuple[Item, Limits]], allowed: list[bool]
+) -> tuple[dict[int, str], list[Item]]:
+    """The refused items' indexes (each with the key of its first limit exceeded),
+    and the others, given the answers for every limit of every item, in order."""
+    answers = iter(allowed)
+    refused: dict[int, str] = {}
+    for index, (_, limits) in enumerate(queued):
+        for (key, _rule), ok in zip(limits, answers, strict=False):
+            if not ok and index not in refused:
+                refused[index] = key
+    if next(answers, None) is not None:  # pragma: no cover
+        raise ValueError("more answers than limits")
     return refused, [item for i, (item, _) in enumerate(queued) if i not in refused]
 
 

@@ -3,6 +3,7 @@ live messages, receipts and typing, presence on ping, the limits told in ``hello
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -60,16 +61,20 @@ class ChatConsumer(SocketConsumer):
 
     # --- Posting ------------------------------------------------------------------
 
-    async def post(self, post: NewMessage) -> None:
-        """Post through the writer, counted against the sender's limit across their
-        sockets and every process; answer with the ack or the refusal."""
+    async def post(
+        self, post: NewMessage, more_limits: Sequence[tuple[str, Rule]] = ()
+    ) -> bool:
+        """Post through the writer, counted against the sender's limit (and
+        ``more_limits``) across their sockets and every process; answer with the ack
+        or the refusal. Whether it was stored."""
         outcome = await services.apost_message(
-            post, limit=(self.sender_key, self.send_limit)
+            post, limit=(self.sender_key, self.send_limit), more=more_limits
         )
         if isinstance(outcome, ChatError):
             await self.send_error(outcome)
-            return
+            return False
         await self.send_ack(outcome)
+        return True
 
     async def send_ack(self, posted: Posted) -> None:
         message = posted.message

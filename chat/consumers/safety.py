@@ -22,7 +22,7 @@ from chat.rules import NewConversation
 from realtime import run_in_db
 from realtime.clientip import rate_limit_key
 from realtime.consumer import on
-from realtime.ratelimit import ahit_many
+from realtime.ratelimit import Rule, ahit_many
 
 # What a blocked socket may still do; what it does silently to no effect; the
 # frames that write a conversation not written yet.
@@ -66,6 +66,8 @@ class VisitorSafetyMixin:
     scope: dict[str, Any]
     last_live_seq: int
     _start_counted = False
+    # A conversation's first message's limits on new conversations, for the writer.
+    start_limits: tuple[tuple[str, Rule], ...] = ()
 
     async def handle_frame(self, frame_type: str, frame: Any) -> None:
         state = self.safety
@@ -85,12 +87,18 @@ class VisitorSafetyMixin:
                 )
             return
         if frame_type in STARTS and self._starts_conversation():
-            network = rate_limit_key(self.safety.address)
-            allowed = await ahit_many(safety.new_thread_limits(network))
-            if not all(allowed):
-                raise _about(safety.too_many_threads(client_id), frame_type)
+            limits = safety.new_thread_limits(rate_limit_key(self.safety.address))
             self._start_counted = True
+            if frame_type == "message.send":
+                self.start_limits = tuple(limits)  # counted by the writer, with it
+            elif not all(await ahit_many(limits)):
+                self._start_counted = False
+                raise _about(safety.too_many_threads(client_id), frame_type)
         await super().handle_frame(frame_type, frame)  # type: ignore[misc]
+
+    def start_refused(self) -> None:
+        """The message that would have started the conversation was refused."""
+        self._start_counted = False
 
     def _starts_conversation(self) -> bool:
         """Whether this frame may start a conversation: its rows are not written, or

@@ -139,7 +139,8 @@ class VisitorConsumer(VisitorSafetyMixin, VisitorContextMixin, ChatConsumer):
 
     @on("message.send")
     async def on_message_send(self, frame: frames.SendMessage) -> None:
-        await self.post(
+        start_limits, self.start_limits = self.start_limits, ()
+        stored = await self.post(
             NewMessage(
                 thread_id=self.thread_id,
                 client_id=frame.client_id,
@@ -148,8 +149,11 @@ class VisitorConsumer(VisitorSafetyMixin, VisitorContextMixin, ChatConsumer):
                 author=Message.Author.VISITOR,
                 author_name=self.visitor_name,
                 conversation=self.new_conversation,
-            )
+            ),
+            start_limits,
         )
+        if not stored and start_limits:
+            self.start_refused()
         self._typing_thread = None  # the message itself ends the typing indicator
 
     @on("typing")

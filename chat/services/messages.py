@@ -23,13 +23,18 @@ from realtime import send_on_commit, writer
 from realtime.ratelimit import Rule
 
 
-async def apost_message(post: NewMessage, *, limit: tuple[str, Rule]) -> PostOutcome:
+async def apost_message(
+    post: NewMessage,
+    *,
+    limit: tuple[str, Rule],
+    more: Sequence[tuple[str, Rule]] = (),
+) -> PostOutcome:
     """Post with the next batch of this process's writer; the outcome once committed
-    (a ``rate_limited`` refusal when the sender ``limit`` (key, rule) is exceeded
-    across their sockets and every process). Raises a ``DatabaseError`` when it could
-    not be stored. After commit the message goes to its thread's visitors and the
-    operators."""
-    return await writer.get_writer(STORE).post(post, limit)
+    (a ``rate_limited`` refusal when the sender ``limit`` (key, rule), or one of
+    ``more`` (a new conversation's: ``chat.safety.new_thread_limits``), is exceeded
+    across every process). Raises a ``DatabaseError`` when it could not be stored.
+    After commit the message goes to its thread's visitors and the operators."""
+    return await writer.get_writer(STORE).post(post, limit, more=more)
 
 
 def post_messages(*, posts: Sequence[NewMessage]) -> list[PostOutcome]:

@@ -461,6 +461,41 @@ async def test_a_sender_over_its_limit_is_refused_in_a_batch_leaving_no_gap() ->
 
 
 @pytest.mark.postgres_redis
+async def test_a_post_over_a_limit_on_new_conversations_gets_its_refusal() -> None:
+    """A conversation's first message carries the limits on new conversations beside
+    its sender's, counted in the batch's one call: over one of them it is refused
+    with that limit's answer and stored nowhere; the batch's other posts are stored."""
+    from asgiref.sync import sync_to_async
+
+    from chat import safety
+    from chat.exceptions import ChatError, ErrorCode
+
+    _visitor, thread = await sync_to_async(services.start_visitor)(session_key="n" * 32)
+    await sync_to_async(services.post_message)(
+        thread_id=thread.pk, client_id=uuid.uuid4(), body="zero"
+    )
+    site = ("new-thread:site", Rule(1, 60))  # one new conversation, no more
+    the_writer = writer.Writer(STORE)
+
+    def post(body: str, *more: tuple[str, Rule]) -> Any:
+        sender = (f"send:visitor:{uuid.uuid4()}", Rule(5, 60))
+        message = NewMessage(thread_id=thread.pk, client_id=uuid.uuid4(), body=body)
+        return the_writer.post(message, sender, more=more)
+
+    try:
+        first, second, other = await asyncio.gather(  # queued together: one batch
+            post("starts one", site), post("starts another", site), post("goes on")
+        )
+    finally:
+        the_writer.close_connections()
+    assert (first.message.seq, other.message.seq) == (2, 3)  # type: ignore[union-attr]
+    assert isinstance(second, ChatError) and second.code == ErrorCode.RATE_LIMITED
+    assert str(second.detail) == str(safety.too_many_threads().detail)
+    stored = [m async for m in Message.objects.order_by("seq").values_list("body")]
+    assert stored == [("zero",), ("starts one",), ("goes on",)]
+
+
+@pytest.mark.postgres_redis
 async def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
     """Keys (ids, UUIDs) travel as one array text; any other value as a list psycopg
     dumps: a text with braces, commas, quotes and backslashes, which array text would
