@@ -165,3 +165,28 @@ def test_a_code_typed_in_the_widget(
     wrong_code = "the server responded with a status of 400"  # WRONG-123
     assert [e for e in shop.errors if wrong_code not in e] == []
     assert phone.errors == []
+
+
+def test_typing_just_after_the_dialog_closes_keeps_the_focus_and_the_text(
+    visitor_page: Any,
+) -> None:
+    """The dialog's close event comes a moment after it closed: whoever already
+    went on to the reply box keeps it (the event's focus move lost typed text)."""
+    page = visitor_page()
+    page.locator("#device-button").click()
+    expect(page.locator("#device-dialog")).to_be_visible()
+    focused = page.evaluate(
+        """async () => {
+            const dialog = document.getElementById("device-dialog");
+            const closed = new Promise((done) =>
+                dialog.addEventListener("close", done, { once: true }));
+            dialog.close();
+            document.getElementById("composer-input").focus();
+            await closed;
+            return document.activeElement.id;
+        }"""
+    )
+    assert focused == "composer-input"
+    page.keyboard.type("still mine")
+    expect(page.locator("#composer-input")).to_have_value("still mine")
+    expect(page.locator("#send-button")).to_be_enabled()

@@ -187,7 +187,12 @@ export function deviceDialog(root, client, options) {
     el.button.setAttribute("aria-expanded", "false");
     el.confirm.hidden = true;
     el.signOut.hidden = false;
-    el.button.focus();
+    // The event comes after the dialog closed: someone who already went on (typing
+    // in the reply box) keeps their focus, and what they type.
+    const now = document.activeElement;
+    if (!now || now === document.body || el.dialog.contains(now)) {
+      el.button.focus();
+    }
   });
   el.dialog.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {

@@ -102,7 +102,9 @@ function finishClose() {
   viewer.img.removeAttribute("src");
   const opener = viewer.opener;
   viewer.opener = null;
-  if (opener && opener.isConnected && typeof opener.focus === "function") {
+  const now = document.activeElement; // moved on meanwhile (the event comes late): kept
+  const free = !now || now === document.body || viewer.dialog.contains(now);
+  if (free && opener && opener.isConnected && typeof opener.focus === "function") {
     opener.focus();
   }
 }
