@@ -98,6 +98,9 @@ export DJANGO_SECURE_SSL_REDIRECT=0
 export SOHBET_WIDGET_SITES=http://localhost:*  # lone.py --widget
 export SOHBET_WS_RATE=100000/1
 export SOHBET_WS_FLOOD=200000/1
+# lone.py --new starts its hundred conversations from one address (scenario n gives
+# each visitor an address of its own and meets the production limits).
+export SOHBET_NEW_THREADS_PER_NETWORK=${SOHBET_NEW_THREADS_PER_NETWORK:-100000/3600}
 BENCH_PASSWORD=bench-$("$PY" -c 'import secrets; print(secrets.token_hex(12))')
 export DJANGO_SUPERUSER_PASSWORD=$BENCH_PASSWORD
 
