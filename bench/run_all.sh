@@ -98,9 +98,6 @@ export DJANGO_SECURE_SSL_REDIRECT=0
 export SOHBET_WIDGET_SITES=http://localhost:*  # lone.py --widget
 export SOHBET_WS_RATE=100000/1
 export SOHBET_WS_FLOOD=200000/1
-# lone.py --new starts its hundred conversations from one address (scenario n gives
-# each visitor an address of its own and meets the production limits).
-export SOHBET_NEW_THREADS_PER_NETWORK=${SOHBET_NEW_THREADS_PER_NETWORK:-100000/3600}
 BENCH_PASSWORD=bench-$("$PY" -c 'import secrets; print(secrets.token_hex(12))')
 export DJANGO_SUPERUSER_PASSWORD=$BENCH_PASSWORD
 
@@ -204,7 +201,9 @@ for s in $SCENARIOS; do
             done
             ;;
         lone)
-            start_daphne
+            # lone.py --new starts its conversations from one address (scenario n
+            # gives each visitor an address of its own, under the production limits).
+            SOHBET_NEW_THREADS_PER_NETWORK=100000/3600 start_daphne
             SPY_PID=""
             if [[ -n "${PYSPY:-}" ]]; then
                 "$ROOT/.venv/bin/py-spy" record --pid "$DAPHNE_PID" --rate 500 --threads \
