@@ -1,6 +1,7 @@
 """Reads of the operators' desk: the labels, the inbox's views (which conversations
 each shows, and how many), who may be given a new conversation, and whether
-automatic assignment is on (cached; chat.services.assignment forgets it)."""
+automatic assignment is on (a copy in each process; chat.services.assignment
+tells the others it changed)."""
 
 from __future__ import annotations
 

@@ -88,3 +88,34 @@ def test_a_refused_file_is_explained_and_not_sent(visitor_page: Any) -> None:
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("not accepted")
     assert Attachment.objects.count() == 0
+
+
+def test_the_picture_viewer_gives_the_focus_back_unless_someone_went_on(
+    visitor_page: Any,
+) -> None:
+    visitor = visitor_page()
+    visitor.evaluate(PASTE_IMAGE, png_base64())
+    visitor.click("#send-button")
+    expect(visitor.locator(IMAGE + SENT)).to_have_count(1)
+    opener = visitor.locator(IMAGE + " .attachment-open")
+    opener.click()
+    expect(visitor.locator("#media-viewer")).to_be_visible()
+    visitor.keyboard.press("Escape")
+    expect(visitor.locator("#media-viewer")).to_be_hidden()
+    expect(opener).to_be_focused()  # back where the person was
+    # Its close event comes a moment after it closed: someone already in the reply
+    # box stays there.
+    opener.click()
+    expect(visitor.locator("#media-viewer")).to_be_visible()
+    focused = visitor.evaluate(
+        """async () => {
+            const dialog = document.getElementById("media-viewer");
+            const closed = new Promise((done) =>
+                dialog.addEventListener("close", done, { once: true }));
+            dialog.close();
+            document.getElementById("composer-input").focus();
+            await closed;
+            return document.activeElement.id;
+        }"""
+    )
+    assert focused == "composer-input"

@@ -14,6 +14,7 @@
  *   conversation, or a new one (unsent messages of the old one are dropped).
  *   pageRequest(root) -> request: the chat page's calls (its cookie and CSRF token).
  */
+import { focusAfterClose } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 
 const IDS = {
@@ -187,12 +188,7 @@ export function deviceDialog(root, client, options) {
     el.button.setAttribute("aria-expanded", "false");
     el.confirm.hidden = true;
     el.signOut.hidden = false;
-    // The event comes after the dialog closed: someone who already went on (typing
-    // in the reply box) keeps their focus, and what they type.
-    const now = document.activeElement;
-    if (!now || now === document.body || el.dialog.contains(now)) {
-      el.button.focus();
-    }
+    focusAfterClose(el.button, el.dialog);
   });
   el.dialog.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {

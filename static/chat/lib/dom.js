@@ -15,6 +15,16 @@ export function make(tag, className, text) {
   return node;
 }
 
+// A dialog's "close" event comes a moment after it closed: give the focus back to
+// `target` only if it is still nowhere or inside `dialog`, never taking it from
+// someone who already went on (typing in the reply box keeps what they type).
+export function focusAfterClose(target, dialog) {
+  const now = document.activeElement;
+  if (!now || now === document.body || dialog.contains(now)) {
+    target.focus();
+  }
+}
+
 export function button(className, text) {
   const node = make("button", className, text);
   node.type = "button";

@@ -4,7 +4,7 @@
  * focus goes back to what opened it.
  */
 import { t } from "./i18n.js";
-import { button, icon, make } from "./dom.js";
+import { button, focusAfterClose, icon, make } from "./dom.js";
 
 let viewer = null;
 
@@ -102,9 +102,7 @@ function finishClose() {
   viewer.img.removeAttribute("src");
   const opener = viewer.opener;
   viewer.opener = null;
-  const now = document.activeElement; // moved on meanwhile (the event comes late): kept
-  const free = !now || now === document.body || viewer.dialog.contains(now);
-  if (free && opener && opener.isConnected && typeof opener.focus === "function") {
-    opener.focus();
+  if (opener && opener.isConnected && typeof opener.focus === "function") {
+    focusAfterClose(opener, viewer.dialog);
   }
 }
