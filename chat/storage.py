@@ -158,16 +158,58 @@ def _free_attachments(posts: Sequence[NewMessage]) -> dict[int, Attachment]:
     }
 
 
-def _conversation_statements(posts: list[NewMessage]) -> list[sql.Statement[int]]:
-    """The rows of the batch's conversations not written yet, written first."""
+def _conversation_rows(posts: list[NewMessage]) -> tuple[list[Visitor], list[Thread]]:
+    """The rows of the batch's conversations not written yet (written first)."""
     conversations = rules.new_conversations(posts)
     if not conversations:
+        return [], []
+    return rules.conversation_rows(conversations, timezone.now())
+
+
+def _conversation_statements(
+    visitors: list[Visitor], threads: list[Thread]
+) -> list[sql.Statement[int]]:
+    if not threads:
         return []
-    visitors, threads = rules.conversation_rows(conversations, timezone.now())
     return [
         sql.insert_statement(visitors, ignore_conflicts=True),
         sql.insert_statement(threads, ignore_conflicts=True),
     ]
+
+
+_POST_ATTNAMES = tuple(
+    field.attname
+    for field in Thread._meta.concrete_fields
+    if field.name in THREAD_POST_FIELDS
+)
+
+
+def _started(
+    rows: tuple[list[Visitor], list[Thread]], written: list[int], applied: rules.Applied
+) -> list[Thread]:
+    """The conversations this batch began, whole as it wrote them: every row new
+    (none written before, by another tab or a form) and a first message in it. The
+    operators' event of these needs no read after the commit (its state is the
+    commit's), and says the visitor is online: a first message comes from their
+    page (chat.consumers.visitor), present since it opened. None while automatic
+    assignment may be on: it assigns them first (``achanged_events``)."""
+    from chat import desk
+
+    visitors, threads = rows
+    if written != [len(visitors), len(threads)] or not desk.auto_assignment_off():
+        return []
+    visitor_of = {visitor.pk: visitor for visitor in visitors}
+    started = []
+    for thread in threads:
+        now = applied.threads.get(thread.pk)
+        if now is None or now.assigned_to_id is not None:
+            continue  # its message was refused (a limit), or not a visitor's
+        for attname in _POST_ATTNAMES:
+            setattr(thread, attname, getattr(now, attname))
+        thread.last_message = now.last_message  # loaded by rules.after_insert
+        thread.visitor = visitor_of[thread.visitor_id]
+        started.append(thread)
+    return started
 
 
 class MessageStore:
@@ -183,17 +225,20 @@ class MessageStore:
         posts: list[NewMessage],
         admitted: Callable[[], Awaitable[list[NewMessage]]],
     ) -> Stored:
-        """Two round trips: the transaction begun, the threads locked, earlier copies
-        of the posts looked for and the new messages' ids drawn; then every row
-        written and the commit. Hands the batch to the ORM before any change when a
-        post carries an attachment or was stored before."""
+        """Two round trips: the transaction begun, new conversations' rows written,
+        the threads locked, earlier copies of the posts looked for and the new
+        messages' ids drawn; then every row written and the commit. Hands the batch
+        to the ORM before any change when a post carries an attachment or was stored
+        before. The conversations it began are told with its messages (``_started``);
+        other threads whose state changed are read after (``achanged``)."""
         if any(post.attachment_id is not None for post in posts):
             raise UseThread
         prepare = settings.SOHBET_WRITER_PREPARE
         keys = [(post.thread_id, post.client_id) for post in posts]
+        rows = _conversation_rows(posts)
         first = sql.arun_together(
             [
-                *_conversation_statements(posts),
+                *_conversation_statements(*rows),
                 sql.lock_statement(Thread, rules.lock_order(posts), THREAD_LOCK_FIELDS),
                 sql.match_statement(Message, ("thread", "client_id"), keys),
                 sql.keys_statement(Message, len(posts)),
@@ -203,7 +248,9 @@ class MessageStore:
             prepare=prepare,
         )
         try:
-            (*_, locked, earlier, ids), posts = await asyncio.gather(first, admitted())
+            (*written, locked, earlier, ids), posts = await asyncio.gather(
+                first, admitted()
+            )
             if earlier:
                 raise UseThread  # a resend: the ORM looks it up
             applied = rules.apply_posts(
@@ -235,10 +282,14 @@ class MessageStore:
             raise
         if any(message.pk is None for message in applied.messages):  # pragma: no cover
             raise IntegrityError("the database gave the new messages no ids")
+        started = _started(rows, written, applied) if written else []
         return Stored(
             outcomes=outcomes,
-            events=events.message_events(applied.messages),
-            changed=applied.state_changed,
+            events=[
+                *events.message_events(applied.messages),
+                *events.thread_state_events(started, {t.pk for t in started}),
+            ],
+            changed=applied.state_changed - {thread.pk for thread in started},
         )
 
     def refusal(self, post: NewMessage, key: str) -> ChatError:

@@ -205,11 +205,12 @@ def _insert_sql(
         f"INSERT INTO {_table(connection, model)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM {_recordset(connection, model)}"
     )
+    returning = f" RETURNING {_quote(connection, _pk(model).column)}"
     if ignore_conflicts:
-        return f"{sql} ON CONFLICT DO NOTHING"
+        return f"{sql} ON CONFLICT DO NOTHING{returning}"
     if keyed:
         return sql
-    return f"{sql} RETURNING {_quote(connection, _pk(model).column)}"
+    return f"{sql}{returning}"
 
 
 def insert_statement(
@@ -220,8 +221,8 @@ def insert_statement(
     are inserted and returned in its order, as Django's own ``bulk_create`` relies on
     for PostgreSQL with ``unnest``). Its result: how many rows were inserted. With
     ``keyed``, the instances have their keys already (``keys_statement``) and are
-    inserted with them: nothing comes back, a row that breaks a constraint fails the
-    statement, or with ``ignore_conflicts`` is left out (a row written before)."""
+    inserted with them: a row that breaks a constraint fails the statement, or with
+    ``ignore_conflicts`` is left out (a row written before: not counted)."""
     model = type(objs[0])
     connection = connection_for(model)
     if (keyed or ignore_conflicts) and any(obj.pk is None for obj in objs):
@@ -241,9 +242,9 @@ def insert_statement(
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = connection.alias
-        return len(objs)
+        return len(rows) if ignore_conflicts else len(objs)  # the rows exist
 
-    return Statement(sql, params, finish, returns_rows=not keyed)
+    return Statement(sql, params, finish, returns_rows=ignore_conflicts or not keyed)
 
 
 @cache

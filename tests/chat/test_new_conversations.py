@@ -164,3 +164,44 @@ async def test_an_erased_visitors_page_starts_over_with_ids_of_its_own(
     assert again.hello["thread"]["last_seq"] == 0
     await again.send(type="message.send", client_id=new_id(), body="new here")
     assert (await again.receive_type("ack"))["seq"] == 1
+
+
+async def test_a_new_conversation_is_told_to_operators_with_its_first_message_as_stored(
+    connect_visitor: Any, connect_operator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conversations a batch begins are told as it wrote them, with its messages
+    (no read after the commit: ``chat.storage._started``); what operators get is
+    what the database says. A conversation whose rows were written before its first
+    message (a name given first) is read as before."""
+    from chat import desk, events
+    from chat.selectors import THREAD_RELATED
+    from chat.storage import STORE
+
+    read: list[set[int]] = []
+    aread = STORE.achanged
+
+    async def achanged(aconnection: object, thread_ids: set[int]) -> object:
+        read.append(set(thread_ids))
+        return await aread(aconnection, thread_ids)
+
+    monkeypatch.setattr(STORE, "achanged", achanged)
+    monkeypatch.setattr(desk, "auto_assignment_off", lambda: True)
+    operator = await connect_operator()
+    visitor = await connect_visitor()
+    await visitor.send(type="message.send", client_id=new_id(), body="first words")
+    await visitor.receive_type("ack")
+    told = (await operator.receive_type("thread"))["thread"]
+    thread_id = visitor.hello["thread"]["id"]
+    stored = await Thread.objects.select_related(*THREAD_RELATED).aget(pk=thread_id)
+    assert told == events.thread_payload(stored, visitor_online=True)
+    assert (told["last_message"]["body"], told["unread"]) == ("first words", 1)
+    assert told["waiting_since"] is not None
+    assert read == []
+
+    named = await connect_visitor()
+    await named.send(type="visitor.update", name="Zeynep")
+    await named.send(type="message.send", client_id=new_id(), body="hello")
+    await named.receive_type("ack")
+    told = (await operator.receive_type("thread"))["thread"]
+    assert (told["id"], told["visitor_name"]) == (named.hello["thread"]["id"], "Zeynep")
+    assert read == [{told["id"]}]
