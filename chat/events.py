@@ -186,9 +186,12 @@ def message_events(messages: list[Message]) -> list[Event]:
     return batch
 
 
-def thread_state_events(threads: list[Thread], online: set[int]) -> list[Event]:
+def thread_state_events(
+    threads: list[Thread], online: set[int], *, to_visitors: bool = True
+) -> list[Event]:
     """Threads' new state: all of it to the operators (with whether each visitor's
-    page is open), its status to each thread's visitor sockets."""
+    page is open), its status to each thread's visitor sockets (``to_visitors``:
+    not for conversations just begun, open since their pages said hello)."""
     if not threads:
         return []
     to_operators: ThreadsEvent = {
@@ -196,7 +199,7 @@ def thread_state_events(threads: list[Thread], online: set[int]) -> list[Event]:
         "threads": [thread_payload(t, visitor_online=t.pk in online) for t in threads],
     }
     batch: list[Event] = [(OPERATORS_GROUP, to_operators)]
-    for thread in threads:
+    for thread in threads if to_visitors else ():
         to_visitor: ThreadsEvent = {
             "type": THREADS,
             "threads": [visitor_thread_payload(thread)],

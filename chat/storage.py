@@ -287,7 +287,9 @@ class MessageStore:
             outcomes=outcomes,
             events=[
                 *events.message_events(applied.messages),
-                *events.thread_state_events(started, {t.pk for t in started}),
+                *events.thread_state_events(
+                    started, {t.pk for t in started}, to_visitors=False
+                ),
             ],
             changed=applied.state_changed - {thread.pk for thread in started},
         )

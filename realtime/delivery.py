@@ -102,7 +102,8 @@ def route(events: list[Event]) -> list[Event]:
 def deliver_here(events: list[Event]) -> list[Event]:
     """``route`` the events for ``publish``, the new messages that this process's hub
     may hand on now without getting ahead of their thread (``Hub.in_order``) handed
-    to it at once and marked with it as their origin: it skips them when the layer
+    to it at once: the hub event names it as their ``origin`` and how many of its
+    events it delivered (``here``, the first ones), which it skips when the layer
     brings them back. Everything else goes through the layer, after them."""
     layer = get_channel_layer()
     hub = running_hub(layer) if layer is not None else None
@@ -132,25 +133,36 @@ def deliver_here(events: list[Event]) -> list[Event]:
     if routed:
         hub_event = routed[0][1]
         hub.deliver(hub_event)
-        routed[0] = (HUB_GROUP, {**hub_event, "origin": hub.channel_name})
+        routed[0] = (
+            HUB_GROUP,
+            {**hub_event, "origin": hub.channel_name, "here": len(hub_event["events"])},
+        )
     return join_routed(routed, route(later))
 
 
 def join_routed(first: list[Event], then: list[Event]) -> list[Event]:
-    """Two batches' routed events as one list, in order; a hub event right after
-    another of the same origin joins it (one publish for both)."""
+    """Two routed lists as one, in order; a hub event right after another joins it
+    (one publish for both) when the events its origin delivered stay the first."""
     joined = list(first)
     for group, event in then:
-        if group == HUB_GROUP and joined:
-            last_group, last = joined[-1]
-            if last_group == HUB_GROUP and last.get("origin") == event.get("origin"):
-                joined[-1] = (
-                    HUB_GROUP,
-                    {**last, "events": last["events"] + event["events"]},
-                )
+        if group == HUB_GROUP and joined and joined[-1][0] == HUB_GROUP:
+            both = _join(joined[-1][1], event)
+            if both is not None:
+                joined[-1] = (HUB_GROUP, both)
                 continue
         joined.append((group, event))
     return joined
+
+
+def _join(first: Mapping[str, Any], then: Mapping[str, Any]) -> dict[str, Any] | None:
+    events = first["events"] + then["events"]
+    if not then.get("here"):  # for every hub, its origin's too
+        return {**first, "events": events}
+    if then.get("origin") == first.get("origin") and first["here"] == len(
+        first["events"]
+    ):
+        return {**first, "events": events, "here": first["here"] + then["here"]}
+    return None
 
 
 async def publish(routed: list[Event]) -> None:

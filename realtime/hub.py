@@ -27,7 +27,9 @@ HUB_GROUP = "sohbet.hub"
 # How many threads a hub remembers the last message it handed on of (Hub.in_order);
 # a thread it forgot sends its next message through the layer, then it knows again.
 REMEMBERED_THREADS = 10_000
-HUB_EVENTS = "hub.events"  # {"events": [[group, event], ...], "origin"?: channel}
+# {"events": [[group, event], ...], "origin"?: channel, "here"?: how many of the
+# events the origin's hub delivered when they were sent (the first ones)}
+HUB_EVENTS = "hub.events"
 # The one event type the engine reads: its items carry id, thread and seq (in_order).
 MESSAGES: Final = "chat.messages"
 # Layers may forget a group member after a while (the in-memory layer after a day):
@@ -229,10 +231,14 @@ class Hub:
             kind = event.get("type")
             if kind != HUB_EVENTS:
                 handler = direct_handlers.get(kind)
-            elif event.get("origin") == channel_name:
-                continue  # this hub's own (delivered when sent)
             else:
                 handler = self.deliver
+                if event.get("origin") == channel_name:  # delivered when sent
+                    inner = event.get("events", ())
+                    rest = inner[event.get("here", len(inner)) :]
+                    if not rest:
+                        continue
+                    event = {"events": rest}
             if handler is None:
                 continue
             try:

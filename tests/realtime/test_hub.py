@@ -163,8 +163,47 @@ async def test_batches_published_together_keep_their_order() -> None:
     assert [inner["n"] for _, inner in joined[0][1]["events"]] == [1, 2]
     assert joined[1][1]["n"] == 3
     assert [inner["n"] for _, inner in joined[2][1]["events"]] == [4]
-    mine = {"type": HUB_EVENTS, "origin": "here", "events": [["thread.1", {"n": 5}]]}
-    assert len(delivery.join_routed(joined, [(HUB_GROUP, mine)])) == 4  # not joined
+    mine = {
+        "type": HUB_EVENTS,
+        "origin": "me",
+        "here": 1,
+        "events": [["thread.1", {"n": 5}]],
+    }
+    # Delivered by its origin when sent: it may not follow events it has not.
+    assert len(delivery.join_routed(joined, [(HUB_GROUP, mine)])) == 4
+    again = delivery.join_routed([(HUB_GROUP, mine)], [(HUB_GROUP, mine), *then])
+    assert [group for group, _ in again] == [HUB_GROUP, "session.x", HUB_GROUP]
+    assert (again[0][1]["here"], len(again[0][1]["events"])) == (2, 3)
+    assert delivery.join_routed(again[:1], [(HUB_GROUP, mine)])[1][1] is mine
+
+
+async def test_a_batchs_messages_and_other_events_are_one_publish() -> None:
+    """A batch's messages go to this process's sockets at once, its other events
+    (a new conversation's state) after them through the layer, in the same publish:
+    this hub delivers only those when it comes back, another hub all of them."""
+    here = get_hub("default")
+    assert here is not None
+    mine = await _joined(here, "thread.11")
+    there = Hub(here.layer)
+    theirs = await _joined(there, "thread.11")
+    state = ("thread.11", {"type": "chat.threads", "threads": [{"id": 11}]})
+    try:
+        routed = delivery.deliver_here([*_new(11, 1), state])
+        assert len(routed) == 1  # the messages (2 groups), then the state
+        assert (routed[0][1]["here"], len(routed[0][1]["events"])) == (2, 3)
+        assert _seqs(mine) == [1]
+        await delivery.publish(routed)
+        for inbox in (mine, theirs):
+            if inbox is theirs:
+                assert await _heard(inbox, 1) == [1]
+            assert (await asyncio.wait_for(inbox.get(), 5))["type"] == "chat.threads"
+        await delivery.publish(delivery.deliver_here(_new(11, 2)))
+        assert _seqs(mine) == [2]
+        assert await _heard(theirs, 1) == [2]
+        assert mine.empty() and theirs.empty()  # nothing came twice
+    finally:
+        assert there._task is not None
+        there._task.cancel()
 
 
 def our_channels(redis: Any) -> list[str]:
