@@ -21,9 +21,11 @@ the server for the same cores); operators run in the parent, which aggregates. W
 ``--server-pid`` the server's VmRSS (before connecting, with every socket held, at the
 end) and CPU time are read from /proc.
 
-The visitor page is rate-limited per client IP (120/min); visitors therefore connect
-from distinct loopback source addresses (127.R.x.y, ``--visitors-per-ip`` each; every
-127/8 address is local on Linux). Every connection goes to 127.0.0.1.
+The visitor page is rate-limited per client IP (120/min), and new conversations per
+network (``SOHBET_NEW_THREADS_PER_NETWORK``, 20 an hour): each visitor connects from a
+loopback source address of its own, as on the Internet (127.R.x.y; ``--visitors-per-ip``
+to share them; every 127/8 address is local on Linux). Every connection goes to
+127.0.0.1.
 
 Usage (the server must lift the per-connection frame limits for rates above
 3 msg/s, e.g. SOHBET_WS_RATE=100000/1 SOHBET_WS_FLOOD=200000/1):
@@ -1372,7 +1374,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connect-timeout", type=float, default=30)
     p.add_argument("--connect-phase", type=float, default=240, help="max connect time")
     p.add_argument("--settle", type=float, default=2, help="pause before the window")
-    p.add_argument("--visitors-per-ip", type=int, default=50)
+    p.add_argument(
+        "--visitors-per-ip",
+        type=int,
+        default=1,
+        help="more than 20 meet the limit on new conversations per network",
+    )
     p.add_argument(
         "--py-spy",
         default="",

@@ -186,10 +186,8 @@ for s in $SCENARIOS; do
                     [[ $how == open ]] && flag=--open-first
                     [[ $how == written ]] && flag="--open-first --written"
                     start_daphne
-                    # A network each (the limit on new conversations per network).
                     load "n_${rate}ps_${count}v_$how" --visitors "$count" --operators 2 \
-                        --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) \
-                        --visitors-per-ip 1 $flag
+                        --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) $flag
                 done
             done
             for how in ${BURST-open page}; do
@@ -197,7 +195,7 @@ for s in $SCENARIOS; do
                 [[ $how == open ]] && flag=--open-first
                 start_daphne
                 load "n_burst_1000v_$how" --visitors 1000 --operators 2 --arrivals 500 \
-                    --rate 0.5 --duration "$DURATION" --visitors-per-ip 1 $flag
+                    --rate 0.5 --duration "$DURATION" $flag
             done
             ;;
         lone)
