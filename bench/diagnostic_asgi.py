@@ -16,6 +16,8 @@ settings that were measured and dropped (docs/performance.md);
 ``BENCH_PROFILE_WRITER=FILE`` a cProfile of the message writer's batches;
 ``BENCH_WRITER_TIMES=1`` the writer's stages (store wall and CPU, sending) and batch
 sizes; ``BENCH_LOOP_LAG=1`` how late the event loop runs a 2-ms timer.
+``BENCH_TRACEMALLOC_COLLECT=1`` runs a full collection before each snapshot (what it
+freed, by type, goes to ``$BENCH_TRACEMALLOC_OUT.garbage``).
 ``BENCH_TRACEMALLOC_DUMP=1`` also writes both snapshots (``.before``, ``.after``
 next to the report) for ``tracemalloc.Snapshot.load``. The wrappers replace
 functions of Sohbet's own modules, never a library's.
@@ -39,7 +41,31 @@ if os.environ.get("BENCH_TRACEMALLOC"):
     tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
     _snapshots: list[Any] = []
 
+    def _collect_garbage() -> None:
+        """A full collection, so that the snapshot holds what is kept, not cycles
+        waiting for the collector; the kinds of objects it freed are appended to
+        ``$BENCH_TRACEMALLOC_OUT.garbage``."""
+        import collections
+        import gc
+
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kinds = collections.Counter(
+            f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage
+        )
+        gc.garbage.clear()
+        gc.set_debug(0)
+        out = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
+            tempfile.gettempdir(), "sohbet-tracemalloc.txt"
+        )
+        with open(out + ".garbage", "a") as fh:
+            fh.write(f"-- {sum(kinds.values())} objects in cycles\n")
+            for kind, count in kinds.most_common(40):
+                fh.write(f"{count:8d} {kind}\n")
+
     def _on_usr2(signum: int, frame: Any) -> None:
+        if os.environ.get("BENCH_TRACEMALLOC_COLLECT"):
+            _collect_garbage()
         snapshot = tracemalloc.take_snapshot().filter_traces(
             [tracemalloc.Filter(False, tracemalloc.__file__)]
         )
