@@ -168,10 +168,13 @@ async def test_on_postgresql_batches_are_stored_on_the_event_loop_with_all_effec
 async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_event(
     connect_visitor, connect_operator, monkeypatch
 ) -> None:
-    """Operators get a new conversation's first message at once; the thread's new
-    state (read from the database after the commit) follows when it is read. A slow
-    read holds no message back (1,000 conversations starting at once did)."""
+    """Operators get a new conversation's first message at once; when its state is
+    read from the database after the commit (automatic assignment may be on), it
+    follows when it is read. A slow read holds no message back (1,000 conversations
+    starting at once did)."""
     import asyncio
+
+    from chat import desk
 
     release = asyncio.Event()  # both reads wait for it: on the loop, on the thread
     loop = asyncio.get_running_loop()
@@ -187,6 +190,7 @@ async def test_a_new_conversations_first_message_does_not_wait_for_its_thread_ev
 
     monkeypatch.setattr(STORE, "changed_events", slow_changed_events)
     monkeypatch.setattr(STORE, "achanged", slow_achanged)
+    monkeypatch.setattr(desk, "auto_assignment_off", lambda: False)
     operator = await connect_operator()
     visitor = await connect_visitor()
     try:
