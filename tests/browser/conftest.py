@@ -158,7 +158,9 @@ def browser(daphne_server: LiveServer) -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_context(browser: Any, daphne_server: LiveServer) -> Iterator[Any]:
+def new_context(
+    browser: Any, daphne_server: LiveServer, django_db_blocker: Any
+) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
@@ -171,6 +173,8 @@ def new_context(browser: Any, daphne_server: LiveServer) -> Iterator[Any]:
     for context in contexts:
         context.close()
     _wait_until_sockets_are_gone()
+    with django_db_blocker.unblock():  # tests without the database mark too
+        _wait_until_the_database_is_idle()
 
 
 def _wait_until_sockets_are_gone(timeout: float = 10) -> None:
@@ -190,6 +194,35 @@ def _wait_until_sockets_are_gone(timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("the server still holds sockets of closed pages")
         time.sleep(0.02)  # polling a condition with a deadline
+
+
+def _wait_until_the_database_is_idle(timeout: float = 10) -> None:
+    """Wait until no other session on the test database runs a statement or holds a
+    transaction: a closed page's request may still be in the server (a view, a
+    socket's last query). The flush after the test truncates every table, taking
+    their locks one by one; a query taking its tables' locks in another order at
+    that moment deadlocks with it (PostgreSQL then cancels the flush)."""
+    if connection.vendor != "postgresql":
+        return
+    busy_sql = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+        "AND (state = 'active' OR state LIKE 'idle in transaction%%')"
+    )
+    opened = connection.connection is None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(busy_sql)
+                if cursor.fetchone()[0] == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server still works on the test database")
+            time.sleep(0.02)  # polling a condition with a deadline
+    finally:
+        if opened and not connection.in_atomic_block:
+            connection.close()  # not left open for the database's drop at the end
 
 
 def collect_page_errors(page: Any) -> list[str]:
