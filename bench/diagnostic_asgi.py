@@ -40,6 +40,9 @@ if os.environ.get("BENCH_TRACEMALLOC"):
 
     tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
     _snapshots: list[Any] = []
+    _OUT = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
+        tempfile.gettempdir(), "sohbet-tracemalloc.txt"
+    )
 
     def _collect_garbage() -> None:
         """A full collection, so that the snapshot holds what is kept, not cycles
@@ -55,10 +58,7 @@ if os.environ.get("BENCH_TRACEMALLOC"):
         )
         gc.garbage.clear()
         gc.set_debug(0)
-        out = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
-            tempfile.gettempdir(), "sohbet-tracemalloc.txt"
-        )
-        with open(out + ".garbage", "a") as fh:
+        with open(_OUT + ".garbage", "a") as fh:
             fh.write(f"-- {sum(kinds.values())} objects in cycles\n")
             for kind, count in kinds.most_common(40):
                 fh.write(f"{count:8d} {kind}\n")
@@ -72,9 +72,7 @@ if os.environ.get("BENCH_TRACEMALLOC"):
         if not _snapshots:
             _snapshots.append(snapshot)
             return
-        out = os.environ.get("BENCH_TRACEMALLOC_OUT") or os.path.join(
-            tempfile.gettempdir(), "sohbet-tracemalloc.txt"
-        )
+        out = _OUT
         key = os.environ.get("BENCH_TRACEMALLOC_KEY", "lineno")  # or "traceback"
         if os.environ.get(
             "BENCH_TRACEMALLOC_DUMP"
