@@ -41,3 +41,23 @@ document.addEventListener("DOMContentLoaded", () => {
 
 def states(page: Any) -> list[str]:
     return list(page.evaluate("window.__states"))
+
+
+def focus_reply_box_as_dialog_closes(page: Any, dialog_id: str) -> str:
+    """Close the dialog and focus the reply box in one script, then wait for the
+    dialog's close event (Chromium fires it a moment later); the id of what has
+    the focus after it."""
+    return str(
+        page.evaluate(
+            """async (id) => {
+                const dialog = document.getElementById(id);
+                const closed = new Promise((done) =>
+                    dialog.addEventListener("close", done, { once: true }));
+                dialog.close();
+                document.getElementById("composer-input").focus();
+                await closed;
+                return document.activeElement.id;
+            }""",
+            dialog_id,
+        )
+    )

@@ -12,6 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from chat.models import Attachment
+from tests.browser.pages import focus_reply_box_as_dialog_closes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,15 +108,5 @@ def test_the_picture_viewer_gives_the_focus_back_unless_someone_went_on(
     # box stays there.
     opener.click()
     expect(visitor.locator("#media-viewer")).to_be_visible()
-    focused = visitor.evaluate(
-        """async () => {
-            const dialog = document.getElementById("media-viewer");
-            const closed = new Promise((done) =>
-                dialog.addEventListener("close", done, { once: true }));
-            dialog.close();
-            document.getElementById("composer-input").focus();
-            await closed;
-            return document.activeElement.id;
-        }"""
-    )
+    focused = focus_reply_box_as_dialog_closes(visitor, "media-viewer")
     assert focused == "composer-input"

@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.axe import violations
-from tests.browser.pages import SENT, send_as_visitor
+from tests.browser.pages import SENT, focus_reply_box_as_dialog_closes, send_as_visitor
 from tests.browser.test_widget import (  # noqa: F401 - the fixture
     HostSite,
     host_page,
@@ -175,17 +175,7 @@ def test_typing_just_after_the_dialog_closes_keeps_the_focus_and_the_text(
     page = visitor_page()
     page.locator("#device-button").click()
     expect(page.locator("#device-dialog")).to_be_visible()
-    focused = page.evaluate(
-        """async () => {
-            const dialog = document.getElementById("device-dialog");
-            const closed = new Promise((done) =>
-                dialog.addEventListener("close", done, { once: true }));
-            dialog.close();
-            document.getElementById("composer-input").focus();
-            await closed;
-            return document.activeElement.id;
-        }"""
-    )
+    focused = focus_reply_box_as_dialog_closes(page, "device-dialog")
     assert focused == "composer-input"
     page.keyboard.type("still mine")
     expect(page.locator("#composer-input")).to_have_value("still mine")
