@@ -36,7 +36,7 @@ django.setup()
 from chat import services  # noqa: E402
 from chat.services import NewMessage  # noqa: E402
 from chat.storage import STORE  # noqa: E402
-from realtime import writer  # noqa: E402
+from realtime import sql  # noqa: E402
 
 
 def backend_cpu(pid: int) -> float:
@@ -54,7 +54,7 @@ def conversations(count: int) -> list[int]:
 async def main(ids: list[int], size: int, rounds: int, batches: int) -> None:
     threads = len(ids)
     rng = random.Random(7)
-    aconnection = await writer.connect()
+    aconnection = await sql.connect()
     row = await (await aconnection.execute("SELECT pg_backend_pid()")).fetchone()
     pid = row[0]
     print(f"{threads} threads, batches of {size}, {batches} batches per round")

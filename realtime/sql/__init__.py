@@ -9,6 +9,7 @@ Identifiers come from the models' meta; every value is a query parameter. Only p
 field types are carried (``unsupported_fields``: chat.checks refuses the others).
 """
 
+from realtime.sql.connecting import connect, is_timeout
 from realtime.sql.rows import connection_for, unsupported_fields
 from realtime.sql.running import Statement, arollback, arun_together
 from realtime.sql.statements import (
@@ -24,8 +25,10 @@ __all__ = [
     "Statement",
     "arollback",
     "arun_together",
+    "connect",
     "connection_for",
     "insert_statement",
+    "is_timeout",
     "keys_statement",
     "lock_statement",
     "match_statement",

@@ -84,7 +84,7 @@ async def arun_together(
 
 
 # Prepared statements are planned again this often: a generic plan (the writer's
-# connection asks for those, ``realtime.writer._connect``) made while a table was small,
+# connection asks for those, ``realtime.sql.connect``) made while a table was small,
 # in a new database, scans the whole table; it must not outlive the table's growth,
 # nor wait for autovacuum's next ANALYZE to be remade.
 REPLAN_AFTER = 10.0

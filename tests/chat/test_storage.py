@@ -16,7 +16,7 @@ from chat import events, services
 from chat.models import Message
 from chat.services import NewMessage, Posted
 from chat.storage import STORE
-from realtime import delivery, writer
+from realtime import delivery, sql, writer
 from realtime.ratelimit import Rule
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -287,7 +287,7 @@ def test_thread_events_read_in_one_statement_show_what_the_orm_shows(
     _visitor, empty = services.start_visitor(session_key="e" * 32)
 
     async def on_the_loop() -> list[Any]:
-        aconnection = await writer.connect()
+        aconnection = await sql.connect()
         try:
             return await STORE.achanged(aconnection, {full.pk, empty.pk})
         finally:
@@ -325,7 +325,7 @@ async def test_thread_events_read_on_the_event_loop_are_the_threads_ones() -> No
         await sync_to_async(services.post_message)(
             thread_id=thread_id, client_id=uuid.uuid4(), body=AWKWARD
         )
-    aconnection = await writer.connect()
+    aconnection = await sql.connect()
     try:
         on_loop = await STORE.achanged_events(await STORE.achanged(aconnection, ids))
     finally:
@@ -400,7 +400,7 @@ async def test_prepared_statements_survive_a_failed_string_and_are_remade(
         )
 
     failing = batchsql.Statement("SELECT 1 / %s::int", [0], lambda rows: rows)
-    aconnection = await writer.connect()
+    aconnection = await sql.connect()
     try:
         with pytest.raises(Exception, match="division by zero"):
             await batchsql.arun_together(
@@ -520,7 +520,7 @@ async def test_look_ups_by_keys_and_by_awkward_text_find_the_rows() -> None:
     ]
     outcomes = await sync_to_async(services.post_messages)(posts=posts)
     first, second = (o.message for o in outcomes if isinstance(o, Posted))
-    aconnection = await writer.connect()
+    aconnection = await sql.connect()
     try:
         by_key, by_text, (locked,) = await sql.arun_together(
             [
