@@ -268,10 +268,18 @@ def test_the_report_is_recomputed_once_it_is_old(client: Client, settings) -> No
 def test_health_is_rate_limited_per_client_with_a_json_429(
     client: Client, settings
 ) -> None:
+    from django.core.cache import caches
+
     settings.SOHBET_HEALTH_RATE = "3/m"
-    for _ in range(3):
-        assert client.get("/health/", REMOTE_ADDR="10.1.1.1").status_code == 200
-    blocked = client.get("/health/", REMOTE_ADDR="10.1.1.1")
+    for _attempt in range(2):
+        # django-ratelimit counts in fixed windows: a burst that straddles two
+        # proves nothing and is run again (the next one cannot straddle as well).
+        caches[settings.RATELIMIT_USE_CACHE].clear()
+        for _ in range(3):
+            assert client.get("/health/", REMOTE_ADDR="10.1.1.1").status_code == 200
+        blocked = client.get("/health/", REMOTE_ADDR="10.1.1.1")
+        if blocked.status_code == 429:
+            break
     assert blocked.status_code == 429
     assert blocked["Content-Type"] == "application/json"
     assert blocked.json()["status"] == "rate_limited"
