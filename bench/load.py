@@ -413,6 +413,7 @@ class Visitor:
     sent: int = 0
     first_cid: str = ""  # --arrivals: the conversation's first message
     arrived_at: float = 0.0  # --arrivals: when its GET / began
+    background: bool = False  # --background: open, written, at --background-rate
 
 
 @dataclass
@@ -435,21 +436,25 @@ class VisitorWorker:
     def __init__(self, args: argparse.Namespace, indexes: list[int], salt: int):
         self.args = args
         self.port = urlsplit(args.url).port or 80
-        self.visitors = [Visitor(i) for i in indexes]
+        self.visitors = [Visitor(i, background=i < args.background) for i in indexes]
         self.salt = salt
         self.stats = WorkerStats()
         self.readers: list[asyncio.Task[None]] = []
 
     async def connect_all(self) -> None:
+        before = self.visitors
         if self.args.arrivals > 0 and not self.args.open_first:
-            return  # each visitor connects at its arrival, in the window
+            # Each visitor connects at its arrival, in the window.
+            before = [v for v in self.visitors if v.background]
+        if not before:
+            return
         gate = asyncio.Semaphore(self.args.connect_concurrency)
 
         async def one(v: Visitor) -> None:
             async with gate:
                 await self.connect(v)
 
-        tasks = [asyncio.create_task(one(v)) for v in self.visitors]
+        tasks = [asyncio.create_task(one(v)) for v in before]
         done, pending = await asyncio.wait(tasks, timeout=self.args.connect_phase)
         for task in pending:
             task.cancel()
@@ -489,7 +494,7 @@ class VisitorWorker:
         try:
             await wait_for_hello(ws, timeout)
             await ws.send('{"type":"sync","after":0}')
-            if self.args.written:
+            if self.args.written or v.background:
                 await self.warm_up(ws, timeout)
         except ConnectionClosed as exc:
             self.stats.failed[f"closed {close_code_of(exc, ws)} before hello"] += 1
@@ -554,8 +559,10 @@ class VisitorWorker:
         if not v.closing:
             stats.closes[close_code_of(None, v.ws)] += 1
 
-    async def send_loop(self, v: Visitor, start: float, end: float) -> None:
-        interval = 1.0 / self.args.rate
+    async def send_loop(
+        self, v: Visitor, start: float, end: float, rate: float = 0.0
+    ) -> None:
+        interval = 1.0 / (rate or self.args.rate)
         next_at = start + random.uniform(0, interval)
         while True:
             delay = next_at - CLOCK()
@@ -575,7 +582,7 @@ class VisitorWorker:
         body = f"bench|{now:.6f}|v{v.index}|{v.sent}|{'x' * self.args.payload}"
         frame = json.dumps({"type": "message.send", "client_id": cid, "body": body})
         v.pending[cid] = now
-        if v.sent == 0:
+        if v.sent == 0 and not v.background:
             v.first_cid = cid
         try:
             await v.ws.send(frame)
@@ -613,15 +620,26 @@ class VisitorWorker:
         end = start + self.args.duration
         if self.args.arrivals > 0:
             step = 1.0 / self.args.arrivals
+            first = self.args.background
             arrivals = [
-                asyncio.create_task(self.arrive(v, start + v.index * step, end))
+                asyncio.create_task(
+                    self.arrive(v, start + (v.index - first) * step, end)
+                )
                 for v in self.visitors
+                if not (v.background or self.args.hold)
             ]
-            if self.args.open_first and self.args.ping_interval > 0:
-                live = [v for v in self.visitors if v.ws is not None]
+            # Open now: the background, and the arrivals with --open-first.
+            live = [v for v in self.visitors if v.ws is not None]
+            if self.args.ping_interval > 0:
                 self.readers += [
                     asyncio.create_task(self.ping_loop(v, end)) for v in live
                 ]
+            rate = self.args.background_rate
+            arrivals += [
+                asyncio.create_task(self.send_loop(v, start, end, rate))
+                for v in live
+                if v.background and rate > 0
+            ]
             await asyncio.sleep(max(0.0, end - CLOCK()))
             await asyncio.wait(arrivals, timeout=self.args.connect_timeout + 5)
             for task in arrivals:
@@ -897,7 +915,10 @@ async def parent(
                 "operators",
                 "rate",
                 "arrivals",
+                "background",
+                "background_rate",
                 "open_first",
+                "hold",
                 "written",
                 "duration",
                 "processes",
@@ -1323,6 +1344,21 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="new conversations per second: visitors connect in the window, one "
         "every 1/ARRIVALS s, and send their first message at once (then at --rate)",
+    )
+    p.add_argument(
+        "--background",
+        type=int,
+        default=0,
+        help="with --arrivals: the first BACKGROUND of --visitors are open and "
+        "written before the window and send at --background-rate in it (new "
+        "conversations in scenario a's load); the others arrive",
+    )
+    p.add_argument("--background-rate", type=float, default=0.5, help="msg/s each")
+    p.add_argument(
+        "--hold",
+        action="store_true",
+        help="with --arrivals --open-first: the arrivals send nothing (the same "
+        "sockets and load without them: what a run's CPU is compared with)",
     )
     p.add_argument(
         "--written",

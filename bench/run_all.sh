@@ -2,8 +2,8 @@
 # Run the load scenarios of docs/performance.md against ONE Daphne process on private
 # PostgreSQL + Redis, from scratch, and stop everything it started (by PID).
 #
-#   bench/run_all.sh OUTDIR [a] [b] [c] [n] [lone]  (default: a b c; n: new
-#   conversations; lone: bench/lone.py)
+#   bench/run_all.sh OUTDIR [a] [b] [c] [n] [m] [lone]  (default: a b c; n: new
+#   conversations; m: the same in scenario a's load; lone: bench/lone.py)
 #
 # Environment (all optional):
 #   APP=chatsite.asgi:application    the ASGI application Daphne serves
@@ -19,7 +19,12 @@
 #   C_VISITORS=5000                  scenario c's idle sockets
 #   ARRIVALS="1:30 20:200 50:200"    scenario n's RATE:VISITORS runs (then the burst)
 #   HOW="open page", BURST="open page"  which of scenario n's runs (BURST="": none;
-#                                    HOW=written: the same message, a conversation's second)
+#                                    HOW=written: the same message, a conversation's second;
+#                                    HOW=idle: the same sockets and window, no message:
+#                                    bench/summarize.py subtracts its CPU)
+#   ROUNDS=1                         scenario n's runs this many times, interleaved
+#   M_BACKGROUND=1000, M_ARRIVALS="20:200 50:500"   scenario m: a's visitors (0.5 msg/s
+#                                    each), and the new conversations among them
 #   LOAD_ARGS=                       more bench/load.py options for every run (e.g. --usr2)
 #   LONE_COUNT=200, NEW=100, WIDGET=100   lone: pings and messages, new conversations,
 #                                    widget visitors (bench/lone.py --count, --new, --widget)
@@ -130,6 +135,27 @@ PY
     exit 1
 }
 
+conversations() { # PREFIX BACKGROUND "RATE:COUNT..." "HOW..." : scenario n's runs
+    local prefix=$1 background=$2 round spec rate count how flag suffix=""
+    for round in $(seq 1 "${ROUNDS:-1}"); do
+        [[ ${ROUNDS:-1} -gt 1 ]] && suffix="_$round"
+        for spec in $3; do
+            rate=${spec%%:*}
+            count=${spec##*:}
+            for how in $4; do
+                flag="--arrivals $rate --background $background"
+                [[ $how == open ]] && flag="$flag --open-first"
+                [[ $how == written ]] && flag="$flag --open-first --written"
+                [[ $how == idle ]] && flag="$flag --open-first --written --hold"
+                start_daphne
+                load "${prefix}_${rate}ps_${count}v_$how$suffix" \
+                    --visitors $((background + count)) --operators 2 --rate 0 \
+                    --duration $((count / rate + 5)) $flag
+            done
+        done
+    done
+}
+
 load() { # NAME ARGS... : one bench run, bounded by load.py itself (+ a timeout)
     local name=$1
     shift
@@ -178,18 +204,7 @@ for s in $SCENARIOS; do
             # the socket open before and what arrives is their first message; "page"
             # visitors arrive from nothing (page, socket, first message). Then 1,000
             # visitors starting within two seconds, who go on at 0.5 msg/s, both ways.
-            for spec in ${ARRIVALS:-1:30 20:200 50:200}; do
-                rate=${spec%%:*}
-                count=${spec##*:}
-                for how in ${HOW:-open page}; do
-                    flag=""
-                    [[ $how == open ]] && flag=--open-first
-                    [[ $how == written ]] && flag="--open-first --written"
-                    start_daphne
-                    load "n_${rate}ps_${count}v_$how" --visitors "$count" --operators 2 \
-                        --rate 0 --arrivals "$rate" --duration $((count / rate + 5)) $flag
-                done
-            done
+            conversations n 0 "${ARRIVALS:-1:30 20:200 50:200}" "${HOW:-open page}"
             for how in ${BURST-open page}; do
                 flag=""
                 [[ $how == open ]] && flag=--open-first
@@ -197,6 +212,12 @@ for s in $SCENARIOS; do
                 load "n_burst_1000v_$how" --visitors 1000 --operators 2 --arrivals 500 \
                     --rate 0.5 --duration "$DURATION" $flag
             done
+            ;;
+        m)
+            # New conversations in scenario a's load: M_BACKGROUND visitors, open and
+            # written before, send 0.5 msg/s each while the others begin theirs.
+            conversations m "${M_BACKGROUND:-1000}" "${M_ARRIVALS:-20:200 50:500}" \
+                "${HOW:-idle written open}"
             ;;
         lone)
             # lone.py --new starts its conversations from one address (scenario n

@@ -2,6 +2,11 @@
 """Markdown tables from the JSON reports of bench/run_all.sh (or bench/load.py --json).
 
 python bench/summarize.py OUTDIR [OUTDIR...]
+
+Scenario n's and m's runs (``n_RATEps_COUNTv_HOW[_ROUND]``) get a table: with an
+``idle`` run of the same sockets and window, the server CPU that run took is
+subtracted before dividing by the conversations (what a message adds, the idle
+sockets' pings and timers aside).
 """
 
 from __future__ import annotations
@@ -57,6 +62,34 @@ HEADER = (
 )
 
 
+def new_conversation_runs(runs: dict[str, dict[str, Any]]) -> None:
+    """Scenarios n and m: each run's CPU per conversation (its first messages: in m
+    the background's messages are not counted), whole and less its idle twin's."""
+    rows = []
+    for name, r in sorted(runs.items()):
+        parts = name.split("_")
+        if parts[0] not in ("n", "m") or len(parts) < 4 or parts[3] == "idle":
+            continue
+        twin = "_".join([*parts[:3], "idle", *parts[4:]])
+        idle = runs.get(twin, {}).get("server", {}).get("cpu_seconds_in_window")
+        window = r["server"]["cpu_seconds_in_window"]
+        first = r["messages"].get("first_ack_latency") or {}
+        count = first.get("count") or 1
+        marginal = f"{(window - idle) / count * 1000:.2f}" if idle is not None else "-"
+        idle_share = f"{idle / count * 1000:.2f}" if idle is not None else "-"
+        rows.append(
+            f"| {name} | {count} | {ms(first.get('p99_ms'))} "
+            f"| {window / count * 1000:.2f} | {idle_share} | {marginal} |"
+        )
+    if rows:
+        print(
+            "\n| run | arrivals | their first message's ack p99 | server CPU ms each "
+            "(window) | of it the idle twin's | ms each, the twin's subtracted |\n"
+            "|---|---|---|---|---|---|"
+        )
+        print("\n".join(rows))
+
+
 def main() -> None:
     for outdir in sys.argv[1:]:
         path = Path(outdir)
@@ -71,14 +104,15 @@ def main() -> None:
                 float(p.stem.rsplit("_r", 1)[-1]) if "_r" in p.stem else 0,
             ),
         )
-        message_runs = [p for p in runs if json.loads(p.read_text())["config"]["rate"]]
+        reports = {p.stem: json.loads(p.read_text()) for p in runs}
+        message_runs = [p for p in runs if reports[p.stem]["config"]["rate"]]
         if message_runs:
             print(HEADER)
             for p in message_runs:
                 print(row(p.stem, json.loads(p.read_text())))
         for p in runs:
-            r = json.loads(p.read_text())
-            if r["config"]["rate"]:
+            r = reports[p.stem]
+            if r["config"]["rate"] or r["config"].get("arrivals"):
                 continue
             s, v = r["server"], r["visitors"]
             print(
@@ -91,6 +125,7 @@ def main() -> None:
                 f"{s['rss_mib_per_1000_sockets']} MiB per 1,000 sockets; idle "
                 f"CPU {s['cpu_percent_in_window']} %"
             )
+        new_conversation_runs(reports)
 
 
 if __name__ == "__main__":
