@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from chat import events, presence, rules
+from chat import events, presence, rules, starts
 from chat.exceptions import ChatError, ErrorCode
 from chat.models import Attachment, Message, OutboxEntry, Thread, Visitor
 from chat.push.rules import push_entries
@@ -158,60 +158,6 @@ def _free_attachments(posts: Sequence[NewMessage]) -> dict[int, Attachment]:
     }
 
 
-def _conversation_rows(posts: list[NewMessage]) -> tuple[list[Visitor], list[Thread]]:
-    """The rows of the batch's conversations not written yet (written first)."""
-    conversations = rules.new_conversations(posts)
-    if not conversations:
-        return [], []
-    return rules.conversation_rows(conversations, timezone.now())
-
-
-def _conversation_statements(
-    visitors: list[Visitor], threads: list[Thread]
-) -> list[sql.Statement[int]]:
-    if not threads:
-        return []
-    return [
-        sql.insert_statement(visitors, ignore_conflicts=True),
-        sql.insert_statement(threads, ignore_conflicts=True),
-    ]
-
-
-_POST_ATTNAMES = tuple(
-    field.attname
-    for field in Thread._meta.concrete_fields
-    if field.name in THREAD_POST_FIELDS
-)
-
-
-def _started(
-    rows: tuple[list[Visitor], list[Thread]], written: list[int], applied: rules.Applied
-) -> list[Thread]:
-    """The conversations this batch began, whole as it wrote them: every row new
-    (none written before, by another tab or a form) and a first message in it. The
-    operators' event of these needs no read after the commit (its state is the
-    commit's), and says the visitor is online: a first message comes from their
-    page (chat.consumers.visitor), present since it opened. None while automatic
-    assignment may be on: it assigns them first (``achanged_events``)."""
-    from chat import desk
-
-    visitors, threads = rows
-    if written != [len(visitors), len(threads)] or not desk.auto_assignment_off():
-        return []
-    visitor_of = {visitor.pk: visitor for visitor in visitors}
-    started = []
-    for thread in threads:
-        now = applied.threads.get(thread.pk)
-        if now is None or now.assigned_to_id is not None:
-            continue  # its message was refused (a limit), or not a visitor's
-        for attname in _POST_ATTNAMES:
-            setattr(thread, attname, getattr(now, attname))
-        thread.last_message = now.last_message  # loaded by rules.after_insert
-        thread.visitor = visitor_of[thread.visitor_id]
-        started.append(thread)
-    return started
-
-
 class MessageStore:
     """The message writer's store (``realtime.writer.Store``)."""
 
@@ -229,16 +175,17 @@ class MessageStore:
         the threads locked, earlier copies of the posts looked for and the new
         messages' ids drawn; then every row written and the commit. Hands the batch
         to the ORM before any change when a post carries an attachment or was stored
-        before. The conversations it began are told with its messages (``_started``);
-        other threads whose state changed are read after (``achanged``)."""
+        before. The conversations it began are told with its messages (``chat.starts``);
+        other threads whose state changed are read after (``achanged``). A
+        conversation whose first message a limit refused leaves no row."""
         if any(post.attachment_id is not None for post in posts):
             raise UseThread
         prepare = settings.SOHBET_WRITER_PREPARE
         keys = [(post.thread_id, post.client_id) for post in posts]
-        rows = _conversation_rows(posts)
+        rows = starts.rows_of(posts)
         first = sql.arun_together(
             [
-                *_conversation_statements(*rows),
+                *starts.insert_statements(*rows),
                 sql.lock_statement(Thread, rules.lock_order(posts), THREAD_LOCK_FIELDS),
                 sql.match_statement(Message, ("thread", "client_id"), keys),
                 sql.keys_statement(Message, len(posts)),
@@ -276,13 +223,14 @@ class MessageStore:
                     writes.append(sql.insert_statement(entries))
             else:
                 outcomes = rules.after_insert(applied, posts)
+            writes += starts.refused_deletes(rows, written, posts)
             await sql.arun_together(writes, aconnection, commit=True, prepare=prepare)
         except BaseException:
             await sql.arollback(aconnection)
             raise
         if any(message.pk is None for message in applied.messages):  # pragma: no cover
             raise IntegrityError("the database gave the new messages no ids")
-        started = _started(rows, written, applied) if written else []
+        started = starts.started(rows, written, applied) if written else []
         return Stored(
             outcomes=outcomes,
             events=[

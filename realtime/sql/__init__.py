@@ -13,6 +13,7 @@ from realtime.sql.connecting import connect, is_timeout
 from realtime.sql.rows import connection_for, unsupported_fields
 from realtime.sql.running import Statement, arollback, arun_together
 from realtime.sql.statements import (
+    delete_statement,
     insert_statement,
     keys_statement,
     lock_statement,
@@ -27,6 +28,7 @@ __all__ = [
     "arun_together",
     "connect",
     "connection_for",
+    "delete_statement",
     "insert_statement",
     "is_timeout",
     "keys_statement",

@@ -276,5 +276,21 @@ def update_statement(objs: Sequence[Model], names: Sequence[str]) -> Statement[N
     return Statement(sql, params, _nothing, returns_rows=False)
 
 
+@cache
+def _delete_sql(alias: str, model: type[Model]) -> str:
+    connection = connections[alias]
+    pk = _pk(model)
+    return (
+        f"DELETE FROM {_table(connection, model)} "  # noqa: S608
+        f"WHERE {_quote(connection, pk.column)} = ANY(%s::{pk.db_type(connection)}[])"
+    )
+
+
+def delete_statement(model: type[Model], keys: Iterable[Any]) -> Statement[None]:
+    """DELETE the rows of ``model`` with these primary keys (not empty)."""
+    sql = _delete_sql(connection_for(model).alias, model)
+    return Statement(sql, [_keys(keys)], _nothing, returns_rows=False)
+
+
 def _nothing(rows: list[tuple[Any, ...]]) -> None:
     return None

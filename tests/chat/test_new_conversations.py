@@ -170,7 +170,7 @@ async def test_a_new_conversation_is_told_to_operators_with_its_first_message_as
     connect_visitor: Any, connect_operator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The conversations a batch begins are told as it wrote them, with its messages
-    (no read after the commit: ``chat.storage._started``); what operators get is
+    (no read after the commit: ``chat.starts.started``); what operators get is
     what the database says. A conversation whose rows were written before its first
     message (a name given first) is read as before."""
     from chat import desk, events
@@ -205,3 +205,39 @@ async def test_a_new_conversation_is_told_to_operators_with_its_first_message_as
     told = (await operator.receive_type("thread"))["thread"]
     assert (told["id"], told["visitor_name"]) == (named.hello["thread"]["id"], "Zeynep")
     assert read == [{told["id"]}]
+
+
+async def test_a_first_message_a_limit_refuses_leaves_no_row() -> None:
+    """In one batch: a conversation whose first message is refused (its rows are
+    written beside the limits' answer, then deleted before the commit), one whose
+    message passes, and one written before (a name given first) whose message is
+    refused: its rows stay as they were."""
+    from chat.storage import STORE, reserve_conversation_ids, store_conversations
+    from realtime import sql
+
+    ids = [await sync_to_async(reserve_conversation_ids)() for _ in range(3)]
+    refused, passed, earlier = (
+        NewConversation(visitor_id=v, thread_id=t, session_key=f"{t:032d}")
+        for v, t in ids  # type: ignore[misc]
+    )
+    await sync_to_async(store_conversations)([earlier])
+    posts = [
+        NewMessage(
+            thread_id=new.thread_id, client_id=uuid.uuid4(), body="hi", conversation=new
+        )
+        for new in (refused, passed, earlier)
+    ]
+
+    async def admitted() -> list[NewMessage]:
+        return [posts[1]]
+
+    aconnection = await sql.connect()
+    try:
+        stored = await STORE.astore(aconnection, posts, admitted)
+    finally:
+        await aconnection.close()
+    assert [o.message.thread_id for o in stored.outcomes] == [passed.thread_id]  # type: ignore[union-attr]
+    visitors, threads, messages = await rows()
+    assert {t.pk for t in threads} == {passed.thread_id, earlier.thread_id}
+    assert {v.pk for v in visitors} == {passed.visitor_id, earlier.visitor_id}
+    assert [m.body for m in messages] == ["hi"]
