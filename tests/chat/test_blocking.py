@@ -175,6 +175,8 @@ async def test_new_conversations_are_limited_per_network_before_they_are_written
     assert await unseen_rows(before)
     if connection.vendor == "postgresql":  # its rows are written with the message
         assert (await counts())[:2] == before[:2]
+    settings.SOHBET_NEW_THREADS_PER_NETWORK = "10/3600"  # the next try begins it
+    assert await written(third, "again") == 1
 
 
 async def test_new_conversations_are_limited_over_the_whole_site(
