@@ -1,6 +1,6 @@
 """Private notes in Telegram (outbound): a note written on the web, marked, in its
 conversation's place; a mention, to the private chat of each operator it names who
-linked Telegram. Delivered by ``outbox.OutboxDelivery`` for NOTE and MENTION rows."""
+linked Telegram. Sent by ``sending.Sending`` for NOTE and MENTION rows."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from telegram_bridge.pacer import Turn
 from telegram_bridge.render import TEXT_LIMIT, header
 
 if TYPE_CHECKING:
-    from telegram_bridge.outbox import OutboxDelivery
+    from telegram_bridge.sending import Sending
 
 # A mention's private message quotes this much of the note.
 MENTION_QUOTE = 1000
@@ -69,9 +69,7 @@ def list_mention_chats(*, note_id: int) -> list[int]:
     )
 
 
-async def send_note(
-    delivery: OutboxDelivery, entry: OutboxEntry, turn: Turn
-) -> list[int]:
+async def send_note(delivery: Sending, entry: OutboxEntry, turn: Turn) -> list[int]:
     """Deliver a NOTE row (in the conversation's place: the ids of what was posted
     there) or a MENTION row (privately, to each mentioned operator's chat)."""
     thread, note = entry.thread, entry.note
