@@ -1122,9 +1122,9 @@ async def parent(
                     if server_cpu is not None and acked
                     else None
                 ),
-                "cpu_ms_per_new_conversation": (
+                "cpu_ms_per_new_conversation": (  # with --background: summarize.py
                     round(1000 * server_cpu / len(first_ack), 3)
-                    if server_cpu is not None and first_ack
+                    if server_cpu is not None and first_ack and not args.background
                     else None
                 ),
                 "cpu_percent_in_window": (
