@@ -621,7 +621,7 @@ class VisitorWorker:
         if self.args.arrivals > 0:
             step = 1.0 / self.args.arrivals
             first = self.args.background
-            arrivals = [
+            tasks = [
                 asyncio.create_task(
                     self.arrive(v, start + (v.index - first) * step, end)
                 )
@@ -635,16 +635,16 @@ class VisitorWorker:
                     asyncio.create_task(self.ping_loop(v, end)) for v in live
                 ]
             rate = self.args.background_rate
-            arrivals += [
+            tasks += [
                 asyncio.create_task(self.send_loop(v, start, end, rate))
                 for v in live
                 if v.background and rate > 0
             ]
             await asyncio.sleep(max(0.0, end - CLOCK()))
-            await asyncio.wait(arrivals, timeout=self.args.connect_timeout + 5)
-            for task in arrivals:
+            await asyncio.wait(tasks, timeout=self.args.connect_timeout + 5)
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*arrivals, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             self.stats.sent = sum(v.sent for v in self.visitors)
             return
         live = [v for v in self.visitors if v.ws is not None]

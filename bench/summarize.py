@@ -109,7 +109,7 @@ def main() -> None:
         if message_runs:
             print(HEADER)
             for p in message_runs:
-                print(row(p.stem, json.loads(p.read_text())))
+                print(row(p.stem, reports[p.stem]))
         for p in runs:
             r = reports[p.stem]
             if r["config"]["rate"] or r["config"].get("arrivals"):
