@@ -641,7 +641,8 @@ class VisitorWorker:
                 if v.background and rate > 0
             ]
             await asyncio.sleep(max(0.0, end - CLOCK()))
-            await asyncio.wait(tasks, timeout=self.args.connect_timeout + 5)
+            if tasks:  # none in an idle twin (--hold) without a background
+                await asyncio.wait(tasks, timeout=self.args.connect_timeout + 5)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
