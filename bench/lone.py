@@ -181,32 +181,36 @@ async def widget_visitors(port: int, count: int, pid: int) -> None:
     report(steps, times, cpu, count, pid)
 
 
-async def run(port: int, count: int) -> None:
+async def run(port: int, count: int, pid: int) -> None:
     _status, cookies = await load.http_get(port, "/", src=None, timeout=5, headers={})
     ws = await load.open_socket(
         port, "/ws/chat/", load.cookie_header(cookies), src=None, timeout=5
     )
     await load.wait_for_hello(ws, 5)
-    pings: list[float] = []
-    acks: list[float] = []
+    steps = ("ping", "ack")
+    times: dict[str, list[float]] = {step: [] for step in steps}
+    cpu: dict[str, float] = dict.fromkeys(steps, 0.0)
     try:
         for n in range(count):
-            started = time.perf_counter()
+            # The server's CPU of each step is read after the pause that follows
+            # it: what it does after its answer (a publish) counts too.
+            started = mark(pid)
             await ws.send('{"type":"ping"}')
             await answer(ws, "pong")
-            pings.append((time.perf_counter() - started) * 1000)
+            times["ping"].append((time.perf_counter() - started[0]) * 1000)
             await asyncio.sleep(0.02)  # pacing, not synchronisation
             client_id = str(uuid.uuid4())
             frame = {"type": "message.send", "client_id": client_id, "body": f"n{n}"}
-            started = time.perf_counter()
+            sent = mark(pid)
             await ws.send(json.dumps(frame))
             await answer(ws, "ack", client_id)
-            acks.append((time.perf_counter() - started) * 1000)
+            times["ack"].append((time.perf_counter() - sent[0]) * 1000)
             await asyncio.sleep(0.03)
+            cpu["ping"] += sent[1] - started[1]
+            cpu["ack"] += mark(pid)[1] - sent[1]
     finally:
         await ws.close()
-    print(summary("ping", pings))
-    print(summary("ack", acks))
+    report(steps, times, cpu, count, pid)
 
 
 def main() -> None:
@@ -221,7 +225,7 @@ def main() -> None:
     if address.hostname != "127.0.0.1" or not address.port:
         parser.error("--url must be http://127.0.0.1:PORT")
     if args.count:
-        asyncio.run(run(address.port, args.count))
+        asyncio.run(run(address.port, args.count, args.server_pid))
     if args.new:
         asyncio.run(new_conversations(address.port, args.new, args.server_pid))
     if args.widget:

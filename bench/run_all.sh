@@ -225,7 +225,7 @@ for s in $SCENARIOS; do
             SOHBET_NEW_THREADS_PER_NETWORK=100000/3600 start_daphne
             SPY_PID=""
             if [[ -n "${PYSPY:-}" ]]; then
-                "$ROOT/.venv/bin/py-spy" record --pid "$DAPHNE_PID" --rate 500 --threads \
+                "$ROOT/.venv/bin/py-spy" record --pid "$DAPHNE_PID" --rate 500 --threads --gil \
                     --nonblocking --format raw -o "$OUT/lone.spy.txt" --duration 280 \
                     >"$OUT/lone.spy.log" 2>&1 &
                 SPY_PID=$!
