@@ -19,12 +19,33 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+class OneClientPerPool(RedisCacheClient):
+    """Django's Redis cache client, which builds a ``redis.Redis`` for every
+    operation (each builds its table of reply callbacks: 0.1-0.2 ms, a few times per
+    page view); here one per connection pool, which redis-py's clients allow."""
+
+    # Set by RedisCacheClient (not in django-stubs).
+    _client: Any
+    _get_connection_pool: Callable[[bool], Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._redis_clients: dict[Any, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)
+        client = self._redis_clients.get(pool)
+        if client is None:
+            client = self._redis_clients[pool] = self._client(connection_pool=pool)
+        return client
 
 
 class SharedClientRedisCache(RedisCache):
@@ -44,6 +65,10 @@ class SharedClientRedisCache(RedisCache):
     _servers: list[str]
     _options: dict[str, Any]
     _class: Any
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = OneClientPerPool
 
     @cached_property
     def _cache(self) -> Any:
