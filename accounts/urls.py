@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from accounts import telegram_views, views
+from accounts import code_views, telegram_views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/code/", views.login_code, name="login-code"),
-    path("login/code/resend/", views.login_code_resend, name="login-code-resend"),
-    path("login/recovery/", views.login_recovery, name="login-recovery"),
+    path("login/code/", code_views.login_code, name="login-code"),
+    path("login/code/resend/", code_views.login_code_resend, name="login-code-resend"),
+    path("login/recovery/", code_views.login_recovery, name="login-recovery"),
     path(
         "telegram/",
         admin.site.admin_view(telegram_views.telegram_page),

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from accounts.password_views import PasswordLoginView, password_step_ratelimit
 from accounts.selectors import is_second_factor_satisfied
-from accounts.views import PasswordLoginView, password_step_ratelimit
 
 
 class SohbetAdminSite(admin.AdminSite):

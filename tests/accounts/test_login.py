@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import LoginCode
+from accounts.pending_login import PENDING_USER_SESSION_KEY
 from accounts.selectors import SECOND_FACTOR_SESSION_KEY
-from accounts.views import PENDING_USER_SESSION_KEY
 from tests.accounts.conftest import (
     OTHER_TELEGRAM_USER_ID,
     PASSWORD,
@@ -190,13 +190,13 @@ def test_telegram_down_says_so_plainly_and_does_not_sign_in(
 ) -> None:
     telegram.fail_next("sendMessage", status=500)
     client = Client()
-    with caplog.at_level(logging.WARNING, logger="accounts.views"):
+    with caplog.at_level(logging.WARNING, logger="accounts.password_views"):
         response = password_step(client)
         page = client.get(response["Location"])
     assert TELEGRAM_DOWN in page.content.decode()
     assert not is_signed_in(client)
     assert not LoginCode.objects.exists()
-    warning = [r for r in caplog.records if r.name == "accounts.views"]
+    warning = [r for r in caplog.records if r.name == "accounts.password_views"]
     assert warning and warning[0].levelno == logging.WARNING
     assert telegram.token not in caplog.text
 
