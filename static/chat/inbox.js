@@ -5,17 +5,17 @@
  * me, operators, threadAdminUrl, uploadUrl, csrfCookieName, maxUpload, uploadTypes}).
  * The operator's receipts (`delivered` for what reached the inbox, `read` for what the
  * open conversation shows) are the page's; everything that moves messages is lib/.
+ * What the server says goes to the parts through inbox/frames.js; opening a
+ * conversation is inbox/navigation.js's.
  */
-import { t, tf } from "./lib/i18n.js";
+import { tf } from "./lib/i18n.js";
 import { coalesce, debounce, isPageActive, readConfig } from "./lib/util.js";
 import { makeStore } from "./lib/store.js";
 import { ChatClient } from "./lib/client.js";
 import { uploadSettings } from "./lib/uploader.js";
 import { Composer } from "./lib/composer.js";
 import { Scroller } from "./lib/scroller.js";
-import { setUploadProgress } from "./lib/attachments.js";
 import { typingSender } from "./lib/typing.js";
-import { countdownBanner, limitedText } from "./lib/status.js";
 import { ThreadList } from "./inbox/threads.js";
 import { ConversationPane } from "./inbox/pane.js";
 import { Alerts } from "./inbox/alerts.js";
@@ -23,7 +23,6 @@ import { Receipts } from "./inbox/receipts.js";
 import { Drafts } from "./inbox/drafts.js";
 import { VisitorPanel } from "./inbox/visitor.js";
 import { Team } from "./inbox/team.js";
-import { emailedIds } from "./inbox/bubbles.js";
 import { wireTranscriptMenu } from "./inbox/transcript.js";
 import { CannedMenu } from "./inbox/canned.js";
 import { Shortcuts } from "./inbox/shortcuts.js";
@@ -32,6 +31,8 @@ import { Labels } from "./inbox/labels.js";
 import { ThreadSafety } from "./inbox/safety.js";
 import { Notes } from "./inbox/notes.js";
 import { PushSettings, isPushConfigured, registerInboxWorker } from "./inbox/push.js";
+import { inboxFrames } from "./inbox/frames.js";
+import { Navigation, threadFromHash } from "./inbox/navigation.js";
 
 const READ_COALESCE_MS = 250;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -70,28 +71,8 @@ const IDS = {
   pushStatus: "push-status", pushOff: "push-off", pushCancel: "push-cancel",
 };
 
-// Literal msgids, so that makemessages finds them.
-function stateText(state) {
-  switch (state) {
-    case "open":
-      return t("Live");
-    case "reconnecting":
-      return t("Reconnecting…");
-    case "offline":
-      return t("Offline, reconnecting…");
-    case "denied":
-      return t("You are signed out. Reload the page to sign in again.");
-    default:
-      return t("Connecting…");
-  }
-}
-
 function fractionCount(length, max) {
   return length > max * 0.8 ? tf("%(count)s / %(max)s", { count: length, max }) : null;
-}
-
-function finePointer() {
-  return !!(window.matchMedia && window.matchMedia("(pointer: fine)").matches);
 }
 
 function isVisible() {
@@ -102,15 +83,20 @@ function main(el) {
   const config = readConfig("sohbet-inbox-config");
   let me = config.me || { id: null, name: "" };
   let openId = null;
-  const notifiedIds = new Set();
 
+  // The handlers are inbox/frames.js's, made once the parts they feed exist.
   const client = new ChatClient({
     path: config.wsPath || "/ws/operator/",
     role: "operator",
     uploads: uploadSettings(config),
     outbox: { store: makeStore("sessionStorage"), key: "sohbet.inbox.outbox", shared: false },
-    on: { hello, frame, messages, outbox: (thread) => paintIfOpen(thread), error, state: stateChanged,
-      close: closed, request, progress },
+    on: {
+      hello: (f) => frames.hello(f), frame: (f) => frames.frame(f),
+      messages: (items, kind, info) => frames.messages(items, kind, info),
+      outbox: (thread) => paintIfOpen(thread), error: (f) => frames.error(f),
+      state: (s, retryAt) => frames.stateChanged(s, retryAt), close: () => frames.closed(),
+      request: (log) => frames.request(log), progress: (entry) => frames.progress(entry),
+    },
   });
   client.name = me.name;
   const threads = new ThreadList(el, {
@@ -118,7 +104,7 @@ function main(el) {
     me: () => me,
     openId: () => openId,
     isOpenAndVisible: (id) => id === openId && isVisible(),
-    onOpen: (id) => openThread(id, { focus: true }),
+    onOpen: (id) => navigation.open(id, { focus: true }),
     chips: (box, ids) => labels.chips(box, ids),
     changed: (before, th) => views.changed(before, th),
     counts: (counts) => views.setCounts(counts),
@@ -136,10 +122,10 @@ function main(el) {
     },
   });
   const pushManaged = isPushConfigured(config.push);
-  const alerts = new Alerts(el, { threads, pushManaged, onOpen: (id) => openThread(id, { focus: true }) });
+  const alerts = new Alerts(el, { threads, pushManaged, onOpen: (id) => navigation.open(id, { focus: true }) });
   if (pushManaged) {
     const pushConfig = { ...config.push, csrfCookieName: config.csrfCookieName };
-    const onOpen = (id) => openThread(id, { focus: true });
+    const onOpen = (id) => navigation.open(id, { focus: true });
     new PushSettings(el, { config: pushConfig, onOpen, notice: (text) => alerts.notice(text) });
   } else {
     registerInboxWorker();
@@ -225,7 +211,7 @@ function main(el) {
     send: (f, thread) => client.send(f, thread),
     me: () => me,
     openId: () => openId,
-    onOpen: (id) => openThread(id, { focus: true }),
+    onOpen: (id) => navigation.open(id, { focus: true }),
     repaint: (thread) => paintIfOpen(thread),
     notice: (text) => alerts.notice(text),
     composer,
@@ -234,7 +220,6 @@ function main(el) {
   el.modeNote.addEventListener("click", () => typing.stop()); // the visitor's notice ends
   const receipts = new Receipts(client);
   const team = new Team(el, { send: (f) => client.send(f), me: () => me });
-  const banner = countdownBanner(el.state, el.state, limitedText);
   // A burst of visitor messages is read with one frame.
   const maybeSendRead = coalesce(() => {
     if (isPageActive() && receipts.read(openId, threads.get(openId))) {
@@ -249,220 +234,26 @@ function main(el) {
     }
   }
 
-  // ------------------------------------------------------------ frames
-  function hello(f) {
-    if (f.operator) {
-      me = { id: f.operator.id, name: f.operator.name || me.name };
-      client.name = me.name;
-    }
-    composer.limitsChanged(client.maxBody);
-    // Messages committed together may come in one frame (a burst: one frame, one
-    // paint); docs/protocol.md, "options".
-    client.send({ type: "options", batch_messages: true });
-    threads.forgetRequests();
-    client.send({ type: "views" }); // the labels (the counts come with the first page)
-    threads.request(true);
-    if (openId != null) {
-      client.load(client.log(openId));
-    }
-    receipts.resend();
-    visitorPanel.reset();
-    team.hello(f);
-    canned.hello();
-    notes.hello();
-  }
-
-  function frame(f) {
-    if (f.type === "typing") {
-      if (f.thread != null) {
-        pane.noteTyping(f);
-      }
-      return;
-    }
-    if (
-      visitorPanel.apply(f) || team.apply(f) || canned.apply(f) || labels.apply(f) ||
-      safety.apply(f) || notes.apply(f)
-    ) {
-      return;
-    }
-    if (f.type === "views") {
-      views.setCounts(f.counts);
-      return;
-    }
-    if (f.type === "emailed") {
-      (Array.isArray(f.messages) ? f.messages : []).forEach((id) => emailedIds.add(id));
-      paintIfOpen(f.thread);
-      return;
-    }
-    const about = threads.apply(f); // pong, options and anything newer: undefined
-    if (about !== undefined && openId != null && (about === null || about === openId)) {
-      pane.renderHeader();
-      labels.renderHeader();
-      scroller.paint();
-      visitorPanel.render(); // the thread's visitor may be known only now
-    }
-    alerts.updateTitle();
-  }
-
-  function messages(items, kind, info) {
-    if (kind === "sync" || kind === "history") {
-      items.forEach((i) => notifiedIds.add(i.message.id));
-      if (info.log.id === openId) {
-        if (info.initial) {
-          el.messages.setAttribute("aria-busy", "false");
-        }
-        scroller.paint(info.initial ? { force: true } : { keep: kind === "history" });
-        maybeSendRead();
-      }
-      return;
-    }
-    let incoming = false;
-    for (const { log, message: m, isNew } of items) {
-      const thread = log ? log.id : m.thread;
-      let fresh = !notifiedIds.has(m.id);
-      notifiedIds.add(m.id);
-      if (kind === "ack") {
-        threads.noteMessage(m, { unread: false });
-        continue;
-      }
-      if (log) {
-        fresh = fresh && (isNew || !log.ready);
-        incoming = incoming || (thread === openId && isNew && m.author !== "operator");
-      }
-      const unread = m.author === "visitor" && !(thread === openId && isVisible());
-      if (threads.noteMessage(m, { unread })) {
-        pane.typingEnded(thread, m.author);
-      }
-      if (m.author === "visitor" && fresh) {
-        receipts.delivered(thread, m.id);
-        if (!isVisible() || thread !== openId) {
-          alerts.message(m);
-        }
-      }
-    }
-    threads.render();
-    if (items.some((i) => (i.log ? i.log.id : i.message.thread) === openId)) {
-      scroller.paint({ notify: incoming });
-      pane.renderTyping();
-      maybeSendRead();
-    }
-    alerts.updateTitle();
-  }
-
-  function request(log) {
-    if (log.id === openId) {
-      pane.renderLoadEarlier();
-    }
-  }
-
-  function progress(entry) {
-    const node = entry.thread === openId ? pane.view(openId).node(entry) : null;
-    const bar = node && node.querySelector(".upload-status");
-    if (bar) {
-      setUploadProgress(bar, entry.upload.percent);
-    }
-  }
-
-  function error(f) {
-    canned.failed(); // a saved reply's file that could not be copied
-    alerts.notice(f.detail || f.code || t("Something went wrong."));
-  }
-
-  function stateChanged(s, retryAt) {
-    el.state.dataset.state = s;
-    banner.stop();
-    if (s === "limited") {
-      banner.start(retryAt);
-    } else {
-      el.state.textContent = stateText(s);
-    }
-    composer.setDisabled(s === "denied");
-    if (s !== "open") {
-      pane.clearTyping();
-    }
-    paintIfOpen(openId); // "Sending…" or "Waiting for connection…"
-  }
-
-  function closed() {
-    threads.forgetRequests();
-    typing.reset();
-    threads.renderChrome();
-    pane.renderLoadEarlier();
-  }
-
-  // ------------------------------------------------------------ opening a thread
-  function leave() {
-    canned.close();
-    canned.dropFile();
-    typing.stop();
-    drafts.park(openId);
-  }
-
-  function openThread(id, opts) {
-    if (id == null || isNaN(id)) {
-      return;
-    }
-    if (openId !== id) {
-      leave();
+  const frames = inboxFrames(el, {
+    client, threads, pane, composer, views, labels, visitorPanel, team, canned, notes, safety,
+    receipts, alerts, scroller, typing, isVisible, paintIfOpen, maybeSendRead,
+    me: () => me,
+    setMe: (operator) => {
+      me = operator;
+    },
+    openId: () => openId,
+  });
+  const navigation = new Navigation(el, {
+    client, threads, pane, composer, labels, visitorPanel, safety, notes, drafts, canned, typing,
+    scroller, alerts, maybeSendRead,
+    openId: () => openId,
+    setOpenId: (id) => {
       openId = id;
-      notes.setMode(false);
-      notes.load(id);
-      drafts.restore(id);
-      const log = client.log(id);
-      el.messages.setAttribute("aria-busy", log.ready ? "false" : "true");
-      writeHash(id);
-      labels.close(false);
-      pane.renderHeader();
-      labels.renderHeader();
-      visitorPanel.render();
-      safety.render();
-      scroller.paint({ force: true });
-      pane.renderTyping();
-      threads.render();
-      client.load(log);
-      maybeSendRead();
-      alerts.updateTitle();
-    }
-    // Not on touch screens, where focusing the reply box pops up the keyboard.
-    if (opts && opts.focus && finePointer()) {
-      composer.focus();
-    }
-  }
-
-  function closeConversation() {
-    leave();
-    const previous = openId;
-    openId = null;
-    writeHash(null);
-    labels.close(false);
-    pane.renderHeader();
-    visitorPanel.render();
-    safety.render();
-    pane.renderMessages();
-    pane.renderTyping();
-    threads.render();
-    const row = previous != null ? threads.row(previous) : null;
-    if (row && row.isConnected) {
-      row.focus();
-    }
-  }
-
-  function writeHash(id) {
-    const url = window.location.pathname + window.location.search + (id == null ? "" : "#thread-" + id);
-    try {
-      window.history.replaceState(null, "", url);
-    } catch (err) {
-      /* not important */
-    }
-  }
-
-  function threadFromHash() {
-    const match = /^#thread-(\d+)$/.exec(window.location.hash);
-    return match ? Number(match[1]) : null;
-  }
+    },
+  });
 
   new Shortcuts(el, {
-    threads, pane, composer, me: () => me, openId: () => openId, open: (id) => openThread(id),
+    threads, pane, composer, me: () => me, openId: () => openId, open: (id) => navigation.open(id),
     notice: (text) => alerts.notice(text),
   });
 
@@ -485,19 +276,12 @@ function main(el) {
   el.close.addEventListener("click", () => pane.threadAction("thread.close", el.close, alerts.notice.bind(alerts)));
   el.reopen.addEventListener("click", () => pane.threadAction("thread.reopen", el.reopen, alerts.notice.bind(alerts)));
   el.assign.addEventListener("change", () => pane.assign(alerts.notice.bind(alerts)));
-  el.back.addEventListener("click", closeConversation);
   document.addEventListener("visibilitychange", () => {
     alerts.updateTitle();
     threads.render();
     maybeSendRead();
   });
   window.addEventListener("focus", maybeSendRead);
-  window.addEventListener("hashchange", () => {
-    const id = threadFromHash();
-    if (id != null) {
-      openThread(id);
-    }
-  });
   setInterval(() => {
     threads.refreshTimes();
     visitorPanel.refreshTime();
@@ -511,7 +295,7 @@ function main(el) {
   visitorPanel.render();
   const initial = threadFromHash();
   if (initial != null) {
-    openThread(initial);
+    navigation.open(initial);
   }
 }
 

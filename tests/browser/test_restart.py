@@ -1,5 +1,5 @@
 """A server restart mid-conversation loses nothing and duplicates nothing, and both
-pages come back by themselves, soon: one capped, jittered back-off (lib/connection.js,
+pages come back by themselves, soon: one capped, jittered back-off (lib/backoff.js,
 its numbers in tests/js/connection.test.js), and at once after a close that announces
 a restart (1001, 1012)."""
 

@@ -1,5 +1,5 @@
-// The connection's back-off (lib/connection.js): one capped, jittered wait, the same
-// for every page (docs/protocol.md, "close codes").
+// The connection's back-off (lib/backoff.js, as lib/connection.js exports it): one
+// capped, jittered wait, the same for every page (docs/protocol.md, "close codes").
 import { test } from "node:test";
 import assert from "node:assert/strict";
 

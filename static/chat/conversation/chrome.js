@@ -1,10 +1,13 @@
 /*
  * Around a visitor's conversation: the connection line (#connection-state), the
- * closed-conversation note (#thread-note), short notices (#toast) and the optional
- * name (#menu-button, #name-panel). Who is there: availability.js.
+ * closed-conversation note (#thread-note), short notices (#toast), the optional
+ * name (#menu-button, #name-panel) and who is typing (#typing-indicator). Who is
+ * there: availability.js.
  */
 import { t, tf } from "../lib/i18n.js";
+import { debounce } from "../lib/util.js";
 import { countdownBanner, limitedText } from "../lib/status.js";
+import { TYPING_EXPIRE_MS } from "../lib/typing.js";
 
 export class ConnectionLine {
   constructor(el) {
@@ -43,6 +46,36 @@ export function showThreadStatus(el, status) {
       // conversation/email.js; not on a chat without email (the menu's action hidden)
       el.transcriptOffer.hidden = status !== "closed" || el.transcriptButton.hidden;
     }
+  }
+}
+
+// An operator's `typing` frames: shown while they type, gone TYPING_EXPIRE_MS after
+// the last one; the list stays at its end if it was there.
+export class TypingLine {
+  constructor(el, scroller) {
+    this.el = el;
+    this.scroller = scroller;
+    this._expire = debounce(() => this.hide(), TYPING_EXPIRE_MS);
+  }
+
+  show(f) {
+    const el = this.el;
+    if (!f.active) {
+      this.hide();
+      return;
+    }
+    el.typingText.textContent = f.name ? tf("%(name)s is typing…", { name: f.name }) : t("Operator is typing…");
+    const atEnd = this.scroller.atEnd();
+    el.typing.hidden = false;
+    if (atEnd) {
+      this.scroller.toEnd(false);
+    }
+    this._expire();
+  }
+
+  hide() {
+    this._expire.cancel();
+    this.el.typing.hidden = true;
   }
 }
 

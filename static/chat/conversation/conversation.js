@@ -20,27 +20,28 @@
  *   -> {client, seen(), setContext(partial), setAttributes(obj)}: seen() after it is
  *     shown again (read marks, title); setContext / setAttributes tell the operators
  *     at once (the widget: when the host page navigates, or calls its setAttributes).
+ * What the server says goes to the parts through conversation/frames.js.
  */
-import { nt, t, tf } from "../lib/i18n.js";
-import { coalesce, debounce, isInt, isPageActive } from "../lib/util.js";
+import { nt, tf } from "../lib/i18n.js";
+import { coalesce, debounce, isPageActive } from "../lib/util.js";
 import { makeStore } from "../lib/store.js";
 import { ChatClient } from "../lib/client.js";
 import { uploadSettings } from "../lib/uploader.js";
 import { Composer } from "../lib/composer.js";
 import { LogView } from "../lib/render.js";
 import { Scroller } from "../lib/scroller.js";
-import { setUploadProgress } from "../lib/attachments.js";
-import { TYPING_EXPIRE_MS, typingSender } from "../lib/typing.js";
+import { typingSender } from "../lib/typing.js";
 import { playChime, setTitleCount } from "../lib/alerts.js";
 import { buildBubble, updateBubble } from "./bubbles.js";
 import { VisitorCache } from "./cache.js";
 import { PageContext, pageContext } from "./context.js";
-import { ConnectionLine, nameMenu, showThreadStatus, Toast } from "./chrome.js";
-import { Availability, hoursAt } from "./availability.js";
+import { ConnectionLine, nameMenu, Toast, TypingLine } from "./chrome.js";
+import { Availability } from "./availability.js";
 import { emailPanel } from "./email.js";
 import { deviceDialog, pageRequest } from "./devices.js";
 import { telegramAction } from "./telegram.js";
 import { ratingPanel } from "./rating.js";
+import { conversationFrames } from "./frames.js";
 
 const READ_DEBOUNCE_MS = 500;
 const COUNTER_FROM = 500; // the count shows this many characters before the limit
@@ -103,8 +104,15 @@ export function mountConversation(root, config) {
     role: "visitor",
     uploads: uploadSettings(Object.assign({}, config, { token: config.token })),
     outbox: { store, key: prefix + "outbox", shared: true },
-    on: { hello, frame, messages, outbox: () => scroller.paint(), error, state: stateChanged,
-      close: closed, request, progress },
+    // The handlers are conversation/frames.js's, made once the parts they feed exist.
+    on: {
+      hello: (f) => frames.hello(f), frame: (f) => frames.frame(f),
+      messages: (items, kind, info) => frames.messages(items, kind, info),
+      outbox: () => scroller.paint(), error: (f) => frames.error(f),
+      state: (s, retryAt) => line.show(s, retryAt), close: () => frames.closed(),
+      request: (threadLog, kind) => frames.request(threadLog, kind),
+      progress: (entry) => frames.progress(entry),
+    },
   });
   const log = client.own;
   const page = new PageContext(
@@ -112,7 +120,6 @@ export function mountConversation(root, config) {
     typeof config.context === "function" ? config.context : pageContext
   );
   const typing = typingSender((active) => client.send({ type: "typing", active }));
-  const expireTyping = debounce(hideTyping, TYPING_EXPIRE_MS);
   const saveSoon = coalesce(() => cache.save(log, marks), 300);
   const scheduleRead = debounce(() => {
     if (isActive() && client.markRead(log)) {
@@ -131,6 +138,7 @@ export function mountConversation(root, config) {
     render,
     onNearTop: () => client.loadEarlier(log),
   });
+  const typingLine = new TypingLine(el, scroller);
   const composer = new Composer({
     form: el.composer, input: el.input, send: el.send, counter: el.counter,
     attach: el.attach, fileInput: el.fileInput, preview: el.preview,
@@ -177,199 +185,7 @@ export function mountConversation(root, config) {
     saveSoon();
   }
 
-  // ------------------------------------------------------------ frames
-  // Someone can answer now: an operator online (not away) within the hours.
-  function someoneThere(online) {
-    return !!online && hoursAt(state.hours, Date.now()).open;
-  }
-
-  function hello(frame) {
-    const thread = frame.thread || {};
-    composer.limitsChanged(client.maxBody);
-    let serverLastSeq = null;
-    if (isInt(thread.id)) {
-      serverLastSeq = isInt(thread.last_seq) ? thread.last_seq : null;
-      const stale = log.id !== thread.id || (serverLastSeq !== null && log.seq.last > serverLastSeq);
-      if (stale && log.id !== null) {
-        log.clear(); // another conversation now (the session changed): only unsent ones stay
-        cache.clear();
-        marks.read = marks.delivered = 0;
-      }
-      log.id = thread.id;
-      cache.saveLastSeq(log);
-      marks.read = Math.max(marks.read, isInt(thread.operator_read_up_to) ? thread.operator_read_up_to : 0);
-      marks.delivered = Math.max(
-        marks.delivered, marks.read,
-        isInt(thread.operator_delivered_up_to) ? thread.operator_delivered_up_to : 0
-      );
-      showThreadStatus(el, thread.status);
-      rating.hello(frame.rating, thread.status);
-    }
-    if (frame.visitor && typeof frame.visitor.name === "string" &&
-        document.activeElement !== el.nameInput && state.pendingName === null) {
-      el.nameInput.value = frame.visitor.name;
-    }
-    availability.update({ online: !!frame.operators_online, hours: frame.hours });
-    state.hours = frame.hours;
-    email.hello(frame.email, someoneThere(frame.operators_online));
-    scroller.paint();
-    client.load(log, serverLastSeq);
-    if (state.pendingName !== null) {
-      sendName(state.pendingName);
-    }
-    page.hello();
-    scheduleRead();
-  }
-
-  function messages(items, kind, info) {
-    const mine = items.filter((i) => i.log === log);
-    const fromOperator = mine.filter((i) => i.isNew && i.message.author === "operator").length;
-    cache.saveLastSeq(log);
-    if (fromOperator) {
-      hideTyping();
-      const news = kind === "live" || (kind === "sync" && state.syncedOnce);
-      if (news && typeof config.onIncoming === "function") {
-        config.onIncoming(fromOperator);
-      }
-    }
-    if (kind === "history") {
-      scroller.paint(info.initial ? { force: true } : { keep: true });
-    } else if (kind === "sync") {
-      scroller.paint({ notify: mine.length > 0 });
-      // What the first sync of the page brings is not news.
-      if (fromOperator && !isShown() && state.syncedOnce) {
-        notifyHidden(fromOperator);
-      }
-      if (!info.more) {
-        el.messages.setAttribute("aria-busy", "false");
-        state.syncedOnce = true;
-      }
-    } else {
-      const own = mine.every((i) => i.message.author === "visitor");
-      scroller.paint(kind === "live" ? { notify: !own, smooth: true } : {});
-      if (fromOperator && !isShown()) {
-        notifyHidden(fromOperator);
-      }
-    }
-    if (fromOperator || kind === "sync") {
-      scheduleRead();
-    }
-    email.sent(); // a conversation with messages needs no email first
-  }
-
-  function request(_log, kind) {
-    if (kind === "sync") {
-      el.messages.setAttribute("aria-busy", "true");
-    }
-    scroller.paint({ keep: kind === "history" && log.ready });
-  }
-
-  function progress(entry) {
-    const node = view.node(entry);
-    const bar = node && node.querySelector(".upload-status");
-    if (bar) {
-      setUploadProgress(bar, entry.upload.percent);
-    }
-  }
-
-  function frame(f) {
-    switch (f.type) {
-      case "typing":
-        if (f.author === "operator") {
-          showTyping(f);
-        }
-        break;
-      case "read":
-        if (f.by === "operator" && isInt(f.up_to) && f.up_to > marks.read) {
-          marks.read = f.up_to;
-          marks.delivered = Math.max(marks.delivered, f.up_to);
-          scroller.paint();
-        }
-        break;
-      case "delivered":
-        if (isInt(f.up_to) && f.up_to > marks.delivered) {
-          marks.delivered = f.up_to;
-          scroller.paint();
-        }
-        break;
-      case "presence":
-        if (typeof f.operators_online === "boolean") {
-          availability.update({ online: f.operators_online });
-          email.presence(someoneThere(f.operators_online));
-        }
-        break;
-      case "hours":
-        availability.update({ hours: f.hours });
-        state.hours = f.hours;
-        break;
-      case "thread":
-        if (f.thread && f.thread.id === log.id) {
-          showThreadStatus(el, f.thread.status);
-          rating.status(f.thread.status);
-        }
-        break;
-      case "rating":
-        rating.frame(f);
-        break;
-      case "email":
-      case "transcript":
-        email.frame(f);
-        break;
-      case "device.joined":
-        devices.joined();
-        break;
-      default:
-        break; // pong, and what this page does not know
-    }
-  }
-
-  function error(f) {
-    const detail = typeof f.detail === "string" && f.detail ? f.detail : null;
-    if (email.error(f) || rating.error(f)) {
-      return;
-    }
-    if (f.frame === "visitor.context") {
-      console.warn("Sohbet: " + (detail || f.code)); // for the site's developer
-      return;
-    }
-    if (f.code === "rate_limited") {
-      toast.show(detail || t("You are sending messages too quickly. Please wait a moment."));
-    } else {
-      toast.show(detail || t("Something went wrong. Please try again."));
-    }
-  }
-
-  function stateChanged(s, retryAt) {
-    line.show(s, retryAt);
-  }
-
-  function closed() {
-    page.closed();
-    typing.reset();
-    hideTyping();
-    scroller.paint();
-  }
-
-  // ------------------------------------------------------------ typing, reading
-  function showTyping(f) {
-    if (!f.active) {
-      hideTyping();
-      return;
-    }
-    el.typingText.textContent = f.name ? tf("%(name)s is typing…", { name: f.name }) : t("Operator is typing…");
-    const atEnd = scroller.atEnd();
-    el.typing.hidden = false;
-    if (atEnd) {
-      scroller.toEnd(false);
-    }
-    expireTyping();
-  }
-
-  function hideTyping() {
-    expireTyping.cancel();
-    el.typing.hidden = true;
-  }
-
+  // ------------------------------------------------------------ unseen, signed out, the name
   function notifyHidden(count) {
     state.unseen += count;
     if (typeof config.onUnseen === "function") {
@@ -433,6 +249,10 @@ export function mountConversation(root, config) {
   const devices = deviceDialog(root, client, {
     urls: config.devices, request: config.deviceRequest, onToken: config.onToken,
     toast: (text) => toast.show(text), forget,
+  });
+  const frames = conversationFrames(el, {
+    client, log, cache, marks, state, composer, scroller, view, availability, email, rating,
+    page, toast, typing, typingLine, devices, config, isShown, scheduleRead, sendName, notifyHidden,
   });
   telegramAction(root, {
     url: config.telegram && config.telegram.link,

@@ -2,18 +2,18 @@
  * The inbox's list of conversations (#thread-list): the threads the server sent
  * (`threads` pages, `thread` frames) kept up to date by live messages, filtered by
  * view (inbox/views.js), label and search, newest activity first ("Waiting longest":
- * the longest wait first), paged on as the operator scrolls. One Tab stop for the
- * list; the arrows, Home and End move inside it.
+ * the longest wait first), paged on as the operator scrolls (the requests:
+ * inbox/paging.js). One Tab stop for the list; the arrows, Home and End move inside
+ * it (inbox/roving.js).
  */
 import { t } from "../lib/i18n.js";
 import { ms, shortTime } from "../lib/format.js";
 import { reconcile } from "../lib/dom.js";
 import { isUserScroll, trackUserScroll } from "../lib/scroller.js";
+import { PageRequests } from "./paging.js";
+import { moveFocus, updateRovingStop, wireRoving } from "./roving.js";
 import { buildRow, updateRow, updateWaiting } from "./rows.js";
 import { viewsOf } from "./views.js";
-
-const PAGE_SIZE = 30;
-const REQUEST_TIMEOUT_MS = 10000;
 
 /*
  * new ThreadList(el, {send(frame) -> bool, me() -> {id, name}, openId() -> id|null,
@@ -33,8 +33,11 @@ export class ThreadList {
     this.cursor = null; // `updated` of the last thread of the last page
     this.hasMore = false;
     this.loaded = false;
-    this.inFlight = null; // the one `threads` request awaiting its answer
-    this.queued = null;
+    this.requests = new PageRequests({
+      send: (frame) => this.hooks.send(frame),
+      filter: () => ({ view: this.view, label: this.label, q: this.q, cursor: this.cursor }),
+      changed: () => this.renderChrome(),
+    });
     this._wire();
   }
 
@@ -164,65 +167,16 @@ export class ThreadList {
 
   // ------------------------------------------------------------ paging
   request(reset) {
-    const req = { reset, view: this.view, label: this.label, q: this.q, before: reset ? null : this.cursor };
-    if (this.inFlight) {
-      if (reset || !this.queued) {
-        this.queued = req;
-      }
-      this.renderChrome();
-      return;
-    }
-    this._send(req);
-  }
-
-  _send(req) {
-    const frame = { type: "threads", view: req.view, q: req.q, before: req.before, limit: PAGE_SIZE };
-    if (req.label != null) {
-      frame.label = req.label;
-    }
-    if (this.hooks.send(frame)) {
-      req.sentAt = Date.now();
-      this.inFlight = req;
-      req.timer = setTimeout(() => {
-        if (this.inFlight === req) {
-          this.inFlight = null;
-          this._drain();
-          this.renderChrome();
-        }
-      }, REQUEST_TIMEOUT_MS);
-    }
-    this.renderChrome();
-  }
-
-  _drain() {
-    const next = this.queued;
-    this.queued = null;
-    if (next) {
-      next.view = this.view;
-      next.label = this.label;
-      next.q = this.q;
-      if (!next.reset) {
-        next.before = this.cursor;
-      }
-      this._send(next);
-    }
+    this.requests.request(reset);
   }
 
   // The connection closed or said hello again: nothing is awaited any more.
   forgetRequests() {
-    if (this.inFlight) {
-      clearTimeout(this.inFlight.timer);
-    }
-    this.inFlight = null;
-    this.queued = null;
+    this.requests.forget();
   }
 
   onPage(frame) {
-    const req = this.inFlight;
-    this.inFlight = null;
-    if (req) {
-      clearTimeout(req.timer);
-    }
+    const req = this.requests.answered();
     const items = Array.isArray(frame.threads) ? frame.threads : [];
     items.forEach((th) => this.store(th));
     if (frame.counts) {
@@ -250,7 +204,7 @@ export class ThreadList {
         });
       }
     }
-    this._drain();
+    this.requests.next();
     this.render();
   }
 
@@ -315,21 +269,21 @@ export class ThreadList {
       return row;
     });
     reconcile(this.el.list, nodes);
-    this._updateRovingStop();
+    updateRovingStop(this.el.list);
     this.renderChrome();
   }
 
   renderChrome() {
     const el = this.el;
-    const resetting = this.inFlight ? this.inFlight.reset : this.queued ? this.queued.reset : false;
+    const resetting = this.requests.resetting;
     const loading = !this.loaded || (resetting && this.ids.size === 0);
     el.list.setAttribute("aria-busy", loading || resetting ? "true" : "false");
     el.listLoading.hidden = !loading;
     el.listEmpty.hidden = loading || this.ids.size > 0;
     el.listEmpty.textContent = this.q ? t("No conversations match your search.") : t("No conversations here.");
     el.loadMore.hidden = !this.loaded || !this.hasMore;
-    el.loadMore.disabled = !!this.inFlight;
-    el.loadMore.textContent = this.inFlight && !this.inFlight.reset ? t("Loading…") : t("Load more");
+    el.loadMore.disabled = this.requests.busy;
+    el.loadMore.textContent = this.requests.loadingMore ? t("Loading…") : t("Load more");
   }
 
   refreshTimes() {
@@ -346,57 +300,20 @@ export class ThreadList {
     return this._rows.get(id) || null;
   }
 
-  // The list is one Tab stop: the open thread's row (or the focused one, or the first).
-  _updateRovingStop() {
-    const rows = Array.from(this.el.list.children);
-    let stop = rows.indexOf(document.activeElement);
-    if (stop < 0) {
-      stop = rows.findIndex((row) => row.getAttribute("aria-current") === "true");
-    }
-    if (stop < 0) {
-      stop = 0;
-    }
-    rows.forEach((row, at) => {
-      row.tabIndex = at === stop ? 0 : -1;
-    });
-  }
-
   focusRow(step, edge) {
-    const rows = Array.from(this.el.list.children);
-    if (!rows.length) {
-      return;
-    }
-    const at = rows.indexOf(document.activeElement);
-    let next;
-    if (edge === "first") {
-      next = 0;
-    } else if (edge === "last") {
-      next = rows.length - 1;
-    } else {
-      next = Math.min(rows.length - 1, Math.max(0, at + step));
-    }
-    rows[next].focus();
-    this._updateRovingStop();
+    moveFocus(this.el.list, step, edge);
   }
 
   _wire() {
     const el = this.el;
-    el.list.addEventListener("focusin", () => this._updateRovingStop());
-    el.list.addEventListener("keydown", (event) => {
-      const moves = { ArrowDown: [1], ArrowUp: [-1], Home: [0, "first"], End: [0, "last"] };
-      const move = moves[event.key];
-      if (move) {
-        event.preventDefault();
-        this.focusRow(...move);
-      }
-    });
+    wireRoving(el.list);
     el.loadMore.addEventListener("click", () => this.request(false));
     // Scrolling to the end pages on by itself, but only when a person scrolls: a
     // script that scrolls a button into view to click it must not load twice.
     const box = el.loadMore.parentNode;
     trackUserScroll(box);
     box.addEventListener("scroll", () => {
-      if (isUserScroll(box) && this.loaded && this.hasMore && !this.inFlight &&
+      if (isUserScroll(box) && this.loaded && this.hasMore && !this.requests.busy &&
           box.scrollHeight - box.scrollTop - box.clientHeight < 80) {
         this.request(false);
       }

@@ -1,7 +1,8 @@
 /*
- * The one connection of a page: a JSON WebSocket that reconnects by itself and paces
- * what it sends under the server's limits (docs/protocol.md, "close codes" and
- * "limits"). It knows frames, not messages: the client (client.js) says what to send.
+ * The one connection of a page: a JSON WebSocket that reconnects by itself (when:
+ * backoff.js) and paces what it sends under the server's limits (outgoing.js)
+ * (docs/protocol.md, "close codes" and "limits"). It knows frames, not messages: the
+ * client (client.js) says what to send.
  *
  *   new Connection(path, {onOpen, onFrame(obj), onClose(code), onStateChange(state), onRoom},
  *                  {token, httpPath})
@@ -19,39 +20,23 @@
  *     httpPath: the HTTP fallback's (default: path with /ws/ -> /http/), used when
  *       WebSockets do not get through (transport.js decides).
  */
-import { frameLimit, sendLimit } from "./pacing.js";
+import { Backoff, NO_RETRY_CODES } from "./backoff.js";
 import { HttpSocket } from "./http-socket.js";
+import { Outgoing } from "./outgoing.js";
 import { makeStore } from "./store.js";
 import { Prober, TransportChoice } from "./transport.js";
 
-// Back-off: the first retry after 1-2 s, doubling, at most 10 s ("equal jitter":
-// between half the ceiling and the ceiling, so that thousands of pages spread).
-const BACKOFF_FIRST_MS = 2000;
-const BACKOFF_CAP_MS = 10000;
-export const RESTART_CODES = Object.freeze({ 1001: true, 1012: true });
-const RESTART_JITTER_MS = 1000;
-// A restart takes a few seconds: "Reconnecting…", not "Offline", while it lasts.
-const RESTART_GRACE_MS = 30000;
+// What a close means and how long the next try waits, as the connection's users
+// (and tests/js/connection.test.js) know them.
+export { RESTART_CODES, retryDelay } from "./backoff.js";
+
 const STABLE_AFTER_MS = 10000;
 const PING_EVERY_MS = 25000;
 // No frame at all (not even a pong) for this long: the socket is dead.
 const SILENCE_LIMIT_MS = 2 * PING_EVERY_MS + 10000;
-const FLOOD_WAIT_MS = 30000;
 // Open, but not a frame (the server's hello comes at once) for this long: something
 // on the way passes the handshake and nothing else (transport.js counts it).
 const FIRST_FRAME_MS = 15000;
-const NO_RETRY_CODES = { 4401: true, 4403: true };
-// Messages leave this many frames of the bucket to the rest (reads, syncs, pings);
-// typing notices give way at half of it.
-const FRAME_RESERVE = 4;
-const MAX_WAITING = 200;
-
-// The wait before retry number `attempt` (0, 1, ...), in ms.
-export function retryDelay(attempt, random) {
-  const r = typeof random === "number" ? random : Math.random();
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * Math.pow(2, Math.max(0, attempt)));
-  return ceiling / 2 + r * (ceiling / 2);
-}
 
 function quietly(ws, code) {
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
@@ -84,19 +69,18 @@ export class Connection {
     this.state = "connecting";
     this.retryAt = 0;
     this._ws = null;
-    this._attempt = 0;
+    this._backoff = new Backoff();
     this._stopped = false;
     this._retryTimer = null;
     this._stableTimer = null;
     this._pingTimer = null;
-    this._roomTimer = null;
     this._firstFrameTimer = null;
     this._lastFrameAt = 0;
-    this._notBefore = 0; // no reconnect before this time (after 4429)
-    this._restartUntil = 0; // a restart is under way until then
-    this._frames = frameLimit(null);
-    this._sends = sendLimit(null);
-    this._waiting = []; // frames waiting for room, in order
+    this._outgoing = new Outgoing({
+      write: (text) => this._ws.send(text),
+      isOpen: () => this.isOpen(),
+      onRoom: () => this._call("onRoom"),
+    });
     this._onOnline = () => this._reconnectSoon();
     this._onVisible = () => {
       if (document.visibilityState === "visible") {
@@ -106,7 +90,7 @@ export class Connection {
     // The browser knows the network is gone long before TCP does: drop the socket at
     // once, so that the page says "offline" and keeps new messages for later.
     this._onOffline = () => {
-      this._restartUntil = 0;
+      this._backoff.endRestart();
       if (this._ws) {
         this._drop(1006, 4000);
       } else if (this.state === "reconnecting") {
@@ -178,7 +162,7 @@ export class Connection {
         : this._newWebSocket();
     } catch (err) {
       this._setState("offline");
-      this._scheduleRetry(retryDelay(this._attempt++));
+      this._scheduleRetry(this._backoff.failedToOpen());
       return;
     }
     this._ws = ws;
@@ -195,11 +179,9 @@ export class Connection {
         return;
       }
       this._lastFrameAt = Date.now();
-      this._restartUntil = 0;
+      this._backoff.endRestart();
       this._setState("open");
-      this._stableTimer = setTimeout(() => {
-        this._attempt = 0;
-      }, STABLE_AFTER_MS);
+      this._stableTimer = setTimeout(() => this._backoff.resetAttempts(), STABLE_AFTER_MS);
       this._pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
       this._firstFrameTimer = setTimeout(() => this._heard || this._drop(1006), FIRST_FRAME_MS);
       if (this.transport === "http") {
@@ -225,7 +207,7 @@ export class Connection {
       }
       if (obj && typeof obj === "object" && typeof obj.type === "string") {
         if (obj.type === "hello") {
-          this._applyLimits(obj.limits);
+          this._outgoing.applyLimits(obj.limits);
         }
         this._call("onFrame", obj);
       }
@@ -238,22 +220,12 @@ export class Connection {
     ws.onerror = () => {}; // onclose follows
   }
 
-  _applyLimits(limits) {
-    const l = limits || {};
-    // A new connection starts with a full bucket on the server; the messages sent
-    // still count against the sender.
-    const sends = sendLimit(l.send_rate);
-    sends.stamps = this._sends.stamps.slice(-sends.count);
-    this._frames = frameLimit(l.frame_rate);
-    this._sends = sends;
-  }
-
   _heartbeat() {
     if (Date.now() - this._lastFrameAt > SILENCE_LIMIT_MS) {
       this._drop(1006);
       return;
     }
-    if (this._frames.room(Date.now()) > 0) {
+    if (this._outgoing.room(Date.now()) > 0) {
       this.send({ type: "ping" });
     }
   }
@@ -268,12 +240,13 @@ export class Connection {
     this._handleClose(code);
   }
 
+  // The socket is gone (or makes way for another): what waits to be sent goes too.
   _stopTimers() {
     clearTimeout(this._stableTimer);
     clearInterval(this._pingTimer);
-    clearTimeout(this._roomTimer);
+    this._outgoing.clear();
     clearTimeout(this._firstFrameTimer);
-    this._stableTimer = this._pingTimer = this._roomTimer = this._firstFrameTimer = null;
+    this._stableTimer = this._pingTimer = this._firstFrameTimer = null;
     this._prober.stop();
   }
 
@@ -284,7 +257,6 @@ export class Connection {
     this._choice.forgetHttp();
     quietly(this._ws, 1000);
     this._stopTimers();
-    this._waiting = [];
     this._call("onClose", 1000); // the client forgets what was in flight on HTTP
     this.transport = "ws";
     this._ws = ws;
@@ -296,10 +268,9 @@ export class Connection {
 
   _handleClose(code) {
     this._ws = null;
-    this._waiting = [];
     this._stopTimers();
     // Failures while a restart is under way say nothing of the network.
-    const toHttp = Date.now() >= this._restartUntil
+    const toHttp = !this._backoff.isRestarting(Date.now())
       && this._choice.closed(this.transport, code, this._heard, window.navigator.onLine);
     if (NO_RETRY_CODES[code]) {
       this._setState("denied");
@@ -307,23 +278,10 @@ export class Connection {
       return;
     }
     const now = Date.now();
-    let delay;
-    if (RESTART_CODES[code]) {
-      // The server restarts (or hands over): back at once, spread over a second.
-      this._restartUntil = now + RESTART_GRACE_MS;
-      this._attempt = 0;
-      delay = Math.random() * RESTART_JITTER_MS;
-    } else {
-      delay = retryDelay(this._attempt);
-      this._attempt = Math.min(this._attempt + 1, 16);
-    }
-    if (code === 4429) {
-      this._restartUntil = 0;
-      this._notBefore = now + FLOOD_WAIT_MS;
-    }
-    const restarting = now < this._restartUntil && window.navigator.onLine !== false;
+    let delay = this._backoff.afterClose(code, now);
+    const restarting = this._backoff.isRestarting(now) && window.navigator.onLine !== false;
     if (toHttp) {
-      delay = Math.random() * RESTART_JITTER_MS;
+      delay = this._backoff.jitter();
     }
     if (!this._stopped) {
       this._scheduleRetry(delay); // sets retryAt, which the state change may show
@@ -335,7 +293,7 @@ export class Connection {
 
   _scheduleRetry(delay) {
     this._clearRetry();
-    const wait = Math.max(delay, this._notBefore - Date.now(), 0);
+    const wait = this._backoff.wait(delay, Date.now());
     this.retryAt = Date.now() + wait;
     this._retryTimer = setTimeout(() => {
       this._retryTimer = null;
@@ -372,12 +330,11 @@ export class Connection {
     const ws = this._ws;
     if (ws) {
       this._ws = null;
-      this._waiting = [];
       this._stopTimers();
       quietly(ws, 1000);
       this._call("onClose", 1000);
     }
-    this._attempt = 0;
+    this._backoff.resetAttempts();
     this._setState("reconnecting");
     this._scheduleRetry(0);
   }
@@ -387,71 +344,11 @@ export class Connection {
     return !!ws && ws.readyState === 1 && this.state === "open";
   }
 
-  _write(obj, now) {
-    try {
-      this._ws.send(JSON.stringify(obj));
-    } catch (err) {
-      return false;
-    }
-    this._frames.add(now);
-    if (obj.type === "message.send") {
-      this._sends.add(now);
-    }
-    return true;
-  }
-
   send(obj) {
     if (!this.isOpen()) {
       return false;
     }
-    const now = Date.now();
-    const room = this._frames.room(now) - this._waiting.length;
-    if (obj.type === "message.send") {
-      if (room <= FRAME_RESERVE || this._sends.room(now) <= 0) {
-        this._wantRoom(now);
-        return false;
-      }
-      return this._write(obj, now);
-    }
-    if (obj.type === "typing" || obj.type === "ping") {
-      // State that the next one repeats: typing gives way to messages early.
-      const keep = obj.type === "typing" ? this._frames.count / 2 : 0;
-      return room > keep && this._write(obj, now);
-    }
-    if (room > 0) {
-      return this._write(obj, now);
-    }
-    if (this._waiting.length >= MAX_WAITING) {
-      return false;
-    }
-    this._waiting.push(obj);
-    this._wantRoom(now);
-    return true;
-  }
-
-  // Send what waits, then tell the page there is room (its outbox goes on).
-  _wantRoom(now) {
-    if (this._roomTimer !== null) {
-      return;
-    }
-    const at = this._waiting.length
-      ? this._frames.freeAt(now, 0)
-      : Math.max(this._frames.freeAt(now, FRAME_RESERVE), this._sends.freeAt(now, 0));
-    this._roomTimer = setTimeout(() => {
-      this._roomTimer = null;
-      if (!this.isOpen()) {
-        return;
-      }
-      const t = Date.now();
-      while (this._waiting.length && this._frames.room(t) > 0) {
-        this._write(this._waiting.shift(), t);
-      }
-      if (this._waiting.length) {
-        this._wantRoom(t);
-        return;
-      }
-      this._call("onRoom");
-    }, Math.max(0, at - now) + 10);
+    return this._outgoing.send(obj);
   }
 
   close() {
@@ -464,7 +361,6 @@ export class Connection {
       quietly(this._ws, 1000);
     }
     this._ws = null;
-    this._waiting = [];
     this._stopTimers();
     if (this.state !== "denied") {
       this._setState("offline");
