@@ -1,6 +1,6 @@
 """``/note text`` and ``/transfer @username note`` in a conversation's topic (or as
 a reply in a plain group): a private note, never sent to the visitor; a transfer
-to another operator with a note. Called by ``handlers._on_command``."""
+to another operator with a note. Called by ``commands.on_command``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Blocks and ratings in Telegram: ``/block reason`` and ``/unblock`` in a
-conversation's topic (handlers.py hands them here), and the line a visitor's rating
+conversation's topic (commands.py hands them here), and the line a visitor's rating
 makes in the topic (outbox.py)."""
 
 from __future__ import annotations

@@ -22,8 +22,14 @@ from chat.services import NewMessage
 from chat.uploads import UploadRefused, clean_upload
 from telegram_bridge import services, visitor_selectors, visitor_services
 from telegram_bridge.files import Download
-from telegram_bridge.handlers import Context, Outcome, Reply, _command, client_id_for
 from telegram_bridge.models import MessageLink
+from telegram_bridge.updates import (
+    Context,
+    Outcome,
+    Reply,
+    client_id_for,
+    parse_command,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,7 @@ def on_private(
     user = message.from_user
     if user is None:
         return False
-    command, argument = _command(message, context)
+    command, argument = parse_command(message, context)
     starting = command == "start" and visitor_services.is_visitor_token(argument)
     if command == "start" and argument and not starting:
         return False  # an operator's link, even from someone who is also a visitor
